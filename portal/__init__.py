@@ -1,0 +1,58 @@
+"""Sitepack's web application, built by a factory of named steps."""
+
+from flask import Flask
+
+from portal import config as settings
+from portal.extensions import csrf, db, login_manager, mail, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    load_config(app, overrides)
+    init_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.update(settings.from_environment())
+    app.config.update(overrides or {})
+    settings.finalise(app.config)
+
+
+def init_extensions(app: Flask) -> None:
+    from portal import models  # noqa: F401  (tables must be known to Flask-Migrate)
+    from portal.auth.session import configure_login
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(settings.INSTANCE_DIR.parent / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    login_manager.init_app(app)
+    configure_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.auth.views import bp as auth_bp
+    from portal.records.views import bp as records_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(records_bp)
+    if app.config["SITEPACK_ENV"] == "development":
+        from portal.devmail.views import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

@@ -1,0 +1,39 @@
+"""Who is logged in, and what happens when nobody is."""
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from portal.extensions import db, login_manager
+from portal.models import User
+
+PUBLIC_ENDPOINTS = {"auth.login", "static"}
+
+
+def configure_login(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    app.before_request(require_login)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """An htmx poll after the session ended navigates the whole page to the login form,
+    instead of drawing the login form inside the fragment that asked."""
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def require_login():
+    """Every page but the login form (and static files) needs a session."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return login_manager.unauthorized()

@@ -1,0 +1,11 @@
+"""The `flask ...` commands: each area registers its own group."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from portal.seed import seed_command
+    from portal.storage_cli import storage_group
+
+    app.cli.add_command(seed_command)
+    app.cli.add_command(storage_group)

@@ -1,0 +1,103 @@
+"""Every Sitepack setting, read from the environment.
+
+Infrastructure has laptop defaults (SQLite, Redis, the local S3 endpoint and SMTP sink on
+127.0.0.1) so `make run` needs no configuration; secrets have no production default, and a
+production start without them stops with a message that names the variable.
+"""
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment() -> dict:
+    env = os.environ.get
+    settings = {
+        # "development" enables dev-only pages (/dev/mail) and a throwaway SECRET_KEY.
+        "SITEPACK_ENV": env("SITEPACK_ENV", "production"),
+        # Signs sessions and CSRF tokens; required outside development.
+        "SECRET_KEY": env("SECRET_KEY"),
+        # SQLAlchemy URL; PostgreSQL in production (postgresql+psycopg://...).
+        "SQLALCHEMY_DATABASE_URI": env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sitepack.db'}"),
+        # Redis for RQ queues and rate limits (use one with AOF persistence in production).
+        "REDIS_URL": env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # The bucket holding photos (attachments/) and export zips (exports/).
+        "S3_BUCKET": env("S3_BUCKET", "sitepack"),
+        # S3 endpoint; empty means AWS itself. The laptop default is rclone's `serve s3`.
+        "S3_ENDPOINT_URL": env("S3_ENDPOINT_URL", "http://127.0.0.1:9100") or None,
+        # Region for S3 (and the bucket location when it is created).
+        "AWS_REGION": env("AWS_REGION", "us-east-1"),
+        # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
+        "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID", "sitepack-local"),
+        "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
+        # Outgoing mail; the laptop default is the aiosmtpd sink started by `make run`.
+        "MAIL_SERVER": env("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _int("MAIL_PORT", 8025),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Sitepack <no-reply@sitepack.local>"),
+        # Base of every link in an email: never taken from a request's Host header.
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # How long a finished export can be downloaded.
+        "EXPORT_TTL_HOURS": _int("EXPORT_TTL_HOURS", 168),
+        # Largest export one request may ask for (there is no 50-record attachment cap).
+        "EXPORT_MAX_RECORDS": _int("EXPORT_MAX_RECORDS", 10_000),
+        # Days after which the bucket lifecycle deletes objects under exports/.
+        "EXPORT_LIFECYCLE_DAYS": _int("EXPORT_LIFECYCLE_DAYS", 8),
+        # Records per page on the records table.
+        "RECORDS_PER_PAGE": _int("RECORDS_PER_PAGE", 50),
+        # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
+        "SESSION_COOKIE_SECURE": _bool(
+            "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
+        ),
+    }
+    settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
+    return settings
+
+
+def _normalise_db_url(url: str) -> str:
+    """Heroku-style `postgres://` and bare `postgresql://` URLs get the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def finalise(config: dict) -> None:
+    """Fill development conveniences and refuse to start without production secrets."""
+    development = config.get("SITEPACK_ENV") == "development" or config.get("TESTING")
+    if development and not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = "development-only-secret-key"
+    elif not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set. Set it to a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+            "or set SITEPACK_ENV=development on a laptop."
+        )
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)

@@ -1,0 +1,198 @@
+"""The data model: organisations own everything, and every query is scoped by organisation.
+
+Rows that appear in URLs carry a random `public_id`, so ids can't be guessed or counted and
+another tenant's id is indistinguishable from one that does not exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+RECORD_KINDS = {"inspection": "INS", "issue": "ISS", "task": "TSK", "ncr": "NCR"}
+RECORD_STATUSES = ("open", "in_progress", "closed")
+CHECK_RESULTS = ("pass", "fail", "n/a")
+ROLES = ("member", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    """16 url-safe characters, 96 bits: unguessable and short enough for a URL."""
+    return secrets.token_urlsafe(12)
+
+
+class PublicIdMixin:
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+
+
+class Organization(db.Model):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    # Sitepack's own operators: they see every organisation's exports in the admin pages.
+    is_staff: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Project(PublicIdMixin, db.Model):
+    __tablename__ = "projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Record(PublicIdMixin, db.Model):
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("project_id", "reference"),
+        Index("ix_records_project_kind_status", "project_id", "kind", "status"),
+        Index("ix_records_project_created", "project_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    trade: Mapped[str] = mapped_column(String(100), default="")
+    assignee: Mapped[str] = mapped_column(String(200), default="")
+    due_date: Mapped[date | None]
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    project: Mapped[Project] = relationship()
+    checklist: Mapped[list[ChecklistItem]] = relationship(
+        order_by="ChecklistItem.position", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ChecklistItem(db.Model):
+    __tablename__ = "checklist_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    position: Mapped[int]
+    label: Mapped[str] = mapped_column(String(300))
+    result: Mapped[str] = mapped_column(String(10))  # one of CHECK_RESULTS
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class Attachment(PublicIdMixin, db.Model):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(500))
+    # Report-size JPEG made once at ingest, so exports never resize photos.
+    rendition_key: Mapped[str | None] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    caption: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SelectedRecord(db.Model):
+    """A user's server-side selection on one project: one row per ticked record.
+
+    Selecting "all N matching" is a single INSERT ... SELECT, so the browser never carries
+    a list of ids and 10,000 records cost the same request as 10.
+    """
+
+    __tablename__ = "selected_records"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+
+
+class Export(PublicIdMixin, db.Model):
+    """One bulk export. The row is the truth; RQ's job state is only a cache."""
+
+    __tablename__ = "exports"
+    __table_args__ = (Index("ix_exports_org_status", "organization_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reordered_from_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"))
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Hash of requester + record ids + options: finds an identical live export to reuse.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    queue_name: Mapped[str] = mapped_column(String(40))
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    attempt: Mapped[int] = mapped_column(default=0)
+    requeues: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    expiring_mail_sent_at: Mapped[datetime | None]
+    ready_mail_sent_at: Mapped[datetime | None]
+    cancel_requested_at: Mapped[datetime | None]
+    object_key: Mapped[str | None] = mapped_column(String(500))
+    byte_size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    project: Mapped[Project] = relationship()
+    requested_by: Mapped[User] = relationship()
+    items: Mapped[list[ExportItem]] = relationship(cascade="all, delete-orphan")
+
+
+class ExportItem(db.Model):
+    """The snapshot of selected record ids, taken when the export was requested."""
+
+    __tablename__ = "export_items"
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+
+
+class Download(db.Model):
+    __tablename__ = "downloads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ip_address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

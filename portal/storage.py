@@ -1,0 +1,99 @@
+"""S3: the only module that talks to the bucket.
+
+One bucket holds photos under `attachments/` and export zips under `exports/`. Presigned URLs
+are SigV4 (boto3 falls back to SigV2 against custom endpoints otherwise) and short-lived.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from flask import current_app
+
+MiB = 1024 * 1024
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit; botocore would sign longer ones regardless
+TRANSFER = TransferConfig(multipart_threshold=16 * MiB, multipart_chunksize=16 * MiB,
+                          max_concurrency=4, use_threads=True)
+
+
+def client():
+    """One boto3 client per app (they are thread-safe), made on first use."""
+    ext = current_app.extensions
+    if "s3" not in ext:
+        cfg = current_app.config
+        ext["s3"] = boto3.client(
+            "s3",
+            endpoint_url=cfg["S3_ENDPOINT_URL"],
+            region_name=cfg["AWS_REGION"],
+            aws_access_key_id=cfg["AWS_ACCESS_KEY_ID"] or None,
+            aws_secret_access_key=cfg["AWS_SECRET_ACCESS_KEY"] or None,
+            config=Config(
+                signature_version="s3v4",
+                s3={"addressing_style": "path"} if cfg["S3_ENDPOINT_URL"] else {},
+                retries={"max_attempts": 3, "mode": "standard"},
+                response_checksum_validation="when_required",
+                request_checksum_calculation="when_required",
+                connect_timeout=5,
+                read_timeout=60,
+            ),
+        )
+    return ext["s3"]
+
+
+def bucket() -> str:
+    return current_app.config["S3_BUCKET"]
+
+
+def put_bytes(key: str, data: bytes, content_type: str) -> None:
+    client().put_object(Bucket=bucket(), Key=key, Body=data, ContentType=content_type)
+
+
+def get_bytes(key: str) -> bytes:
+    return client().get_object(Bucket=bucket(), Key=key)["Body"].read()
+
+
+def upload_file(path: Path, key: str, content_type: str, disposition: str | None = None) -> None:
+    """Multipart upload from disk in 16 MiB parts; boto3 aborts the upload if a part fails."""
+    extra = {"ContentType": content_type}
+    if disposition:
+        extra["ContentDisposition"] = disposition
+    client().upload_file(str(path), bucket(), key, ExtraArgs=extra, Config=TRANSFER)
+
+
+def presigned_get(key: str, seconds: int = 60, disposition: str | None = None) -> str:
+    params = {"Bucket": bucket(), "Key": key}
+    if disposition:
+        params["ResponseContentDisposition"] = disposition
+    return client().generate_presigned_url(
+        "get_object", Params=params, ExpiresIn=min(seconds, MAX_PRESIGN_SECONDS)
+    )
+
+
+def delete(key: str) -> None:
+    client().delete_object(Bucket=bucket(), Key=key)
+
+
+def exists(key: str) -> bool:
+    try:
+        client().head_object(Bucket=bucket(), Key=key)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def ensure_bucket() -> bool:
+    """Create the bucket if it is missing; True when it was created."""
+    try:
+        client().head_bucket(Bucket=bucket())
+        return False
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    client().create_bucket(Bucket=bucket())
+    return True

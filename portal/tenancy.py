@@ -1,0 +1,28 @@
+"""Tenant scoping: every lookup of a tenant's row goes through here.
+
+Another organisation's id answers 404, exactly like an id that does not exist.
+"""
+
+from typing import TypeVar
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from portal.extensions import db
+
+M = TypeVar("M")
+
+
+def scoped(model: type[M]) -> Select:
+    """SELECT model rows belonging to the current user's organisation."""
+    return select(model).where(model.organization_id == current_user.organization_id)
+
+
+def get_or_404(model: type[M], public_id: str) -> M:
+    if not isinstance(public_id, str) or not 8 <= len(public_id) <= 32:
+        abort(404)
+    row = db.session.scalar(scoped(model).where(model.public_id == public_id))
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,98 @@
+"""Session-wide real servers (Redis, S3 over HTTP, SMTP), and a fresh app per test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL names one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis as redis_lib
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+from tests.servers import MailSink, MotoServer, RcloneS3, RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    with RedisServer() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    with RcloneS3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    with MotoServer() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def mail_sink():
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def sitepack_env(tmp_path, redis_url, s3_endpoint, mail_sink) -> dict[str, str]:
+    """The environment a test's app and its worker processes share: one per test."""
+    mail_sink.messages.clear()
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+    return {
+        "SITEPACK_ENV": "test",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "S3_BUCKET": f"t-{uuid.uuid4().hex[:20]}",
+        "S3_ENDPOINT_URL": s3_endpoint.url,
+        "AWS_ACCESS_KEY_ID": s3_endpoint.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_endpoint.secret_key,
+        "AWS_REGION": "us-east-1",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mail_sink.port),
+        "PUBLIC_BASE_URL": "http://sitepack.test",
+        "SESSION_COOKIE_SECURE": "false",
+    }
+
+
+ENV_TO_CONFIG = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
+
+
+def config_from_env(env: dict[str, str]) -> dict:
+    config = {ENV_TO_CONFIG.get(k, k): v for k, v in env.items()}
+    config["MAIL_PORT"] = int(config["MAIL_PORT"])
+    config["SESSION_COOKIE_SECURE"] = False
+    config["TESTING"] = True
+    return config
+
+
+@pytest.fixture
+def app(sitepack_env):
+    app = create_app(config_from_env(sitepack_env))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """Two organisations: A with an admin and a member and a project, B with a member."""
+    return factories.two_organisations()

@@ -1,0 +1,148 @@
+"""Real servers for the test session, each on a free 127.0.0.1 port, stopped by its fixture."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import redis
+from aiosmtpd.controller import Controller
+
+from tests.polling import wait_until
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_process(args: list[str], port: int, log_name: str) -> subprocess.Popen:
+    """Start a server and wait until its port answers; its output goes to a log file."""
+    log = open(Path(tempfile.gettempdir()) / f"sitepack-test-{log_name}-{port}.log", "wb")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: port_open(port) or proc.poll() is not None, timeout=20)
+    except TimeoutError:
+        proc.kill()
+        raise
+    if proc.poll() is not None:
+        raise RuntimeError(f"{args[0]} exited at start; see {log.name}")
+    return proc
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@dataclass
+class S3Endpoint:
+    url: str
+    access_key: str
+    secret_key: str
+
+
+class RcloneS3:
+    """rclone's `serve s3`: a real S3-protocol server that verifies SigV4 and presigned expiry."""
+
+    access_key = "sitepack-test-key"
+    secret_key = "sitepack-test-secret-0123456789"
+
+    def __enter__(self) -> S3Endpoint:
+        self.root = tempfile.mkdtemp(prefix="sitepack-s3-")
+        port = free_port()
+        args = [
+            str(VENV_BIN / "rclone"), "serve", "s3", self.root, "--addr", f"127.0.0.1:{port}",
+            "--auth-key", f"{self.access_key},{self.secret_key}", "--config", "/dev/null",
+        ]
+        self.proc = start_process(args, port, "rclone")
+        return S3Endpoint(f"http://127.0.0.1:{port}", self.access_key, self.secret_key)
+
+    def __exit__(self, *exc) -> None:
+        stop_process(self.proc)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class MotoServer:
+    """moto's server, for the S3 APIs rclone lacks (lifecycle, encryption) and CloudFront."""
+
+    def __enter__(self) -> S3Endpoint:
+        port = free_port()
+        args = [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+        self.proc = start_process(args, port, "moto")
+        return S3Endpoint(f"http://127.0.0.1:{port}", "testing", "testing")
+
+    def __exit__(self, *exc) -> None:
+        stop_process(self.proc)
+
+
+class RedisServer:
+    """The Redis on REDIS_URL when it answers (make test starts one), else a private one."""
+
+    def __enter__(self) -> str:
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        self.proc = None
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+            return url
+        except redis.ConnectionError:
+            pass
+        port = free_port()
+        args = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                "--appendonly", "no"]
+        self.proc = start_process(args, port, "redis")
+        return f"redis://127.0.0.1:{port}/15"
+
+    def __exit__(self, *exc) -> None:
+        if self.proc:
+            stop_process(self.proc)
+
+
+@dataclass
+class MailSink:
+    """An aiosmtpd server on loopback that keeps every message it receives."""
+
+    port: int = 0
+    messages: list[Message] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        message = message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def __enter__(self) -> MailSink:
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+
+def wait_for_mail(sink: MailSink, count: int, timeout: float = 30) -> list[Message]:
+    wait_until(lambda: len(sink.messages) >= count, timeout=timeout)
+    return list(sink.messages)
+
