@@ -97,3 +97,13 @@ def ensure_bucket() -> bool:
             raise
     client().create_bucket(Bucket=bucket())
     return True
+
+
+def bucket_exists() -> bool:
+    try:
+        client().head_bucket(Bucket=bucket())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True

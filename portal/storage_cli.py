@@ -1,12 +1,68 @@
-"""`flask storage ...`: bucket set-up and checks."""
+"""`flask storage ...`: bucket set-up and checks.
+
+`ensure` runs at every release and on every `make run`, so it must be idempotent and must
+succeed against the laptop's rclone endpoint, which has no bucket-configuration API.
+"""
 
 import click
+from botocore.exceptions import ClientError
+from flask import current_app
 from flask.cli import AppGroup
+
+from portal import bucket_rules, storage
 
 storage_group = AppGroup("storage", help="Bucket set-up and checks.")
 
 
 @storage_group.command("ensure")
-def ensure():
-    """Create the bucket and apply its rules."""
-    raise click.ClickException("not built yet")
+@click.option("--check", is_flag=True, help="Change nothing; list the drift and exit 1 if any.")
+def ensure(check: bool):
+    """Create the bucket if missing and apply its lifecycle, encryption and public-access rules."""
+    try:
+        if check:
+            _check()
+        else:
+            _ensure()
+    except bucket_rules.UnsupportedEndpointError as exc:
+        _warn_unsupported(exc)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise click.ClickException(
+            f"S3 refused {exc.operation_name}: {error.get('Code')} {error.get('Message', '')}"
+        ) from exc
+
+
+def _ensure() -> None:
+    created = storage.ensure_bucket()
+    if created:
+        click.echo(f"created bucket {storage.bucket()}")
+    todo = bucket_rules.plan(bucket_rules.read_state(), _export_days())
+    bucket_rules.apply(todo)
+    for finding in todo.findings:
+        click.echo(finding.fix)
+    if not created and not todo.findings:
+        click.echo(f"bucket {storage.bucket()} already as configured")
+
+
+def _check() -> None:
+    todo = bucket_rules.plan(bucket_rules.read_state(), _export_days())
+    if not todo.findings:
+        click.echo(f"bucket {storage.bucket()} is as configured")
+        return
+    for finding in todo.findings:
+        click.echo(f"drift: {finding.drift}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _warn_unsupported(exc: Exception) -> None:
+    endpoint = current_app.config["S3_ENDPOINT_URL"] or "AWS S3"
+    click.echo(
+        f"warning: {endpoint} does not support bucket configuration ({exc}); lifecycle, "
+        "default encryption and public-access block were not applied: configure the "
+        "lifecycle on real S3 with `flask storage ensure` there",
+        err=True,
+    )
+
+
+def _export_days() -> int:
+    return current_app.config["EXPORT_LIFECYCLE_DAYS"]

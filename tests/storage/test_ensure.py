@@ -1,0 +1,150 @@
+from portal import create_app, storage
+from portal.bucket_rules import EXPORTS_RULE, MULTIPART_RULE
+
+FOREIGN_RULE = {
+    "ID": "keep-logs",
+    "Filter": {"Prefix": "logs/"},
+    "Status": "Enabled",
+    "Expiration": {"Days": 30},
+}
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=["storage", "ensure", *args])
+
+
+def configuration() -> dict:
+    s3, name = storage.client(), storage.bucket()
+    return {
+        "rules": s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"],
+        "encryption": s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
+        "public": s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+    }
+
+
+def rules_by_id() -> dict[str, dict]:
+    return {rule["ID"]: rule for rule in configuration()["rules"]}
+
+
+def put_rules(rules: list[dict]) -> None:
+    storage.client().put_bucket_lifecycle_configuration(
+        Bucket=storage.bucket(), LifecycleConfiguration={"Rules": rules}
+    )
+
+
+def test_ensure_on_empty_endpoint_creates_bucket_and_rules(moto_app):
+    result = run(moto_app)
+
+    assert result.exit_code == 0, result.output
+    assert f"created bucket {storage.bucket()}" in result.output
+    rules = rules_by_id()
+    assert rules[EXPORTS_RULE]["Filter"] == {"Prefix": "exports/"}
+    assert rules[EXPORTS_RULE]["Expiration"] == {"Days": moto_app.config["EXPORT_LIFECYCLE_DAYS"]}
+    assert rules[MULTIPART_RULE]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    config = configuration()
+    algorithm = config["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert algorithm["SSEAlgorithm"] == "AES256"
+    assert set(config["public"].values()) == {True} and len(config["public"]) == 4
+
+
+def test_second_ensure_changes_nothing(moto_app):
+    run(moto_app)
+    before = configuration()
+
+    result = run(moto_app)
+
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"bucket {storage.bucket()} already as configured"
+    assert configuration() == before
+
+
+def test_foreign_lifecycle_rule_survives_ensure(moto_app):
+    storage.ensure_bucket()
+    put_rules([FOREIGN_RULE])
+
+    result = run(moto_app)
+
+    assert result.exit_code == 0, result.output
+    rules = rules_by_id()
+    assert rules["keep-logs"] == FOREIGN_RULE
+    assert {EXPORTS_RULE, MULTIPART_RULE} <= set(rules)
+
+
+def test_ensure_updates_our_rule_when_export_days_change(moto_app, moto_config):
+    storage.ensure_bucket()
+    put_rules([FOREIGN_RULE])
+    run(moto_app)
+    longer = create_app({**moto_config, "EXPORT_LIFECYCLE_DAYS": 30})
+
+    with longer.app_context():
+        result = run(longer)
+        rules = rules_by_id()
+
+    assert f"updated lifecycle rule {EXPORTS_RULE}" in result.output
+    assert rules[EXPORTS_RULE]["Expiration"] == {"Days": 30}
+    assert rules["keep-logs"] == FOREIGN_RULE
+
+
+def test_ensure_drops_obsolete_rules_of_its_own(moto_app):
+    storage.ensure_bucket()
+    put_rules([{**FOREIGN_RULE, "ID": "sitepack-old-rule"}])
+
+    result = run(moto_app)
+
+    assert "removed obsolete lifecycle rule sitepack-old-rule" in result.output
+    assert set(rules_by_id()) == {EXPORTS_RULE, MULTIPART_RULE}
+
+
+def test_check_passes_after_ensure(moto_app):
+    run(moto_app)
+
+    result = run(moto_app, "--check")
+
+    assert result.exit_code == 0, result.output
+    assert "drift" not in result.output
+
+
+def test_check_names_the_rule_that_was_removed(moto_app):
+    run(moto_app)
+    put_rules([rule for rule in configuration()["rules"] if rule["ID"] != EXPORTS_RULE])
+    before = configuration()
+
+    result = run(moto_app, "--check")
+
+    assert result.exit_code != 0
+    assert f"lifecycle rule {EXPORTS_RULE} is missing" in result.output
+    assert MULTIPART_RULE not in result.output
+    assert configuration() == before
+
+
+def test_check_reports_encryption_off_and_public_access_open(moto_app):
+    run(moto_app)
+    s3, name = storage.client(), storage.bucket()
+    s3.delete_bucket_encryption(Bucket=name)
+    s3.delete_public_access_block(Bucket=name)
+
+    result = run(moto_app, "--check")
+
+    assert result.exit_code != 0
+    assert "default encryption is off" in result.output
+    assert "public access is not blocked" in result.output
+    assert "lifecycle" not in result.output
+
+
+def test_check_on_missing_bucket_fails_and_creates_nothing(moto_app):
+    result = run(moto_app, "--check")
+
+    assert result.exit_code != 0
+    assert f"bucket {storage.bucket()} does not exist" in result.output
+    assert not storage.bucket_exists()
+
+
+def test_ensure_against_rclone_warns_and_still_creates_bucket(app):
+    result = run(app)
+
+    assert result.exit_code == 0, result.output
+    assert "does not support bucket configuration" in result.output
+    assert "lifecycle" in result.output and "real S3" in result.output
+    assert storage.bucket_exists()
+    assert run(app).exit_code == 0
+    assert storage.bucket_exists()
