@@ -3,7 +3,7 @@
 from flask import Flask
 
 from portal import config as settings
-from portal.extensions import csrf, db, login_manager, mail, migrate
+from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -11,6 +11,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     load_config(app, overrides)
     init_extensions(app)
     register_blueprints(app)
+    register_template_helpers(app)
     register_error_handlers(app)
     register_cli(app)
     return app
@@ -27,23 +28,52 @@ def init_extensions(app: Flask) -> None:
     from portal.auth.session import configure_login
 
     db.init_app(app)
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=str(settings.INSTANCE_DIR.parent / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(app)
 
 
+def configure_sqlite(app: Flask) -> None:
+    """The laptop database is shared by web and worker processes: WAL lets readers and one
+    writer overlap, and a busy timeout makes a writer wait instead of failing."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    with app.app_context():
+        event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def register_blueprints(app: Flask) -> None:
     from portal.auth.views import bp as auth_bp
+    from portal.exports.views import bp as exports_bp
     from portal.records.views import bp as records_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(records_bp)
+    app.register_blueprint(exports_bp)
     if app.config["SITEPACK_ENV"] == "development":
         from portal.devmail.views import bp as devmail_bp
 
         app.register_blueprint(devmail_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.formatting import register
+
+    register(app)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -25,6 +25,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _ints(name: str, default: list[int]) -> list[int]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated whole numbers, got {raw!r}") from exc
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -59,12 +69,32 @@ def from_environment() -> dict:
         "MAIL_USERNAME": env("MAIL_USERNAME"),
         "MAIL_PASSWORD": env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Sitepack <no-reply@sitepack.local>"),
+        # Development only: the folder where the `make run` SMTP sink files mail for /dev/mail.
+        "DEV_MAIL_DIR": env("DEV_MAIL_DIR", str(INSTANCE_DIR.parent / "var" / "mail")),
         # Base of every link in an email: never taken from a request's Host header.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # How long a finished export can be downloaded.
         "EXPORT_TTL_HOURS": _int("EXPORT_TTL_HOURS", 168),
         # Largest export one request may ask for (there is no 50-record attachment cap).
         "EXPORT_MAX_RECORDS": _int("EXPORT_MAX_RECORDS", 10_000),
+        # At most this many pending/processing exports per user.
+        "EXPORT_MAX_ACTIVE_PER_USER": _int("EXPORT_MAX_ACTIVE_PER_USER", 3),
+        # Exports up to this many records take the small lane; bigger ones the large lane.
+        "EXPORT_SMALL_LANE_MAX": _int("EXPORT_SMALL_LANE_MAX", 200),
+        # Seconds between retries of a failed export job (comma-separated; empty: no retry).
+        "EXPORT_RETRY_INTERVALS": _ints("EXPORT_RETRY_INTERVALS", [30, 300]),
+        # Longest one export job may run before RQ stops it.
+        "EXPORT_JOB_TIMEOUT": _int("EXPORT_JOB_TIMEOUT", 6 * 3600),
+        # A processing export whose heartbeat is older than this is presumed lost.
+        "EXPORT_STALE_SECONDS": _int("EXPORT_STALE_SECONDS", 300),
+        # Where workers build zips; needs room for the largest export.
+        "EXPORT_WORK_DIR": env("EXPORT_WORK_DIR") or None,
+        # Render processes per worker; empty means one per core.
+        "EXPORT_RENDER_PROCESSES": _int("EXPORT_RENDER_PROCESSES", 0) or None,
+        # Seconds between sweeps (expiry, lost jobs, stale uploads), run by any one worker.
+        "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 300),
+        # Requests per minute per user to POST /exports (Flask-Limiter, stored in Redis).
+        "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int("EXPORT_LIFECYCLE_DAYS", 8),
         # Records per page on the records table.
@@ -97,6 +127,8 @@ def finalise(config: dict) -> None:
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
             "or set SITEPACK_ENV=development on a laptop."
         )
+    config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

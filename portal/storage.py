@@ -107,3 +107,22 @@ def bucket_exists() -> bool:
             return False
         raise
     return True
+
+
+def download_file(key: str, path: Path) -> None:
+    client().download_file(bucket(), key, str(path), Config=TRANSFER)
+
+
+def stale_multipart_uploads(prefix: str, initiated_before) -> list[tuple[str, str]]:
+    """(key, upload id) of incomplete multipart uploads under prefix started before the cutoff."""
+    found = []
+    paginator = client().get_paginator("list_multipart_uploads")
+    for page in paginator.paginate(Bucket=bucket(), Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            if upload["Initiated"] < initiated_before:
+                found.append((upload["Key"], upload["UploadId"]))
+    return found
+
+
+def abort_multipart_upload(key: str, upload_id: str) -> None:
+    client().abort_multipart_upload(Bucket=bucket(), Key=key, UploadId=upload_id)

@@ -1,0 +1,87 @@
+"""Step 2: render every record to PDF and stream each one into a zip on disk as it is made."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from jobs import load
+from jobs.archive import Manifest, UniqueNames, ZipArchive, entry_name
+from jobs.render import RenderPool
+from jobs.upload import digest
+from portal import storage
+from portal.exports import attempts
+from portal.exports.attempts import Attempt
+from portal.models import Export, utcnow
+
+BEAT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class BuiltArchive:
+    path: Path
+    size: int
+    sha256: str
+    count: int
+    warnings: int
+
+
+class Progress:
+    """Writes done/warnings to the row about once a second, never once per record."""
+
+    def __init__(self, attempt: Attempt):
+        self.attempt, self.done, self.warnings, self._last = attempt, 0, 0, 0.0
+
+    def advance(self, failed: bool) -> None:
+        self.done += 1
+        self.warnings += int(failed)
+        if time.monotonic() - self._last >= BEAT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        attempts.beat(self.attempt, self.done, self.warnings)
+        self._last = time.monotonic()
+
+
+def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchive:
+    path = workdir / "export.zip"
+    progress, manifest, names = Progress(attempt), Manifest(), UniqueNames()
+    exported_at, org = utcnow(), export.requested_by.organization.name
+    paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
+    snapshots = (load.snapshot(r, org, exported_at, paper) for r in load.records(export))
+    processes = current_app.config["EXPORT_RENDER_PROCESSES"]
+    with ZipArchive(path) as archive, RenderPool(processes) as pool:
+        for snap, result in pool.render_all(snapshots):
+            failed = add_record(archive, manifest, names, snap, result)
+            if originals and not failed:
+                add_originals(archive, names, snap, workdir)
+            progress.advance(failed)
+        progress.flush()
+        manifest.write_to(archive)
+    return BuiltArchive(path, path.stat().st_size, digest(path), progress.done,
+                        progress.warnings)
+
+
+def add_record(archive, manifest, names, snap: dict, result) -> bool:
+    """Add one PDF, or list the record as failed; True when it failed."""
+    name = names.unique(entry_name(snap["project"]["name"], snap["kind"], snap["reference"],
+                                   snap["title"]))
+    error = snap.get("load_error") or (str(result) if isinstance(result, Exception) else None)
+    if error:
+        manifest.add_failure(snap["reference"], snap["title"], error)
+        return True
+    entry = archive.add_bytes(name, result)
+    manifest.add_ok(snap["reference"], snap["title"], entry)
+    return False
+
+
+def add_originals(archive, names, snap: dict, workdir: Path) -> None:
+    """Original photos, one at a time through a temp file: never a whole photo set in memory."""
+    scratch = workdir / "original.tmp"
+    for key, filename in snap["originals"]:
+        storage.download_file(key, scratch)
+        archive.add_file(names.unique(f"photos/{snap['reference']}/{filename}"), scratch)
+        scratch.unlink()

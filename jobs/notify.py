@@ -1,0 +1,26 @@
+"""Step 4: tell the requester. A mail job of its own, so a mail failure never fails an export.
+
+RQ retries this job with backoff when SMTP is down; the ready mail is claimed on the row
+before it is sent, so one export sends one "ready" email however often this job runs.
+"""
+
+from __future__ import annotations
+
+from portal import mailer
+from portal.exports import service
+from portal.exports.attempts import load
+
+ONCE_ONLY = {"ready", "expiring"}
+
+
+def send_export_mail(export_id: int, kind: str) -> str:
+    export = load(export_id)
+    if kind in ONCE_ONLY and not service.claim_mail(export_id, kind):
+        return f"{kind} mail already sent"
+    try:
+        mailer.send_export_mail(export, kind)
+    except Exception:
+        if kind in ONCE_ONLY:
+            service.release_mail(export_id, kind)
+        raise
+    return f"{kind} mail sent to {export.requested_by.email}"

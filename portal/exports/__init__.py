@@ -1,0 +1,1 @@
+"""Bulk exports: requesting them (service), showing them (views), their queues."""

@@ -1,0 +1,96 @@
+"""What a worker does to an Export row: claim an attempt, beat, finish or fail — all fenced.
+
+RQ may run the same job twice at once (a dead worker's job is re-run while its orphaned
+work-horse still runs). Each run claims a new attempt number; every later write is guarded
+by that number and by status='processing', so exactly one attempt can complete, and a
+cancelled or superseded attempt learns so at its next heartbeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from portal.extensions import db
+from portal.models import Export, utcnow
+
+
+class AttemptLost(Exception):
+    """This attempt may no longer write: the export was cancelled or another attempt took over."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    export_id: int
+    number: int
+
+
+def claim(export_id: int) -> Attempt | None:
+    """Start a new attempt on a pending export, or take over one whose heartbeat went stale.
+
+    A processing export with a fresh heartbeat is left alone: another run is alive.
+    """
+    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
+    row = db.session.get(Export, export_id)
+    if row is None:
+        return None
+    now = utcnow()
+    changed = db.session.execute(
+        update(Export)
+        .where(
+            Export.id == export_id,
+            Export.attempt == row.attempt,
+            or_(
+                Export.status == "pending",
+                (Export.status == "processing")
+                & or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before),
+            ),
+        )
+        .values(status="processing", attempt=row.attempt + 1, started_at=now, heartbeat_at=now,
+                done=0, warnings=0, error=None)
+    ).rowcount
+    db.session.commit()
+    return Attempt(export_id, row.attempt + 1) if changed else None
+
+
+def _guarded(attempt: Attempt, **values) -> bool:
+    changed = db.session.execute(
+        update(Export)
+        .where(Export.id == attempt.export_id, Export.attempt == attempt.number,
+               Export.status == "processing")
+        .values(**values)
+    ).rowcount
+    db.session.commit()
+    return bool(changed)
+
+
+def beat(attempt: Attempt, done: int, warnings: int) -> None:
+    """Progress and heartbeat in one write; raises AttemptLost when this attempt is fenced off."""
+    if not _guarded(attempt, done=done, warnings=warnings, heartbeat_at=utcnow()):
+        raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
+
+
+def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: int) -> bool:
+    now = utcnow()
+    return _guarded(
+        attempt,
+        status="completed", object_key=key, byte_size=byte_size, sha256=sha256,
+        warnings=warnings, finished_at=now, heartbeat_at=now,
+        expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
+    )
+
+
+def fail(attempt: Attempt, reason: str) -> bool:
+    return _guarded(attempt, status="failed", error=reason, finished_at=utcnow())
+
+
+def release_for_retry(attempt: Attempt, reason: str) -> bool:
+    """Back to pending while RQ waits to retry, so the retry can claim it at once."""
+    return _guarded(attempt, status="pending", error=reason, heartbeat_at=None)
+
+
+def load(export_id: int) -> Export:
+    return db.session.scalars(select(Export).where(Export.id == export_id)).one()

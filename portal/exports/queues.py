@@ -1,0 +1,58 @@
+"""The RQ lanes. Small exports and mail never wait behind a 10,000-record export."""
+
+from __future__ import annotations
+
+import redis
+from flask import current_app
+from rq import Queue, Retry
+
+MAIL = "mail"
+SMALL = "exports-small"
+LARGE = "exports-large"
+# Workers take queues in this order, so a short job is always picked before a long one.
+WORKER_ORDER = (MAIL, SMALL, LARGE)
+
+
+def connection() -> redis.Redis:
+    """One Redis client per app; redis-py pools connections and is thread-safe."""
+    ext = current_app.extensions
+    if "redis" not in ext:
+        ext["redis"] = redis.Redis.from_url(current_app.config["REDIS_URL"])
+    return ext["redis"]
+
+
+def queue(name: str) -> Queue:
+    return Queue(name, connection=connection())
+
+
+def lane_for(total: int) -> str:
+    return SMALL if total <= current_app.config["EXPORT_SMALL_LANE_MAX"] else LARGE
+
+
+def export_retry() -> Retry | None:
+    """Transient failures (S3, database) are retried with backoff; see EXPORT_RETRY_INTERVALS."""
+    intervals = current_app.config["EXPORT_RETRY_INTERVALS"]
+    return Retry(max=len(intervals), interval=intervals) if intervals else None
+
+
+def mail_retry() -> Retry:
+    return Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
+
+
+def enqueue_export(export_id: int, public_id: str, lane: str) -> None:
+    """Job id = export public id, so a second enqueue of a queued export is a no-op."""
+    queue(lane).enqueue(
+        "jobs.export.run_export",
+        export_id,
+        job_id=f"export-{public_id}",
+        retry=export_retry(),
+        job_timeout=current_app.config["EXPORT_JOB_TIMEOUT"],
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+
+
+def enqueue_mail(export_id: int, kind: str) -> None:
+    queue(MAIL).enqueue(
+        "jobs.notify.send_export_mail", export_id, kind, retry=mail_retry(), result_ttl=3600
+    )

@@ -1,0 +1,236 @@
+"""What people do to exports: request, reuse, re-order, cancel.
+
+This module and `attempts` (what a worker does to one) are the only code that changes Export
+rows; this module is the only one that enqueues export jobs.
+
+Every change is committed before a job is enqueued (a job never runs for a row that does not
+exist), and every state change is a guarded UPDATE, so two processes racing cannot both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from portal.exports import queues
+from portal.extensions import db
+from portal.models import Export, ExportItem, Project, Record, User, utcnow
+
+LIVE = ("pending", "processing")
+TERMINAL = ("completed", "failed", "cancelled", "expired", "revoked")
+PAPER_SIZES = ("A4", "Letter")
+
+
+class ExportRequestError(ValueError):
+    """The request cannot be honoured; the message is shown to the user as it is."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    paper: str = "A4"
+    include_originals: bool = False
+
+    @classmethod
+    def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
+        paper = paper or "A4"
+        if paper not in PAPER_SIZES:
+            raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
+        return cls(paper=paper, include_originals=bool(include_originals))
+
+    def as_dict(self) -> dict:
+        return {"paper": self.paper, "include_originals": self.include_originals}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    export: Export
+    reused: bool
+
+
+def request_export(
+    user: User, project: Project, record_ids: list[int], options: ExportOptions
+) -> ExportRequest:
+    """Create (or reuse an identical live) export of `record_ids`, then enqueue it."""
+    check_size(len(record_ids))
+    fingerprint = fingerprint_of(user.id, record_ids, options)
+    with queues.connection().lock(f"sitepack:export-request:{user.id}", timeout=30):
+        existing = live_export_with(user.id, fingerprint)
+        if existing:
+            return ExportRequest(existing, reused=True)
+        check_active_limit(user.id)
+        export = create_export(user, project, record_ids, options, fingerprint)
+        db.session.commit()
+    queues.enqueue_export(export.id, export.public_id, export.queue_name)
+    return ExportRequest(export, reused=False)
+
+
+def check_size(count: int) -> None:
+    limit = current_app.config["EXPORT_MAX_RECORDS"]
+    if count == 0:
+        raise ExportRequestError("Select at least one record to export.")
+    if count > limit:
+        raise ExportRequestError(
+            f"{count:,} records selected; one export can hold at most {limit:,}. "
+            "Narrow the filter, or split the selection into several exports."
+        )
+
+
+def check_active_limit(user_id: int) -> None:
+    limit = current_app.config["EXPORT_MAX_ACTIVE_PER_USER"]
+    active = db.session.scalar(
+        select(func.count()).where(Export.requested_by_id == user_id, Export.status.in_(LIVE))
+    )
+    if active >= limit:
+        raise ExportRequestError(
+            f"You already have {active} exports in progress (the limit is {limit}). "
+            "Wait for one to finish, or cancel one, then try again.",
+            status=429,
+        )
+
+
+def fingerprint_of(user_id: int, record_ids: Iterable[int], options: ExportOptions) -> str:
+    digest = hashlib.sha256(f"{user_id}|{json.dumps(options.as_dict(), sort_keys=True)}|".encode())
+    digest.update(",".join(str(i) for i in sorted(record_ids)).encode())
+    return digest.hexdigest()
+
+
+def live_export_with(user_id: int, fingerprint: str) -> Export | None:
+    return db.session.scalar(
+        select(Export).where(
+            Export.requested_by_id == user_id,
+            Export.fingerprint == fingerprint,
+            Export.status.in_(LIVE),
+        )
+    )
+
+
+def create_export(
+    user: User,
+    project: Project,
+    record_ids: list[int],
+    options: ExportOptions,
+    fingerprint: str,
+    reordered_from: Export | None = None,
+) -> Export:
+    export = Export(
+        organization_id=user.organization_id,
+        project_id=project.id,
+        requested_by_id=user.id,
+        reordered_from_id=reordered_from.id if reordered_from else None,
+        options=options.as_dict(),
+        fingerprint=fingerprint,
+        status="pending",
+        queue_name=queues.lane_for(len(record_ids)),
+        total=len(record_ids),
+    )
+    db.session.add(export)
+    db.session.flush()
+    db.session.execute(
+        insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
+    )
+    return export
+
+
+def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
+    """Resolve record public ids; any id outside the project (or tenant) rejects them all."""
+    unique = set(public_ids)
+    rows = db.session.scalars(
+        select(Record.id).where(
+            Record.project_id == project.id,
+            Record.organization_id == project.organization_id,
+            Record.public_id.in_(unique),
+        )
+    ).all()
+    if len(rows) != len(unique):
+        raise ExportRequestError("Some of the selected records are not in this project.")
+    return list(rows)
+
+
+def export_record_ids(export: Export) -> list[int]:
+    return list(
+        db.session.scalars(select(ExportItem.record_id).where(ExportItem.export_id == export.id))
+    )
+
+
+def reorder(export: Export, by: User) -> ExportRequest:
+    """A new export with the same records and options, pointing at the old one."""
+    if export.status not in ("expired", "failed", "cancelled", "revoked") and not is_expired(
+        export
+    ):
+        raise ExportRequestError("Only an export that is no longer available can be re-ordered.")
+    requester = export.requested_by
+    record_ids = export_record_ids(export)
+    options = ExportOptions(**export.options)
+    fingerprint = fingerprint_of(requester.id, record_ids, options)
+    with queues.connection().lock(f"sitepack:export-request:{requester.id}", timeout=30):
+        existing = live_export_with(requester.id, fingerprint)
+        if existing:
+            return ExportRequest(existing, reused=True)
+        new = create_export(requester, export.project, record_ids, options, fingerprint, export)
+        db.session.commit()
+    queues.enqueue_export(new.id, new.public_id, new.queue_name)
+    return ExportRequest(new, reused=False)
+
+
+def retry(export: Export) -> None:
+    """A failed export runs again as the same export: failed → pending, then enqueued."""
+    changed = db.session.execute(
+        update(Export)
+        .where(Export.id == export.id, Export.status == "failed")
+        .values(status="pending", error=None, finished_at=None, requeues=0, done=0, warnings=0)
+    ).rowcount
+    db.session.commit()
+    if not changed:
+        raise ExportRequestError("Only a failed export can be retried.", status=409)
+    queues.enqueue_export(export.id, export.public_id, export.queue_name)
+
+
+def cancel(export: Export) -> bool:
+    """Pending or processing → cancelled. The worker sees it at its next heartbeat and stops."""
+    changed = db.session.execute(
+        update(Export)
+        .where(Export.id == export.id, Export.status.in_(LIVE))
+        .values(status="cancelled", cancel_requested_at=utcnow(), finished_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return bool(changed)
+
+
+def is_expired(export: Export) -> bool:
+    """Expiry is derived from expires_at when read; the sweeper only tidies up afterwards."""
+    return export.status == "expired" or (
+        export.status == "completed" and export.expires_at is not None and export.expires_at <= utcnow()
+    )
+
+
+def display_status(export: Export) -> str:
+    return "expired" if is_expired(export) else export.status
+
+
+
+MAIL_FLAGS = {"ready": "ready_mail_sent_at", "expiring": "expiring_mail_sent_at"}
+
+
+def claim_mail(export_id: int, kind: str) -> bool:
+    """Mark a once-only mail as sent before sending it; False when it already was."""
+    column = getattr(Export, MAIL_FLAGS[kind])
+    changed = db.session.execute(
+        update(Export).where(Export.id == export_id, column.is_(None)).values({column: utcnow()})
+    ).rowcount
+    db.session.commit()
+    return bool(changed)
+
+
+def release_mail(export_id: int, kind: str) -> None:
+    """Sending failed: clear the mark so the retried mail job may send it."""
+    column = getattr(Export, MAIL_FLAGS[kind])
+    db.session.execute(update(Export).where(Export.id == export_id).values({column: None}))
+    db.session.commit()

@@ -1,0 +1,98 @@
+"""What the sweeper does to Export rows: expire, warn, recover lost and stalled jobs.
+
+The database is the truth and Redis can be lost: a pending row whose job has vanished is
+enqueued again, and a processing row whose heartbeat stopped gets one more run, then fails.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import select, update
+
+from portal import storage
+from portal.exports import queues
+from portal.extensions import db
+from portal.models import Export, utcnow
+
+LOST_PENDING_GRACE = timedelta(seconds=60)
+GONE_JOB_STATES = {"finished", "failed", "stopped", "canceled"}
+STALLED_REASON = (
+    "The export stopped responding twice while it was being built. "
+    "Select Retry; if it stops again, export fewer records at a time and tell the Sitepack team."
+)
+
+
+def expire_finished() -> int:
+    """Completed exports past expires_at become expired and their zips are deleted."""
+    due = db.session.scalars(
+        select(Export).where(Export.status == "completed", Export.expires_at <= utcnow())
+    ).all()
+    for export in due:
+        changed = db.session.execute(
+            update(Export).where(Export.id == export.id, Export.status == "completed")
+            .values(status="expired")
+        ).rowcount
+        db.session.commit()
+        if changed and export.object_key:
+            storage.delete(export.object_key)
+    return len(due)
+
+
+def warn_expiring() -> int:
+    """Enqueue the once-only 'expires tomorrow' mail; the mail job claims it on the row."""
+    soon = utcnow() + timedelta(hours=24)
+    ids = db.session.scalars(
+        select(Export.id).where(
+            Export.status == "completed", Export.expires_at > utcnow(), Export.expires_at <= soon,
+            Export.expiring_mail_sent_at.is_(None),
+            Export.finished_at < Export.expires_at - timedelta(hours=24),
+        )
+    ).all()
+    for export_id in ids:
+        queues.enqueue_mail(export_id, "expiring")
+    return len(ids)
+
+
+def recover_stalled() -> int:
+    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
+    stalled = db.session.scalars(
+        select(Export).where(Export.status == "processing", Export.heartbeat_at < stale_before)
+    ).all()
+    for export in stalled:
+        guard = (Export.id == export.id) & (Export.status == "processing") & (
+            Export.attempt == export.attempt)
+        if export.requeues < 1:
+            values = {"status": "pending", "requeues": export.requeues + 1, "heartbeat_at": None}
+        else:
+            values = {"status": "failed", "error": STALLED_REASON, "finished_at": utcnow()}
+        changed = db.session.execute(update(Export).where(guard).values(**values)).rowcount
+        db.session.commit()
+        if changed and values["status"] == "pending":
+            queues.enqueue_export(export.id, export.public_id, export.queue_name)
+        elif changed:
+            queues.enqueue_mail(export.id, "failed")
+    return len(stalled)
+
+
+def recover_lost_pending() -> int:
+    """Pending rows whose RQ job is gone (Redis flushed or restarted) are enqueued again."""
+    candidates = db.session.scalars(
+        select(Export).where(Export.status == "pending",
+                             Export.created_at < utcnow() - LOST_PENDING_GRACE)
+    ).all()
+    lost = [e for e in candidates if job_is_gone(e)]
+    for export in lost:
+        queues.enqueue_export(export.id, export.public_id, export.queue_name)
+    return len(lost)
+
+
+def job_is_gone(export: Export) -> bool:
+    try:
+        job = Job.fetch(f"export-{export.public_id}", connection=queues.connection())
+    except NoSuchJobError:
+        return True
+    return job.get_status(refresh=False) in GONE_JOB_STATES

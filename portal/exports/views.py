@@ -1,0 +1,128 @@
+"""Requesting exports, following them, and downloading the result."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal import storage
+from portal.exports import service
+from portal.exports.access import export_or_404
+from portal.exports.presenter import StatusView
+from portal.exports.service import ExportOptions, ExportRequestError
+from portal.extensions import db, limiter
+from portal.models import Download, Export, Project
+from portal.records.selection import selected_record_ids
+from portal.tenancy import get_or_404, scoped
+
+bp = Blueprint("exports", __name__)
+
+
+def export_rate_limit() -> str:
+    return current_app.config["EXPORT_RATE_LIMIT"]
+
+
+@bp.post("/exports")
+@limiter.limit(export_rate_limit, key_func=lambda: f"user:{current_user.id}")
+def create():
+    project = get_or_404(Project, request.form.get("project", ""))
+    try:
+        options = ExportOptions.parse(request.form.get("paper"), "include_originals" in request.form)
+        record_ids = requested_record_ids(project)
+        result = service.request_export(current_user, project, record_ids, options)
+    except ExportRequestError as exc:
+        return render_template("exports/refused.html", message=str(exc), project=project), exc.status
+    return see_other(url_for("exports.show", public_id=result.export.public_id,
+                             reused=1 if result.reused else None))
+
+
+def requested_record_ids(project: Project) -> list[int]:
+    """Explicit `record` ids (API-style) when given, else the user's server-side selection."""
+    explicit = request.form.getlist("record")
+    if explicit:
+        return service.records_in_project(project, explicit)
+    return list(db.session.scalars(selected_record_ids(current_user.id, project.id)))
+
+
+def see_other(location: str):
+    """303 for a plain form; htmx follows HX-Redirect with a full page load instead."""
+    if request.headers.get("HX-Request"):
+        return "", 204, {"HX-Redirect": location}
+    return redirect(location, code=303)
+
+
+@bp.get("/exports")
+def index():
+    exports = db.session.scalars(
+        scoped(Export).where(Export.requested_by_id == current_user.id)
+        .order_by(Export.created_at.desc()).limit(200)
+    ).all()
+    return render_template("exports/index.html", rows=[StatusView.of(e) for e in exports])
+
+
+@bp.get("/exports/<public_id>")
+def show(public_id: str):
+    export = export_or_404(public_id)
+    newer = db.session.scalar(select(Export).where(Export.reordered_from_id == export.id))
+    return render_template("exports/show.html", export=export, newer=newer,
+                           view=StatusView.of(export, with_position=True),
+                           reused=bool(request.args.get("reused")))
+
+
+@bp.get("/exports/<public_id>/status")
+def status(public_id: str):
+    export = export_or_404(public_id)
+    view = StatusView.of(export, with_position=True)
+    response = current_app.make_response(
+        render_template("exports/_status.html", export=export, view=view)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/exports/<public_id>/download")
+def download(public_id: str):
+    export = export_or_404(public_id)
+    state = service.display_status(export)
+    if state != "completed":
+        return render_template("exports/unavailable.html", export=export, state=state), 410 if (
+            state in ("expired", "revoked", "cancelled", "failed")) else 409
+    db.session.add(Download(export_id=export.id, user_id=current_user.id,
+                            ip_address=request.remote_addr or "unknown"))
+    db.session.commit()
+    url = storage.presigned_get(export.object_key, seconds=60)
+    response = redirect(url, code=302)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/exports/<public_id>/cancel")
+def cancel(public_id: str):
+    export = export_or_404(public_id)
+    service.cancel(export)
+    return see_other(url_for("exports.show", public_id=public_id))
+
+
+@bp.post("/exports/<public_id>/reorder")
+def reorder(public_id: str):
+    export = export_or_404(public_id)
+    try:
+        result = service.reorder(export, current_user)
+    except ExportRequestError as exc:
+        return render_template("exports/refused.html", message=str(exc),
+                               project=export.project), exc.status
+    return see_other(url_for("exports.show", public_id=result.export.public_id))
+
+
+
+@bp.post("/exports/<public_id>/retry")
+def retry(public_id: str):
+    export = export_or_404(public_id)
+    try:
+        service.retry(export)
+    except ExportRequestError as exc:
+        return render_template("exports/refused.html", message=str(exc),
+                               project=export.project), exc.status
+    return see_other(url_for("exports.show", public_id=public_id))

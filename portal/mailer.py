@@ -1,0 +1,43 @@
+"""The emails Sitepack sends, each from a pair of templates (text and HTML).
+
+Links point at the portal on PUBLIC_BASE_URL, never at S3 and never at the request's Host:
+the download route checks login and expiry every time the link is used.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_mail import Message
+
+from portal.extensions import mail
+from portal.models import Export
+
+
+def portal_url(path: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def export_links(export: Export) -> dict[str, str]:
+    return {
+        "page_url": portal_url(f"/exports/{export.public_id}"),
+        "download_url": portal_url(f"/exports/{export.public_id}/download"),
+    }
+
+
+SUBJECTS = {
+    "ready": "Your export of {n} records is ready",
+    "failed": "Your export of {n} records could not be completed",
+    "expiring": "Your export of {n} records expires tomorrow",
+}
+
+
+def send_export_mail(export: Export, kind: str) -> None:
+    context = {"export": export, "user": export.requested_by, "project": export.project,
+               **export_links(export)}
+    message = Message(
+        subject=SUBJECTS[kind].format(n=f"{export.total:,}"),
+        recipients=[export.requested_by.email],
+        body=render_template(f"email/export_{kind}.txt", **context),
+        html=render_template(f"email/export_{kind}.html", **context),
+    )
+    mail.send(message)

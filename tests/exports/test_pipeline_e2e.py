@@ -1,0 +1,162 @@
+"""One export end to end: web request → Redis → real worker → S3 over HTTP → SMTP → download."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import urllib.request
+import zipfile
+
+from pypdf import PdfReader
+
+from portal.models import Export
+from tests.exports.conftest import reload, request_export
+from tests.factories import login
+from tests.polling import wait_until
+from tests.servers import wait_for_mail
+
+
+def wait_for_state(export_id: int, states: tuple[str, ...], timeout: float = 120) -> Export:
+    return wait_until(lambda: (e := reload(export_id)).status in states and e, timeout=timeout)
+
+
+def test_200_record_export_arrives_as_zip_of_pdfs_with_one_email_and_a_working_link(
+    app, client, world, project_records, worker, mail_sink
+):
+    records = project_records(200, photo_every=20)
+    login(client, "member@acme.test")
+    response = request_export(client, world.project_a, records)
+    assert response.status_code == 303
+    export = Export.query.one()
+    with worker():
+        export = wait_for_state(export.id, ("completed", "failed"))
+        [mail] = wait_for_mail(mail_sink, 1)
+    assert export.status == "completed", export.error
+    assert export.done == 200 and export.warnings == 0
+
+    body = mail.get_payload()[0].get_payload(decode=True).decode()
+    link = re.search(r"http://sitepack\.test(/exports/\S+/download)", body).group(1)
+    assert "X-Amz" not in body
+
+    anonymous = app.test_client().get(link)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    redirect = client.get(link)
+    assert redirect.status_code == 302
+    assert redirect.headers["Referrer-Policy"] == "no-referrer"
+    data = urllib.request.urlopen(redirect.headers["Location"]).read()
+    assert hashlib.sha256(data).hexdigest() == export.sha256
+    assert_zip_holds_pdfs_of(data, records)
+    assert len(mail_sink.messages) == 1
+
+
+def assert_zip_holds_pdfs_of(data: bytes, records) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+    assert len(pdfs) == len(records)
+    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode("utf-8-sig"))))
+    assert len(manifest) == len(records)
+    for row in manifest:
+        assert hashlib.sha256(archive.read(row["file"])).hexdigest() == row["sha256"]
+    by_reference = {row["reference"]: row["file"] for row in manifest}
+    for record in records[:: len(records) // 10]:
+        first_page = PdfReader(io.BytesIO(archive.read(by_reference[record.reference]))).pages[0]
+        assert record.reference in first_page.extract_text()
+    assert "ERRORS.txt" not in archive.namelist()
+
+
+def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_completes(
+    app, client, world, project_records, worker, bucket
+):
+    from portal import storage
+
+    records = project_records(6, photo_every=3)
+    broken = records[3]
+    storage.put_bytes(broken.attachments[0].rendition_key, b"not a jpeg at all", "image/jpeg")
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    with worker():
+        export = wait_for_state(export.id, ("completed", "failed"))
+    assert export.status == "completed" and export.warnings == 1
+    archive = zipfile.ZipFile(io.BytesIO(storage.get_bytes(export.object_key)))
+    assert broken.reference in archive.read("ERRORS.txt").decode()
+    assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 5
+
+
+def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind(
+    app, client, world, project_records, worker, mail_sink, bucket
+):
+    from portal import storage
+
+    records = project_records(5, photo_every=0)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    with worker(S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        export = wait_for_state(export.id, ("completed", "failed"))
+        [mail] = wait_for_mail(mail_sink, 1)
+    assert export.status == "failed"
+    assert "file storage could not be reached" in export.error
+    assert "could not be completed" in mail["Subject"]
+    assert list(worker.workdir.iterdir()) == []
+    listing = storage.client().list_objects_v2(Bucket=bucket, Prefix="exports/")
+    assert listing.get("KeyCount", 0) == 0
+
+
+def test_killing_the_work_horse_mid_render_still_completes_once_with_one_email(
+    app, client, world, project_records, worker, mail_sink
+):
+    import os
+    import signal
+
+    records = project_records(80, photo_every=4)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    fast_recovery = {"EXPORT_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "2",
+                     "EXPORT_RETRY_INTERVALS": "1"}
+    with worker("--job-monitoring-interval", "1", **fast_recovery) as proc:
+        wait_until(lambda: reload(export.id).done >= 5, timeout=60)
+        os.kill(wait_until(proc.horse_pid, timeout=10), signal.SIGKILL)
+        export = wait_for_state(export.id, ("completed", "failed"), timeout=180)
+        wait_for_mail(mail_sink, 1)
+    assert export.status == "completed", export.error
+    assert export.attempt >= 2
+    assert len(mail_sink.messages) == 1
+    assert list(worker.workdir.iterdir()) == []
+
+
+def test_mail_server_down_never_fails_a_finished_export(
+    app, client, world, project_records, worker
+):
+    records = project_records(3, photo_every=0)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    with worker(MAIL_PORT="9"):
+        export = wait_for_state(export.id, ("completed", "failed"))
+    assert export.status == "completed"
+    assert export.ready_mail_sent_at is None  # released for the mail job's retry
+
+
+def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
+    app, client, world, project_records, worker, bucket
+):
+    from portal import storage
+
+    records = project_records(150, photo_every=0)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    with worker():
+        wait_until(lambda: reload(export.id).done >= 3, timeout=60)
+        page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        client.post(f"/exports/{export.public_id}/cancel", data={"csrf_token": token})
+        wait_until(lambda: list(worker.workdir.iterdir()) == [], timeout=30)
+    export = reload(export.id)
+    assert export.status == "cancelled" and export.done < 150
+    listing = storage.client().list_objects_v2(Bucket=bucket, Prefix="exports/")
+    assert listing.get("KeyCount", 0) == 0
