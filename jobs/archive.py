@@ -1,0 +1,250 @@
+"""The export's zip: written to disk entry by entry, with names safe to unpack anywhere.
+
+Nothing here holds an entry, or the list of entries, in memory: PDFs and photos stream into
+the zip as they are made, and the manifest's rows wait in an anonymous temp file. ZIP_STORED
+because PDFs and JPEGs do not compress; ZIP64 because an export may pass 4 GB or 65,535
+entries. Entry names come from user text, so every path component is cleaned for the
+strictest unzipper (Windows) and checked again when written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+CHUNK = 1024 * 1024
+MAX_COMPONENT_CHARS = 100
+# Linux file systems allow 255 bytes per name; leave room for a "-17" uniqueness suffix.
+MAX_COMPONENT_BYTES = 200
+NAME_BYTES_LIMIT = 255
+MAX_SLUG_CHARS = 60
+FALLBACK = "untitled"
+WINDOWS_ILLEGAL = re.compile(r'[<>:"/\\|?*]')
+WINDOWS_RESERVED = re.compile(
+    r"(CON|CONIN\$|CONOUT\$|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?", re.IGNORECASE
+)
+CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status")
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    name: str
+    size: int
+    sha256: str
+
+
+def safe_component(
+    text: str, max_chars: int = MAX_COMPONENT_CHARS, max_bytes: int = MAX_COMPONENT_BYTES
+) -> str:
+    """One path component that unpacks as itself on Windows, macOS and Linux.
+
+    Separators and Windows-illegal characters become "-", so nothing can climb out of its
+    folder; leading and trailing dots and spaces go (no "..", no hidden files, no names
+    Windows silently truncates); reserved device names get a "_" in front.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if unicodedata.category(ch) in CONTROL_CATEGORIES else ch for ch in text)
+    text = " ".join(WINDOWS_ILLEGAL.sub("-", text).split())
+    text = _truncate(text.strip(". "), max_chars, max_bytes).strip(". ")
+    if not text:
+        return FALLBACK
+    return f"_{text}" if WINDOWS_RESERVED.fullmatch(text) else text
+
+
+def slug(text: str, max_chars: int = MAX_SLUG_CHARS) -> str:
+    """Lower-case words joined by "-", keeping every script's letters (é stays é)."""
+    text = unicodedata.normalize("NFC", text).lower()
+    kept = "".join(ch if ch.isalnum() or unicodedata.category(ch)[0] == "M" else " " for ch in text)
+    words = kept.split()
+    joined = "-".join(words)
+    while len(joined) > max_chars and len(words) > 1:
+        words.pop()
+        joined = "-".join(words)
+    return joined[:max_chars].strip("-") or FALLBACK
+
+
+def entry_name(project_name: str, kind: str, reference: str, title: str) -> str:
+    """`<project>/<kind>/<REF>-<title-slug>.pdf`, each part cleaned on its own."""
+    filename = _safe_filename(f"{safe_component(reference, 30)}-{slug(title)}", ".pdf")
+    return f"{safe_component(project_name)}/{safe_component(kind)}/{filename}"
+
+
+def photo_entry_name(reference: str, filename: str) -> str:
+    """`photos/<REF>/<original filename>` for the originals, when an export asks for them."""
+    stem, extension = os.path.splitext(filename)
+    if not PLAIN_EXTENSION.fullmatch(extension):
+        stem, extension = filename, ""
+    return f"photos/{safe_component(reference, 30)}/{_safe_filename(stem, extension.lower())}"
+
+
+def _safe_filename(stem: str, extension: str) -> str:
+    """Shortens the stem, never the extension, so a long title still ends in `.pdf`."""
+    budget = len(extension.encode("utf-8"))
+    return (
+        safe_component(stem, MAX_COMPONENT_CHARS - budget, MAX_COMPONENT_BYTES - budget) + extension
+    )
+
+
+def _truncate(text: str, max_chars: int, max_bytes: int) -> str:
+    cut = text[:max_chars].encode("utf-8")[:max_bytes]
+    return cut.decode("utf-8", errors="ignore")
+
+
+class UniqueNames:
+    """Hands out names that stay distinct on case-insensitive, normalising file systems.
+
+    "Straße.pdf" and "STRASSE.pdf", or é composed and decomposed, would overwrite each other
+    when unpacked on Windows or macOS, so the second gets "-2" before its extension.
+    """
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+        self._next_suffix: dict[str, int] = {}
+
+    def unique(self, name: str) -> str:
+        """Returns `name`, or `name` with the next free "-N" suffix when it is taken."""
+        base, candidate = _fold(name), name
+        if base in self._taken:
+            suffix = self._next_suffix.get(base, 2)
+            while _fold(candidate := _with_suffix(name, f"-{suffix}")) in self._taken:
+                suffix += 1
+            self._next_suffix[base] = suffix + 1
+        self._taken.add(_fold(candidate))
+        return candidate
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+
+
+def _with_suffix(name: str, suffix: str) -> str:
+    folder, _, filename = name.rpartition("/")
+    stem, dot, extension = filename.rpartition(".")
+    filename = f"{stem}{suffix}.{extension}" if dot and stem else f"{filename}{suffix}"
+    return f"{folder}/{filename}" if folder else filename
+
+
+class ZipArchive:
+    """A zip file on disk that entries stream into, in constant memory."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+
+    def __enter__(self) -> ZipArchive:
+        self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._zip.close()
+
+    def add_bytes(self, name: str, data: bytes) -> ArchiveEntry:
+        return self.add_stream(name, io.BytesIO(data), len(data))
+
+    def add_file(self, name: str, path: str | Path) -> ArchiveEntry:
+        with open(path, "rb") as source:
+            return self.add_stream(name, source, Path(path).stat().st_size)
+
+    def add_stream(self, name: str, source: BinaryIO, size: int | None = None) -> ArchiveEntry:
+        """Copies `source` in chunks, hashing as it goes. Without a size, ZIP64 is forced."""
+        info = _entry_info(_checked_name(name))
+        digest, written = hashlib.sha256(), 0
+        if size is not None:
+            info.file_size = size
+        with self._zip.open(info, "w", force_zip64=size is None) as target:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+                written += len(chunk)
+        return ArchiveEntry(name, written, digest.hexdigest())
+
+
+def _checked_name(name: str) -> str:
+    """Refuses any name that did not come through safe_component, as a second line of defence."""
+    parts = name.split("/")
+    if any(part != safe_component(part, len(part), NAME_BYTES_LIMIT) for part in parts):
+        raise ValueError(f"unsafe zip entry name: {name!r}")
+    return name
+
+
+def _entry_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+class Manifest:
+    """MANIFEST.csv for every record and ERRORS.txt for the ones that failed.
+
+    Rows are written to anonymous temp files as they come (gone from disk even if the job is
+    killed), so the manifest of a 10,000-record export costs no memory.
+    """
+
+    def __init__(self, tmp_dir: str | Path | None = None):
+        self._rows = _spool(tmp_dir)
+        self._errors = _spool(tmp_dir)
+        self._csv = csv.writer(self._rows)
+        self._csv.writerow(MANIFEST_HEADER)
+        self.ok = 0
+        self.failed = 0
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def add_ok(self, reference: str, title: str, entry: ArchiveEntry) -> None:
+        self._csv.writerow(_cells(reference, title, entry.name, entry.size, entry.sha256, "ok"))
+        self.ok += 1
+
+    def add_failure(self, reference: str, title: str, reason: str) -> None:
+        self._csv.writerow(_cells(reference, title, "", "", "", "failed"))
+        self._errors.write(f"{_one_line(reference)} — {_one_line(title)}: {_one_line(reason)}\n")
+        self.failed += 1
+
+    def write_to(self, archive: ZipArchive) -> list[ArchiveEntry]:
+        """Adds MANIFEST.csv, and ERRORS.txt only when a record failed."""
+        entries = [_copy_into(archive, "MANIFEST.csv", self._rows)]
+        if self.failed:
+            entries.append(_copy_into(archive, "ERRORS.txt", self._errors))
+        return entries
+
+    def close(self) -> None:
+        self._rows.close()
+        self._errors.close()
+
+
+def _spool(tmp_dir: str | Path | None) -> io.TextIOWrapper:
+    raw = tempfile.TemporaryFile("w+b", dir=tmp_dir)  # noqa: SIM115 -- lives as long as the Manifest
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
+
+
+def _copy_into(archive: ZipArchive, name: str, spool: io.TextIOWrapper) -> ArchiveEntry:
+    spool.flush()
+    size = spool.buffer.seek(0, io.SEEK_END)
+    spool.buffer.seek(0)
+    return archive.add_stream(name, spool.buffer, size)
+
+
+def _cells(*values: object) -> list[object]:
+    """Defuses spreadsheet formulas: a cell starting with = + - @ is shown as text."""
+    return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()) or "(none)"

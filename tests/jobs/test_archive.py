@@ -1,0 +1,222 @@
+"""Zip entry names that unpack safely anywhere, a streamed zip, and its manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import tracemalloc
+import unicodedata
+import zipfile
+
+import pytest
+
+from jobs.archive import (
+    Manifest,
+    UniqueNames,
+    ZipArchive,
+    entry_name,
+    photo_entry_name,
+    safe_component,
+    slug,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("..", "untitled"),
+        ("/etc/passwd", "-etc-passwd"),
+        ("CON", "_CON"),
+        ("aux.txt", "_aux.txt"),
+        ("Lpt9", "_Lpt9"),
+        ("CONTRACTS", "CONTRACTS"),
+        ("bell\x07tab\tnewline\nnul\x00", "bell tab newline nul"),
+        ("a/b\\c", "a-b-c"),
+        ("C:\\Windows", "C--Windows"),
+        ("trailing dots... ", "trailing dots"),
+        (".hidden", "hidden"),
+        ('<>:"|?*', "-------"),
+        ("right\u202eto-left", "right to-left"),
+        ("", "untitled"),
+        ("   ", "untitled"),
+        ("Résidence Étoile", "Résidence Étoile"),
+    ],
+)
+def test_path_component_is_cleaned(text, expected):
+    assert safe_component(text) == expected
+
+
+def test_long_component_is_cut_to_a_length_every_file_system_accepts():
+    cleaned = safe_component("Tower " * 100)
+    wide = safe_component("塔" * 300)
+
+    assert len(cleaned) <= 100 and not cleaned.endswith(" ")
+    assert len(wide.encode("utf-8")) <= 200
+
+
+def test_slug_keeps_letters_of_any_script_and_drops_the_rest():
+    assert slug("Crack in façade: level 2 / grid B?") == "crack-in-façade-level-2-grid-b"
+    assert slug("Fissure à l'étage — \x00 <script>") == "fissure-à-l-étage-script"
+    assert slug("?*<>|") == "untitled"
+    assert slug("") == "untitled"
+
+
+@pytest.mark.parametrize(
+    ("project", "kind", "reference", "title", "expected"),
+    [
+        ("Harbour View", "inspection", "INS-0001", "Slab pour",
+         "Harbour View/inspection/INS-0001-slab-pour.pdf"),
+        ("..", "..", "../..", "../../etc/passwd", "untitled/untitled/--etc-passwd.pdf"),
+        ("/abs", "issue", "ISS-1", "", "-abs/issue/ISS-1-untitled.pdf"),
+        ("CON", "aux", "NUL", "prn", "_CON/_aux/_NUL-prn.pdf"),
+        ("a/b\\c", "task", "TSK-2", "a/b\\c", "a-b-c/task/TSK-2-a-b-c.pdf"),
+    ],
+)  # fmt: skip
+def test_entry_name_is_project_kind_reference_and_title_slug(
+    project, kind, reference, title, expected
+):
+    assert entry_name(project, kind, reference, title) == expected
+
+
+def test_very_long_title_still_gives_a_pdf_name_under_the_limit():
+    name = entry_name("P", "ncr", "NCR-0001", "Concrete spalling " * 40).split("/")[-1]
+    wide = entry_name("P", "ncr", "NCR-0001", "混凝土剥落" * 80).split("/")[-1]
+
+    assert name.endswith(".pdf") and len(name) <= 100
+    assert wide.endswith(".pdf") and len(wide.encode("utf-8")) <= 200
+
+
+def test_photo_entry_name_keeps_a_plain_extension_only():
+    assert photo_entry_name("INS-1", "IMG 0001.JPG") == "photos/INS-1/IMG 0001.jpg"
+    assert photo_entry_name("INS-1", "../../x.jpg") == "photos/INS-1/-..-x.jpg"
+    assert photo_entry_name("INS-1", "con.png") == "photos/INS-1/_con.png"
+    assert photo_entry_name("INS-1", "shot.jp:g") == "photos/INS-1/shot.jp-g"
+
+
+def test_names_equal_after_case_folding_get_numbered():
+    names = UniqueNames()
+
+    assert names.unique("P/issue/ISS-1-straße.pdf") == "P/issue/ISS-1-straße.pdf"
+    assert names.unique("P/issue/ISS-1-STRASSE.pdf") == "P/issue/ISS-1-STRASSE-2.pdf"
+    assert names.unique("P/issue/iss-1-strasse.pdf") == "P/issue/iss-1-strasse-3.pdf"
+    assert names.unique("P/issue/ISS-1-other.pdf") == "P/issue/ISS-1-other.pdf"
+
+
+def test_composed_and_decomposed_accents_collide():
+    composed = unicodedata.normalize("NFC", "P/task/TSK-1-café.pdf")
+    decomposed = unicodedata.normalize("NFD", composed)
+    names = UniqueNames()
+
+    assert names.unique(composed) == composed
+    assert names.unique(decomposed) == decomposed.removesuffix(".pdf") + "-2.pdf"
+
+
+def test_suffix_skips_a_name_that_is_already_taken():
+    names = UniqueNames()
+    names.unique("a/x.pdf")
+    names.unique("a/x-2.pdf")
+
+    assert names.unique("a/X.pdf") == "a/X-3.pdf"
+
+
+def test_zip_with_three_entries_opens_and_tests_clean(tmp_path):
+    source = tmp_path / "photo.jpg"
+    source.write_bytes(b"\xff\xd8" + os.urandom(5000))
+    path = tmp_path / "out.zip"
+
+    with ZipArchive(path) as archive:
+        first = archive.add_bytes("P/inspection/INS-1-a.pdf", b"%PDF-1.7 one")
+        second = archive.add_bytes("P/inspection/INS-2-é.pdf", b"%PDF-1.7 two")
+        third = archive.add_file("photos/INS-1/photo.jpg", source)
+
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == [first.name, second.name, third.name]
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in zf.infolist())
+        assert zf.read(third.name) == source.read_bytes()
+    assert third.size == 5002
+    assert third.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", ["../evil.pdf", "/abs.pdf", "a\\b.pdf", "CON", "a//b.pdf"])
+def test_archive_refuses_an_unsafe_entry_name(tmp_path, name):
+    with ZipArchive(tmp_path / "out.zip") as archive, pytest.raises(ValueError):
+        archive.add_bytes(name, b"x")
+
+
+def test_adding_a_50_mb_file_keeps_memory_flat(tmp_path):
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as out:
+        for _ in range(50):
+            out.write(os.urandom(1024 * 1024))
+
+    with ZipArchive(tmp_path / "out.zip") as archive:
+        tracemalloc.start()
+        try:
+            entry = archive.add_file("photos/INS-1/big.bin", big)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert entry.size == 50 * 1024 * 1024
+    assert peak < 5 * 1024 * 1024
+
+
+def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
+    path = tmp_path / "out.zip"
+    with ZipArchive(path) as archive, Manifest(tmp_path) as manifest:
+        for n in range(3):
+            entry = archive.add_bytes(f"P/task/TSK-{n}-x.pdf", f"%PDF {n}".encode())
+            manifest.add_ok(f"TSK-{n}", f"Title {n}, with a comma", entry)
+        for reference, title, reason in failures:
+            manifest.add_failure(reference, title, reason)
+        manifest.write_to(archive)
+    return zipfile.ZipFile(path)
+
+
+def manifest_rows(zf: zipfile.ZipFile) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(zf.read("MANIFEST.csv").decode("utf-8"))))
+
+
+def test_manifest_round_trips_and_its_checksums_match_the_entries(tmp_path):
+    with build_zip(tmp_path, []) as zf:
+        header, *rows = manifest_rows(zf)
+        names = zf.namelist()
+        for _reference, _title, file, size, sha256, status in rows:
+            data = zf.read(file)
+            assert (int(size), sha256, status) == (
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                "ok",
+            )
+
+    assert header == ["reference", "title", "file", "bytes", "sha256", "status"]
+    assert [row[:2] for row in rows] == [[f"TSK-{n}", f"Title {n}, with a comma"] for n in range(3)]
+    assert "ERRORS.txt" not in names
+
+
+def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
+    failures = [
+        ("INS-7", "Broken photo", "photo 2 (a.jpg) is not a readable image"),
+        ("INS-9", "Two\nlines", "photo 'b.jpg' is missing from storage"),
+    ]
+    with build_zip(tmp_path, failures) as zf:
+        errors = zf.read("ERRORS.txt").decode("utf-8").splitlines()
+        statuses = [row[-1] for row in manifest_rows(zf)[1:]]
+
+    assert errors == [
+        "INS-7 — Broken photo: photo 2 (a.jpg) is not a readable image",
+        "INS-9 — Two lines: photo 'b.jpg' is missing from storage",
+    ]
+    assert statuses == ["ok", "ok", "ok", "failed", "failed"]
+
+
+def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
+    failures = [(f"{c}X", f'{c}HYPERLINK("http://evil.test")', "x") for c in "=+-@"]
+    with build_zip(tmp_path, failures) as zf:
+        rows = manifest_rows(zf)[4:]
+
+    assert [row[0] for row in rows] == ["'=X", "'+X", "'-X", "'@X"]
+    assert all(row[1].startswith("'") for row in rows)
