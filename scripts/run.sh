@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on 127.0.0.1 under honcho (Procfile.dev); Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Settings from .env (if any) first, so the Redis decision below sees the URL the app will use.
+if [ -f .env ]; then set -a; . ./.env; set +a; fi
+export SITEPACK_ENV=development
+export PATH="$PWD/.venv/bin:$PATH"
+export PYTHONUNBUFFERED=1
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-sitepack-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sitepack-local-secret}"
+mkdir -p var/s3 var/mail instance
+
+# Reuse a Redis that answers on REDIS_URL; otherwise run a private, memory-only one on 6380.
+processes=(s3 mail worker web)
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+if ! python -m scripts.services redis-answers "$REDIS_URL"; then
+  export REDIS_URL=redis://127.0.0.1:6380/0
+  python -m scripts.services redis-answers "$REDIS_URL" || processes=(redis "${processes[@]}")
+fi
+echo "Redis: $REDIS_URL"
+
+# .env was loaded above; honcho must not load it again over the REDIS_URL chosen here.
+exec honcho --env /dev/null --procfile Procfile.dev start "${processes[@]}"

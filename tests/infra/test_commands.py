@@ -1,0 +1,96 @@
+"""The files that start Sitepack: CI, the Makefile, the Procfiles and .env.example."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scripts import services
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def procfile(name: str) -> dict[str, str]:
+    lines = (ROOT / name).read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+def make_dry_run(target: str) -> str:
+    result = subprocess.run(
+        ["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def test_ci_runs_make_test_and_nothing_else():
+    script = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert script[0] == "#!/usr/bin/env bash"
+    commands = [line for line in script[1:] if line.strip() and not line.startswith("#")]
+    assert commands == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "make test"]
+    assert (ROOT / ".ci" / "run").stat().st_mode & 0o111
+
+
+def test_production_procfile_runs_gunicorn_the_worker_and_migrations_on_release():
+    processes = procfile("Procfile")
+    assert processes == {
+        "web": "gunicorn -c gunicorn.conf.py wsgi:app",
+        "worker": "python -m jobs.worker",
+        "release": "flask --app wsgi db upgrade && flask --app wsgi storage ensure",
+    }
+
+
+def test_dev_procfile_runs_every_service_on_loopback():
+    processes = procfile("Procfile.dev")
+    assert set(processes) == {"redis", "s3", "mail", "worker", "web"}
+    assert "--bind 127.0.0.1" in processes["redis"]
+    assert "--addr 127.0.0.1:9100" in processes["s3"]
+    assert processes["worker"].endswith("exec python -m jobs.worker")
+    assert "scripts.dev_setup" in processes["web"] and "--host 127.0.0.1" in processes["web"]
+
+
+def test_quick_tests_run_on_sqlite_without_the_browser():
+    command = make_dry_run("test-quick")
+    assert "env -u TEST_DATABASE_URL" in command
+    assert 'pytest -m "not browser"' in command or "'not browser'" in command
+
+
+def test_lint_checks_without_rewriting():
+    command = make_dry_run("lint")
+    assert "ruff check ." in command and "ruff format --check ." in command
+
+
+def config_variables() -> set[str]:
+    source = (ROOT / "portal" / "config.py").read_text()
+    return set(re.findall(r'(?:env|_int|_ints|_bool|environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+
+
+def test_env_example_documents_every_setting_the_app_and_gunicorn_read():
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+    gunicorn = {"BIND_HOST", "PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"}
+    assert len(config_variables()) > 20
+    assert config_variables() | gunicorn <= documented
+
+
+def test_env_example_values_load_in_the_shell_as_make_run_reads_them():
+    script = "set -a; . ./.env.example; set +a; printf '%s' \"$MAIL_DEFAULT_SENDER\""
+    result = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Sitepack <no-reply@sitepack.local>"
+
+
+@pytest.mark.parametrize("script", ["run.sh", "test.sh", "system_packages.sh"])
+def test_shell_scripts_parse(script):
+    assert subprocess.run(["bash", "-n", str(ROOT / "scripts" / script)]).returncode == 0
+
+
+def test_redis_probe_tells_a_live_server_from_a_closed_port(redis_url):
+    assert services.redis_answers(redis_url)
+    assert not services.redis_answers(f"redis://127.0.0.1:{services.free_port()}/0")
+
+
+def test_s3_probe_counts_an_access_denied_answer_as_up(s3_endpoint):
+    assert services.s3_answers(s3_endpoint.url)
+    assert not services.s3_answers(f"http://127.0.0.1:{services.free_port()}")

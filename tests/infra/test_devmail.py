@@ -1,0 +1,104 @@
+"""/dev/mail: the captured-mail pages `make run` offers, and their absence everywhere else."""
+
+import os
+import re
+from email.message import EmailMessage
+
+import pytest
+
+from portal import create_app
+from portal.extensions import db
+from tests import factories
+from tests.conftest import config_from_env
+
+DOWNLOAD_URL = "http://127.0.0.1:5000/exports/exp_abc123/download"
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def dev_client(sitepack_env, mail_dir):
+    """A logged-in client of an app started as `make run` starts it (SITEPACK_ENV=development)."""
+    overrides = config_from_env({**sitepack_env, "SITEPACK_ENV": "development"})
+    app = create_app({**overrides, "DEV_MAIL_DIR": str(mail_dir)})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        factories.two_organisations()
+        client = app.test_client()
+        factories.login(client, "member@acme.test")
+        yield client
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def drop_mail(folder, name, subject, text=None, html=None, mtime=None):
+    message = EmailMessage()
+    message["From"] = "Sitepack <no-reply@sitepack.local>"
+    message["To"] = "member@acme.test"
+    message["Subject"] = subject
+    message["Date"] = "Mon, 02 Mar 2026 09:30:00 +0000"
+    message.set_content(text or "Plain text.")
+    if html:
+        message.add_alternative(html, subtype="html")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.eml"
+    path.write_bytes(message.as_bytes())
+    if mtime:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def test_dev_mail_is_not_served_outside_development(client, world):
+    factories.login(client, "member@acme.test")
+    assert client.get("/dev/mail").status_code == 404
+    assert client.get("/dev/mail/anything").status_code == 404
+
+
+def test_dev_mail_lists_dropped_mails_newest_first(dev_client, mail_dir):
+    drop_mail(mail_dir, "older", "Your export is ready", mtime=1_700_000_000)
+    drop_mail(mail_dir, "newer", "Export failed: 3 records", mtime=1_700_000_100)
+    page = dev_client.get("/dev/mail").get_data(as_text=True)
+    assert page.index("Export failed: 3 records") < page.index("Your export is ready")
+    assert "member@acme.test" in page
+    assert "no-reply@sitepack.local" in page
+    assert "2026-03-02 09:30:00" in page
+    assert 'href="/dev/mail/newer"' in page
+
+
+def test_dev_mail_with_empty_folder_says_so(dev_client):
+    response = dev_client.get("/dev/mail")
+    assert response.status_code == 200
+    assert "No mail yet" in response.get_data(as_text=True)
+
+
+def test_dev_mail_shows_text_part_with_clickable_links(dev_client, mail_dir):
+    drop_mail(
+        mail_dir, "ready", "Ready", text=f"Download it here: {DOWNLOAD_URL}.\n<b>not bold</b>"
+    )
+    page = dev_client.get("/dev/mail/ready").get_data(as_text=True)
+    assert f'<a href="{DOWNLOAD_URL}" target="_blank" rel="noopener">{DOWNLOAD_URL}</a>.' in page
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page
+
+
+def test_dev_mail_shows_html_part_in_a_sandbox_without_scripts(dev_client, mail_dir):
+    html = f'<p><a href="{DOWNLOAD_URL}">Download</a></p><script>alert("x")</script>'
+    drop_mail(mail_dir, "html", "Ready", html=html)
+    page = dev_client.get("/dev/mail/html").get_data(as_text=True)
+    frame = re.search(r"<iframe[^>]*>", page).group(0)
+    sandbox = re.search(r'sandbox="([^"]*)"', frame).group(1)
+    assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    assert f"&lt;a href=&#34;{DOWNLOAD_URL}&#34;&gt;Download" in frame
+    assert "&lt;base target=&#34;_blank&#34;&gt;" in frame
+    # Every script on the page is a file: nothing inline for a CSP to block.
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", page))
+
+
+@pytest.mark.parametrize("mail_id", ["missing", ".hidden", "..%2F..%2Fetc%2Fpasswd", "a%00b"])
+def test_dev_mail_unknown_or_malformed_id_is_404(dev_client, mail_dir, mail_id):
+    drop_mail(mail_dir, "present", "Present")
+    assert dev_client.get(f"/dev/mail/{mail_id}").status_code == 404
