@@ -106,3 +106,21 @@ def _csrf_token(html: str) -> str:
     marker = 'name="csrf_token" type="hidden" value="'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def bulk_records(project: Project, count: int, **kw) -> None:
+    """Thousands of records in one executemany, without checklists: for tests of scale."""
+    from sqlalchemy import insert
+
+    from portal.models import RECORD_KINDS
+
+    kinds = list(RECORD_KINDS)
+    rows = [
+        {"organization_id": project.organization_id, "project_id": project.id,
+         "kind": kinds[i % 4], "reference": f"{RECORD_KINDS[kinds[i % 4]]}-{i + 1:05d}",
+         "title": f"Bulk record {i + 1}", "created_at": datetime(2026, 1, 1) + timedelta(minutes=i),
+         **kw}
+        for i in range(count)
+    ]
+    db.session.execute(insert(Record), rows)
+    db.session.commit()

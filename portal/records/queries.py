@@ -1,0 +1,60 @@
+"""Reads of projects and records, always through the tenant scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort
+from sqlalchemy import Select, case, func, select
+
+from portal.extensions import db
+from portal.models import Project, Record
+from portal.tenancy import scoped
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    project: Project
+    records: int
+    open_records: int
+
+
+def project_summaries() -> list[ProjectSummary]:
+    """The organisation's projects with their record counts, in one grouped query."""
+    stmt = (
+        scoped(Project)
+        .outerjoin(Record, Record.project_id == Project.id)
+        .add_columns(
+            func.count(Record.id),
+            func.count(case((Record.status != "closed", Record.id))),
+        )
+        .group_by(Project.id)
+        .order_by(Project.name, Project.id)
+    )
+    return [ProjectSummary(*row) for row in db.session.execute(stmt)]
+
+
+def project_records(project: Project) -> Select:
+    """SELECT the records of a project the current user may already see."""
+    return select(Record).where(
+        Record.project_id == project.id, Record.organization_id == project.organization_id
+    )
+
+
+def record_ids(project: Project, public_ids: list[str]) -> Select:
+    """SELECT the ids of those public ids that belong to this project; others drop out."""
+    return (
+        project_records(project)
+        .where(Record.public_id.in_(public_ids))
+        .with_only_columns(Record.id)
+    )
+
+
+def record_or_404(project: Project, public_id: str) -> Record:
+    """A record of this project; another project's or organisation's id answers 404."""
+    if not 8 <= len(public_id) <= 32:
+        abort(404)
+    record = db.session.scalar(project_records(project).where(Record.public_id == public_id))
+    if record is None:
+        abort(404)
+    return record

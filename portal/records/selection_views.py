@@ -1,0 +1,114 @@
+"""Changing a user's selection. Every change is a POST, answered with a fragment for htmx, or
+without JavaScript with a 303 back to the same page of the table.
+
+Record ids arrive as public ids and pass through the project's tenant scope on their way into
+the INSERT ... SELECT, so another project's or organisation's id can never be inserted.
+"""
+
+import re
+from collections.abc import Callable
+
+from flask import abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.extensions import db
+from portal.models import Project, Record
+from portal.records import queries, selection
+from portal.records.blueprint import bp
+from portal.records.filters import RecordFilter
+from portal.records.listing import requested_table_args, results_context, wants_fragment
+from portal.tenancy import get_or_404
+
+# A page of the table posts its own rows; more than this is not a page of the table.
+MAX_IDS_PER_POST = 1000
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+
+
+@bp.post("/projects/<project_id>/records/<record_id>/selection")
+def select_one(project_id: str, record_id: str):
+    """A row's checkbox. Its form sends every ticked box, so the request carries the box's
+    state rather than a flip: a double click or a retried request cannot invert it."""
+    project = get_or_404(Project, project_id)
+    record = queries.record_or_404(project, record_id)
+    change = (
+        selection.add if record.public_id in request.form.getlist("record") else selection.remove
+    )
+    _commit(
+        lambda: change(current_user.id, project.id, select(Record.id).where(Record.id == record.id))
+    )
+    if not wants_fragment():
+        return _back_to_table(project)
+    count = selection.count_selected(current_user.id, project.id)
+    return render_template("records/_selection_status.html", project=project, selected_count=count)
+
+
+@bp.post("/projects/<project_id>/selection/page")
+def save_page(project_id: str):
+    """Without JavaScript the ticks are sent together: the rows shown take the ticked state."""
+    project = get_or_404(Project, project_id)
+    shown = queries.record_ids(project, _public_ids("shown"))
+    ticked = queries.record_ids(project, _public_ids("record")).where(Record.id.in_(shown))
+
+    def change():
+        selection.remove(current_user.id, project.id, shown)
+        selection.add(current_user.id, project.id, ticked)
+
+    _commit(change)
+    return _answer_results(project)
+
+
+@bp.post("/projects/<project_id>/selection/page/all")
+def select_page(project_id: str):
+    project = get_or_404(Project, project_id)
+    shown = queries.record_ids(project, _public_ids("shown"))
+    _commit(lambda: selection.add(current_user.id, project.id, shown))
+    return _answer_results(project)
+
+
+@bp.post("/projects/<project_id>/selection/matching")
+def select_matching(project_id: str):
+    """ "Select all N matching": the filter travels in the query string, never as ids."""
+    project = get_or_404(Project, project_id)
+    matching = RecordFilter.from_args(request.args).apply(queries.project_records(project))
+    _commit(lambda: selection.add(current_user.id, project.id, matching))
+    return _answer_results(project)
+
+
+@bp.post("/projects/<project_id>/selection/clear")
+def clear_selection(project_id: str):
+    project = get_or_404(Project, project_id)
+    _commit(lambda: selection.clear(current_user.id, project.id))
+    return _answer_results(project)
+
+
+def _commit(change: Callable[[], object]) -> None:
+    """Two tabs adding the same rows at once can collide on the primary key; the retry runs
+    after the other request committed, so its rows are skipped."""
+    try:
+        change()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        change()
+        db.session.commit()
+
+
+def _public_ids(field: str) -> list[str]:
+    """Well-formed public ids from a form field; malformed ones match no record anyway."""
+    values = request.form.getlist(field)
+    if len(values) > MAX_IDS_PER_POST:
+        abort(400, f"Too many records in one request (at most {MAX_IDS_PER_POST}).")
+    return [value for value in values if PUBLIC_ID.fullmatch(value)]
+
+
+def _answer_results(project: Project):
+    if wants_fragment():
+        return render_template("records/_results.html", **results_context(project))
+    return _back_to_table(project)
+
+
+def _back_to_table(project: Project):
+    target = url_for("records.index", project_id=project.public_id, **requested_table_args())
+    return redirect(target, 303)
