@@ -21,7 +21,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from PIL import Image
 from sqlalchemy.orm import object_session
 from weasyprint import CSS, HTML
@@ -135,7 +135,7 @@ def _photo_views(photos: list[dict]) -> list[dict]:
 
 
 class _Engine(NamedTuple):
-    template: object
+    template: Template
     css: CSS
     paper_css: dict[str, CSS]
 

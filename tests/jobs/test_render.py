@@ -167,6 +167,23 @@ def test_pool_pulls_its_input_no_further_than_its_window_ahead():
     assert pulled == 10
 
 
+def test_leaving_the_pool_early_cancels_the_rest_of_the_work():
+    pulled = 0
+
+    def source():
+        nonlocal pulled
+        for n in range(200):
+            pulled += 1
+            yield snapshot(f"TSK-{n:04d}", photos=[], checklist=[])
+
+    with RenderPool(workers=1, window=2) as pool:
+        for _snap, result in pool.render_all(source()):
+            assert isinstance(result, bytes)
+            break
+
+    assert pulled <= pool.window + 1
+
+
 def test_pool_refuses_to_render_outside_its_context():
     with pytest.raises(RuntimeError):
         next(RenderPool(workers=1).render_all([snapshot()]))

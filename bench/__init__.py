@@ -1,0 +1,1 @@
+"""Benchmarks that print figures; run each with `python -m bench.<name>`."""
