@@ -18,7 +18,7 @@ if ! $PYTHON -m scripts.services redis-answers "${TEST_REDIS_URL:-redis://127.0.
   mkdir -p var
   redis_pid_file="$PWD/var/redis-test-$port.pid"
   redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
-    --pidfile "$redis_pid_file" --logfile "$PWD/var/redis-test-$port.log"
+    --pidfile "$redis_pid_file" --logfile "$PWD/var/redis-test.log"
   export TEST_REDIS_URL="redis://127.0.0.1:$port/15"
   for _ in $(seq 50); do
     $PYTHON -m scripts.services redis-answers "$TEST_REDIS_URL" && break
