@@ -36,9 +36,24 @@ def ingest_photo(record: Record, filename: str, data: bytes, caption: str = "") 
     Bad bytes raise ValueError before anything is stored, so a refused upload leaves no
     object and no row.
     """
+    # A record not yet flushed has no public id; the storage key needs it now.
+    record.public_id = record.public_id or new_public_id()
+    attachment = store_photo(record.organization_id, record.public_id, filename, data, caption)
+    record.attachments.append(attachment)
+    return attachment
+
+
+def store_photo(
+    organization_id: int, record_public_id: str, filename: str, data: bytes, caption: str = ""
+) -> Attachment:
+    """Upload the original and its rendition; the Attachment returned is in no session yet.
+
+    It touches no database, so it may run on worker threads (the demo seed does) while the
+    caller's thread attaches the rows. If the second upload fails the first is deleted.
+    """
     rendition, content_type = make_rendition(data, filename)
     public_id = new_public_id()
-    prefix = f"attachments/{record.organization_id}/{record.public_id}/{public_id}"
+    prefix = f"attachments/{organization_id}/{record_public_id}/{public_id}"
     safe_name = safe_filename(filename)
     original_key, rendition_key = f"{prefix}/{safe_name}", f"{prefix}/{RENDITION_NAME}"
     storage.put_bytes(original_key, data, content_type)
@@ -47,9 +62,9 @@ def ingest_photo(record: Record, filename: str, data: bytes, caption: str = "") 
     except Exception:
         storage.delete(original_key)
         raise
-    attachment = Attachment(
+    return Attachment(
         public_id=public_id,
-        organization_id=record.organization_id,
+        organization_id=organization_id,
         storage_key=original_key,
         rendition_key=rendition_key,
         filename=safe_name,
@@ -58,8 +73,6 @@ def ingest_photo(record: Record, filename: str, data: bytes, caption: str = "") 
         sha256=hashlib.sha256(data).hexdigest(),
         caption=caption[:300],
     )
-    record.attachments.append(attachment)
-    return attachment
 
 
 def make_rendition(data: bytes, filename: str = "the file") -> tuple[bytes, str]:

@@ -126,3 +126,13 @@ def stale_multipart_uploads(prefix: str, initiated_before) -> list[tuple[str, st
 
 def abort_multipart_upload(key: str, upload_id: str) -> None:
     client().abort_multipart_upload(Bucket=bucket(), Key=key, UploadId=upload_id)
+
+
+def delete_many(keys: list[str]) -> None:
+    """Delete in batches of 1,000 keys, S3's limit for one DeleteObjects request."""
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        answer = client().delete_objects(Bucket=bucket(), Delete={"Objects": batch, "Quiet": True})
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise RuntimeError(f"S3 kept {len(answer['Errors'])} objects, e.g. {first}")
