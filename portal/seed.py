@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from portal import demo_data, photos, storage
 from portal.auth.passwords import hash_password
@@ -67,6 +67,8 @@ def seed_command(count: int, seed: int, with_photos: bool, reset: bool):
 
 
 def _refuse_if_not_empty() -> list[str]:
+    if not inspect(db.engine).has_table(Organization.__tablename__):
+        raise click.ClickException("the database has no tables yet: run `flask db upgrade` first")
     if db.session.scalar(select(func.count()).select_from(Organization)):
         raise click.ClickException(
             "the database already has organisations; seeding would mix demo data into them. "

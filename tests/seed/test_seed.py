@@ -174,3 +174,12 @@ def test_demo_users_log_in_and_see_their_own_projects(app, client, email, sees, 
     assert "/login" not in response.headers["Location"]
     page = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert sees in page and never_sees not in page
+
+
+def test_seed_on_an_unmigrated_database_says_to_migrate(app):
+    db.drop_all()
+
+    result = seed(app, "--records", "3")
+
+    assert result.exit_code != 0
+    assert "flask db upgrade" in result.output
