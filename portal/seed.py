@@ -48,6 +48,8 @@ PHOTO_THREADS = 4  # painting, resizing and uploading release the GIL: 2 cores s
 def seed_command(count: int, seed: int, with_photos: bool, reset: bool):
     """Create demo organisations, users, projects and records."""
     started = time.monotonic()
+    if not inspect(db.engine).has_table(Organization.__tablename__):
+        raise click.ClickException("the database has no tables yet: run `flask db upgrade` first")
     old_keys = _clear_everything() if reset else _refuse_if_not_empty()
     rng = random.Random(seed)
     stored: list[Attachment] = []
@@ -67,8 +69,6 @@ def seed_command(count: int, seed: int, with_photos: bool, reset: bool):
 
 
 def _refuse_if_not_empty() -> list[str]:
-    if not inspect(db.engine).has_table(Organization.__tablename__):
-        raise click.ClickException("the database has no tables yet: run `flask db upgrade` first")
     if db.session.scalar(select(func.count()).select_from(Organization)):
         raise click.ClickException(
             "the database already has organisations; seeding would mix demo data into them. "

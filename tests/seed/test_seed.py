@@ -176,10 +176,11 @@ def test_demo_users_log_in_and_see_their_own_projects(app, client, email, sees, 
     assert sees in page and never_sees not in page
 
 
-def test_seed_on_an_unmigrated_database_says_to_migrate(app):
+@pytest.mark.parametrize("reset", [[], ["--reset"]])
+def test_seed_on_an_unmigrated_database_says_to_migrate(app, reset):
     db.drop_all()
 
-    result = seed(app, "--records", "3")
+    result = seed(app, "--records", "3", *reset)
 
     assert result.exit_code != 0
     assert "flask db upgrade" in result.output
