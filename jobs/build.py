@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import current_app
 
 from jobs import load
-from jobs.archive import Manifest, UniqueNames, ZipArchive, entry_name
+from jobs.archive import Manifest, UniqueNames, ZipArchive, entry_name, photo_entry_name
 from jobs.render import RenderPool
 from jobs.upload import digest
 from portal import storage
@@ -48,12 +48,12 @@ class Progress:
 
 def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchive:
     path = workdir / "export.zip"
-    progress, manifest, names = Progress(attempt), Manifest(), UniqueNames()
+    progress, names = Progress(attempt), UniqueNames()
     exported_at, org = utcnow(), export.requested_by.organization.name
     paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
     snapshots = (load.snapshot(r, org, exported_at, paper) for r in load.records(export))
     processes = current_app.config["EXPORT_RENDER_PROCESSES"]
-    with ZipArchive(path) as archive, RenderPool(processes) as pool:
+    with ZipArchive(path) as archive, Manifest(workdir) as manifest, RenderPool(processes) as pool:
         for snap, result in pool.render_all(snapshots):
             failed = add_record(archive, manifest, names, snap, result)
             if originals and not failed:
@@ -83,5 +83,5 @@ def add_originals(archive, names, snap: dict, workdir: Path) -> None:
     scratch = workdir / "original.tmp"
     for key, filename in snap["originals"]:
         storage.download_file(key, scratch)
-        archive.add_file(names.unique(f"photos/{snap['reference']}/{filename}"), scratch)
+        archive.add_file(names.unique(photo_entry_name(snap["reference"], filename)), scratch)
         scratch.unlink()

@@ -25,8 +25,7 @@ def run_export(export_id: int) -> str:
     attempt = attempts.claim(export_id)
     if attempt is None:
         return "not claimed: finished, cancelled, or running elsewhere"
-    workdir = Path(tempfile.mkdtemp(prefix=f"sitepack-export-{export_id}-{attempt.number}-",
-                                    dir=current_app.config["EXPORT_WORK_DIR"]))
+    workdir = make_workdir(attempt)
     key = None
     try:
         export = attempts.load(export_id)
@@ -47,6 +46,16 @@ def run_export(export_id: int) -> str:
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def make_workdir(attempt: Attempt) -> Path:
+    """A temp dir for this attempt, after removing any left by earlier attempts of the same
+    export on this host: a killed work-horse never reaches its `finally`."""
+    root = Path(current_app.config["EXPORT_WORK_DIR"] or tempfile.gettempdir())
+    for leftover in root.glob(f"sitepack-export-{attempt.export_id}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    prefix = f"sitepack-export-{attempt.export_id}-{attempt.number}-"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
 
 
 def record_failure(attempt: Attempt, exc: Exception) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
 from portal import storage
@@ -37,8 +37,8 @@ def abort_stale_uploads(older_than: timedelta = STALE_UPLOAD_AGE) -> int:
     cutoff = datetime.now(UTC) - older_than
     try:
         uploads = storage.stale_multipart_uploads("exports/", cutoff)
-    except ClientError as exc:
-        current_app.logger.info("multipart listing unavailable here: %s", exc)
+    except (BotoCoreError, ClientError) as exc:
+        current_app.logger.warning("could not list multipart uploads: %s", exc)
         return 0
     for key, upload_id in uploads:
         storage.abort_multipart_upload(key, upload_id)

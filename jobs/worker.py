@@ -20,6 +20,7 @@ from portal.exports.queues import MAIL, WORKER_ORDER
 from portal.extensions import db
 
 SWEEP_KEY = "sitepack:sweep-tick"
+SWEEP_JOB_ID = "sitepack-sweep"
 
 
 class AppJob(Job):
@@ -40,8 +41,15 @@ def tick_sweeper(redis_url: str, interval: int, stop: threading.Event) -> None:
     connection = redis.Redis.from_url(redis_url)  # its own pool: never shared with a fork
     queue = Queue(MAIL, connection=connection)
     while not stop.wait(timeout=min(interval, 5)):
-        if connection.set(SWEEP_KEY, "1", nx=True, ex=interval):
-            queue.enqueue("jobs.sweep.run_sweep", result_ttl=600, job_timeout=600)
+        if connection.set(SWEEP_KEY, "1", nx=True, ex=interval) and not sweep_waiting(queue):
+            queue.enqueue("jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600,
+                          job_timeout=600)
+
+
+def sweep_waiting(queue: Queue) -> bool:
+    """Busy workers must not pile up sweeps: one queued or running is enough."""
+    job = queue.fetch_job(SWEEP_JOB_ID)
+    return job is not None and job.get_status(refresh=False) in ("queued", "started")
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -6,6 +6,7 @@ production start without them stops with a message that names the variable.
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -15,8 +16,8 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names it."""
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
@@ -25,8 +26,8 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
-def _ints(name: str, default: list[int]) -> list[int]:
-    raw = os.environ.get(name)
+def _ints(env: Mapping[str, str], name: str, default: list[int]) -> list[int]:
+    raw = env.get(name)
     if raw is None:
         return default
     try:
@@ -35,15 +36,16 @@ def _ints(name: str, default: list[int]) -> list[int]:
         raise ConfigError(f"{name} must be comma-separated whole numbers, got {raw!r}") from exc
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
     if raw in (None, ""):
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-def from_environment() -> dict:
-    env = os.environ.get
+def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
+    """Settings from `environ`; tests pass their own mapping instead of patching os.environ."""
+    env = environ.get
     settings = {
         # "development" enables dev-only pages (/dev/mail) and a throwaway SECRET_KEY.
         "SITEPACK_ENV": env("SITEPACK_ENV", "production"),
@@ -64,8 +66,8 @@ def from_environment() -> dict:
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
         # Outgoing mail; the laptop default is the aiosmtpd sink started by `make run`.
         "MAIL_SERVER": env("MAIL_SERVER", "127.0.0.1"),
-        "MAIL_PORT": _int("MAIL_PORT", 8025),
-        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_PORT": _int(environ, "MAIL_PORT", 8025),
+        "MAIL_USE_TLS": _bool(environ, "MAIL_USE_TLS", False),
         "MAIL_USERNAME": env("MAIL_USERNAME"),
         "MAIL_PASSWORD": env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Sitepack <no-reply@sitepack.local>"),
@@ -74,34 +76,33 @@ def from_environment() -> dict:
         # Base of every link in an email: never taken from a request's Host header.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # How long a finished export can be downloaded.
-        "EXPORT_TTL_HOURS": _int("EXPORT_TTL_HOURS", 168),
+        "EXPORT_TTL_HOURS": _int(environ, "EXPORT_TTL_HOURS", 168),
         # Largest export one request may ask for (there is no 50-record attachment cap).
-        "EXPORT_MAX_RECORDS": _int("EXPORT_MAX_RECORDS", 10_000),
+        "EXPORT_MAX_RECORDS": _int(environ, "EXPORT_MAX_RECORDS", 10_000),
         # At most this many pending/processing exports per user.
-        "EXPORT_MAX_ACTIVE_PER_USER": _int("EXPORT_MAX_ACTIVE_PER_USER", 3),
+        "EXPORT_MAX_ACTIVE_PER_USER": _int(environ, "EXPORT_MAX_ACTIVE_PER_USER", 3),
         # Exports up to this many records take the small lane; bigger ones the large lane.
-        "EXPORT_SMALL_LANE_MAX": _int("EXPORT_SMALL_LANE_MAX", 200),
+        "EXPORT_SMALL_LANE_MAX": _int(environ, "EXPORT_SMALL_LANE_MAX", 200),
         # Seconds between retries of a failed export job (comma-separated; empty: no retry).
-        "EXPORT_RETRY_INTERVALS": _ints("EXPORT_RETRY_INTERVALS", [30, 300]),
+        "EXPORT_RETRY_INTERVALS": _ints(environ, "EXPORT_RETRY_INTERVALS", [30, 300]),
         # Longest one export job may run before RQ stops it.
-        "EXPORT_JOB_TIMEOUT": _int("EXPORT_JOB_TIMEOUT", 6 * 3600),
+        "EXPORT_JOB_TIMEOUT": _int(environ, "EXPORT_JOB_TIMEOUT", 6 * 3600),
         # A processing export whose heartbeat is older than this is presumed lost.
-        "EXPORT_STALE_SECONDS": _int("EXPORT_STALE_SECONDS", 300),
+        "EXPORT_STALE_SECONDS": _int(environ, "EXPORT_STALE_SECONDS", 300),
         # Where workers build zips; needs room for the largest export.
         "EXPORT_WORK_DIR": env("EXPORT_WORK_DIR") or None,
         # Render processes per worker; empty means one per core.
-        "EXPORT_RENDER_PROCESSES": _int("EXPORT_RENDER_PROCESSES", 0) or None,
+        "EXPORT_RENDER_PROCESSES": _int(environ, "EXPORT_RENDER_PROCESSES", 0) or None,
         # Seconds between sweeps (expiry, lost jobs, stale uploads), run by any one worker.
-        "SWEEP_INTERVAL_SECONDS": _int("SWEEP_INTERVAL_SECONDS", 300),
+        "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 300),
         # Requests per minute per user to POST /exports (Flask-Limiter, stored in Redis).
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
-        "EXPORT_LIFECYCLE_DAYS": _int("EXPORT_LIFECYCLE_DAYS", 8),
+        "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
         # Records per page on the records table.
-        "RECORDS_PER_PAGE": _int("RECORDS_PER_PAGE", 50),
+        "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
-        "SESSION_COOKIE_SECURE": _bool(
-            "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
+        "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
         ),
     }
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])

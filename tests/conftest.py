@@ -10,7 +10,9 @@ import uuid
 
 import pytest
 import redis as redis_lib
+from flask.testing import FlaskClient
 
+from portal import config as settings
 from portal import create_app
 from portal.extensions import db
 from tests import factories
@@ -61,23 +63,29 @@ def sitepack_env(tmp_path, redis_url, s3_endpoint, mail_sink) -> dict[str, str]:
         "MAIL_PORT": str(mail_sink.port),
         "PUBLIC_BASE_URL": "http://sitepack.test",
         "SESSION_COOKIE_SECURE": "false",
+        "EXPORT_RETRY_INTERVALS": "",
+        "EXPORT_RATE_LIMIT": "100 per minute",
     }
 
 
-ENV_TO_CONFIG = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
-
-
 def config_from_env(env: dict[str, str]) -> dict:
-    config = {ENV_TO_CONFIG.get(k, k): v for k, v in env.items()}
-    config["MAIL_PORT"] = int(config["MAIL_PORT"])
-    config["SESSION_COOKIE_SECURE"] = False
-    config["TESTING"] = True
-    return config
+    """The same parsing the worker processes apply to the same variables."""
+    return {**settings.from_environment(env), "TESTING": True}
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production: without this, requests would
+    share the test's context, its `g` (and so Flask-Login's cached user) and its session."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 @pytest.fixture
 def app(sitepack_env):
     app = create_app(config_from_env(sitepack_env))
+    app.test_client_class = FreshContextClient
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import redis
@@ -20,14 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 class WorkerProcess:
     """One worker with the test's environment; stopped (and its work-horse with it) on exit."""
 
-    def __init__(self, env: dict[str, str], *args: str):
+    def __init__(self, env: dict[str, str], log_path: Path, *args: str):
         self.env = {**os.environ, **env}
+        self.log_path = log_path
         self.args = list(args)
         self.redis = redis.Redis.from_url(env["REDIS_URL"])
 
     def __enter__(self) -> WorkerProcess:
         before = {w.name for w in Worker.all(connection=self.redis)}
-        self.log = tempfile.NamedTemporaryFile(prefix="sitepack-worker-", suffix=".log", delete=False)
+        self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jobs.worker", *self.args], cwd=ROOT, env=self.env,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -42,13 +42,14 @@ class WorkerProcess:
                    if w.name not in before)
 
     def horse_pid(self) -> int | None:
-        for worker in Worker.all(connection=self.redis):
-            if worker.pid == self.proc.pid:
-                return worker.horse_pid or None
-        return None
+        """The work-horse is the worker's child that has children of its own (the render pool);
+        the scheduler, its other child, has none."""
+        tree = children()
+        busy = [pid for pid in tree.get(self.proc.pid, []) if tree.get(pid)]
+        return busy[0] if busy else None
 
     def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")[-5000:]
+        return self.log_path.read_text(errors="replace")[-5000:]
 
     def __exit__(self, *exc) -> None:
         """Stop the worker and everything under it: the work-horse runs in its own process
@@ -63,7 +64,7 @@ class WorkerProcess:
                 continue
         for pid in family | descendants_of_all(family):
             _kill(pid)
-        os.unlink(self.log.name)
+        self.log.close()
 
 
 def children() -> dict[int, list[int]]:

@@ -37,7 +37,7 @@ def claim(export_id: int) -> Attempt | None:
     row = db.session.get(Export, export_id)
     if row is None:
         return None
-    now = utcnow()
+    now, number = utcnow(), row.attempt + 1
     changed = db.session.execute(
         update(Export)
         .where(
@@ -49,11 +49,11 @@ def claim(export_id: int) -> Attempt | None:
                 & or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before),
             ),
         )
-        .values(status="processing", attempt=row.attempt + 1, started_at=now, heartbeat_at=now,
+        .values(status="processing", attempt=number, started_at=now, heartbeat_at=now,
                 done=0, warnings=0, error=None)
     ).rowcount
     db.session.commit()
-    return Attempt(export_id, row.attempt + 1) if changed else None
+    return Attempt(export_id, number) if changed else None
 
 
 def _guarded(attempt: Attempt, **values) -> bool:

@@ -43,18 +43,20 @@ def expire_finished() -> int:
 
 
 def warn_expiring() -> int:
-    """Enqueue the once-only 'expires tomorrow' mail; the mail job claims it on the row."""
+    """Enqueue the once-only 'expires tomorrow' mail; the mail job claims it on the row.
+
+    Exports that lived less than a day in all (a short EXPORT_TTL_HOURS) get no warning."""
     soon = utcnow() + timedelta(hours=24)
-    ids = db.session.scalars(
-        select(Export.id).where(
+    due = db.session.scalars(
+        select(Export).where(
             Export.status == "completed", Export.expires_at > utcnow(), Export.expires_at <= soon,
             Export.expiring_mail_sent_at.is_(None),
-            Export.finished_at < Export.expires_at - timedelta(hours=24),
         )
     ).all()
-    for export_id in ids:
-        queues.enqueue_mail(export_id, "expiring")
-    return len(ids)
+    warned = [e for e in due if e.expires_at - e.finished_at > timedelta(hours=24)]
+    for export in warned:
+        queues.enqueue_mail(export.id, "expiring")
+    return len(warned)
 
 
 def recover_stalled() -> int:

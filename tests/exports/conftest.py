@@ -51,11 +51,11 @@ def worker(sitepack_env, tmp_path):
     workdir = tmp_path / "work"
     workdir.mkdir()
     base = {**sitepack_env, "EXPORT_WORK_DIR": str(workdir), "EXPORT_RENDER_PROCESSES": "2",
-            "EXPORT_RETRY_INTERVALS": "", "SWEEP_INTERVAL_SECONDS": "3600"}
+            "SWEEP_INTERVAL_SECONDS": "3600"}
 
     @contextmanager
     def start(*args: str, **overrides: str):
-        with WorkerProcess({**base, **overrides}, *args) as proc:
+        with WorkerProcess({**base, **overrides}, tmp_path / "worker.log", *args) as proc:
             yield proc
 
     start.workdir = workdir

@@ -1,0 +1,64 @@
+"""Two runs of one export at once: exactly one may finish; cancel stops the runner."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal.exports import attempts
+from portal.exports.attempts import AttemptLost
+from portal.extensions import db
+from portal.models import Export, utcnow
+from tests import factories
+
+
+@pytest.fixture
+def export(app, world):
+    row = Export(organization_id=world.org_a.id, project_id=world.project_a.id,
+                 requested_by_id=world.member_a.id, fingerprint="x", queue_name="exports-small",
+                 total=5)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_a_live_attempt_is_not_taken_over(export):
+    assert attempts.claim(export.id) is not None
+    assert attempts.claim(export.id) is None
+
+
+def test_a_stale_attempt_is_taken_over_and_the_old_one_can_no_longer_finish(app, export):
+    first = attempts.claim(export.id)
+    db.session.execute(db.update(Export).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    second = attempts.claim(export.id)
+    assert second.number == first.number + 1
+    assert not attempts.complete(first, "exports/old.zip", 1, "a" * 64, 0)
+    with pytest.raises(AttemptLost):
+        attempts.beat(first, 3, 0)
+    assert attempts.complete(second, "exports/new.zip", 1, "b" * 64, 0)
+    db.session.refresh(export)
+    assert export.status == "completed" and export.object_key == "exports/new.zip"
+    assert export.expires_at > utcnow() + timedelta(hours=167)
+
+
+def test_cancel_fences_off_the_running_attempt(export):
+    from portal.exports import service
+
+    running = attempts.claim(export.id)
+    assert service.cancel(export)
+    with pytest.raises(AttemptLost):
+        attempts.beat(running, 1, 0)
+    assert not attempts.complete(running, "k", 1, "c" * 64, 0)
+
+
+def test_finished_exports_are_never_claimed_again(export):
+    attempt = attempts.claim(export.id)
+    attempts.complete(attempt, "k", 1, "d" * 64, 0)
+    assert attempts.claim(export.id) is None
+
+
+def test_unknown_export_id_is_not_claimed(app, world):
+    factories.records(world.project_a, 1)
+    assert attempts.claim(987654) is None

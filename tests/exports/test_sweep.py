@@ -1,0 +1,80 @@
+"""The sweeper brings the database, Redis and the bucket back into agreement."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import redis
+from rq import Queue
+
+from jobs.sweep import run_sweep
+from portal import storage
+from portal.extensions import db
+from portal.models import Export, utcnow
+
+
+def make_export(world, **values) -> Export:
+    row = Export(organization_id=world.org_a.id, project_id=world.project_a.id,
+                 requested_by_id=world.member_a.id, fingerprint="f", queue_name="exports-small",
+                 total=2, **values)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def jobs_in(app, lane: str) -> list[str]:
+    return Queue(lane, connection=redis.Redis.from_url(app.config["REDIS_URL"])).job_ids
+
+
+@pytest.fixture
+def bucket(app):
+    storage.ensure_bucket()
+
+
+def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world, bucket):
+    storage.put_bytes("exports/1/old.zip", b"zip", "application/zip")
+    export = make_export(world, status="completed", object_key="exports/1/old.zip",
+                         expires_at=utcnow() - timedelta(minutes=1))
+    assert run_sweep()["expired"] == 1
+    db.session.refresh(export)
+    assert export.status == "expired"
+    assert not storage.exists("exports/1/old.zip")
+    assert run_sweep()["expired"] == 0
+
+
+def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, world, bucket):
+    make_export(world, status="completed", object_key="k", finished_at=utcnow() - timedelta(days=6),
+                expires_at=utcnow() + timedelta(hours=5))
+    make_export(world, status="completed", object_key="k2", finished_at=utcnow(),
+                expires_at=utcnow() + timedelta(days=6))
+    assert run_sweep()["expiry_warnings"] == 1
+    assert len(jobs_in(app, "mail")) == 1
+
+
+def test_pending_export_whose_job_vanished_from_redis_is_enqueued_again(app, world, bucket):
+    export = make_export(world, status="pending", created_at=utcnow() - timedelta(minutes=5))
+    fresh = make_export(world, status="pending")
+    assert run_sweep()["lost_requeued"] == 1
+    assert jobs_in(app, "exports-small") == [f"export-{export.public_id}"]
+    assert run_sweep()["lost_requeued"] == 0  # queued now: not lost
+    assert fresh.status == "pending"
+
+
+def test_stalled_export_is_requeued_once_then_failed_with_a_reason(app, world, bucket):
+    stale = utcnow() - timedelta(hours=1)
+    export = make_export(world, status="processing", attempt=1, heartbeat_at=stale)
+    assert run_sweep()["stalled_recovered"] == 1
+    db.session.refresh(export)
+    assert export.status == "pending" and export.requeues == 1
+    db.session.execute(db.update(Export).values(status="processing", heartbeat_at=stale))
+    db.session.commit()
+    run_sweep()
+    db.session.refresh(export)
+    assert export.status == "failed" and "stopped responding" in export.error
+
+
+def test_sweep_command_prints_what_it_did(app, world, bucket):
+    result = app.test_cli_runner().invoke(args=["exports", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "expired: 0" in result.output
