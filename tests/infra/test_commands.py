@@ -1,5 +1,6 @@
 """The files that start Sitepack: CI, the Makefile, the Procfiles and .env.example."""
 
+import ast
 import re
 import subprocess
 from pathlib import Path
@@ -61,8 +62,18 @@ def test_lint_checks_without_rewriting():
 
 
 def config_variables() -> set[str]:
-    source = (ROOT / "portal" / "config.py").read_text()
-    return set(re.findall(r'(?:env|_int|_ints|_bool|environ\.get)\(\s*"([A-Z][A-Z0-9_]+)"', source))
+    """Names passed to config.py's readers (env, _int, _bool, ...), whatever their signature."""
+    tree = ast.parse((ROOT / "portal" / "config.py").read_text())
+    readers = {"env", "_int", "_ints", "_bool"}
+    return {
+        arg.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in readers
+        for arg in node.args
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.isupper()
+    }
 
 
 def test_env_example_documents_every_setting_the_app_and_gunicorn_read():
