@@ -124,3 +124,16 @@ def bulk_records(project: Project, count: int, **kw) -> None:
     ]
     db.session.execute(insert(Record), rows)
     db.session.commit()
+
+
+def attachment(record: Record, **kw):
+    """A photo row on a record; the bytes, if a test needs them, are put in S3 by the test."""
+    from portal.models import Attachment
+
+    values = {"storage_key": f"attachments/{record.id}/photo.jpg", "filename": "photo.jpg",
+              "content_type": "image/jpeg", "byte_size": 1, "sha256": "0" * 64}
+    values.update(kw)
+    photo = Attachment(organization_id=record.organization_id, record_id=record.id, **values)
+    db.session.add(photo)
+    db.session.flush()
+    return photo

@@ -62,7 +62,7 @@ class RecordFilter:
         values = {
             "kind": _choice(args, "kind", RECORD_KINDS, ignored),
             "status": _choice(args, "status", RECORD_STATUSES, ignored),
-            "q": (args.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+            "q": _text(args, "q"),
             "date_from": _date(args, "from", ignored),
             "date_to": _date(args, "to", ignored),
             "sort": _choice(args, "sort", SORT_COLUMNS, ignored) or DEFAULT_SORT,
@@ -126,6 +126,11 @@ def _choice(args: Mapping[str, str], name: str, allowed, ignored: list[Ignored])
         return raw
     ignored.append(Ignored(name, raw[:40], f"not one of {', '.join(allowed)}"))
     return None
+
+
+def _text(args: Mapping[str, str], name: str) -> str:
+    """Free text as typed, minus NUL bytes (PostgreSQL refuses them in a string)."""
+    return (args.get(name) or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
 
 
 def _date(args: Mapping[str, str], name: str, ignored: list[Ignored]) -> date | None:

@@ -9,7 +9,7 @@ from sqlalchemy import Select, case, func, select
 
 from portal.extensions import db
 from portal.models import Project, Record
-from portal.tenancy import scoped
+from portal.tenancy import get_or_404, scoped
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,7 @@ def record_ids(project: Project, public_ids: list[str]) -> Select:
 
 def record_or_404(project: Project, public_id: str) -> Record:
     """A record of this project; another project's or organisation's id answers 404."""
-    if not 8 <= len(public_id) <= 32:
-        abort(404)
-    record = db.session.scalar(project_records(project).where(Record.public_id == public_id))
-    if record is None:
+    record = get_or_404(Record, public_id)
+    if record.project_id != project.id:
         abort(404)
     return record

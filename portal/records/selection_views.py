@@ -5,7 +5,6 @@ Record ids arrive as public ids and pass through the project's tenant scope on t
 the INSERT ... SELECT, so another project's or organisation's id can never be inserted.
 """
 
-import re
 from collections.abc import Callable
 
 from flask import abort, redirect, render_template, request, url_for
@@ -19,11 +18,10 @@ from portal.records import queries, selection
 from portal.records.blueprint import bp
 from portal.records.filters import RecordFilter
 from portal.records.listing import requested_table_args, results_context, wants_fragment
-from portal.tenancy import get_or_404
+from portal.tenancy import PUBLIC_ID, get_or_404
 
 # A page of the table posts its own rows; more than this is not a page of the table.
 MAX_IDS_PER_POST = 1000
-PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
 
 @bp.post("/projects/<project_id>/records/<record_id>/selection")
@@ -32,12 +30,10 @@ def select_one(project_id: str, record_id: str):
     state rather than a flip: a double click or a retried request cannot invert it."""
     project = get_or_404(Project, project_id)
     record = queries.record_or_404(project, record_id)
-    change = (
-        selection.add if record.public_id in request.form.getlist("record") else selection.remove
-    )
-    _commit(
-        lambda: change(current_user.id, project.id, select(Record.id).where(Record.id == record.id))
-    )
+    this_record = select(Record.id).where(Record.id == record.id)
+    ticked = record.public_id in request.form.getlist("record")
+    change = selection.add if ticked else selection.remove
+    _commit(lambda: change(current_user.id, project.id, this_record))
     if not wants_fragment():
         return _back_to_table(project)
     count = selection.count_selected(current_user.id, project.id)

@@ -3,7 +3,6 @@
 import pytest
 
 from portal.extensions import db
-from portal.models import Attachment
 from tests import factories
 from tests.factories import login
 from tests.records.helpers import HTMX, csrf_headers
@@ -13,17 +12,7 @@ from tests.records.helpers import HTMX, csrf_headers
 def org_a_rows(world):
     record = factories.record(world.project_a)
     db.session.flush()
-    photo = Attachment(
-        organization_id=world.org_a.id,
-        record_id=record.id,
-        storage_key="attachments/a/original.jpg",
-        rendition_key="attachments/a/r.jpg",
-        filename="slab.jpg",
-        content_type="image/jpeg",
-        byte_size=3,
-        sha256="0" * 64,
-    )
-    db.session.add(photo)
+    photo = factories.attachment(record, rendition_key="attachments/a/rendition.jpg")
     db.session.commit()
     return world.project_a, record, photo
 
@@ -86,7 +75,7 @@ def test_member_of_other_org_does_not_see_the_project_listed(client, org_a_rows)
 
 def test_unknown_and_malformed_ids_get_404(member, org_a_rows):
     project, record, _ = org_a_rows
-    for bad in ["nope", "x" * 40, "%00", "..%2F..%2Fetc", "AAAAAAAAAAAAAAAA"]:
+    for bad in ["nope", "x" * 40, "%00", "AAAAAAA%00AAAAAAAA", "..%2F..%2Fetc", "AAAAAAAAAAAAAAAA"]:
         assert member.get(f"/projects/{bad}/records").status_code == 404
         assert member.get(f"/projects/{project.public_id}/records/{bad}").status_code == 404
         assert member.get(f"/attachments/{bad}/rendition").status_code == 404

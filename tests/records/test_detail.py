@@ -7,7 +7,7 @@ import requests
 
 from portal import storage
 from portal.extensions import db
-from portal.models import Attachment, ChecklistItem
+from portal.models import ChecklistItem
 from tests import factories
 
 
@@ -32,18 +32,13 @@ def photographed(world):
         ChecklistItem(position=3, label="Coupler tested", result="n/a", comment="None used"),
     ]
     db.session.flush()
-    photo = Attachment(
-        organization_id=world.org_a.id,
-        record_id=record.id,
+    photo = factories.attachment(
+        record,
         storage_key="attachments/t/original.jpg",
         rendition_key="attachments/t/rendition.jpg",
         filename="cover ré.jpg",
-        content_type="image/jpeg",
-        byte_size=14,
-        sha256="0" * 64,
         caption="Cover at C3",
     )
-    db.session.add(photo)
     db.session.commit()
     return record, photo
 
