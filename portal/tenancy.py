@@ -3,6 +3,7 @@
 Another organisation's id answers 404, exactly like an id that does not exist.
 """
 
+import re
 from typing import TypeVar
 
 from flask import abort
@@ -12,6 +13,7 @@ from sqlalchemy import Select, select
 from portal.extensions import db
 
 M = TypeVar("M")
+PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
 
 
 def scoped(model: type[M]) -> Select:
@@ -20,7 +22,8 @@ def scoped(model: type[M]) -> Select:
 
 
 def get_or_404(model: type[M], public_id: str) -> M:
-    if not isinstance(public_id, str) or not 8 <= len(public_id) <= 32:
+    # Only the url-safe alphabet of new_public_id(): a NUL byte would make PostgreSQL raise.
+    if not isinstance(public_id, str) or not PUBLIC_ID.fullmatch(public_id):
         abort(404)
     row = db.session.scalar(scoped(model).where(model.public_id == public_id))
     if row is None:
