@@ -23,4 +23,5 @@ def send_export_mail(export_id: int, kind: str) -> str:
         if kind in ONCE_ONLY:
             service.release_mail(export_id, kind)
         raise
+    service.mail_sent(export_id, kind, export.requested_by.email)
     return f"{kind} mail sent to {export.requested_by.email}"

@@ -196,3 +196,18 @@ class Download(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ip_address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExportEvent(db.Model):
+    """The export's timeline and audit log: what happened, when, and who did it."""
+
+    __tablename__ = "export_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    # The person who acted; empty for what the system did on its own.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship()

@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from portal.exports import events
 from portal.extensions import db
 from portal.models import Export, utcnow
 
@@ -52,17 +53,21 @@ def claim(export_id: int) -> Attempt | None:
         .values(status="processing", attempt=number, started_at=now, heartbeat_at=now,
                 done=0, warnings=0, error=None)
     ).rowcount
+    if changed:
+        events.add(export_id, "started", f"attempt {number}")
     db.session.commit()
     return Attempt(export_id, number) if changed else None
 
 
-def _guarded(attempt: Attempt, **values) -> bool:
+def _guarded(attempt: Attempt, event: str | None = None, detail: str = "", **values) -> bool:
     changed = db.session.execute(
         update(Export)
         .where(Export.id == attempt.export_id, Export.attempt == attempt.number,
                Export.status == "processing")
         .values(**values)
     ).rowcount
+    if changed and event:
+        events.add(attempt.export_id, event, detail)
     db.session.commit()
     return bool(changed)
 
@@ -76,7 +81,7 @@ def beat(attempt: Attempt, done: int, warnings: int) -> None:
 def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: int) -> bool:
     now = utcnow()
     return _guarded(
-        attempt,
+        attempt, "completed", f"attempt {attempt.number}, {byte_size:,} bytes, {warnings} warnings",
         status="completed", object_key=key, byte_size=byte_size, sha256=sha256,
         warnings=warnings, finished_at=now, heartbeat_at=now,
         expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
@@ -84,12 +89,12 @@ def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: 
 
 
 def fail(attempt: Attempt, reason: str) -> bool:
-    return _guarded(attempt, status="failed", error=reason, finished_at=utcnow())
+    return _guarded(attempt, "failed", reason, status="failed", error=reason, finished_at=utcnow())
 
 
 def release_for_retry(attempt: Attempt, reason: str) -> bool:
     """Back to pending while RQ waits to retry, so the retry can claim it at once."""
-    return _guarded(attempt, status="pending", error=reason, heartbeat_at=None)
+    return _guarded(attempt, "retrying", reason, status="pending", error=reason, heartbeat_at=None)
 
 
 def load(export_id: int) -> Export:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from portal.exports import queues
+from portal.exports import events, queues
 from portal.extensions import db
 from portal.models import Export, ExportItem, Project, Record, User, utcnow
 
@@ -136,6 +136,11 @@ def create_export(
     db.session.execute(
         insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
     )
+    detail = f"{len(record_ids):,} records, {options.paper}" + (
+        ", with original photos" if options.include_originals else "")
+    events.add(export.id, "requested", detail, actor_id=user.id)
+    if reordered_from:
+        events.add(reordered_from.id, "reordered", f"as export {export.public_id}", user.id)
     return export
 
 
@@ -175,31 +180,37 @@ def reorder(export: Export, by: User) -> ExportRequest:
         if existing:
             return ExportRequest(existing, reused=True)
         new = create_export(requester, export.project, record_ids, options, fingerprint, export)
+        if by.id != requester.id:
+            events.add(new.id, "admin_reorder", f"on behalf of {requester.email}", by.id)
         db.session.commit()
     queues.enqueue_export(new.id, new.public_id, new.queue_name)
     return ExportRequest(new, reused=False)
 
 
-def retry(export: Export) -> None:
+def retry(export: Export, by: User) -> None:
     """A failed export runs again as the same export: failed → pending, then enqueued."""
     changed = db.session.execute(
         update(Export)
         .where(Export.id == export.id, Export.status == "failed")
         .values(status="pending", error=None, finished_at=None, requeues=0, done=0, warnings=0)
     ).rowcount
+    if changed:
+        events.add(export.id, "retried", actor_id=by.id)
     db.session.commit()
     if not changed:
         raise ExportRequestError("Only a failed export can be retried.", status=409)
     queues.enqueue_export(export.id, export.public_id, export.queue_name)
 
 
-def cancel(export: Export) -> bool:
+def cancel(export: Export, by: User) -> bool:
     """Pending or processing → cancelled. The worker sees it at its next heartbeat and stops."""
     changed = db.session.execute(
         update(Export)
         .where(Export.id == export.id, Export.status.in_(LIVE))
         .values(status="cancelled", cancel_requested_at=utcnow(), finished_at=utcnow())
     ).rowcount
+    if changed:
+        events.add(export.id, "cancelled", actor_id=by.id)
     db.session.commit()
     return bool(changed)
 
@@ -227,6 +238,11 @@ def claim_mail(export_id: int, kind: str) -> bool:
     ).rowcount
     db.session.commit()
     return bool(changed)
+
+
+def mail_sent(export_id: int, kind: str, recipient: str) -> None:
+    events.add(export_id, "mail_sent", f"{kind} email to {recipient}")
+    db.session.commit()
 
 
 def release_mail(export_id: int, kind: str) -> None:

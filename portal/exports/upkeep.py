@@ -14,7 +14,7 @@ from rq.job import Job
 from sqlalchemy import select, update
 
 from portal import storage
-from portal.exports import queues
+from portal.exports import events, queues
 from portal.extensions import db
 from portal.models import Export, utcnow
 
@@ -36,6 +36,8 @@ def expire_finished() -> int:
             update(Export).where(Export.id == export.id, Export.status == "completed")
             .values(status="expired")
         ).rowcount
+        if changed:
+            events.add(export.id, "expired", "zip deleted from storage")
         db.session.commit()
         if changed and export.object_key:
             storage.delete(export.object_key)
@@ -72,6 +74,9 @@ def recover_stalled() -> int:
         else:
             values = {"status": "failed", "error": STALLED_REASON, "finished_at": utcnow()}
         changed = db.session.execute(update(Export).where(guard).values(**values)).rowcount
+        if changed:
+            events.add(export.id, "stalled", f"attempt {export.attempt} stopped responding; "
+                       + ("queued again" if values["status"] == "pending" else "failed"))
         db.session.commit()
         if changed and values["status"] == "pending":
             queues.enqueue_export(export.id, export.public_id, export.queue_name)
@@ -88,6 +93,8 @@ def recover_lost_pending() -> int:
     ).all()
     lost = [e for e in candidates if job_is_gone(e)]
     for export in lost:
+        events.add(export.id, "requeued", "its job was missing from the queue")
+        db.session.commit()
         queues.enqueue_export(export.id, export.public_id, export.queue_name)
     return len(lost)
 

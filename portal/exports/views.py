@@ -101,7 +101,7 @@ def download(public_id: str):
 @bp.post("/exports/<public_id>/cancel")
 def cancel(public_id: str):
     export = export_or_404(public_id)
-    service.cancel(export)
+    service.cancel(export, current_user)
     return see_other(url_for("exports.show", public_id=public_id))
 
 
@@ -121,7 +121,7 @@ def reorder(public_id: str):
 def retry(public_id: str):
     export = export_or_404(public_id)
     try:
-        service.retry(export)
+        service.retry(export, current_user)
     except ExportRequestError as exc:
         return render_template("exports/refused.html", message=str(exc),
                                project=export.project), exc.status
