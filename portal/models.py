@@ -211,3 +211,18 @@ class ExportEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class ReconcileRun(db.Model):
+    """One `flask storage reconcile`: what it found, so the admin queue page can show it."""
+
+    __tablename__ = "reconcile_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # A dry run counts what it would fix and changes nothing.
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    stray_objects: Mapped[int] = mapped_column(default=0)
+    missing_objects: Mapped[int] = mapped_column(default=0)
+    stale_uploads: Mapped[int] = mapped_column(default=0)
+    # Why a check was skipped (an endpoint without the multipart-listing API), else empty.
+    note: Mapped[str] = mapped_column(Text, default="")
