@@ -12,6 +12,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
+    register_security_headers(app)
     register_error_handlers(app)
     register_cli(app)
     return app
@@ -72,6 +73,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal.formatting import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from portal.security import register
 
     register(app)
 

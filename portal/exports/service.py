@@ -13,9 +13,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
+from portal import cdn, storage
 from portal.exports import events, queues
 from portal.extensions import db
 from portal.models import Export, ExportItem, Project, Record, User, utcnow
@@ -250,3 +253,32 @@ def release_mail(export_id: int, kind: str) -> None:
     column = getattr(Export, MAIL_FLAGS[kind])
     db.session.execute(update(Export).where(Export.id == export_id).values({column: None}))
     db.session.commit()
+
+
+def revoke(export: Export, by: User) -> None:
+    """An admin withdraws a ready export: completed → revoked, then its zip and edge copies go.
+
+    The row changes first, so the download route refuses at once even if S3 or the CDN is
+    slow or down; a zip left behind by a failed delete is removed by `flask storage reconcile`.
+    """
+    changed = db.session.execute(
+        update(Export).where(Export.id == export.id, Export.status == "completed")
+        .values(status="revoked")
+    ).rowcount
+    if changed:
+        events.add(export.id, "revoked", "zip deleted from storage", actor_id=by.id)
+    db.session.commit()
+    if not changed:
+        raise ExportRequestError("Only a ready export can be revoked.", status=409)
+    if export.object_key:
+        discard_object(export.object_key)
+
+
+def discard_object(key: str) -> None:
+    """Delete an export's zip and invalidate its CDN path; failures are logged, not raised,
+    because the database change they follow has already been committed."""
+    try:
+        storage.delete(key)
+    except (BotoCoreError, ClientError) as exc:
+        current_app.logger.warning("could not delete %s (reconcile will): %s", key, exc)
+    cdn.invalidate([key])

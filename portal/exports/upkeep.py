@@ -13,7 +13,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 
-from portal import storage
+from portal import cdn, storage
 from portal.exports import events, queues
 from portal.extensions import db
 from portal.models import Export, utcnow
@@ -41,6 +41,7 @@ def expire_finished() -> int:
         db.session.commit()
         if changed and export.object_key:
             storage.delete(export.object_key)
+            cdn.invalidate([export.object_key])
     return len(due)
 
 

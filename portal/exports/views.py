@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal import storage
 from portal.exports import service
 from portal.exports.access import export_or_404
+from portal.exports.activity import activity_since, parse_since
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportOptions, ExportRequestError
 from portal.extensions import db, limiter
@@ -58,7 +59,30 @@ def index():
         scoped(Export).where(Export.requested_by_id == current_user.id)
         .order_by(Export.created_at.desc()).limit(200)
     ).all()
-    return render_template("exports/index.html", rows=[StatusView.of(e) for e in exports])
+    rows = [StatusView.of(e) for e in exports]
+    if request.headers.get("HX-Request"):
+        response = current_app.make_response(render_template("exports/_table_poll.html", rows=rows))
+    else:
+        response = current_app.make_response(
+            render_template("exports/index.html", rows=rows, activity_static=True)
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/exports/activity")
+def activity():
+    data = activity_since(parse_since(request.args.get("since")))
+    response = current_app.make_response(
+        render_template("exports/_activity.html", activity=data)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_context_processor
+def export_activity_helper():
+    return {"export_activity": activity_since}
 
 
 @bp.get("/exports/<public_id>")
@@ -67,7 +91,7 @@ def show(public_id: str):
     newer = db.session.scalar(select(Export).where(Export.reordered_from_id == export.id))
     return render_template("exports/show.html", export=export, newer=newer,
                            view=StatusView.of(export, with_position=True),
-                           reused=bool(request.args.get("reused")))
+                           reused=bool(request.args.get("reused")), activity_static=True)
 
 
 @bp.get("/exports/<public_id>/status")
@@ -75,7 +99,7 @@ def status(public_id: str):
     export = export_or_404(public_id)
     view = StatusView.of(export, with_position=True)
     response = current_app.make_response(
-        render_template("exports/_status.html", export=export, view=view)
+        render_template("exports/_status_poll.html", export=export, view=view)
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -8,3 +8,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// Toasts (export finished) close on their button.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest(".toast-close");
+  if (button) button.closest(".toast").remove();
+});

@@ -1,0 +1,156 @@
+"""What the pages show, and that polling stops by itself in terminal states."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Export, utcnow
+from tests.factories import login
+
+
+def make_export(world, user=None, **values) -> Export:
+    user = user or world.member_a
+    row = Export(organization_id=user.organization_id, project_id=world.project_a.id,
+                 requested_by_id=user.id, fingerprint="f", queue_name="exports-small", total=500,
+                 **values)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+STATES = {
+    "pending": {"status": "pending"},
+    "processing": {"status": "processing", "done": 137, "started_at": utcnow()},
+    "completed": {"status": "completed", "byte_size": 5_000_000, "object_key": "k",
+                  "finished_at": utcnow(), "expires_at": utcnow() + timedelta(days=6, hours=1)},
+    "failed": {"status": "failed", "error": "Sitepack's file storage could not be reached."},
+    "expired": {"status": "completed", "object_key": "k", "finished_at": utcnow(),
+                "expires_at": utcnow() - timedelta(hours=1)},
+    "cancelled": {"status": "cancelled"},
+    "revoked": {"status": "revoked"},
+}
+EXPECTED_TEXT = {
+    "pending": "Queued", "processing": "137 of 500", "completed": "expires in 6 days",
+    "failed": "file storage could not be reached", "expired": "This export expired on",
+    "cancelled": "was cancelled", "revoked": "withdrew this export",
+}
+
+
+@pytest.mark.parametrize("state", list(STATES))
+def test_status_fragment_says_the_state_and_polls_only_while_live(client, world, state):
+    export = make_export(world, **STATES[state])
+    login(client, "member@acme.test")
+    response = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert EXPECTED_TEXT[state] in html
+    assert 'role="status"' in html and 'aria-live="polite"' in html
+    assert ('hx-trigger="every 2s"' in html) == (state in ("pending", "processing"))
+
+
+def test_terminal_states_offer_the_right_action(client, world):
+    failed = make_export(world, **STATES["failed"])
+    expired = make_export(world, **STATES["expired"])
+    login(client, "member@acme.test")
+    assert "/retry" in client.get(f"/exports/{failed.public_id}").get_data(as_text=True)
+    assert "/reorder" in client.get(f"/exports/{expired.public_id}").get_data(as_text=True)
+
+
+def test_my_exports_with_only_finished_exports_makes_no_polling_requests(client, world):
+    for _ in range(10):
+        make_export(world, **STATES["completed"])
+    login(client, "member@acme.test")
+    html = client.get("/exports").get_data(as_text=True)
+    assert html.count("<tr") == 11
+    assert "hx-trigger" not in html
+
+
+def test_my_exports_polls_once_for_the_whole_table_while_one_is_live(client, world):
+    make_export(world, **STATES["completed"])
+    make_export(world, **STATES["processing"])
+    make_export(world, **STATES["pending"])
+    login(client, "member@acme.test")
+    html = client.get("/exports").get_data(as_text=True)
+    assert html.count('hx-trigger="every 2s"') == 1
+    assert "hx-trigger=\"every 5s\"" not in html  # the navbar does not poll on top of it
+
+
+def test_empty_my_exports_says_how_to_start(client, world):
+    login(client, "member@acme.test")
+    assert "No exports yet" in client.get("/exports").get_data(as_text=True)
+
+
+def test_navbar_counts_live_exports_and_toasts_one_that_finished(client, world):
+    make_export(world, **STATES["processing"])
+    login(client, "member@acme.test")
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="nav-count"' in page and 'hx-trigger="every 5s"' in page
+    since = int(time.time()) - 60
+    make_export(world, **STATES["completed"])
+    poll = client.get(f"/exports/activity?since={since}", headers={"HX-Request": "true"})
+    assert "records is ready" in poll.get_data(as_text=True)
+
+
+def test_idle_pages_do_not_poll(client, world):
+    make_export(world, **STATES["completed"])
+    login(client, "member@acme.test")
+    assert "hx-trigger" not in client.get("/").get_data(as_text=True)
+
+
+def test_activity_ignores_a_malformed_since(client, world):
+    login(client, "member@acme.test")
+    assert client.get("/exports/activity?since=abc").status_code == 200
+
+
+def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
+    export = make_export(world, **STATES["processing"])
+    response = app.test_client().get(f"/exports/{export.public_id}/status",
+                                     headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert "/login" in response.headers["HX-Redirect"]
+
+
+def test_another_organisations_user_gets_404_from_the_export_and_its_download(client, world):
+    export = make_export(world, **STATES["completed"])
+    login(client, "member@bravo.test")
+    for path in ("", "/status", "/download"):
+        assert client.get(f"/exports/{export.public_id}{path}").status_code == 404
+
+
+def test_a_colleague_who_is_not_an_admin_gets_404_but_an_admin_may_see_it(app, client, world):
+    from tests import factories
+
+    colleague = factories.user(world.org_a, "colleague@acme.test")
+    db.session.commit()
+    export = make_export(world, **STATES["completed"])
+    login(client, colleague.email)
+    assert client.get(f"/exports/{export.public_id}").status_code == 404
+    admin = app.test_client()
+    login(admin, "admin@acme.test")
+    assert admin.get(f"/exports/{export.public_id}").status_code == 200
+
+
+@pytest.mark.parametrize("state", ["expired", "revoked", "failed", "pending"])
+def test_download_of_an_unavailable_export_explains_why(client, world, state):
+    export = make_export(world, **STATES[state])
+    login(client, "member@acme.test")
+    response = client.get(f"/exports/{export.public_id}/download")
+    assert response.status_code in (409, 410)
+    assert "isn't available" in response.get_data(as_text=True)
+
+
+def test_malformed_export_ids_answer_404(client, world):
+    login(client, "member@acme.test")
+    for bad in ("x", "../../etc/passwd", "a" * 200, "%00"):
+        assert client.get(f"/exports/{bad}").status_code == 404
+
+
+def test_pages_carry_a_strict_content_security_policy(client, world):
+    login(client, "member@acme.test")
+    response = client.get("/exports")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["Referrer-Policy"] == "same-origin"
