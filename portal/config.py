@@ -99,6 +99,12 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
+        # CloudFront distribution in front of the bucket: deleted zips are invalidated there.
+        "CDN_DISTRIBUTION_ID": env("CDN_DISTRIBUTION_ID") or None,
+        # Without an id, find the distribution whose origin is the bucket (1 = look it up).
+        "CDN_LOOKUP": _bool(environ, "CDN_LOOKUP", False),
+        # CloudFront API endpoint; empty means AWS itself (tests point it at moto's server).
+        "CLOUDFRONT_ENDPOINT_URL": env("CLOUDFRONT_ENDPOINT_URL") or None,
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.

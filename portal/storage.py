@@ -136,3 +136,10 @@ def delete_many(keys: list[str]) -> None:
         if answer.get("Errors"):
             first = answer["Errors"][0]
             raise RuntimeError(f"S3 kept {len(answer['Errors'])} objects, e.g. {first}")
+
+
+def list_keys(prefix: str) -> list[str]:
+    """Every key under prefix, across all pages of the listing."""
+    paginator = client().get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=bucket(), Prefix=prefix)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
