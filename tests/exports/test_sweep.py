@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import redis
 from rq import Queue
 
@@ -25,11 +24,6 @@ def make_export(world, **values) -> Export:
 
 def jobs_in(app, lane: str) -> list[str]:
     return Queue(lane, connection=redis.Redis.from_url(app.config["REDIS_URL"])).job_ids
-
-
-@pytest.fixture
-def bucket(app):
-    storage.ensure_bucket()
 
 
 def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world, bucket):

@@ -1,0 +1,130 @@
+"""The whole journey in a real browser: select → export → watch → download → expire → re-order
+→ cancel; polling stops in terminal states; no console errors, no CSP violations."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Export, utcnow
+from tests.exports.conftest import reload
+from tests.polling import wait_until
+
+pytestmark = pytest.mark.browser
+
+PROGRESS_RECORDER = """
+document.addEventListener("htmx:afterSwap", () => {
+  const bar = document.querySelector("#export-status progress");
+  if (bar) (window.__progress = window.__progress || []).push(Number(bar.value));
+});
+"""
+
+
+def select_all_inspections(watched, project) -> None:
+    page = watched.page
+    page.goto(f"{watched.base_url}/projects/{project.public_id}/records")
+    page.select_option("#filter-kind", "inspection")
+    page.wait_for_url("**kind=inspection**")
+    page.click("text=Select all 40 matching")
+    page.locator(".selection-count", has_text="40 selected").wait_for()
+
+
+def wait_for_state_text(page, text: str, timeout: float = 120_000) -> None:
+    """Locator waits: the CSP forbids eval, which page.wait_for_function relies on."""
+    page.locator("#export-status", has_text=text).wait_for(timeout=timeout)
+
+
+def progress_seen(page) -> list[float]:
+    return page.evaluate("window.__progress || []")
+
+
+def test_select_export_watch_download_expire_reorder(world, project_records, worker, watched,
+                                                     tmp_path):
+    project_records(160, photo_every=8)
+    page = watched.page
+    page.add_init_script(PROGRESS_RECORDER)
+    watched.login("member@acme.test")
+    select_all_inspections(watched, world.project_a)
+    watched.screenshot("01-records-selected")
+
+    with worker():
+        page.click("button:has-text('Export 40 records as PDFs')")
+        page.wait_for_url("**/exports/*")
+        watched.screenshot("02-export-requested")
+        wait_until(lambda: any(v > 0 for v in progress_seen(page)), timeout=60)
+        watched.screenshot("03-processing")
+        wait_for_state_text(page, "Your zip is ready")
+        watched.screenshot("04-completed")
+        seen = progress_seen(page)
+        assert len({v for v in seen if v > 0}) >= 2, f"the bar never moved: {seen}"
+
+        status_url = page.url.split("?")[0] + "/status"
+        polls = watched.requests[status_url]
+        page.wait_for_timeout(4500)  # an observation window: no poll may happen in it
+        assert watched.requests[status_url] == polls
+        assert page.get_attribute("#export-status", "hx-trigger") is None
+
+        with page.expect_download() as download_info:
+            page.click("text=Download zip")
+        target = tmp_path / "export.zip"
+        download_info.value.save_as(target)
+        names = zipfile.ZipFile(io.BytesIO(target.read_bytes())).namelist()
+        assert len([n for n in names if n.endswith(".pdf")]) == 40
+
+        export = Export.query.one()
+        db.session.execute(db.update(Export).values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+        page.reload()
+        wait_for_state_text(page, "This export expired on")
+        watched.screenshot("05-expired")
+        page.click("button:has-text('Re-order')")
+        page.wait_for_url(lambda url: export.public_id not in url)
+        wait_for_state_text(page, "Your zip is ready")
+    assert Export.query.count() == 2
+    watched.assert_clean()
+
+
+def test_cancel_a_large_export_from_its_page(world, project_records, worker, watched):
+    project_records(400, photo_every=0)
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    page.click("text=Select all 400 records")
+    page.locator(".selection-count", has_text="400 selected").wait_for()
+    with worker():
+        page.click("button:has-text('Export 400 records as PDFs')")
+        page.wait_for_url("**/exports/*")
+        export = Export.query.one()
+        assert export.queue_name == "exports-large"
+        wait_for_state_text(page, "Building your PDFs", timeout=60_000)
+        page.click("button:has-text('Cancel export')")
+        wait_for_state_text(page, "was cancelled")
+        watched.screenshot("06-cancelled")
+        assert reload(export.id).status == "cancelled"
+    watched.assert_clean()
+
+
+STATE_ROWS = {
+    "pending": {"status": "pending"},
+    "failed": {"status": "failed", "finished_at": utcnow(),
+               "error": "Sitepack's file storage could not be reached, so the zip could not be "
+                        "saved. Nothing is wrong with your records: select Retry in a few minutes."},
+    "revoked": {"status": "revoked", "finished_at": utcnow()},
+}
+
+
+@pytest.mark.parametrize("state", list(STATE_ROWS))
+def test_each_remaining_state_is_shown_plainly(world, watched, state):
+    export = Export(organization_id=world.org_a.id, project_id=world.project_a.id,
+                    requested_by_id=world.member_a.id, fingerprint="f",
+                    queue_name="exports-small", total=120, **STATE_ROWS[state])
+    db.session.add(export)
+    db.session.commit()
+    watched.login("member@acme.test")
+    watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
+    watched.screenshot(f"07-{state}")
+    watched.assert_clean()
