@@ -61,14 +61,14 @@ def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchi
             progress.advance(failed)
         progress.flush()
         manifest.write_to(archive)
-    return BuiltArchive(path, path.stat().st_size, digest(path), progress.done,
-                        progress.warnings)
+    return BuiltArchive(path, path.stat().st_size, digest(path), progress.done, progress.warnings)
 
 
 def add_record(archive, manifest, names, snap: dict, result) -> bool:
     """Add one PDF, or list the record as failed; True when it failed."""
-    name = names.unique(entry_name(snap["project"]["name"], snap["kind"], snap["reference"],
-                                   snap["title"]))
+    name = names.unique(
+        entry_name(snap["project"]["name"], snap["kind"], snap["reference"], snap["title"])
+    )
     error = snap.get("load_error") or (str(result) if isinstance(result, Exception) else None)
     if error:
         manifest.add_failure(snap["reference"], snap["title"], error)

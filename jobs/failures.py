@@ -11,7 +11,9 @@ STORAGE = (
     "Sitepack's file storage could not be reached, so the zip could not be saved. "
     "Nothing is wrong with your records: select Retry in a few minutes."
 )
-DATABASE = "Sitepack's database was unavailable while building the export. Select Retry in a few minutes."
+DATABASE = (
+    "Sitepack's database was unavailable while building the export. Select Retry in a few minutes."
+)
 DISK = (
     "The export server ran out of disk space while building the zip. "
     "Select Retry later, or export fewer records at a time."

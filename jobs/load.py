@@ -42,10 +42,15 @@ def records(export: Export) -> Iterator[Record]:
     for start in range(0, len(ids), BATCH):
         batch = db.session.scalars(
             select(Record)
-            .where(Record.id.in_(ids[start : start + BATCH]),
-                   Record.organization_id == export.organization_id)
-            .options(selectinload(Record.checklist), selectinload(Record.attachments),
-                     selectinload(Record.project))
+            .where(
+                Record.id.in_(ids[start : start + BATCH]),
+                Record.organization_id == export.organization_id,
+            )
+            .options(
+                selectinload(Record.checklist),
+                selectinload(Record.attachments),
+                selectinload(Record.project),
+            )
             .order_by(Record.kind, Record.reference)
         ).all()
         yield from batch

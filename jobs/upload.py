@@ -15,7 +15,9 @@ CHUNK = 1024 * 1024
 
 
 def object_key(export: Export, attempt: Attempt, filename: str) -> str:
-    return f"exports/{export.organization_id}/{export.public_id}/attempt-{attempt.number}/{filename}"
+    return (
+        f"exports/{export.organization_id}/{export.public_id}/attempt-{attempt.number}/{filename}"
+    )
 
 
 def download_name(export: Export, today: date) -> str:

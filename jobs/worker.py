@@ -42,8 +42,9 @@ def tick_sweeper(redis_url: str, interval: int, stop: threading.Event) -> None:
     queue = Queue(MAIL, connection=connection)
     while not stop.wait(timeout=min(interval, 5)):
         if connection.set(SWEEP_KEY, "1", nx=True, ex=interval) and not sweep_waiting(queue):
-            queue.enqueue("jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600,
-                          job_timeout=600)
+            queue.enqueue(
+                "jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600, job_timeout=600
+            )
 
 
 def sweep_waiting(queue: Queue) -> bool:

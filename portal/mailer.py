@@ -32,8 +32,12 @@ SUBJECTS = {
 
 
 def send_export_mail(export: Export, kind: str) -> None:
-    context = {"export": export, "user": export.requested_by, "project": export.project,
-               **export_links(export)}
+    context = {
+        "export": export,
+        "user": export.requested_by,
+        "project": export.project,
+        **export_links(export),
+    }
     message = Message(
         subject=SUBJECTS[kind].format(n=f"{export.total:,}"),
         recipients=[export.requested_by.email],

@@ -46,7 +46,9 @@ def policy(app: Flask) -> secure.Secure:
         "permissions": secure.PermissionsPolicy().set("camera=(), microphone=(), geolocation=()"),
     }
     if app.config["SESSION_COOKIE_SECURE"]:
-        headers["hsts"] = secure.StrictTransportSecurity().set("max-age=31536000; includeSubDomains")
+        headers["hsts"] = secure.StrictTransportSecurity().set(
+            "max-age=31536000; includeSubDomains"
+        )
     return secure.Secure(**headers)
 
 

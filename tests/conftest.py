@@ -145,8 +145,12 @@ def worker(sitepack_env, tmp_path):
     """`with worker(**env_overrides) as w:` starts a real `python -m jobs.worker` process."""
     workdir = tmp_path / "work"
     workdir.mkdir()
-    base = {**sitepack_env, "EXPORT_WORK_DIR": str(workdir), "EXPORT_RENDER_PROCESSES": "2",
-            "SWEEP_INTERVAL_SECONDS": "3600"}
+    base = {
+        **sitepack_env,
+        "EXPORT_WORK_DIR": str(workdir),
+        "EXPORT_RENDER_PROCESSES": "2",
+        "SWEEP_INTERVAL_SECONDS": "3600",
+    }
 
     @contextmanager
     def start(*args: str, **overrides: str):
@@ -158,13 +162,22 @@ def worker(sitepack_env, tmp_path):
 
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright drives Debian's Chromium: a browser download is impossible here."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": CHROMIUM_ARGS}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }

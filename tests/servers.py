@@ -33,17 +33,23 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+LOGS = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
+
+
 def start_process(args: list[str], port: int, log_name: str) -> subprocess.Popen:
-    """Start a server and wait until its port answers; its output goes to a log file."""
-    log = open(Path(tempfile.gettempdir()) / f"sitepack-test-{log_name}-{port}.log", "wb")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    """Start a server and wait until its port answers; its output goes to
+    test-artifacts/logs/<name>-<port>.log (git-ignored), kept for when something fails."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"{log_name}-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: port_open(port) or proc.poll() is not None, timeout=20)
     except TimeoutError:
         proc.kill()
         raise
     if proc.poll() is not None:
-        raise RuntimeError(f"{args[0]} exited at start; see {log.name}")
+        raise RuntimeError(f"{args[0]} exited at start; see {log_path}")
     return proc
 
 
@@ -73,8 +79,16 @@ class RcloneS3:
         self.root = tempfile.mkdtemp(prefix="sitepack-s3-")
         port = free_port()
         args = [
-            str(VENV_BIN / "rclone"), "serve", "s3", self.root, "--addr", f"127.0.0.1:{port}",
-            "--auth-key", f"{self.access_key},{self.secret_key}", "--config", "/dev/null",
+            str(VENV_BIN / "rclone"),
+            "serve",
+            "s3",
+            self.root,
+            "--addr",
+            f"127.0.0.1:{port}",
+            "--auth-key",
+            f"{self.access_key},{self.secret_key}",
+            "--config",
+            "/dev/null",
         ]
         self.proc = start_process(args, port, "rclone")
         return S3Endpoint(f"http://127.0.0.1:{port}", self.access_key, self.secret_key)
@@ -111,8 +125,17 @@ class RedisServer:
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
             return url
         port = free_port()
-        args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                "--appendonly", "no"]
+        args = [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
         self.proc = start_process(args, port, "redis")
         return f"redis://127.0.0.1:{port}/0"
 
@@ -147,7 +170,6 @@ class MailSink:
 def wait_for_mail(sink: MailSink, count: int, timeout: float = 30) -> list[Message]:
     wait_until(lambda: len(sink.messages) >= count, timeout=timeout)
     return list(sink.messages)
-
 
 
 def text_body(message: Message) -> str:

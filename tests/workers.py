@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,8 +30,12 @@ class WorkerProcess:
         before = {w.name for w in Worker.all(connection=self.redis)}
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jobs.worker", *self.args], cwd=ROOT, env=self.env,
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "jobs.worker", *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         wait_until(lambda: self._registered(before) or self.proc.poll() is not None, timeout=30)
         if self.proc.poll() is not None:
@@ -38,8 +43,11 @@ class WorkerProcess:
         return self
 
     def _registered(self, before: set[str]) -> bool:
-        return any(w.pid == self.proc.pid for w in Worker.all(connection=self.redis)
-                   if w.name not in before)
+        return any(
+            w.pid == self.proc.pid
+            for w in Worker.all(connection=self.redis)
+            if w.name not in before
+        )
 
     def horse_pid(self) -> int | None:
         """The work-horse is the worker's child that has children of its own (the render pool);
@@ -93,7 +101,5 @@ def descendants_of_all(pids: set[int]) -> set[int]:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -34,8 +34,10 @@ def activity_since(since: int | None = None) -> Activity:
     if since is not None:
         after = datetime.fromtimestamp(since, UTC).replace(tzinfo=None)
         finished = db.session.scalars(
-            select(Export).where(mine, Export.status.in_(FINISHED), Export.finished_at > after)
-            .order_by(Export.finished_at).limit(5)
+            select(Export)
+            .where(mine, Export.status.in_(FINISHED), Export.finished_at > after)
+            .order_by(Export.finished_at)
+            .limit(5)
         ).all()
     return Activity(active=active, checked_at=now, finished=list(finished))
 

@@ -50,8 +50,15 @@ def claim(export_id: int) -> Attempt | None:
                 & or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before),
             ),
         )
-        .values(status="processing", attempt=number, started_at=now, heartbeat_at=now,
-                done=0, warnings=0, error=None)
+        .values(
+            status="processing",
+            attempt=number,
+            started_at=now,
+            heartbeat_at=now,
+            done=0,
+            warnings=0,
+            error=None,
+        )
     ).rowcount
     if changed:
         events.add(export_id, "started", f"attempt {number}")
@@ -62,8 +69,11 @@ def claim(export_id: int) -> Attempt | None:
 def _guarded(attempt: Attempt, event: str | None = None, detail: str = "", **values) -> bool:
     changed = db.session.execute(
         update(Export)
-        .where(Export.id == attempt.export_id, Export.attempt == attempt.number,
-               Export.status == "processing")
+        .where(
+            Export.id == attempt.export_id,
+            Export.attempt == attempt.number,
+            Export.status == "processing",
+        )
         .values(**values)
     ).rowcount
     if changed and event:
@@ -81,9 +91,16 @@ def beat(attempt: Attempt, done: int, warnings: int) -> None:
 def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: int) -> bool:
     now = utcnow()
     return _guarded(
-        attempt, "completed", f"attempt {attempt.number}, {byte_size:,} bytes, {warnings} warnings",
-        status="completed", object_key=key, byte_size=byte_size, sha256=sha256,
-        warnings=warnings, finished_at=now, heartbeat_at=now,
+        attempt,
+        "completed",
+        f"attempt {attempt.number}, {byte_size:,} bytes, {warnings} warnings",
+        status="completed",
+        object_key=key,
+        byte_size=byte_size,
+        sha256=sha256,
+        warnings=warnings,
+        finished_at=now,
+        heartbeat_at=now,
         expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
     )
 

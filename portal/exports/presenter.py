@@ -11,8 +11,13 @@ from portal.exports.service import LIVE, display_status
 from portal.models import Export, utcnow
 
 LABELS = {
-    "pending": "Queued", "processing": "Building PDFs", "completed": "Ready",
-    "failed": "Failed", "expired": "Expired", "cancelled": "Cancelled", "revoked": "Revoked",
+    "pending": "Queued",
+    "processing": "Building PDFs",
+    "completed": "Ready",
+    "failed": "Failed",
+    "expired": "Expired",
+    "cancelled": "Cancelled",
+    "revoked": "Revoked",
 }
 REORDERABLE = ("expired", "failed", "cancelled", "revoked")
 

@@ -140,7 +140,8 @@ def create_export(
         insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
     )
     detail = f"{len(record_ids):,} records, {options.paper}" + (
-        ", with original photos" if options.include_originals else "")
+        ", with original photos" if options.include_originals else ""
+    )
     events.add(export.id, "requested", detail, actor_id=user.id)
     if reordered_from:
         events.add(reordered_from.id, "reordered", f"as export {export.public_id}", user.id)
@@ -221,13 +222,14 @@ def cancel(export: Export, by: User) -> bool:
 def is_expired(export: Export) -> bool:
     """Expiry is derived from expires_at when read; the sweeper only tidies up afterwards."""
     return export.status == "expired" or (
-        export.status == "completed" and export.expires_at is not None and export.expires_at <= utcnow()
+        export.status == "completed"
+        and export.expires_at is not None
+        and export.expires_at <= utcnow()
     )
 
 
 def display_status(export: Export) -> str:
     return "expired" if is_expired(export) else export.status
-
 
 
 MAIL_FLAGS = {"ready": "ready_mail_sent_at", "expiring": "expiring_mail_sent_at"}
@@ -262,7 +264,8 @@ def revoke(export: Export, by: User) -> None:
     slow or down; a zip left behind by a failed delete is removed by `flask storage reconcile`.
     """
     changed = db.session.execute(
-        update(Export).where(Export.id == export.id, Export.status == "completed")
+        update(Export)
+        .where(Export.id == export.id, Export.status == "completed")
         .values(status="revoked")
     ).rowcount
     if changed:
@@ -282,3 +285,26 @@ def discard_object(key: str) -> None:
     except (BotoCoreError, ClientError) as exc:
         current_app.logger.warning("could not delete %s (reconcile will): %s", key, exc)
     cdn.invalidate([key])
+
+
+MISSING_ZIP_REASON = "The zip was missing from storage; select Retry or Re-order."
+
+
+def fail_missing_zip(export: Export) -> bool:
+    """A ready export whose zip is not in the bucket: failed, so nobody gets a broken link.
+
+    Guarded by the key too: a row revoked, expired or rebuilt since it was checked is left alone.
+    """
+    changed = db.session.execute(
+        update(Export)
+        .where(
+            Export.id == export.id,
+            Export.status == "completed",
+            Export.object_key == export.object_key,
+        )
+        .values(status="failed", error=MISSING_ZIP_REASON, finished_at=utcnow())
+    ).rowcount
+    if changed:
+        events.add(export.id, "failed", f"{MISSING_ZIP_REASON} (found by storage reconcile)")
+    db.session.commit()
+    return bool(changed)

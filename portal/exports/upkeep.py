@@ -33,7 +33,8 @@ def expire_finished() -> int:
     ).all()
     for export in due:
         changed = db.session.execute(
-            update(Export).where(Export.id == export.id, Export.status == "completed")
+            update(Export)
+            .where(Export.id == export.id, Export.status == "completed")
             .values(status="expired")
         ).rowcount
         if changed:
@@ -52,7 +53,9 @@ def warn_expiring() -> int:
     soon = utcnow() + timedelta(hours=24)
     due = db.session.scalars(
         select(Export).where(
-            Export.status == "completed", Export.expires_at > utcnow(), Export.expires_at <= soon,
+            Export.status == "completed",
+            Export.expires_at > utcnow(),
+            Export.expires_at <= soon,
             Export.expiring_mail_sent_at.is_(None),
         )
     ).all()
@@ -68,16 +71,23 @@ def recover_stalled() -> int:
         select(Export).where(Export.status == "processing", Export.heartbeat_at < stale_before)
     ).all()
     for export in stalled:
-        guard = (Export.id == export.id) & (Export.status == "processing") & (
-            Export.attempt == export.attempt)
+        guard = (
+            (Export.id == export.id)
+            & (Export.status == "processing")
+            & (Export.attempt == export.attempt)
+        )
         if export.requeues < 1:
             values = {"status": "pending", "requeues": export.requeues + 1, "heartbeat_at": None}
         else:
             values = {"status": "failed", "error": STALLED_REASON, "finished_at": utcnow()}
         changed = db.session.execute(update(Export).where(guard).values(**values)).rowcount
         if changed:
-            events.add(export.id, "stalled", f"attempt {export.attempt} stopped responding; "
-                       + ("queued again" if values["status"] == "pending" else "failed"))
+            events.add(
+                export.id,
+                "stalled",
+                f"attempt {export.attempt} stopped responding; "
+                + ("queued again" if values["status"] == "pending" else "failed"),
+            )
         db.session.commit()
         if changed and values["status"] == "pending":
             queues.enqueue_export(export.id, export.public_id, export.queue_name)
@@ -89,8 +99,9 @@ def recover_stalled() -> int:
 def recover_lost_pending() -> int:
     """Pending rows whose RQ job is gone (Redis flushed or restarted) are enqueued again."""
     candidates = db.session.scalars(
-        select(Export).where(Export.status == "pending",
-                             Export.created_at < utcnow() - LOST_PENDING_GRACE)
+        select(Export).where(
+            Export.status == "pending", Export.created_at < utcnow() - LOST_PENDING_GRACE
+        )
     ).all()
     lost = [e for e in candidates if job_is_gone(e)]
     for export in lost:

@@ -29,13 +29,20 @@ def export_rate_limit() -> str:
 def create():
     project = get_or_404(Project, request.form.get("project", ""))
     try:
-        options = ExportOptions.parse(request.form.get("paper"), "include_originals" in request.form)
+        options = ExportOptions.parse(
+            request.form.get("paper"), "include_originals" in request.form
+        )
         record_ids = requested_record_ids(project)
         result = service.request_export(current_user, project, record_ids, options)
     except ExportRequestError as exc:
-        return render_template("exports/refused.html", message=str(exc), project=project), exc.status
-    return see_other(url_for("exports.show", public_id=result.export.public_id,
-                             reused=1 if result.reused else None))
+        return render_template(
+            "exports/refused.html", message=str(exc), project=project
+        ), exc.status
+    return see_other(
+        url_for(
+            "exports.show", public_id=result.export.public_id, reused=1 if result.reused else None
+        )
+    )
 
 
 def requested_record_ids(project: Project) -> list[int]:
@@ -56,8 +63,10 @@ def see_other(location: str):
 @bp.get("/exports")
 def index():
     exports = db.session.scalars(
-        scoped(Export).where(Export.requested_by_id == current_user.id)
-        .order_by(Export.created_at.desc()).limit(200)
+        scoped(Export)
+        .where(Export.requested_by_id == current_user.id)
+        .order_by(Export.created_at.desc())
+        .limit(200)
     ).all()
     rows = [StatusView.of(e) for e in exports]
     if request.headers.get("HX-Request"):
@@ -73,9 +82,7 @@ def index():
 @bp.get("/exports/activity")
 def activity():
     data = activity_since(parse_since(request.args.get("since")))
-    response = current_app.make_response(
-        render_template("exports/_activity.html", activity=data)
-    )
+    response = current_app.make_response(render_template("exports/_activity.html", activity=data))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -89,9 +96,14 @@ def export_activity_helper():
 def show(public_id: str):
     export = export_or_404(public_id)
     newer = db.session.scalar(select(Export).where(Export.reordered_from_id == export.id))
-    return render_template("exports/show.html", export=export, newer=newer,
-                           view=StatusView.of(export, with_position=True),
-                           reused=bool(request.args.get("reused")), activity_static=True)
+    return render_template(
+        "exports/show.html",
+        export=export,
+        newer=newer,
+        view=StatusView.of(export, with_position=True),
+        reused=bool(request.args.get("reused")),
+        activity_static=True,
+    )
 
 
 @bp.get("/exports/<public_id>/status")
@@ -111,9 +123,15 @@ def download(public_id: str):
     state = service.display_status(export)
     if state != "completed":
         return render_template("exports/unavailable.html", export=export, state=state), 410 if (
-            state in ("expired", "revoked", "cancelled", "failed")) else 409
-    db.session.add(Download(export_id=export.id, user_id=current_user.id,
-                            ip_address=request.remote_addr or "unknown"))
+            state in ("expired", "revoked", "cancelled", "failed")
+        ) else 409
+    db.session.add(
+        Download(
+            export_id=export.id,
+            user_id=current_user.id,
+            ip_address=request.remote_addr or "unknown",
+        )
+    )
     db.session.commit()
     url = storage.presigned_get(export.object_key, seconds=60)
     response = redirect(url, code=302)
@@ -135,10 +153,10 @@ def reorder(public_id: str):
     try:
         result = service.reorder(export, current_user)
     except ExportRequestError as exc:
-        return render_template("exports/refused.html", message=str(exc),
-                               project=export.project), exc.status
+        return render_template(
+            "exports/refused.html", message=str(exc), project=export.project
+        ), exc.status
     return see_other(url_for("exports.show", public_id=result.export.public_id))
-
 
 
 @bp.post("/exports/<public_id>/retry")
@@ -147,6 +165,7 @@ def retry(public_id: str):
     try:
         service.retry(export, current_user)
     except ExportRequestError as exc:
-        return render_template("exports/refused.html", message=str(exc),
-                               project=export.project), exc.status
+        return render_template(
+            "exports/refused.html", message=str(exc), project=export.project
+        ), exc.status
     return see_other(url_for("exports.show", public_id=public_id))

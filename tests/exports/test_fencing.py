@@ -15,9 +15,14 @@ from tests import factories
 
 @pytest.fixture
 def export(app, world):
-    row = Export(organization_id=world.org_a.id, project_id=world.project_a.id,
-                 requested_by_id=world.member_a.id, fingerprint="x", queue_name="exports-small",
-                 total=5)
+    row = Export(
+        organization_id=world.org_a.id,
+        project_id=world.project_a.id,
+        requested_by_id=world.member_a.id,
+        fingerprint="x",
+        queue_name="exports-small",
+        total=5,
+    )
     db.session.add(row)
     db.session.commit()
     return row

@@ -34,8 +34,11 @@ def test_the_server_side_selection_is_exported_when_no_ids_are_posted(app, clien
     records = factories.records(world.project_a, 4)
     db.session.commit()
     for record in records[:2]:
-        db.session.add(SelectedRecord(user_id=world.member_a.id, project_id=world.project_a.id,
-                                      record_id=record.id))
+        db.session.add(
+            SelectedRecord(
+                user_id=world.member_a.id, project_id=world.project_a.id, record_id=record.id
+            )
+        )
     db.session.commit()
     login(client, "member@acme.test")
     request_export(client, world.project_a)
@@ -140,7 +143,8 @@ def test_post_without_csrf_token_is_refused(app, client, world):
     records = factories.records(world.project_a, 1)
     db.session.commit()
     login(client, "member@acme.test")
-    response = client.post("/exports", data={"project": world.project_a.public_id,
-                                             "record": [records[0].public_id]})
+    response = client.post(
+        "/exports", data={"project": world.project_a.public_id, "record": [records[0].public_id]}
+    )
     assert response.status_code == 400
     assert Export.query.count() == 0

@@ -14,9 +14,15 @@ from tests.factories import login
 
 def make_export(world, user=None, **values) -> Export:
     user = user or world.member_a
-    row = Export(organization_id=user.organization_id, project_id=world.project_a.id,
-                 requested_by_id=user.id, fingerprint="f", queue_name="exports-small", total=500,
-                 **values)
+    row = Export(
+        organization_id=user.organization_id,
+        project_id=world.project_a.id,
+        requested_by_id=user.id,
+        fingerprint="f",
+        queue_name="exports-small",
+        total=500,
+        **values,
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -25,18 +31,31 @@ def make_export(world, user=None, **values) -> Export:
 STATES = {
     "pending": {"status": "pending"},
     "processing": {"status": "processing", "done": 137, "started_at": utcnow()},
-    "completed": {"status": "completed", "byte_size": 5_000_000, "object_key": "k",
-                  "finished_at": utcnow(), "expires_at": utcnow() + timedelta(days=6, hours=1)},
+    "completed": {
+        "status": "completed",
+        "byte_size": 5_000_000,
+        "object_key": "k",
+        "finished_at": utcnow(),
+        "expires_at": utcnow() + timedelta(days=6, hours=1),
+    },
     "failed": {"status": "failed", "error": "Sitepack's file storage could not be reached."},
-    "expired": {"status": "completed", "object_key": "k", "finished_at": utcnow(),
-                "expires_at": utcnow() - timedelta(hours=1)},
+    "expired": {
+        "status": "completed",
+        "object_key": "k",
+        "finished_at": utcnow(),
+        "expires_at": utcnow() - timedelta(hours=1),
+    },
     "cancelled": {"status": "cancelled"},
     "revoked": {"status": "revoked"},
 }
 EXPECTED_TEXT = {
-    "pending": "Queued", "processing": "137 of 500", "completed": "expires in 6 days",
-    "failed": "file storage could not be reached", "expired": "This export expired on",
-    "cancelled": "was cancelled", "revoked": "withdrew this export",
+    "pending": "Queued",
+    "processing": "137 of 500",
+    "completed": "expires in 6 days",
+    "failed": "file storage could not be reached",
+    "expired": "This export expired on",
+    "cancelled": "was cancelled",
+    "revoked": "withdrew this export",
 }
 
 
@@ -75,7 +94,7 @@ def test_my_exports_polls_once_for_the_whole_table_while_one_is_live(client, wor
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
     assert html.count('hx-trigger="every 2s"') == 1
-    assert "hx-trigger=\"every 5s\"" not in html  # the navbar does not poll on top of it
+    assert 'hx-trigger="every 5s"' not in html  # the navbar does not poll on top of it
 
 
 def test_empty_my_exports_says_how_to_start(client, world):
@@ -107,8 +126,9 @@ def test_activity_ignores_a_malformed_since(client, world):
 
 def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
     export = make_export(world, **STATES["processing"])
-    response = app.test_client().get(f"/exports/{export.public_id}/status",
-                                     headers={"HX-Request": "true"})
+    response = app.test_client().get(
+        f"/exports/{export.public_id}/status", headers={"HX-Request": "true"}
+    )
     assert response.status_code == 401
     assert "/login" in response.headers["HX-Redirect"]
 

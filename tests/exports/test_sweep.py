@@ -14,9 +14,15 @@ from portal.models import Export, utcnow
 
 
 def make_export(world, **values) -> Export:
-    row = Export(organization_id=world.org_a.id, project_id=world.project_a.id,
-                 requested_by_id=world.member_a.id, fingerprint="f", queue_name="exports-small",
-                 total=2, **values)
+    row = Export(
+        organization_id=world.org_a.id,
+        project_id=world.project_a.id,
+        requested_by_id=world.member_a.id,
+        fingerprint="f",
+        queue_name="exports-small",
+        total=2,
+        **values,
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -28,8 +34,12 @@ def jobs_in(app, lane: str) -> list[str]:
 
 def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world, bucket):
     storage.put_bytes("exports/1/old.zip", b"zip", "application/zip")
-    export = make_export(world, status="completed", object_key="exports/1/old.zip",
-                         expires_at=utcnow() - timedelta(minutes=1))
+    export = make_export(
+        world,
+        status="completed",
+        object_key="exports/1/old.zip",
+        expires_at=utcnow() - timedelta(minutes=1),
+    )
     assert run_sweep()["expired"] == 1
     db.session.refresh(export)
     assert export.status == "expired"
@@ -38,10 +48,20 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
 
 
 def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, world, bucket):
-    make_export(world, status="completed", object_key="k", finished_at=utcnow() - timedelta(days=6),
-                expires_at=utcnow() + timedelta(hours=5))
-    make_export(world, status="completed", object_key="k2", finished_at=utcnow(),
-                expires_at=utcnow() + timedelta(days=6))
+    make_export(
+        world,
+        status="completed",
+        object_key="k",
+        finished_at=utcnow() - timedelta(days=6),
+        expires_at=utcnow() + timedelta(hours=5),
+    )
+    make_export(
+        world,
+        status="completed",
+        object_key="k2",
+        finished_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=6),
+    )
     assert run_sweep()["expiry_warnings"] == 1
     assert len(jobs_in(app, "mail")) == 1
 

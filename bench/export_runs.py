@@ -1,0 +1,74 @@
+"""One measurement of the export benchmark, run in its own process (see export_bench)."""
+
+from __future__ import annotations
+
+import io
+import os
+import resource
+import time
+import zipfile
+
+from bench.export_seed import app_for
+from jobs import load
+from jobs.export import run_export
+from jobs.render import RenderPool
+from portal import storage
+from portal.exports import attempts
+from portal.models import utcnow
+
+
+def measure(kind: str, export_id: int) -> dict:
+    app = app_for(dict(os.environ))
+    with app.app_context():
+        export = attempts.load(export_id)
+        total = export.total
+        zip_bytes, seconds = {"raw": raw, "pipeline": pipeline, "naive": naive}[kind](export)
+    return {
+        "records": total,
+        "seconds": seconds,
+        "rate": total / seconds,
+        "zip_mb": zip_bytes / 1e6,
+        "rss_mb": maxrss(resource.RUSAGE_SELF),
+        "child_rss_mb": maxrss(resource.RUSAGE_CHILDREN),
+    }
+
+
+def maxrss(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def snapshots(export):
+    org = export.requested_by.organization.name
+    return (load.snapshot(r, org, utcnow(), "A4") for r in load.records(export))
+
+
+def processes() -> int:
+    return int(os.environ["EXPORT_RENDER_PROCESSES"])
+
+
+def raw(export) -> tuple[int, float]:
+    """The engine alone: snapshots (photos included) prepared before the clock starts."""
+    prepared = list(snapshots(export))
+    with RenderPool(processes()) as pool:
+        start = time.perf_counter()
+        size = sum(len(pdf) for _, pdf in pool.render_all(prepared))
+        return size, time.perf_counter() - start
+
+
+def pipeline(export) -> tuple[int, float]:
+    start = time.perf_counter()
+    run_export(export.id)
+    return attempts.load(export.id).byte_size, time.perf_counter() - start
+
+
+def naive(export) -> tuple[int, float]:
+    """What the 50-record product did: every PDF in memory, the zip in memory, one PUT."""
+    start = time.perf_counter()
+    buffer = io.BytesIO()
+    with RenderPool(processes()) as pool:
+        pdfs = [(snap["reference"], pdf) for snap, pdf in pool.render_all(snapshots(export))]
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for reference, pdf in pdfs:
+            zf.writestr(f"{reference}.pdf", pdf)
+    storage.put_bytes(f"exports/naive-{export.id}.zip", buffer.getvalue(), "application/zip")
+    return buffer.tell(), time.perf_counter() - start
