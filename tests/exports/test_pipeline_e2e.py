@@ -160,3 +160,19 @@ def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
     assert export.status == "cancelled" and export.done < 150
     listing = storage.client().list_objects_v2(Bucket=bucket, Prefix="exports/")
     assert listing.get("KeyCount", 0) == 0
+
+
+def test_a_small_export_requested_after_a_large_one_is_built_first(
+    app, client, world, project_records, worker
+):
+    app.config["EXPORT_SMALL_LANE_MAX"] = 10
+    records = project_records(60, photo_every=0)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    request_export(client, world.project_a, records[:3])
+    large, small = Export.query.order_by(Export.id).all()
+    assert (large.queue_name, small.queue_name) == ("exports-large", "exports-small")
+    with worker():
+        small = wait_for_state(small.id, ("completed", "failed"))
+        large = reload(large.id)
+        assert large.status == "pending" or large.started_at > small.finished_at

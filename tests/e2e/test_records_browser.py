@@ -1,0 +1,52 @@
+"""The records page in Debian's Chromium: htmx swaps, pushed URLs, ticks and back/forward."""
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+
+def test_filters_ticks_and_back_work_in_a_real_browser(world, watched):
+    factories.records(world.project_a, 12)
+    db.session.commit()
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    page.evaluate("window.sameDocument = true")
+
+    page.select_option("#filter-kind", "issue")
+    page.wait_for_url("**kind=issue**")
+    expect(page.locator(".results-summary")).to_have_text("Showing 1–3 of 3 records")
+    page.locator("tbody input[type=checkbox]").first.check()
+    expect(page.locator(".selection-count")).to_have_text("1 selected")
+    page.click("text=Select all 3 matching")
+    expect(page.locator(".selection-count")).to_have_text("3 selected")
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(3)
+    assert page.evaluate("window.sameDocument") is True
+
+    page.go_back()
+    expect(page.locator(".results-summary")).to_have_text("Showing 1–12 of 12 records")
+    assert page.url.endswith("/records")
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(3)
+    expect(page.locator("#filter-kind")).to_have_value("")
+    watched.assert_clean()
+
+
+def test_export_options_survive_ticking_more_records(world, watched):
+    factories.records(world.project_a, 5)
+    db.session.commit()
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    page.select_option("#export-paper", "Letter")
+    page.check("#export-originals")
+    page.locator("tbody input[type=checkbox]").first.check()
+    expect(page.locator(".selection-count")).to_have_text("1 selected")
+    page.click("text=Select all 5 records")
+    expect(page.locator(".selection-count")).to_have_text("5 selected")
+    expect(page.locator("#export-paper")).to_have_value("Letter")
+    expect(page.locator("#export-originals")).to_be_checked()
+    watched.assert_clean()
