@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal import bucket_rules, storage
+from portal import bucket_rules, reconcile, storage
 
 storage_group = AppGroup("storage", help="Bucket set-up and checks.")
 
@@ -66,3 +66,25 @@ def _warn_unsupported(exc: Exception) -> None:
 
 def _export_days() -> int:
     return current_app.config["EXPORT_LIFECYCLE_DAYS"]
+
+
+@storage_group.command("reconcile")
+@click.option("--dry-run", is_flag=True, help="Change nothing; print what would be fixed.")
+def reconcile_command(dry_run: bool):
+    """Make the bucket agree with the database: delete stray zips, fail rows whose zip is
+    missing, abort stale multipart uploads."""
+    findings = reconcile.run(dry_run=dry_run)
+    verb = "would " if dry_run else ""
+    for key in findings.stray_objects:
+        click.echo(f"{verb}delete stray object {key}")
+    for export in findings.missing:
+        click.echo(f"{verb}fail export {export.public_id}: its zip {export.object_key} is missing")
+    for key, upload_id in findings.stale_uploads:
+        click.echo(f"{verb}abort stale multipart upload {upload_id} of {key}")
+    if findings.note:
+        click.echo(f"note: {findings.note}", err=True)
+    click.echo(
+        f"{'dry run, nothing changed: ' if dry_run else ''}"
+        f"stray objects: {len(findings.stray_objects)}, missing zips: {len(findings.missing)}, "
+        f"stale uploads: {len(findings.stale_uploads)}"
+    )

@@ -1,0 +1,1 @@
+"""The admin area: org admins and staff see, fix and measure exports without a console."""

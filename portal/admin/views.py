@@ -1,0 +1,126 @@
+"""The admin pages at /admin: every export, one export's story, queue health and figures.
+
+Org admins see their organisation, staff see all; everyone else gets 404 from every URL here.
+Actions are POSTs from a confirmation page, so a stray click or a mail scanner changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import reconcile
+from portal.admin import access, actions, charts, health, queries, stats, timeline
+from portal.exports.presenter import StatusView
+from portal.exports.service import ExportRequestError
+from portal.records import pagination
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+@bp.before_request
+def admins_only():
+    access.require_admin()
+
+
+@bp.app_template_global("export_workers_alive")
+def export_workers_alive() -> bool | None:
+    return health.workers_alive()
+
+
+@bp.context_processor
+def admin_banner():
+    return {"workers_alive": health.workers_alive()}
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("admin.exports"))
+
+
+@bp.get("/exports")
+def exports():
+    export_filter = queries.ExportFilter.from_args(request.args, access.project_in_reach)
+    number = pagination.requested_page(request.args)
+    ignored = list(export_filter.ignored)
+    if number is None:
+        ignored.append(queries.Ignored("page", request.args["page"][:40], "not a page number"))
+        number = 1
+    page = pagination.paginate(queries.console_query(export_filter), number, PER_PAGE)
+    return render_template(
+        "admin/exports.html",
+        filter=export_filter,
+        ignored=ignored,
+        page=page,
+        rows=[StatusView.of(export) for export in page.items],
+        downloads=queries.download_counts(page.items),
+        projects=access.projects_in_reach(),
+        states=queries.STATES,
+    )
+
+
+@bp.get("/exports/<public_id>")
+def export(public_id: str):
+    export = access.export_or_404(public_id)
+    return render_template(
+        "admin/export.html",
+        export=export,
+        view=StatusView.of(export),
+        entries=timeline.timeline(export),
+        records=timeline.first_records(export),
+        job=health.export_job(export),
+        actions=actions.available(export),
+    )
+
+
+@bp.get("/exports/<public_id>/confirm/<name>")
+def confirm(public_id: str, name: str):
+    export = access.export_or_404(public_id)
+    action = actions.allowed(export, name)
+    if action is None:
+        abort(409, "That action isn't available for this export in its current state.")
+    return render_template(
+        "admin/confirm.html", export=export, action=action, view=StatusView.of(export)
+    )
+
+
+@bp.post("/exports/<public_id>/<name>")
+def act(public_id: str, name: str):
+    export = access.export_or_404(public_id)
+    action = actions.allowed(export, name)
+    if action is None:
+        abort(409, "That action isn't available for this export in its current state.")
+    if request.form.get("confirmed") != "yes":
+        abort(400, "Confirm the action on its confirmation page first.")
+    try:
+        target, message = action.perform(export, current_user)
+    except ExportRequestError as exc:
+        abort(exc.status, str(exc))
+    current_app.logger.info("admin %s: %s export %s", current_user.email, name, public_id)
+    flash(message, "success")
+    return redirect(url_for("admin.export", public_id=target.public_id), code=303)
+
+
+@bp.get("/queues")
+def queues():
+    return render_template(
+        "admin/queues.html",
+        health=health.queue_health(),
+        stuck=health.stuck_exports(access.admin_exports()),
+        stale_seconds=current_app.config["EXPORT_STALE_SECONDS"],
+        last_reconcile=reconcile.last_run(),
+    )
+
+
+@bp.get("/stats")
+def figures():
+    summary = stats.last_days(access.admin_exports())
+    return render_template(
+        "admin/stats.html",
+        summary=summary,
+        series=stats.summary_charts(summary),
+        bar_chart=charts.bar_chart,
+        line_chart=charts.line_chart,
+        minutes=stats.minutes_text,
+    )
