@@ -81,7 +81,8 @@ def size_unit(largest: int) -> tuple[str, int]:
 
 
 def minutes_text(value: float) -> str:
-    return f"{value:,.0f} min" if value >= 10 else f"{value:,.1f} min"
+    """Whole minutes from 10 up (and for round values), tenths below: "4.5 min", "25 min"."""
+    return f"{value:,.0f} min" if value >= 10 or value == int(value) else f"{value:,.1f} min"
 
 
 def summary_charts(summary: Summary) -> dict[str, charts.Series]:

@@ -1,0 +1,94 @@
+"""Queue health for admins, and the "exports are delayed" notice for users."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import redis
+from rq import Worker
+
+from portal import create_app
+from portal.exports import queues, service
+from portal.extensions import db
+from portal.models import utcnow
+from tests import factories
+from tests.conftest import FreshContextClient, config_from_env
+from tests.factories import login
+from tests.servers import free_port
+
+DELAYED = "Exports are delayed: our export workers are restarting; yours will start automatically."
+
+
+def lane_row(page: str, lane: str) -> list[int]:
+    row = re.search(rf"<th scope=\"row\">{lane}</th>(.*?)</tr>", page, re.S).group(1)
+    return [int(n) for n in re.findall(r">(\d+)</td>", row)]
+
+
+def test_queue_page_lists_a_live_worker_and_shows_no_banner(app, client, world, worker):
+    login(client, "admin@acme.test")
+    with worker():
+        [alive] = Worker.all(connection=redis.Redis.from_url(app.config["REDIS_URL"]))
+        page = client.get("/admin/queues").get_data(as_text=True)
+    assert "Workers alive: 1" in page
+    row = page[page.index(alive.name) :].split("</tr>")[0]
+    assert "mail, exports-small, exports-large" in row
+    assert "ago" in row or "just now" in row  # the last heartbeat, in words
+    assert "No export worker is running" not in page
+
+
+def test_without_a_worker_admins_see_a_banner_and_users_see_delays(app, world, make_export):
+    pending = make_export(status="pending")
+    done = make_export(status="completed", expires_at=utcnow() + timedelta(days=1))
+    admin, member = app.test_client(), app.test_client()
+    login(admin, "admin@acme.test")
+    login(member, "member@acme.test")
+    assert "No export worker is running" in admin.get("/admin/exports").get_data(as_text=True)
+    assert DELAYED in member.get(f"/exports/{pending.public_id}").get_data(as_text=True)
+    assert DELAYED not in member.get(f"/exports/{done.public_id}").get_data(as_text=True)
+
+
+def test_lanes_show_queued_jobs_and_stuck_exports_are_listed(client, world, make_export):
+    waiting = make_export(status="pending")
+    queues.enqueue_export(waiting.id, waiting.public_id, "exports-small")
+    stuck = make_export(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
+    make_export(status="processing", heartbeat_at=utcnow())
+    login(client, "admin@acme.test")
+    page = client.get("/admin/queues").get_data(as_text=True)
+    assert lane_row(page, "exports-small") == [1, 0, 0]
+    assert lane_row(page, "exports-large") == [0, 0, 0]
+    assert "Stuck in processing: 1" in page and stuck.public_id in page
+
+
+@pytest.fixture
+def app_without_redis(sitepack_env):
+    env = {**sitepack_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    app = create_app(config_from_env(env))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def test_redis_down_leaves_admin_pages_working_with_health_unknown(app_without_redis):
+    world = factories.two_organisations()
+    record = factories.records(world.project_a, 1)[0]
+    row = service.create_export(
+        world.member_a, world.project_a, [record.id], service.ExportOptions(), "f"
+    )
+    db.session.commit()
+    client = app_without_redis.test_client()
+    login(client, "admin@acme.test")
+    queues_page = client.get("/admin/queues")
+    assert queues_page.status_code == 200
+    assert "Redis could not be reached" in queues_page.get_data(as_text=True)
+    detail = client.get(f"/admin/exports/{row.public_id}")
+    assert detail.status_code == 200
+    assert "Redis could not be reached" in detail.get_data(as_text=True)
+    user_page = client.get(f"/exports/{row.public_id}")
+    assert user_page.status_code == 200 and DELAYED not in user_page.get_data(as_text=True)
