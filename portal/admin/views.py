@@ -13,6 +13,7 @@ from portal import reconcile
 from portal.admin import access, actions, charts, health, queries, stats, timeline
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportRequestError
+from portal.models import Export
 from portal.records import pagination
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -76,10 +77,7 @@ def export(public_id: str):
 
 @bp.get("/exports/<public_id>/confirm/<name>")
 def confirm(public_id: str, name: str):
-    export = access.export_or_404(public_id)
-    action = actions.allowed(export, name)
-    if action is None:
-        abort(409, "That action isn't available for this export in its current state.")
+    export, action = actionable(public_id, name)
     return render_template(
         "admin/confirm.html", export=export, action=action, view=StatusView.of(export)
     )
@@ -87,10 +85,7 @@ def confirm(public_id: str, name: str):
 
 @bp.post("/exports/<public_id>/<name>")
 def act(public_id: str, name: str):
-    export = access.export_or_404(public_id)
-    action = actions.allowed(export, name)
-    if action is None:
-        abort(409, "That action isn't available for this export in its current state.")
+    export, action = actionable(public_id, name)
     if request.form.get("confirmed") != "yes":
         abort(400, "Confirm the action on its confirmation page first.")
     try:
@@ -100,6 +95,15 @@ def act(public_id: str, name: str):
     current_app.logger.info("admin %s: %s export %s", current_user.email, name, public_id)
     flash(message, "success")
     return redirect(url_for("admin.export", public_id=target.public_id), code=303)
+
+
+def actionable(public_id: str, name: str) -> tuple[Export, actions.Action]:
+    """The export (404 when out of reach) and the action, if its state allows it (else 409)."""
+    export = access.export_or_404(public_id)
+    action = actions.allowed(export, name)
+    if action is None:
+        abort(409, "That action isn't available for this export in its current state.")
+    return export, action
 
 
 @bp.get("/queues")

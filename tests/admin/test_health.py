@@ -5,18 +5,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import redis
 from rq import Worker
 
-from portal import create_app
-from portal.exports import queues, service
-from portal.extensions import db
+from portal.exports import queues
 from portal.models import utcnow
-from tests import factories
-from tests.conftest import FreshContextClient, config_from_env
 from tests.factories import login
-from tests.servers import free_port
 
 DELAYED = "Exports are delayed: our export workers are restarting; yours will start automatically."
 
@@ -59,36 +53,3 @@ def test_lanes_show_queued_jobs_and_stuck_exports_are_listed(client, world, make
     assert lane_row(page, "exports-small") == [1, 0, 0]
     assert lane_row(page, "exports-large") == [0, 0, 0]
     assert "Stuck in processing: 1" in page and stuck.public_id in page
-
-
-@pytest.fixture
-def app_without_redis(sitepack_env):
-    env = {**sitepack_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
-    app = create_app(config_from_env(env))
-    app.test_client_class = FreshContextClient
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
-
-
-def test_redis_down_leaves_admin_pages_working_with_health_unknown(app_without_redis):
-    world = factories.two_organisations()
-    record = factories.records(world.project_a, 1)[0]
-    row = service.create_export(
-        world.member_a, world.project_a, [record.id], service.ExportOptions(), "f"
-    )
-    db.session.commit()
-    client = app_without_redis.test_client()
-    login(client, "admin@acme.test")
-    queues_page = client.get("/admin/queues")
-    assert queues_page.status_code == 200
-    assert "Redis could not be reached" in queues_page.get_data(as_text=True)
-    detail = client.get(f"/admin/exports/{row.public_id}")
-    assert detail.status_code == 200
-    assert "Redis could not be reached" in detail.get_data(as_text=True)
-    user_page = client.get(f"/exports/{row.public_id}")
-    assert user_page.status_code == 200 and DELAYED not in user_page.get_data(as_text=True)
