@@ -80,15 +80,25 @@ def size_unit(largest: int) -> tuple[str, int]:
     return next(((name, size) for name, size in SIZE_UNITS if largest >= size), ("bytes", 1))
 
 
+def duration_unit(largest_minutes: float) -> tuple[str, int]:
+    """Hours once the chart's largest value passes two hours, so its labels stay short."""
+    return ("h", 60) if largest_minutes >= 120 else ("min", 1)
+
+
 def minutes_text(value: float) -> str:
-    """Whole minutes from 10 up (and for round values), tenths below: "4.5 min", "25 min"."""
-    return f"{value:,.0f} min" if value >= 10 or value == int(value) else f"{value:,.1f} min"
+    """As precise as a person needs: 4.5 min, 25 min, 3.5 h, 84 h."""
+    unit, divisor = duration_unit(value)
+    amount = value / divisor
+    digits = 0 if amount >= 10 or amount == int(amount) else 1
+    return f"{amount:,.{digits}f} {unit}"
 
 
 def summary_charts(summary: Summary) -> dict[str, charts.Series]:
     """The three charts of the stats page, labelled for people (and screen readers)."""
     labels = [d.day.strftime("%-d %b") for d in summary.days]
     unit, divisor = size_unit(max(d.bytes for d in summary.days))
+    minutes = [d.median_minutes for d in summary.days]
+    time_unit, per_unit = duration_unit(max((m for m in minutes if m is not None), default=0))
     span = f"{labels[0]} to {labels[-1]}"
     return {
         "exports": charts.Series(
@@ -101,12 +111,12 @@ def summary_charts(summary: Summary) -> dict[str, charts.Series]:
         ),
         "ready": charts.Series(
             "chart-ready",
-            "Median time to ready",
-            f"Median minutes from request to ready zip, per day of request, {span}; "
+            f"Median time to ready ({time_unit})",
+            f"Median time from request to ready zip, per day of request, {span}; "
             "days without a ready export have no point.",
             labels,
-            [d.median_minutes for d in summary.days],
-            fmt=minutes_text,
+            [None if m is None else m / per_unit for m in minutes],
+            fmt=lambda v: f"{v:,.10g} {time_unit}",
         ),
         "size": charts.Series(
             "chart-size",

@@ -76,6 +76,7 @@ def test_stats_page_draws_three_valid_svg_charts_of_30_days(client, world, make_
     assert len(size_chart.findall(f"{SVG}rect")) == 30
     assert len(ready_chart.findall(f"{SVG}circle")) == 1
     assert "(MB)" in size_chart.find(f"{SVG}title").text
+    assert "(min)" in ready_chart.find(f"{SVG}title").text
 
 
 def test_chart_escapes_its_labels_and_stays_valid_xml():
