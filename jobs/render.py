@@ -27,6 +27,7 @@ from sqlalchemy.orm import object_session
 from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from portal.imaging import strict_decoding
 from portal.models import Attachment, Organization, Record
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -115,9 +116,9 @@ def _checked_photo(index: int, photo: dict) -> tuple[bytes, str]:
     """
     data = photo["data"]
     try:
-        with Image.open(BytesIO(data)) as image:
+        with strict_decoding(), Image.open(BytesIO(data)) as image:
             image.verify()
-        with Image.open(BytesIO(data)) as image:
+        with strict_decoding(), Image.open(BytesIO(data)) as image:
             mime_type = Image.MIME.get(image.format, "application/octet-stream")
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()

@@ -13,6 +13,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.utils import secure_filename
 
 from portal import storage
+from portal.imaging import strict_decoding
 from portal.models import Attachment, Record, new_public_id
 
 RENDITION_LONGEST_SIDE = 1600
@@ -78,7 +79,7 @@ def store_photo(
 def make_rendition(data: bytes, filename: str = "the file") -> tuple[bytes, str]:
     """The report-size JPEG and the original's content type; ValueError if it isn't an image."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with strict_decoding(), Image.open(io.BytesIO(data)) as image:
             content_type = _content_type(image.format)
             # Before the transpose, so the decoder can scale a large JPEG down as it reads.
             image.thumbnail((RENDITION_LONGEST_SIDE, RENDITION_LONGEST_SIDE))

@@ -28,26 +28,30 @@ def make_export(world, user=None, **values) -> Export:
     return row
 
 
-STATES = {
-    "pending": {"status": "pending"},
-    "processing": {"status": "processing", "done": 137, "started_at": utcnow()},
-    "completed": {
-        "status": "completed",
-        "byte_size": 5_000_000,
-        "object_key": "k",
-        "finished_at": utcnow(),
-        "expires_at": utcnow() + timedelta(days=6, hours=1),
-    },
-    "failed": {"status": "failed", "error": "Sitepack's file storage could not be reached."},
-    "expired": {
-        "status": "completed",
-        "object_key": "k",
-        "finished_at": utcnow(),
-        "expires_at": utcnow() - timedelta(hours=1),
-    },
-    "cancelled": {"status": "cancelled"},
-    "revoked": {"status": "revoked"},
-}
+def states() -> dict[str, dict]:
+    """Fresh timestamps for each test (module-level ones would age as the suite runs)."""
+    return {
+        "pending": {"status": "pending"},
+        "processing": {"status": "processing", "done": 137, "started_at": utcnow()},
+        "completed": {
+            "status": "completed",
+            "byte_size": 5_000_000,
+            "object_key": "k",
+            "finished_at": utcnow(),
+            "expires_at": utcnow() + timedelta(days=6, hours=1),
+        },
+        "failed": {"status": "failed", "error": "Sitepack's file storage could not be reached."},
+        "expired": {
+            "status": "completed",
+            "object_key": "k",
+            "finished_at": utcnow(),
+            "expires_at": utcnow() - timedelta(hours=1),
+        },
+        "cancelled": {"status": "cancelled"},
+        "revoked": {"status": "revoked"},
+    }
+
+
 EXPECTED_TEXT = {
     "pending": "Queued",
     "processing": "137 of 500",
@@ -59,9 +63,9 @@ EXPECTED_TEXT = {
 }
 
 
-@pytest.mark.parametrize("state", list(STATES))
+@pytest.mark.parametrize("state", list(states()))
 def test_status_fragment_says_the_state_and_polls_only_while_live(client, world, state):
-    export = make_export(world, **STATES[state])
+    export = make_export(world, **states()[state])
     login(client, "member@acme.test")
     response = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
@@ -71,8 +75,8 @@ def test_status_fragment_says_the_state_and_polls_only_while_live(client, world,
 
 
 def test_terminal_states_offer_the_right_action(client, world):
-    failed = make_export(world, **STATES["failed"])
-    expired = make_export(world, **STATES["expired"])
+    failed = make_export(world, **states()["failed"])
+    expired = make_export(world, **states()["expired"])
     login(client, "member@acme.test")
     assert "/retry" in client.get(f"/exports/{failed.public_id}").get_data(as_text=True)
     assert "/reorder" in client.get(f"/exports/{expired.public_id}").get_data(as_text=True)
@@ -80,7 +84,7 @@ def test_terminal_states_offer_the_right_action(client, world):
 
 def test_my_exports_with_only_finished_exports_makes_no_polling_requests(client, world):
     for _ in range(10):
-        make_export(world, **STATES["completed"])
+        make_export(world, **states()["completed"])
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
     assert html.count("<tr") == 11
@@ -88,9 +92,9 @@ def test_my_exports_with_only_finished_exports_makes_no_polling_requests(client,
 
 
 def test_my_exports_polls_once_for_the_whole_table_while_one_is_live(client, world):
-    make_export(world, **STATES["completed"])
-    make_export(world, **STATES["processing"])
-    make_export(world, **STATES["pending"])
+    make_export(world, **states()["completed"])
+    make_export(world, **states()["processing"])
+    make_export(world, **states()["pending"])
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
     assert html.count('hx-trigger="every 2s"') == 1
@@ -103,18 +107,18 @@ def test_empty_my_exports_says_how_to_start(client, world):
 
 
 def test_navbar_counts_live_exports_and_toasts_one_that_finished(client, world):
-    make_export(world, **STATES["processing"])
+    make_export(world, **states()["processing"])
     login(client, "member@acme.test")
     page = client.get("/").get_data(as_text=True)
     assert 'class="nav-count"' in page and 'hx-trigger="every 5s"' in page
     since = int(time.time()) - 60
-    make_export(world, **STATES["completed"])
+    make_export(world, **states()["completed"])
     poll = client.get(f"/exports/activity?since={since}", headers={"HX-Request": "true"})
     assert "records is ready" in poll.get_data(as_text=True)
 
 
 def test_idle_pages_do_not_poll(client, world):
-    make_export(world, **STATES["completed"])
+    make_export(world, **states()["completed"])
     login(client, "member@acme.test")
     assert "hx-trigger" not in client.get("/").get_data(as_text=True)
 
@@ -125,7 +129,7 @@ def test_activity_ignores_a_malformed_since(client, world):
 
 
 def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
-    export = make_export(world, **STATES["processing"])
+    export = make_export(world, **states()["processing"])
     response = app.test_client().get(
         f"/exports/{export.public_id}/status", headers={"HX-Request": "true"}
     )
@@ -134,7 +138,7 @@ def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
 
 
 def test_another_organisations_user_gets_404_from_the_export_and_its_download(client, world):
-    export = make_export(world, **STATES["completed"])
+    export = make_export(world, **states()["completed"])
     login(client, "member@bravo.test")
     for path in ("", "/status", "/download"):
         assert client.get(f"/exports/{export.public_id}{path}").status_code == 404
@@ -145,7 +149,7 @@ def test_a_colleague_who_is_not_an_admin_gets_404_but_an_admin_may_see_it(app, c
 
     colleague = factories.user(world.org_a, "colleague@acme.test")
     db.session.commit()
-    export = make_export(world, **STATES["completed"])
+    export = make_export(world, **states()["completed"])
     login(client, colleague.email)
     assert client.get(f"/exports/{export.public_id}").status_code == 404
     admin = app.test_client()
@@ -155,7 +159,7 @@ def test_a_colleague_who_is_not_an_admin_gets_404_but_an_admin_may_see_it(app, c
 
 @pytest.mark.parametrize("state", ["expired", "revoked", "failed", "pending"])
 def test_download_of_an_unavailable_export_explains_why(client, world, state):
-    export = make_export(world, **STATES[state])
+    export = make_export(world, **states()[state])
     login(client, "member@acme.test")
     response = client.get(f"/exports/{export.public_id}/download")
     assert response.status_code in (409, 410)
