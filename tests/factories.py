@@ -32,8 +32,14 @@ def organization(name: str = "Acme Build") -> Organization:
 
 def user(org: Organization, email: str | None = None, role: str = "member", **kw) -> User:
     email = email or f"user{next(_counter)}@example.test"
-    u = User(organization_id=org.id, email=email, name=email.split("@")[0].title(),
-             password_hash=password_hash(), role=role, **kw)
+    u = User(
+        organization_id=org.id,
+        email=email,
+        name=email.split("@")[0].title(),
+        password_hash=password_hash(),
+        role=role,
+        **kw,
+    )
     db.session.add(u)
     db.session.flush()
     return u
@@ -51,13 +57,23 @@ def record(project: Project, kind: str = "inspection", n: int | None = None, **k
 
     n = n or next(_counter)
     values = {
-        "title": f"Record {n}", "status": "open", "location": "Level 2",
-        "trade": "Concrete", "assignee": "Sam Site", "description": "Checked on site.",
-        "created_at": datetime(2026, 1, 1) + timedelta(hours=n), "due_date": date(2026, 3, 1),
+        "title": f"Record {n}",
+        "status": "open",
+        "location": "Level 2",
+        "trade": "Concrete",
+        "assignee": "Sam Site",
+        "description": "Checked on site.",
+        "created_at": datetime(2026, 1, 1) + timedelta(hours=n),
+        "due_date": date(2026, 3, 1),
     }
     values.update(kw)
-    r = Record(organization_id=project.organization_id, project_id=project.id, kind=kind,
-               reference=f"{RECORD_KINDS[kind]}-{n:04d}", **values)
+    r = Record(
+        organization_id=project.organization_id,
+        project_id=project.id,
+        kind=kind,
+        reference=f"{RECORD_KINDS[kind]}-{n:04d}",
+        **values,
+    )
     r.checklist = [ChecklistItem(position=1, label="Formwork clean", result="pass", comment="")]
     db.session.add(r)
     return r
@@ -84,7 +100,8 @@ class World:
 def two_organisations() -> World:
     org_a, org_b = organization("Acme Build"), organization("Bravo Civil")
     world = World(
-        org_a=org_a, org_b=org_b,
+        org_a=org_a,
+        org_b=org_b,
         admin_a=user(org_a, "admin@acme.test", role="admin"),
         member_a=user(org_a, "member@acme.test"),
         member_b=user(org_b, "member@bravo.test"),
@@ -116,10 +133,15 @@ def bulk_records(project: Project, count: int, **kw) -> None:
 
     kinds = list(RECORD_KINDS)
     rows = [
-        {"organization_id": project.organization_id, "project_id": project.id,
-         "kind": kinds[i % 4], "reference": f"{RECORD_KINDS[kinds[i % 4]]}-{i + 1:05d}",
-         "title": f"Bulk record {i + 1}", "created_at": datetime(2026, 1, 1) + timedelta(minutes=i),
-         **kw}
+        {
+            "organization_id": project.organization_id,
+            "project_id": project.id,
+            "kind": kinds[i % 4],
+            "reference": f"{RECORD_KINDS[kinds[i % 4]]}-{i + 1:05d}",
+            "title": f"Bulk record {i + 1}",
+            "created_at": datetime(2026, 1, 1) + timedelta(minutes=i),
+            **kw,
+        }
         for i in range(count)
     ]
     db.session.execute(insert(Record), rows)
@@ -130,10 +152,31 @@ def attachment(record: Record, **kw):
     """A photo row on a record; the bytes, if a test needs them, are put in S3 by the test."""
     from portal.models import Attachment
 
-    values = {"storage_key": f"attachments/{record.id}/photo.jpg", "filename": "photo.jpg",
-              "content_type": "image/jpeg", "byte_size": 1, "sha256": "0" * 64}
+    values = {
+        "storage_key": f"attachments/{record.id}/photo.jpg",
+        "filename": "photo.jpg",
+        "content_type": "image/jpeg",
+        "byte_size": 1,
+        "sha256": "0" * 64,
+    }
     values.update(kw)
     photo = Attachment(organization_id=record.organization_id, record_id=record.id, **values)
     db.session.add(photo)
     db.session.flush()
     return photo
+
+
+def export(user: User, project: Project, **values):
+    """An Export row in any state, straight into the database (no job is enqueued)."""
+    from portal.models import Export
+
+    values = {"fingerprint": "f", "queue_name": "exports-small", "total": 500, **values}
+    row = Export(
+        organization_id=user.organization_id,
+        project_id=project.id,
+        requested_by_id=user.id,
+        **values,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row

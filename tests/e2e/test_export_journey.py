@@ -11,6 +11,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Export, utcnow
+from tests import factories
 from tests.exports.conftest import reload
 from tests.polling import wait_until
 
@@ -123,17 +124,7 @@ STATE_ROWS = {
 
 @pytest.mark.parametrize("state", list(STATE_ROWS))
 def test_each_remaining_state_is_shown_plainly(world, watched, state):
-    export = Export(
-        organization_id=world.org_a.id,
-        project_id=world.project_a.id,
-        requested_by_id=world.member_a.id,
-        fingerprint="f",
-        queue_name="exports-small",
-        total=120,
-        **STATE_ROWS[state],
-    )
-    db.session.add(export)
-    db.session.commit()
+    export = factories.export(world.member_a, world.project_a, total=120, **STATE_ROWS[state])
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.screenshot(f"07-{state}")
@@ -141,20 +132,15 @@ def test_each_remaining_state_is_shown_plainly(world, watched, state):
 
 
 def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world, watched):
-    export = Export(
-        organization_id=world.org_a.id,
-        project_id=world.project_a.id,
-        requested_by_id=world.member_a.id,
-        fingerprint="f",
-        queue_name="exports-small",
+    export = factories.export(
+        world.member_a,
+        world.project_a,
         total=10,
         status="processing",
         done=3,
         started_at=utcnow(),
         heartbeat_at=utcnow(),
     )
-    db.session.add(export)
-    db.session.commit()
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.page.context.clear_cookies()

@@ -15,17 +15,7 @@ from tests import factories
 
 @pytest.fixture
 def export(app, world):
-    row = Export(
-        organization_id=world.org_a.id,
-        project_id=world.project_a.id,
-        requested_by_id=world.member_a.id,
-        fingerprint="x",
-        queue_name="exports-small",
-        total=5,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+    return factories.export(world.member_a, world.project_a, total=5)
 
 
 def test_a_live_attempt_is_not_taken_over(export):

@@ -9,23 +9,12 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Export, utcnow
+from tests import factories
 from tests.factories import login
 
 
 def make_export(world, user=None, **values) -> Export:
-    user = user or world.member_a
-    row = Export(
-        organization_id=user.organization_id,
-        project_id=world.project_a.id,
-        requested_by_id=user.id,
-        fingerprint="f",
-        queue_name="exports-small",
-        total=500,
-        **values,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+    return factories.export(user or world.member_a, world.project_a, **values)
 
 
 def states() -> dict[str, dict]:

@@ -11,21 +11,11 @@ from jobs.sweep import run_sweep
 from portal import storage
 from portal.extensions import db
 from portal.models import Export, utcnow
+from tests import factories
 
 
 def make_export(world, **values) -> Export:
-    row = Export(
-        organization_id=world.org_a.id,
-        project_id=world.project_a.id,
-        requested_by_id=world.member_a.id,
-        fingerprint="f",
-        queue_name="exports-small",
-        total=2,
-        **values,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+    return factories.export(world.member_a, world.project_a, total=2, **values)
 
 
 def jobs_in(app, lane: str) -> list[str]:
