@@ -12,7 +12,7 @@ bp = Blueprint("devmail", __name__)
 
 # A URL ends before whitespace, quotes or angle brackets, and never on trailing punctuation.
 URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
-# Links in the HTML part open in a new tab: the sandboxed frame may open popups, nothing more.
+# Links in the HTML part open in a new tab (or download): the sandboxed frame runs no script.
 FRAME_HEAD = '<base target="_blank">'
 
 

@@ -2,9 +2,11 @@
 
 import os
 import re
+import threading
 from email.message import EmailMessage
 
 import pytest
+from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
@@ -20,20 +22,35 @@ def mail_dir(tmp_path):
 
 
 @pytest.fixture
-def dev_client(sitepack_env, mail_dir):
-    """A logged-in client of an app started as `make run` starts it (SITEPACK_ENV=development)."""
+def dev_app(sitepack_env, mail_dir):
+    """The app as `make run` starts it (SITEPACK_ENV=development), with two organisations."""
     overrides = config_from_env({**sitepack_env, "SITEPACK_ENV": "development"})
     app = create_app({**overrides, "DEV_MAIL_DIR": str(mail_dir)})
     with app.app_context():
         db.drop_all()
         db.create_all()
         factories.two_organisations()
-        client = app.test_client()
-        factories.login(client, "member@acme.test")
-        yield client
+        yield app
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def dev_client(dev_app):
+    client = dev_app.test_client()
+    factories.login(client, "member@acme.test")
+    return client
+
+
+@pytest.fixture
+def dev_server(dev_app):
+    server = make_server("127.0.0.1", 0, dev_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 def drop_mail(folder, name, subject, text=None, html=None, mtime=None):
@@ -92,6 +109,7 @@ def test_dev_mail_shows_html_part_in_a_sandbox_without_scripts(dev_client, mail_
     frame = re.search(r"<iframe[^>]*>", page).group(0)
     sandbox = re.search(r'sandbox="([^"]*)"', frame).group(1)
     assert "allow-scripts" not in sandbox and "allow-same-origin" not in sandbox
+    assert "allow-popups" in sandbox and "allow-downloads" in sandbox
     assert f"&lt;a href=&#34;{DOWNLOAD_URL}&#34;&gt;Download" in frame
     assert "&lt;base target=&#34;_blank&#34;&gt;" in frame
     # Every script on the page is a file: nothing inline for a CSP to block.
@@ -102,3 +120,21 @@ def test_dev_mail_shows_html_part_in_a_sandbox_without_scripts(dev_client, mail_
 def test_dev_mail_unknown_or_malformed_id_is_404(dev_client, mail_dir, mail_id):
     drop_mail(mail_dir, "present", "Present")
     assert dev_client.get(f"/dev/mail/{mail_id}").status_code == 404
+
+
+@pytest.mark.browser
+def test_dev_mail_links_open_from_the_sandboxed_html_part(page, dev_server, mail_dir):
+    home = f"{dev_server}/"
+    drop_mail(mail_dir, "ready", "Your export is ready", html=f'<p><a href="{home}">Open</a></p>')
+    page.goto(f"{dev_server}/login")
+    page.fill("#email", "member@acme.test")
+    page.fill("#password", factories.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"{dev_server}/dev/mail")
+    page.click("text=Your export is ready")
+    with page.context.expect_page() as opened:
+        page.frame_locator("iframe.mail-frame").locator("a", has_text="Open").click()
+    tab = opened.value
+    tab.wait_for_url(home)
+    assert tab.locator("h1").inner_text() == "Projects"
