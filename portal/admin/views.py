@@ -62,7 +62,7 @@ def exports():
 
 
 @bp.get("/exports/<public_id>")
-def export(public_id: str):
+def detail(public_id: str):
     export = access.export_or_404(public_id)
     return render_template(
         "admin/export.html",
@@ -83,6 +83,13 @@ def confirm(public_id: str, name: str):
     )
 
 
+@bp.get("/exports/<public_id>/<name>")
+def act_by_get(public_id: str, name: str):
+    """A GET of an action's URL (a bookmark, a pasted link) only leads to its confirmation."""
+    actionable(public_id, name)
+    return redirect(url_for("admin.confirm", public_id=public_id, name=name), code=303)
+
+
 @bp.post("/exports/<public_id>/<name>")
 def act(public_id: str, name: str):
     export, action = actionable(public_id, name)
@@ -94,7 +101,7 @@ def act(public_id: str, name: str):
         abort(exc.status, str(exc))
     current_app.logger.info("admin %s: %s export %s", current_user.email, name, public_id)
     flash(message, "success")
-    return redirect(url_for("admin.export", public_id=target.public_id), code=303)
+    return redirect(url_for("admin.detail", public_id=target.public_id), code=303)
 
 
 def actionable(public_id: str, name: str) -> tuple[Export, actions.Action]:

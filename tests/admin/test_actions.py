@@ -140,3 +140,14 @@ def test_reorder_on_behalf_of_the_requester_emails_the_requester(
     assert reload(new).status == "completed", reload(new).error
     assert mail["X-Envelope-To"] == "member@acme.test"
     assert f"/exports/{new.public_id}/download" in text_body(mail)
+
+
+def test_get_of_an_action_url_only_leads_to_its_confirmation(client, world, make_export):
+    export = ready_export(make_export)
+    login(client, "admin@acme.test")
+    response = client.get(f"/admin/exports/{export.public_id}/revoke")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(
+        f"/admin/exports/{export.public_id}/confirm/revoke"
+    )
+    assert reload(export).status == "completed"
