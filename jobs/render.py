@@ -8,11 +8,13 @@ own photos: a record can never make the renderer read a file or open a connectio
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import itertools
 import multiprocessing
 import os
 import re
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -175,10 +177,26 @@ def _css_token(value: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "-", str(value).lower())
 
 
-def _init_worker() -> None:
+PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(parent_pid: int) -> None:
     """Pays the one-off costs (template, CSS, fontconfig) once per long-lived worker."""
+    _die_with(parent_pid)
     engine = _engine()
     HTML(string="<p>Sitepack</p>").write_pdf(stylesheets=[engine.css])
+
+
+def _die_with(parent_pid: int) -> None:
+    """A render process must not outlive its job: when RQ kills a work-horse (timeout, OOM,
+    a stop), its pool would otherwise linger forever, ~150 MB each, waiting on a queue that
+    no one will ever write to. Linux delivers SIGKILL to us when the parent dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _render_or_error(snapshot: dict) -> bytes | RenderError:
@@ -211,7 +229,10 @@ class RenderPool:
 
     def __enter__(self) -> RenderPool:
         self._executor = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker
+            self.workers,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
         return self
 
