@@ -19,10 +19,10 @@ from scripts.services import wait_for_services
 
 DEMO_PASSWORD = "sitepack-demo"
 DEMO_LOGINS = [
-    ("admin@northwind.test", "admin of Northwind"),
+    ("admin@northwind.test", "admin of Northwind (/admin)"),
     ("member@northwind.test", "member of Northwind"),
     ("member@bravo.test", "member of Bravo (another organisation: sees none of Northwind)"),
-    ("ops@sitepack.test", "Sitepack staff"),
+    ("ops@sitepack.test", "Sitepack staff (/admin, every organisation)"),
 ]
 
 
