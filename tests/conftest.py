@@ -14,6 +14,7 @@ import pytest
 import redis as redis_lib
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
+from sqlalchemy import create_engine, text
 
 from portal import config as settings
 from portal import create_app, storage
@@ -87,16 +88,45 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """On PostgreSQL the schema is built once per session and emptied before each test
+    (TRUNCATE is far cheaper than DROP/CREATE); SQLite gets a new file per test anyway."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        engine = create_engine(url)
+        db.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.metadata.create_all(engine)
+        engine.dispose()
+    return url
+
+
+def empty_postgres() -> None:
+    """Stray sessions (a killed work-horse's, say) must not block the TRUNCATE: end them."""
+    db.session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
 @pytest.fixture
-def app(sitepack_env):
+def app(sitepack_env, postgres_schema):
     app = create_app(config_from_env(sitepack_env))
     app.test_client_class = FreshContextClient
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        if postgres_schema:
+            empty_postgres()
+        else:
+            db.create_all()
         yield app
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

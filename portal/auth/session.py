@@ -1,5 +1,7 @@
 """Who is logged in, and what happens when nobody is."""
 
+from urllib.parse import urlsplit
+
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
@@ -25,11 +27,19 @@ def load_user(user_id: str) -> User | None:
 @login_manager.unauthorized_handler
 def unauthorized():
     """An htmx poll after the session ended navigates the whole page to the login form,
-    instead of drawing the login form inside the fragment that asked."""
-    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    instead of drawing the login form inside the fragment that asked; after logging in the
+    user returns to the page they were on, not to the fragment's URL."""
     if request.headers.get("HX-Request"):
-        return "", 401, {"HX-Redirect": target}
-    return redirect(target)
+        return "", 401, {"HX-Redirect": url_for("auth.login", next=page_path())}
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def page_path() -> str:
+    """The path of the page an htmx request came from (HX-Current-URL is a full URL)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path:
+        return current.path + (f"?{current.query}" if current.query else "")
+    return request.full_path.rstrip("?")
 
 
 def require_login():

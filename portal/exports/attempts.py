@@ -66,16 +66,17 @@ def claim(export_id: int) -> Attempt | None:
     return Attempt(export_id, number) if changed else None
 
 
+def _fence(attempt: Attempt) -> tuple:
+    """Only the current attempt of a processing export may write."""
+    return (
+        Export.id == attempt.export_id,
+        Export.attempt == attempt.number,
+        Export.status == "processing",
+    )
+
+
 def _guarded(attempt: Attempt, event: str | None = None, detail: str = "", **values) -> bool:
-    changed = db.session.execute(
-        update(Export)
-        .where(
-            Export.id == attempt.export_id,
-            Export.attempt == attempt.number,
-            Export.status == "processing",
-        )
-        .values(**values)
-    ).rowcount
+    changed = db.session.execute(update(Export).where(*_fence(attempt)).values(**values)).rowcount
     if changed and event:
         events.add(attempt.export_id, event, detail)
     db.session.commit()
@@ -83,8 +84,17 @@ def _guarded(attempt: Attempt, event: str | None = None, detail: str = "", **val
 
 
 def beat(attempt: Attempt, done: int, warnings: int) -> None:
-    """Progress and heartbeat in one write; raises AttemptLost when this attempt is fenced off."""
-    if not _guarded(attempt, done=done, warnings=warnings, heartbeat_at=utcnow()):
+    """Progress and heartbeat in one write; raises AttemptLost when this attempt is fenced off.
+
+    Written on its own connection: committing the job's session would expire every record
+    it holds and reload them, once a second, for nothing."""
+    with db.engine.begin() as connection:
+        changed = connection.execute(
+            update(Export)
+            .where(*_fence(attempt))
+            .values(done=done, warnings=warnings, heartbeat_at=utcnow())
+        ).rowcount
+    if not changed:
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 

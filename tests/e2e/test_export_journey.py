@@ -144,6 +144,7 @@ def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world,
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.page.context.clear_cookies()
-    watched.page.wait_for_url("**/login?next=*")
+    watched.page.wait_for_url(lambda url: "/login?next=" in url)
+    assert watched.page.url.endswith(f"next=/exports/{export.public_id}")
     assert watched.page.locator("#export-status").count() == 0
     assert watched.page.locator("h1", has_text="Log in").count() == 1

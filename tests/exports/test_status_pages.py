@@ -119,11 +119,13 @@ def test_activity_ignores_a_malformed_since(client, world):
 
 def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
     export = make_export(world, **states()["processing"])
+    page = f"http://sitepack.test/exports/{export.public_id}"
     response = app.test_client().get(
-        f"/exports/{export.public_id}/status", headers={"HX-Request": "true"}
+        f"/exports/{export.public_id}/status",
+        headers={"HX-Request": "true", "HX-Current-URL": page},
     )
     assert response.status_code == 401
-    assert "/login" in response.headers["HX-Redirect"]
+    assert response.headers["HX-Redirect"] == f"/login?next=/exports/{export.public_id}"
 
 
 def test_another_organisations_user_gets_404_from_the_export_and_its_download(client, world):
