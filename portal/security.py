@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 import secure
 from flask import Flask, Response
 
-# Views may choose a stricter value for these (the download route sends no Referer to S3).
-VIEW_CHOICE = ("Referrer-Policy", "Cache-Control")
+# A view may set its own value for these: the download route sends no Referer to S3, and the
+# dev-only mail viewer allows the inline styles every HTML email carries.
+VIEW_CHOICE = ("Referrer-Policy", "Cache-Control", "Content-Security-Policy")
 
 
 def s3_origin(config) -> str:
@@ -23,13 +24,14 @@ def s3_origin(config) -> str:
     return f"https://{config['S3_BUCKET']}.s3.{config['AWS_REGION']}.amazonaws.com"
 
 
-def policy(app: Flask) -> secure.Secure:
-    csp = (
+def content_security_policy(config, inline_styles: bool = False) -> secure.ContentSecurityPolicy:
+    styles = ("'self'", "'unsafe-inline'") if inline_styles else ("'self'",)
+    return (
         secure.ContentSecurityPolicy()
         .default_src("'self'")
         .script_src("'self'")
-        .style_src("'self'")
-        .img_src("'self'", "data:", s3_origin(app.config))
+        .style_src(*styles)
+        .img_src("'self'", "data:", s3_origin(config))
         .connect_src("'self'")
         .font_src("'self'")
         .object_src("'none'")
@@ -37,8 +39,11 @@ def policy(app: Flask) -> secure.Secure:
         .form_action("'self'")
         .frame_ancestors("'none'")
     )
+
+
+def policy(app: Flask) -> secure.Secure:
     headers = {
-        "csp": csp,
+        "csp": content_security_policy(app.config),
         "referrer": secure.ReferrerPolicy().set("same-origin"),
         "xcto": secure.XContentTypeOptions(),
         "xfo": secure.XFrameOptions().set("DENY"),

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, render_template
 from markupsafe import Markup, escape
 
 from portal.devmail import mailbox
+from portal.security import content_security_policy
 
 bp = Blueprint("devmail", __name__)
 
@@ -26,12 +27,15 @@ def show(mail_id: str):
     mail = mailbox.read_mail(mail_folder(), mail_id)
     if mail is None:
         abort(404)
-    return render_template(
+    page = render_template(
         "devmail/show.html",
         mail=mail,
         text=linkify(mail.text) if mail.text is not None else None,
         srcdoc=FRAME_HEAD + mail.html if mail.html is not None else None,
     )
+    # The sandboxed frame inherits this page's policy; HTML emails are styled inline.
+    csp = content_security_policy(current_app.config, inline_styles=True).header_value
+    return page, {"Content-Security-Policy": csp}
 
 
 def mail_folder() -> Path:

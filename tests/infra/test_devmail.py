@@ -116,6 +116,17 @@ def test_dev_mail_shows_html_part_in_a_sandbox_without_scripts(dev_client, mail_
     assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", page))
 
 
+def test_dev_mail_allows_the_inline_styles_of_html_mail_but_still_no_inline_script(
+    dev_client, mail_dir
+):
+    drop_mail(mail_dir, "styled", "Ready", html='<p style="color:red">Ready</p>')
+    csp = dev_client.get("/dev/mail/styled").headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in csp
+    assert "script-src 'self';" in csp
+    other = dev_client.get("/dev/mail").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in other
+
+
 @pytest.mark.parametrize("mail_id", ["missing", ".hidden", "..%2F..%2Fetc%2Fpasswd", "a%00b"])
 def test_dev_mail_unknown_or_malformed_id_is_404(dev_client, mail_dir, mail_id):
     drop_mail(mail_dir, "present", "Present")
