@@ -13,7 +13,7 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sitepack-local-secret}"
 mkdir -p var/s3 var/mail instance
 
 # Reuse a Redis that answers on REDIS_URL; otherwise run a private, memory-only one on 6380.
-processes=(s3 mail worker web)
+processes=(s3 mail worker worker-fast web)
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 if ! python -m scripts.services redis-answers "$REDIS_URL"; then
   export REDIS_URL=redis://127.0.0.1:6380/0
