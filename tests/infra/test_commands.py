@@ -37,16 +37,18 @@ def test_production_procfile_runs_gunicorn_the_worker_and_migrations_on_release(
     assert processes == {
         "web": "gunicorn -c gunicorn.conf.py wsgi:app",
         "worker": "python -m jobs.worker",
+        "worker-fast": "python -m jobs.worker --queues mail exports-small",
         "release": "flask --app wsgi db upgrade && flask --app wsgi storage ensure",
     }
 
 
 def test_dev_procfile_runs_every_service_on_loopback():
     processes = procfile("Procfile.dev")
-    assert set(processes) == {"redis", "s3", "mail", "worker", "web"}
+    assert set(processes) == {"redis", "s3", "mail", "worker", "worker-fast", "web"}
     assert "--bind 127.0.0.1" in processes["redis"]
     assert "--addr 127.0.0.1:9100" in processes["s3"]
     assert processes["worker"].endswith("exec python -m jobs.worker")
+    assert processes["worker-fast"].endswith("--queues mail exports-small")
     assert "scripts.dev_setup" in processes["web"] and "--host 127.0.0.1" in processes["web"]
 
 
