@@ -108,7 +108,8 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
-        "SESSION_COOKIE_SECURE": _bool(environ, "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
+        "SESSION_COOKIE_SECURE": _bool(
+            environ, "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
         ),
     }
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])

@@ -31,8 +31,9 @@ def alive(pid: int) -> bool:
 
 
 def test_render_processes_die_when_the_work_horse_is_killed():
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     children = [int(pid) for pid in proc.stdout.readline().split()]
     assert len(children) == 2 and all(alive(pid) for pid in children)
     os.kill(proc.pid, signal.SIGKILL)
