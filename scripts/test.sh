@@ -5,27 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=.venv/bin/python
 
-# The suite needs a Redis: the one on TEST_REDIS_URL (default 127.0.0.1:6379) or a private one.
-redis_pid_file=""
-stop_private_redis() {
-  if [ -n "$redis_pid_file" ] && [ -f "$redis_pid_file" ]; then
-    kill "$(cat "$redis_pid_file")" 2>/dev/null || true
-  fi
-}
-trap stop_private_redis EXIT
-if ! $PYTHON -m scripts.services redis-answers "${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"; then
-  port=$($PYTHON -m scripts.services free-port)
-  mkdir -p var
-  redis_pid_file="$PWD/var/redis-test-$port.pid"
-  redis-server --port "$port" --bind 127.0.0.1 --daemonize yes --save "" --appendonly no \
-    --pidfile "$redis_pid_file" --logfile "$PWD/var/redis-test.log"
-  export TEST_REDIS_URL="redis://127.0.0.1:$port/15"
-  for _ in $(seq 50); do
-    $PYTHON -m scripts.services redis-answers "$TEST_REDIS_URL" && break
-    sleep 0.2
-  done
-  echo "Started a private Redis for the tests: $TEST_REDIS_URL"
-fi
+# Each pytest session starts its own private redis-server (tests/servers.py), so parallel runs
+# never flush each other's queues; system_packages.sh made sure the binary is installed.
 
 status=0
 echo "== pytest on SQLite"
