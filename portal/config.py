@@ -45,8 +45,14 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
     """Settings from `environ`; tests pass their own mapping instead of patching os.environ."""
+    settings = {**_core(environ), **_mail(environ), **_exports(environ), **_cdn(environ)}
+    settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
+    return settings
+
+
+def _core(environ: Mapping[str, str]) -> dict:
     env = environ.get
-    settings = {
+    return {
         # "development" enables dev-only pages (/dev/mail) and a throwaway SECRET_KEY.
         "SITEPACK_ENV": env("SITEPACK_ENV", "production"),
         # Signs sessions and CSRF tokens; required outside development.
@@ -64,6 +70,18 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
         "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID", "sitepack-local"),
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
+        # Records per page on the records table.
+        "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
+        # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
+        "SESSION_COOKIE_SECURE": _bool(
+            environ, "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
+        ),
+    }
+
+
+def _mail(environ: Mapping[str, str]) -> dict:
+    env = environ.get
+    return {
         # Outgoing mail; the laptop default is the aiosmtpd sink started by `make run`.
         "MAIL_SERVER": env("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": _int(environ, "MAIL_PORT", 8025),
@@ -75,6 +93,12 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         "DEV_MAIL_DIR": env("DEV_MAIL_DIR", str(INSTANCE_DIR.parent / "var" / "mail")),
         # Base of every link in an email: never taken from a request's Host header.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def _exports(environ: Mapping[str, str]) -> dict:
+    env = environ.get
+    return {
         # How long a finished export can be downloaded.
         "EXPORT_TTL_HOURS": _int(environ, "EXPORT_TTL_HOURS", 168),
         # Largest export one request may ask for (there is no 50-record attachment cap).
@@ -99,21 +123,19 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
+    }
+
+
+def _cdn(environ: Mapping[str, str]) -> dict:
+    env = environ.get
+    return {
         # CloudFront distribution in front of the bucket: deleted zips are invalidated there.
         "CDN_DISTRIBUTION_ID": env("CDN_DISTRIBUTION_ID") or None,
         # Without an id, find the distribution whose origin is the bucket (1 = look it up).
         "CDN_LOOKUP": _bool(environ, "CDN_LOOKUP", False),
         # CloudFront API endpoint; empty means AWS itself (tests point it at moto's server).
         "CLOUDFRONT_ENDPOINT_URL": env("CLOUDFRONT_ENDPOINT_URL") or None,
-        # Records per page on the records table.
-        "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
-        # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
-        "SESSION_COOKIE_SECURE": _bool(
-            environ, "SESSION_COOKIE_SECURE", env("SITEPACK_ENV", "production") != "development"
-        ),
     }
-    settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
-    return settings
 
 
 def _normalise_db_url(url: str) -> str:
