@@ -1,0 +1,53 @@
+"""Every page but the login form needs a session: found by walking the URL map, so a route
+added later is covered without anyone remembering to add it here."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import _csrf_token
+
+PUBLIC = {"/login", "/static/<path:filename>"}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule in PUBLIC:
+            continue
+        url = rule.rule
+        for argument in rule.arguments:
+            url = url.replace(f"<{argument}>", "AbCdEfGhIjKlMnOp")
+            url = url.replace(f"<path:{argument}>", "AbCdEfGhIjKlMnOp")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, url
+
+
+def test_every_route_but_login_sends_anonymous_users_to_the_login_form(app, client):
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    checked = 0
+    for method, url in routes(app):
+        response = client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code == 302, (method, url, response.status_code)
+        assert "/login" in response.headers["Location"], (method, url)
+        checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil"])
+def test_login_never_redirects_off_site(client, world, target):
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        f"/login?next={target}",
+        data={"email": "member@acme.test", "password": "correct horse battery", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, world):
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": "member@acme.test", "password": "nope", "csrf_token": token}
+    )
+    assert response.status_code == 200
+    assert "don&#39;t match an account" in response.get_data(as_text=True)
