@@ -70,6 +70,8 @@ def _core(environ: Mapping[str, str]) -> dict:
         # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
         "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID", "sitepack-local"),
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
+        # Login attempts per minute per client address (Flask-Limiter, counted in Redis).
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.

@@ -51,3 +51,12 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, w
     )
     assert response.status_code == 200
     assert "don&#39;t match an account" in response.get_data(as_text=True)
+
+
+def test_login_attempts_are_rate_limited(app, client, world):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    bad = {"email": "member@acme.test", "password": "nope", "csrf_token": token}
+    statuses = [client.post("/login", data=bad).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert client.get("/login").status_code == 200

@@ -2,7 +2,8 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -10,7 +11,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from portal.auth.passwords import hash_password, verify_password
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import User
 
 bp = Blueprint("auth", __name__)
@@ -26,6 +27,9 @@ class LoginForm(FlaskForm):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=get_remote_address
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("records.home"))
