@@ -38,7 +38,11 @@ def test_login_never_redirects_off_site(client, world, target):
     token = _csrf_token(client.get("/login").get_data(as_text=True))
     response = client.post(
         f"/login?next={target}",
-        data={"email": "member@acme.test", "password": "correct horse battery", "csrf_token": token},
+        data={
+            "email": "member@acme.test",
+            "password": "correct horse battery",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
