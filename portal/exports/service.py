@@ -263,18 +263,24 @@ def revoke(export: Export, by: User) -> None:
     The row changes first, so the download route refuses at once even if S3 or the CDN is
     slow or down; a zip left behind by a failed delete is removed by `flask storage reconcile`.
     """
+    if not end_completed(export, "revoked", actor_id=by.id):
+        raise ExportRequestError("Only a ready export can be revoked.", status=409)
+
+
+def end_completed(export: Export, status: str, actor_id: int | None = None) -> bool:
+    """completed → expired or revoked, recorded, then the zip deleted; False if it wasn't
+    completed any more (another process got there first)."""
     changed = db.session.execute(
         update(Export)
         .where(Export.id == export.id, Export.status == "completed")
-        .values(status="revoked")
+        .values(status=status)
     ).rowcount
     if changed:
-        events.add(export.id, "revoked", "zip deleted from storage", actor_id=by.id)
+        events.add(export.id, status, "zip deleted from storage", actor_id=actor_id)
     db.session.commit()
-    if not changed:
-        raise ExportRequestError("Only a ready export can be revoked.", status=409)
-    if export.object_key:
+    if changed and export.object_key:
         discard_object(export.object_key)
+    return bool(changed)
 
 
 def discard_object(key: str) -> None:

@@ -13,8 +13,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select, update
 
-from portal import cdn, storage
 from portal.exports import events, queues
+from portal.exports.service import end_completed
 from portal.extensions import db
 from portal.models import Export, utcnow
 
@@ -32,17 +32,7 @@ def expire_finished() -> int:
         select(Export).where(Export.status == "completed", Export.expires_at <= utcnow())
     ).all()
     for export in due:
-        changed = db.session.execute(
-            update(Export)
-            .where(Export.id == export.id, Export.status == "completed")
-            .values(status="expired")
-        ).rowcount
-        if changed:
-            events.add(export.id, "expired", "zip deleted from storage")
-        db.session.commit()
-        if changed and export.object_key:
-            storage.delete(export.object_key)
-            cdn.invalidate([export.object_key])
+        end_completed(export, "expired")
     return len(due)
 
 
