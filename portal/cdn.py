@@ -10,29 +10,18 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
-from portal import storage
+from portal import aws, storage
 
 # CloudFront accepts at most 3,000 paths in progress per distribution; stay well below.
 PATHS_PER_BATCH = 1000
 
 
 def client():
-    """One CloudFront client per app, with the same credentials as S3."""
-    ext = current_app.extensions
-    if "cloudfront" not in ext:
-        cfg = current_app.config
-        ext["cloudfront"] = boto3.client(
-            "cloudfront",
-            endpoint_url=cfg["CLOUDFRONT_ENDPOINT_URL"],
-            region_name=cfg["AWS_REGION"],
-            aws_access_key_id=cfg["AWS_ACCESS_KEY_ID"] or None,
-            aws_secret_access_key=cfg["AWS_SECRET_ACCESS_KEY"] or None,
-        )
-    return ext["cloudfront"]
+    """CloudFront with the same credentials as S3."""
+    return aws.client("cloudfront", current_app.config["CLOUDFRONT_ENDPOINT_URL"])
 
 
 def distribution_id() -> str | None:

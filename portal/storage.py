@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import current_app
+
+from portal import aws
 
 MiB = 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit; botocore would sign longer ones regardless
@@ -22,27 +23,20 @@ TRANSFER = TransferConfig(
 
 
 def client():
-    """One boto3 client per app (they are thread-safe), made on first use."""
-    ext = current_app.extensions
-    if "s3" not in ext:
-        cfg = current_app.config
-        ext["s3"] = boto3.client(
-            "s3",
-            endpoint_url=cfg["S3_ENDPOINT_URL"],
-            region_name=cfg["AWS_REGION"],
-            aws_access_key_id=cfg["AWS_ACCESS_KEY_ID"] or None,
-            aws_secret_access_key=cfg["AWS_SECRET_ACCESS_KEY"] or None,
-            config=Config(
-                signature_version="s3v4",
-                s3={"addressing_style": "path"} if cfg["S3_ENDPOINT_URL"] else {},
-                retries={"max_attempts": 3, "mode": "standard"},
-                response_checksum_validation="when_required",
-                request_checksum_calculation="when_required",
-                connect_timeout=5,
-                read_timeout=60,
-            ),
-        )
-    return ext["s3"]
+    endpoint = current_app.config["S3_ENDPOINT_URL"]
+    return aws.client(
+        "s3",
+        endpoint,
+        Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path"} if endpoint else {},
+            retries={"max_attempts": 3, "mode": "standard"},
+            response_checksum_validation="when_required",
+            request_checksum_calculation="when_required",
+            connect_timeout=5,
+            read_timeout=60,
+        ),
+    )
 
 
 def bucket() -> str:
@@ -58,8 +52,9 @@ def get_bytes(key: str) -> bytes:
 
 
 def upload_file(path: Path, key: str, content_type: str, disposition: str | None = None) -> None:
-    """Multipart upload from disk in 16 MiB parts; boto3 aborts the upload if a part fails."""
-    extra = {"ContentType": content_type}
+    """Multipart upload from disk in 16 MiB parts; boto3 aborts the upload if a part fails.
+    Encrypted at rest by request, not only by the bucket default (which `ensure` also sets)."""
+    extra = {"ContentType": content_type, "ServerSideEncryption": "AES256"}
     if disposition:
         extra["ContentDisposition"] = disposition
     client().upload_file(str(path), bucket(), key, ExtraArgs=extra, Config=TRANSFER)

@@ -176,3 +176,21 @@ def test_a_small_export_requested_after_a_large_one_is_built_first(
         small = wait_for_state(small.id, ("completed", "failed"))
         large = reload(large.id)
         assert large.status == "pending" or large.started_at > small.finished_at
+
+
+def test_the_zip_is_stored_with_its_type_and_download_name(
+    app, client, world, project_records, worker
+):
+    from portal import storage
+
+    records = project_records(2, photo_every=0)
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    export = Export.query.one()
+    with worker():
+        export = wait_for_state(export.id, ("completed", "failed"))
+    head = storage.client().head_object(Bucket=storage.bucket(), Key=export.object_key)
+    assert head["ContentType"] == "application/zip"
+    assert head["ContentDisposition"].startswith('attachment; filename="Sitepack-HVT-')
+    assert "-2-records.zip" in head["ContentDisposition"]
+    assert f"/attempt-{export.attempt}/" in export.object_key
