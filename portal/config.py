@@ -161,6 +161,8 @@ def finalise(config: dict) -> None:
         )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down must not lock everyone out: limits lapse until it is back.
+    config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

@@ -103,14 +103,21 @@ def postgres_schema():
     return url
 
 
-def empty_postgres() -> None:
-    """Stray sessions (a killed work-horse's, say) must not block the TRUNCATE: end them."""
+def fresh_database() -> None:
+    """An empty schema for this test. SQLite: the file is new, so just create the tables.
+    PostgreSQL: end stray sessions (a killed work-horse's, say) that would block the
+    TRUNCATE, recreate any table a test dropped, then empty them all."""
+    if db.engine.dialect.name != "postgresql":
+        db.create_all()
+        return
     db.session.execute(
         text(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     )
+    db.session.commit()
+    db.create_all()
     tables = ", ".join(t.name for t in db.metadata.sorted_tables)
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
@@ -121,10 +128,7 @@ def app(sitepack_env, postgres_schema):
     app = create_app(config_from_env(sitepack_env))
     app.test_client_class = FreshContextClient
     with app.app_context():
-        if postgres_schema:
-            empty_postgres()
-        else:
-            db.create_all()
+        fresh_database()
         yield app
         db.session.remove()
         db.engine.dispose()

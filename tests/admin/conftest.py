@@ -11,7 +11,7 @@ from portal.exports import service
 from portal.extensions import db
 from portal.models import Export, Project, User
 from tests import factories
-from tests.conftest import FreshContextClient, config_from_env
+from tests.conftest import FreshContextClient, config_from_env, fresh_database
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def make_export(world):
 
 
 @pytest.fixture
-def moto_app(sitepack_env, moto_endpoint):
+def moto_app(sitepack_env, moto_endpoint, postgres_schema):
     """The app with its bucket and CloudFront on moto's server, which has the multipart and
     CloudFront APIs that rclone's S3 lacks."""
     config = config_from_env(sitepack_env)
@@ -59,12 +59,10 @@ def moto_app(sitepack_env, moto_endpoint):
     app = create_app(config)
     app.test_client_class = FreshContextClient
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_database()
         storage.ensure_bucket()
         yield app
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

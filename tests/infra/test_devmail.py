@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 from portal import create_app
 from portal.extensions import db
 from tests import factories
-from tests.conftest import config_from_env
+from tests.conftest import config_from_env, fresh_database
 
 DOWNLOAD_URL = "http://127.0.0.1:5000/exports/exp_abc123/download"
 
@@ -22,17 +22,15 @@ def mail_dir(tmp_path):
 
 
 @pytest.fixture
-def dev_app(sitepack_env, mail_dir):
+def dev_app(sitepack_env, mail_dir, postgres_schema):
     """The app as `make run` starts it (SITEPACK_ENV=development), with two organisations."""
     overrides = config_from_env({**sitepack_env, "SITEPACK_ENV": "development"})
     app = create_app({**overrides, "DEV_MAIL_DIR": str(mail_dir)})
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        fresh_database()
         factories.two_organisations()
         yield app
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
