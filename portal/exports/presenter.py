@@ -19,7 +19,8 @@ LABELS = {
     "cancelled": "Cancelled",
     "revoked": "Revoked",
 }
-REORDERABLE = ("expired", "failed", "cancelled", "revoked")
+# A failed export offers Retry instead: it runs again as the same export.
+REORDERABLE = ("expired", "cancelled", "revoked")
 
 
 @dataclass
@@ -59,7 +60,9 @@ class StatusView:
         if remaining < 60:
             return "less than a minute left"
         minutes = round(remaining / 60)
-        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+        if minutes < 90:
+            return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+        return f"about {remaining / 3600:.1f} hours left"
 
     @property
     def can_act(self) -> bool:
@@ -67,7 +70,7 @@ class StatusView:
 
     @property
     def can_reorder(self) -> bool:
-        return self.state in REORDERABLE and self.state != "failed" and self.can_act
+        return self.state in REORDERABLE and self.can_act
 
 
 def queue_position(export: Export) -> int | None:
