@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from PIL import Image
 from sqlalchemy.orm import object_session
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from portal.imaging import strict_decoding
@@ -99,7 +100,9 @@ def render_pdf(snapshot: dict) -> bytes:
     html = engine.template.render(r=snapshot, photos=_photo_views(snapshot["photos"]))
     document = HTML(string=html, url_fetcher=SnapshotFetcher(photos))
     try:
-        return document.write_pdf(stylesheets=[engine.css, engine.paper_css[paper]])
+        return document.write_pdf(
+            stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts
+        )
     except FatalURLFetchingError as exc:
         raise RenderError(f"{exc}: {exc.__cause__}") from exc
 
@@ -141,6 +144,9 @@ class _Engine(NamedTuple):
     template: Template
     css: CSS
     paper_css: dict[str, CSS]
+    # One per process: WeasyPrint's default, a new one per document, leaks ~0.25 MB a render
+    # (measured: 122 → 223 MB over 400 records), so a 10,000-record export would swell the pool.
+    fonts: FontConfiguration
 
 
 @functools.cache
@@ -157,7 +163,7 @@ def _engine() -> _Engine:
     refuse_all = SnapshotFetcher([])
     css = CSS(filename=str(TEMPLATES / "pdf" / "record.css"), url_fetcher=refuse_all)
     paper_css = {size: CSS(string=f"@page {{ size: {size} }}") for size in PAPER_SIZES}
-    return _Engine(env.get_template("pdf/record.html"), css, paper_css)
+    return _Engine(env.get_template("pdf/record.html"), css, paper_css, FontConfiguration())
 
 
 def _format_utc(value: datetime | None) -> str:
