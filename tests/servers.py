@@ -8,6 +8,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import redis
 from aiosmtpd.controller import Controller
+from werkzeug.serving import make_server
 
 from tests.polling import wait_until
 
@@ -178,3 +182,16 @@ def text_body(message: Message) -> str:
         if part.get_content_type() == "text/plain":
             return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
     raise AssertionError("message has no text/plain part")
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app over HTTP on a free loopback port, in a thread, for the browser tests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

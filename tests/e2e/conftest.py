@@ -7,14 +7,13 @@ and saves screenshots under test-artifacts/screenshots/ (git-ignored).
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import PASSWORD
+from tests.servers import serving
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CSP_LISTENER = """
@@ -26,12 +25,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 class WatchedPage:

@@ -2,16 +2,15 @@
 
 import os
 import re
-import threading
 from email.message import EmailMessage
 
 import pytest
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
 from tests import factories
 from tests.conftest import config_from_env, fresh_database
+from tests.servers import serving
 
 DOWNLOAD_URL = "http://127.0.0.1:5000/exports/exp_abc123/download"
 
@@ -43,12 +42,8 @@ def dev_client(dev_app):
 
 @pytest.fixture
 def dev_server(dev_app):
-    server = make_server("127.0.0.1", 0, dev_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(dev_app) as url:
+        yield url
 
 
 def drop_mail(folder, name, subject, text=None, html=None, mtime=None):
