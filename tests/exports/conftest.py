@@ -24,3 +24,12 @@ def csrf(client) -> str:
     marker = '"X-CSRFToken": "'
     start = html.index(marker) + len(marker)
     return html[start : html.index('"', start)]
+
+
+def member_exports(client, world, records) -> Export:
+    """Org A's member logs in and exports `records`; the new (pending) Export row."""
+    from tests.factories import login
+
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    return Export.query.one()

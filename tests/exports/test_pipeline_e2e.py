@@ -12,7 +12,7 @@ import zipfile
 from pypdf import PdfReader
 
 from portal.models import Export
-from tests.exports.conftest import reload, request_export
+from tests.exports.conftest import member_exports, reload, request_export
 from tests.factories import login
 from tests.polling import wait_until
 from tests.servers import text_body, wait_for_mail
@@ -74,9 +74,7 @@ def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_complete
     records = project_records(6, photo_every=3)
     broken = records[3]
     storage.put_bytes(broken.attachments[0].rendition_key, b"not a jpeg at all", "image/jpeg")
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
     assert export.status == "completed" and export.warnings == 1
@@ -91,9 +89,7 @@ def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind
     from portal import storage
 
     records = project_records(5, photo_every=0)
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     with worker(S3_ENDPOINT_URL="http://127.0.0.1:9"):
         export = wait_for_state(export.id, ("completed", "failed"))
         [mail] = wait_for_mail(mail_sink, 1)
@@ -113,9 +109,7 @@ def test_killing_the_work_horse_mid_render_still_completes_once_with_one_email(
 
     app.config["EXPORT_RETRY_INTERVALS"] = [1]
     records = project_records(80, photo_every=4)
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     fast_recovery = {"EXPORT_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "2"}
     with worker("--job-monitoring-interval", "1", **fast_recovery) as proc:
         wait_until(lambda: reload(export.id).done >= 5, timeout=60)
@@ -132,9 +126,7 @@ def test_mail_server_down_never_fails_a_finished_export(
     app, client, world, project_records, worker
 ):
     records = project_records(3, photo_every=0)
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     with worker(MAIL_PORT="9"):
         export = wait_for_state(export.id, ("completed", "failed"))
     assert export.status == "completed"
@@ -147,9 +139,7 @@ def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
     from portal import storage
 
     records = project_records(150, photo_every=0)
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     with worker():
         wait_until(lambda: reload(export.id).done >= 3, timeout=60)
         page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
@@ -184,9 +174,7 @@ def test_the_zip_is_stored_with_its_type_and_download_name(
     from portal import storage
 
     records = project_records(2, photo_every=0)
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    export = Export.query.one()
+    export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
     head = storage.client().head_object(Bucket=storage.bucket(), Key=export.object_key)
