@@ -12,13 +12,13 @@ from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
-import multiprocessing, sys, time
+import multiprocessing, os, signal
 from jobs.render import RenderPool
 with RenderPool(2) as pool:
-    pool._executor.submit(time.sleep, 0).result()
+    pool._executor.submit(os.getpid).result()
     children = [p.pid for p in multiprocessing.active_children()]
     print(" ".join(map(str, children)), flush=True)
-    time.sleep(600)
+    signal.pause()  # the test kills us here, as RQ kills a work-horse
 """
 
 
