@@ -38,8 +38,7 @@ def maxrss(who: int) -> float:
 
 
 def snapshots(export):
-    org = export.requested_by.organization.name
-    return (load.snapshot(r, org, utcnow(), "A4") for r in load.records(export))
+    return (load.snapshot(r, utcnow(), "A4") for r in load.records(export))
 
 
 def processes() -> int:

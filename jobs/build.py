@@ -49,9 +49,9 @@ class Progress:
 def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchive:
     path = workdir / "export.zip"
     progress, names = Progress(attempt), UniqueNames()
-    exported_at, org = utcnow(), export.requested_by.organization.name
+    exported_at = utcnow()
     paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
-    snapshots = (load.snapshot(r, org, exported_at, paper) for r in load.records(export))
+    snapshots = (load.snapshot(r, exported_at, paper) for r in load.records(export))
     processes = current_app.config["EXPORT_RENDER_PROCESSES"]
     with ZipArchive(path) as archive, Manifest(workdir) as manifest, RenderPool(processes) as pool:
         for snap, result in pool.render_all(snapshots):

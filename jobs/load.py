@@ -67,7 +67,7 @@ def rendition(attachment: Attachment) -> bytes:
         raise
 
 
-def snapshot(record: Record, org_name: str, exported_at: datetime, paper: str) -> dict:
+def snapshot(record: Record, exported_at: datetime, paper: str) -> dict:
     """A picklable description of one record for a render process; photo errors ride along."""
     photos, problem = [], None
     for attachment in record.attachments:
@@ -76,7 +76,6 @@ def snapshot(record: Record, org_name: str, exported_at: datetime, paper: str) -
         except MissingPhoto as exc:
             problem = str(exc)
     snap = snapshot_from_record(record, photos, exported_at, paper)
-    snap["organization"] = org_name
     snap["load_error"] = problem
     snap["originals"] = [(a.storage_key, a.filename) for a in record.attachments]
     return snap

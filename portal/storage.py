@@ -24,18 +24,20 @@ TRANSFER = TransferConfig(
 
 def client():
     endpoint = current_app.config["S3_ENDPOINT_URL"]
-    return aws.client(
-        "s3",
-        endpoint,
-        Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path"} if endpoint else {},
-            retries={"max_attempts": 3, "mode": "standard"},
-            response_checksum_validation="when_required",
-            request_checksum_calculation="when_required",
-            connect_timeout=5,
-            read_timeout=60,
-        ),
+    return aws.client("s3", endpoint, lambda: s3_config(endpoint))
+
+
+def s3_config(endpoint: str | None) -> Config:
+    """SigV4 everywhere (boto3 signs SigV2 for custom endpoints otherwise); path-style for
+    local endpoints; checksums only where required, which rclone's ranged GETs need."""
+    return Config(
+        signature_version="s3v4",
+        s3={"addressing_style": "path"} if endpoint else {},
+        retries={"max_attempts": 3, "mode": "standard"},
+        response_checksum_validation="when_required",
+        request_checksum_calculation="when_required",
+        connect_timeout=5,
+        read_timeout=60,
     )
 
 
