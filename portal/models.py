@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
@@ -143,6 +144,20 @@ class SelectedRecord(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
 
 
+class ExportStatus(StrEnum):
+    """The states an export's row can be in; what each allows lives in portal/exports/states.py.
+
+    "expired" is also derived at read time from expires_at; the sweeper writes it later."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 class Export(PublicIdMixin, db.Model):
     """One bulk export. The row is the truth; RQ's job state is only a cache."""
 
@@ -156,7 +171,7 @@ class Export(PublicIdMixin, db.Model):
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     # Hash of requester + record ids + options: finds an identical live export to reuse.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=ExportStatus.PENDING)
     queue_name: Mapped[str] = mapped_column(String(40))
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
