@@ -213,7 +213,7 @@ class Manifest:
         self.ok += 1
 
     def add_failure(self, reference: str, title: str, reason: str) -> None:
-        self._csv.writerow(_cells(reference, title, "", "", "", "failed"))
+        self._csv.writerow(_cells(reference, title, "", "", "", "error"))
         self._errors.write(f"{_one_line(reference)} — {_one_line(title)}: {_one_line(reason)}\n")
         self.failed += 1
 

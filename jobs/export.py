@@ -18,6 +18,7 @@ from jobs.failures import user_reason
 from portal import storage
 from portal.exports import attempts, queues
 from portal.exports.attempts import Attempt, AttemptLost
+from portal.mailer import MailKind
 from portal.models import utcnow
 
 
@@ -35,7 +36,7 @@ def run_export(export_id: int) -> str:
         upload.upload(built.path, key, name)
         if not attempts.complete(attempt, key, built.size, built.sha256, built.warnings):
             raise AttemptLost(f"export {export_id} changed state while uploading")
-        queues.enqueue_mail(export_id, "ready")
+        queues.enqueue_mail(export_id, MailKind.READY)
         return f"completed: {built.count} records, {built.size} bytes"
     except AttemptLost:
         discard(key)
@@ -65,7 +66,7 @@ def record_failure(attempt: Attempt, exc: Exception) -> None:
     if job is not None and job.retries_left:
         attempts.release_for_retry(attempt, f"Retrying after a temporary problem: {reason}")
     elif attempts.fail(attempt, reason):
-        queues.enqueue_mail(attempt.export_id, "failed")
+        queues.enqueue_mail(attempt.export_id, MailKind.FAILURE)
 
 
 def discard(key: str | None) -> None:

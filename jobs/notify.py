@@ -9,11 +9,13 @@ from __future__ import annotations
 from portal import mailer
 from portal.exports import service
 from portal.exports.attempts import load
+from portal.mailer import MailKind
 
-ONCE_ONLY = {"ready", "expiring"}
+ONCE_ONLY = {MailKind.READY, MailKind.EXPIRING}
 
 
 def send_export_mail(export_id: int, kind: str) -> str:
+    kind = MailKind(kind)
     export = load(export_id)
     if kind in ONCE_ONLY and not service.claim_mail(export_id, kind):
         return f"{kind} mail already sent"

@@ -18,7 +18,7 @@ STALE_UPLOAD_AGE = timedelta(hours=6)
 
 def run_sweep() -> dict[str, int]:
     report = {
-        "expired": upkeep.expire_finished(),
+        "zips_expired": upkeep.expire_finished(),
         "expiry_warnings": upkeep.warn_expiring(),
         "stalled_recovered": upkeep.recover_stalled(),
         "lost_requeued": upkeep.recover_lost_pending(),

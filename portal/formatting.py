@@ -29,14 +29,16 @@ def day(value: datetime | None) -> str:
 
 
 def relative(value: datetime | None) -> str:
-    """'in 6 days', 'in 3 hours', '5 minutes ago': for expiry and timelines."""
+    """'in 7 days', 'in 3 hours', '5 minutes ago': for expiry and timelines.
+
+    Rounded to the nearest unit, so a 7-day link read a minute later still says 7 days."""
     if value is None:
         return "—"
     seconds = (value - utcnow()).total_seconds()
     span, suffix = abs(seconds), ("in {}" if seconds >= 0 else "{} ago")
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if span >= size:
-            n = int(span // size)
+        if span >= size * 0.95:
+            n = max(1, round(span / size))
             return suffix.format(f"{n} {unit}{'' if n == 1 else 's'}")
     return "just now" if seconds < 0 else "in under a minute"
 

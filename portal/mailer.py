@@ -6,6 +6,8 @@ the download route checks login and expiry every time the link is used.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from flask import current_app, render_template
 from flask_mail import Message
 
@@ -24,14 +26,27 @@ def export_links(export: Export) -> dict[str, str]:
     }
 
 
+class MailKind(StrEnum):
+    """The emails about one export; each has a subject and a template pair."""
+
+    READY = "ready"
+    FAILURE = "failure"
+    EXPIRING = "expiring"
+
+
 SUBJECTS = {
-    "ready": "Your export of {n} records is ready",
-    "failed": "Your export of {n} records could not be completed",
-    "expiring": "Your export of {n} records expires tomorrow",
+    MailKind.READY: "Your export of {n} records is ready",
+    MailKind.FAILURE: "Your export of {n} records could not be completed",
+    MailKind.EXPIRING: "Your export of {n} records expires tomorrow",
+}
+TEMPLATES = {
+    MailKind.READY: "email/export_ready",
+    MailKind.FAILURE: "email/export_failed",
+    MailKind.EXPIRING: "email/export_expiring",
 }
 
 
-def send_export_mail(export: Export, kind: str) -> None:
+def send_export_mail(export: Export, kind: MailKind) -> None:
     context = {
         "export": export,
         "user": export.requested_by,
@@ -41,7 +56,7 @@ def send_export_mail(export: Export, kind: str) -> None:
     message = Message(
         subject=SUBJECTS[kind].format(n=f"{export.total:,}"),
         recipients=[export.requested_by.email],
-        body=render_template(f"email/export_{kind}.txt", **context),
-        html=render_template(f"email/export_{kind}.html", **context),
+        body=render_template(f"{TEMPLATES[kind]}.txt", **context),
+        html=render_template(f"{TEMPLATES[kind]}.html", **context),
     )
     mail.send(message)

@@ -190,6 +190,8 @@ class Export(PublicIdMixin, db.Model):
     byte_size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    # Why an admin withdrew the export, shown to the requester on its page.
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     project: Mapped[Project] = relationship()
     requested_by: Mapped[User] = relationship()

@@ -21,9 +21,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal import cdn, storage
-from portal.exports import service
+from portal.exports import service, states
 from portal.extensions import db
-from portal.models import Export, ReconcileRun, utcnow
+from portal.models import Export, ExportStatus, ReconcileRun
 
 PREFIX = "exports/"
 # As the sweeper: no export job runs this long, so such an upload has no one to finish it.
@@ -87,9 +87,7 @@ def fix(findings: Findings) -> None:
 def ready_exports() -> list[Export]:
     """Completed and unexpired: the exports whose zip somebody may download right now."""
     return list(
-        db.session.scalars(
-            select(Export).where(Export.status == "completed", Export.expires_at > utcnow())
-        )
+        db.session.scalars(select(Export).where(states.is_shown_as(ExportStatus.COMPLETED)))
     )
 
 
@@ -97,7 +95,7 @@ def unowned(keys: list[str]) -> list[str]:
     """The keys no ready export points at and no building export may still claim."""
     ready = {export.object_key for export in ready_exports()}
     building = set(
-        db.session.scalars(select(Export.public_id).where(Export.status.in_(service.LIVE)))
+        db.session.scalars(select(Export.public_id).where(Export.status.in_(states.LIVE)))
     )
     return sorted(k for k in keys if k not in ready and owner_of(k) not in building)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Select
 
 from portal.exports import queues
 from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 
 
 @dataclass
@@ -124,7 +124,9 @@ def stuck_exports(scope: Select) -> list[Export]:
     stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
     return list(
         db.session.scalars(
-            scope.where(Export.status == "processing", Export.heartbeat_at < stale_before)
+            scope.where(
+                Export.status == ExportStatus.PROCESSING, Export.heartbeat_at < stale_before
+            )
             .order_by(Export.heartbeat_at)
             .limit(100)
         )
@@ -146,7 +148,7 @@ class JobState:
 
 def export_job(export: Export) -> JobState:
     try:
-        job = Job.fetch(f"export-{export.public_id}", connection=queues.connection())
+        job = Job.fetch(queues.job_id(export), connection=queues.connection())
         return JobState(
             status=state_name(job.get_status(refresh=False)),
             queue=job.origin,

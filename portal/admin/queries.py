@@ -11,16 +11,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.admin.access import admin_exports
+from portal.exports import states
 from portal.extensions import db
-from portal.models import Download, Export, Project, User, utcnow
+from portal.models import Download, Export, ExportStatus, Project, User
 from portal.records.filters import Ignored, _choice, _date, _text
 from portal.tenancy import PUBLIC_ID
 
-STATES = ("pending", "processing", "completed", "failed", "cancelled", "expired", "revoked")
+STATES = tuple(ExportStatus)
 SORT_COLUMNS = {
     "created": Export.created_at,
     "finished": Export.finished_at,
@@ -28,19 +29,6 @@ SORT_COLUMNS = {
     "size": Export.byte_size,
 }
 DIRECTIONS = ("asc", "desc")
-
-
-def state_clause(state: str):
-    """The state people see: "expired" is derived from expires_at, as on the status page."""
-    now = utcnow()
-    past = and_(Export.status == "completed", Export.expires_at <= now)
-    if state == "expired":
-        return or_(Export.status == "expired", past)
-    if state == "completed":
-        return and_(
-            Export.status == "completed", or_(Export.expires_at.is_(None), Export.expires_at > now)
-        )
-    return Export.status == state
 
 
 @dataclass(frozen=True)
@@ -74,7 +62,7 @@ class ExportFilter:
 
     def apply(self, stmt: Select) -> Select:
         if self.state:
-            stmt = stmt.where(state_clause(self.state))
+            stmt = stmt.where(states.is_shown_as(ExportStatus(self.state)))
         if self.requester:
             needle = self.requester
             stmt = stmt.join(User, Export.requested_by_id == User.id).where(

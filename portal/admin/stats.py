@@ -14,13 +14,12 @@ from statistics import median
 from sqlalchemy import Select
 
 from portal.admin import charts
+from portal.exports import states
 from portal.extensions import db
 from portal.formatting import filesize
 from portal.models import Export, utcnow
 
 DAYS = 30
-# States an export reaches only after its zip was ready: their finish time is time to ready.
-READY_STATES = ("completed", "expired", "revoked")
 SIZE_UNITS = (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024), ("bytes", 1))
 
 
@@ -61,7 +60,7 @@ def last_days(scope: Select, today: date | None = None, days: int = DAYS) -> Sum
     for created, finished, status, size in rows:
         day = created.date()
         counts[day] += 1
-        if status in READY_STATES and finished is not None:
+        if status in states.HAD_ZIP and finished is not None:
             minutes[day].append((finished - created).total_seconds() / 60)
             sizes[day] += size or 0
     span = [first + timedelta(days=i) for i in range(days)]

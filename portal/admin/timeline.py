@@ -10,23 +10,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.models import Download, Export, ExportEvent, ExportItem, Record, User
+from portal.models import Download, Export, ExportEvent, ExportItem, ExportStatus, Record, User
 
 LABELS = {
     "requested": "Requested",
     "started": "Attempt started",
     "retrying": "Attempt failed, will retry",
-    "completed": "Completed",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    ExportStatus.COMPLETED: "Completed",
+    ExportStatus.FAILED: "Failed",
+    ExportStatus.CANCELLED: "Cancelled",
     "reordered": "Re-ordered",
     "admin_reorder": "Re-ordered by an admin",
     "retried": "Retried",
-    "expired": "Expired",
+    ExportStatus.EXPIRED: "Expired",
     "stalled": "Stopped responding",
     "requeued": "Queued again",
     "mail_sent": "Email sent",
-    "revoked": "Revoked",
+    ExportStatus.REVOKED: "Revoked",
     "downloaded": "Downloaded",
 }
 SHOWN_RECORDS = 20

@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from portal import reconcile
 from portal.admin import access, actions, charts, health, queries, stats, timeline
+from portal.exports import service
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportRequestError
-from portal.models import Export
+from portal.models import Export, ExportStatus
 from portal.records import pagination
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -57,21 +58,22 @@ def exports():
         rows=[StatusView.of(export) for export in page.items],
         downloads=queries.download_counts(page.items),
         projects=access.projects_in_reach(),
-        states=queries.STATES,
+        states=list(ExportStatus),
     )
 
 
 @bp.get("/exports/<public_id>")
 def detail(public_id: str):
     export = access.export_or_404(public_id)
+    view = admin_view(export)
     return render_template(
         "admin/export.html",
         export=export,
-        view=StatusView.of(export),
+        view=view,
         entries=timeline.timeline(export),
         records=timeline.first_records(export),
         job=health.export_job(export),
-        actions=actions.available(export),
+        actions=actions.available(view),
     )
 
 
@@ -79,7 +81,7 @@ def detail(public_id: str):
 def confirm(public_id: str, name: str):
     export, action = actionable(public_id, name)
     return render_template(
-        "admin/confirm.html", export=export, action=action, view=StatusView.of(export)
+        "admin/confirm.html", export=export, action=action, view=admin_view(export)
     )
 
 
@@ -96,7 +98,7 @@ def act(public_id: str, name: str):
     if request.form.get("confirmed") != "yes":
         abort(400, "Confirm the action on its confirmation page first.")
     try:
-        target, message = action.perform(export, current_user)
+        target, message = action.perform(export, current_user, request.form)
     except ExportRequestError as exc:
         abort(exc.status, str(exc))
     current_app.logger.info("admin %s: %s export %s", current_user.email, name, public_id)
@@ -104,10 +106,14 @@ def act(public_id: str, name: str):
     return redirect(url_for("admin.detail", public_id=target.public_id), code=303)
 
 
-def actionable(public_id: str, name: str) -> tuple[Export, actions.Action]:
+def admin_view(export: Export) -> StatusView:
+    return StatusView.of(export, newer=service.newer_export(export))
+
+
+def actionable(public_id: str, name: str) -> tuple[Export, actions.AdminAction]:
     """The export (404 when out of reach) and the action, if its state allows it (else 409)."""
     export = access.export_or_404(public_id)
-    action = actions.allowed(export, name)
+    action = actions.allowed(admin_view(export), name)
     if action is None:
         abort(409, "That action isn't available for this export in its current state.")
     return export, action

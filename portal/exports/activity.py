@@ -9,11 +9,9 @@ from datetime import UTC, datetime
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.exports.service import LIVE
+from portal.exports import states
 from portal.extensions import db
 from portal.models import Export
-
-FINISHED = ("completed", "failed", "cancelled")
 
 
 @dataclass
@@ -29,13 +27,13 @@ def activity_since(since: int | None = None) -> Activity:
         return Activity(active=0)
     mine = Export.requested_by_id == current_user.id
     now = int(time.time())
-    active = db.session.scalar(select(func.count()).where(mine, Export.status.in_(LIVE)))
+    active = db.session.scalar(select(func.count()).where(mine, Export.status.in_(states.LIVE)))
     finished = []
     if since is not None:
         after = datetime.fromtimestamp(since, UTC).replace(tzinfo=None)
         finished = db.session.scalars(
             select(Export)
-            .where(mine, Export.status.in_(FINISHED), Export.finished_at > after)
+            .where(mine, Export.status.in_(states.ANNOUNCED), Export.finished_at > after)
             .order_by(Export.finished_at)
             .limit(5)
         ).all()

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 
 from portal.exports import events
 from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 
 
 class AttemptLost(Exception):
@@ -45,13 +45,13 @@ def claim(export_id: int) -> Attempt | None:
             Export.id == export_id,
             Export.attempt == row.attempt,
             or_(
-                Export.status == "pending",
-                (Export.status == "processing")
+                Export.status == ExportStatus.PENDING,
+                (Export.status == ExportStatus.PROCESSING)
                 & or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before),
             ),
         )
         .values(
-            status="processing",
+            status=ExportStatus.PROCESSING,
             attempt=number,
             started_at=now,
             heartbeat_at=now,
@@ -71,7 +71,7 @@ def _fence(attempt: Attempt) -> tuple:
     return (
         Export.id == attempt.export_id,
         Export.attempt == attempt.number,
-        Export.status == "processing",
+        Export.status == ExportStatus.PROCESSING,
     )
 
 
@@ -102,9 +102,9 @@ def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: 
     now = utcnow()
     return _guarded(
         attempt,
-        "completed",
+        ExportStatus.COMPLETED,
         f"attempt {attempt.number}, {byte_size:,} bytes, {warnings} warnings",
-        status="completed",
+        status=ExportStatus.COMPLETED,
         object_key=key,
         byte_size=byte_size,
         sha256=sha256,
@@ -116,12 +116,21 @@ def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: 
 
 
 def fail(attempt: Attempt, reason: str) -> bool:
-    return _guarded(attempt, "failed", reason, status="failed", error=reason, finished_at=utcnow())
+    return _guarded(
+        attempt,
+        ExportStatus.FAILED,
+        reason,
+        status=ExportStatus.FAILED,
+        error=reason,
+        finished_at=utcnow(),
+    )
 
 
 def release_for_retry(attempt: Attempt, reason: str) -> bool:
     """Back to pending while RQ waits to retry, so the retry can claim it at once."""
-    return _guarded(attempt, "retrying", reason, status="pending", error=reason, heartbeat_at=None)
+    return _guarded(
+        attempt, "retrying", reason, status=ExportStatus.PENDING, error=reason, heartbeat_at=None
+    )
 
 
 def load(export_id: int) -> Export:

@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_login import current_user
+from sqlalchemy import select
 
-from portal.exports import queues
-from portal.exports.service import LIVE, display_status
-from portal.models import Export, utcnow
+from portal.exports import queues, states
+from portal.exports.states import Action
+from portal.extensions import db
+from portal.models import Export, ExportStatus, utcnow
 
 LABELS = {
-    "pending": "Queued",
-    "processing": "Building PDFs",
-    "completed": "Ready",
-    "failed": "Failed",
-    "expired": "Expired",
-    "cancelled": "Cancelled",
-    "revoked": "Revoked",
+    ExportStatus.PENDING: "Queued",
+    ExportStatus.PROCESSING: "Building PDFs",
+    ExportStatus.COMPLETED: "Ready",
+    ExportStatus.FAILED: "Failed",
+    ExportStatus.EXPIRED: "Expired",
+    ExportStatus.CANCELLED: "Cancelled",
+    ExportStatus.REVOKED: "Revoked",
 }
-# A failed export offers Retry instead: it runs again as the same export.
-REORDERABLE = ("expired", "cancelled", "revoked")
 
 
 @dataclass
 class StatusView:
     export: Export
-    state: str
+    state: ExportStatus
     position: int | None = None
+    # The export this one was re-ordered as: its page links there instead of offering Re-order.
+    newer: Export | None = None
+    actions: list[Action] = field(default_factory=list)
 
     @classmethod
-    def of(cls, export: Export, with_position: bool = False) -> StatusView:
-        view = cls(export, display_status(export))
-        if with_position and view.state == "pending":
+    def of(
+        cls, export: Export, with_position: bool = False, newer: Export | None = None
+    ) -> StatusView:
+        state = states.effective(export)
+        role = states.role_of(current_user, export) if current_user.is_authenticated else None
+        view = cls(export, state, newer=newer, actions=states.actions_for(state, role))
+        if with_position and state == ExportStatus.PENDING:
             view.position = queue_position(export)
         return view
 
@@ -42,7 +49,7 @@ class StatusView:
 
     @property
     def live(self) -> bool:
-        return self.state in LIVE
+        return self.state in states.LIVE
 
     @property
     def percent(self) -> int:
@@ -51,32 +58,73 @@ class StatusView:
 
     @property
     def eta(self) -> str:
-        """From the rate measured so far in this attempt; honest about not knowing yet."""
-        started, done = self.export.started_at, self.export.done
-        if not started or done < 1:
+        """Time left: from this attempt's own rate once it has one worth trusting, before that
+        from the lane's recent exports (a render pool's start-up would make the first
+        record's rate say minutes for a job of seconds); honest about not knowing."""
+        export = self.export
+        remaining_records = export.total - export.done
+        own = own_rate(export)
+        trusted = own is not None and export.done >= trusted_after(export.total)
+        rate = own if trusted else (lane_rate(export.queue_name) or own)
+        if not rate:
             return "estimating time left…"
-        elapsed = (utcnow() - started).total_seconds()
-        remaining = (self.export.total - done) * elapsed / done
-        if remaining < 60:
-            return "less than a minute left"
-        minutes = round(remaining / 60)
-        if minutes < 90:
-            return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
-        return f"about {remaining / 3600:.1f} hours left"
+        return time_left(remaining_records / rate)
 
-    @property
-    def can_act(self) -> bool:
-        return self.export.requested_by_id == current_user.id or current_user.is_admin
+    def can(self, action: str) -> bool:
+        """Whether the page offers `action`; a re-ordered export links to its re-order."""
+        if action == Action.REORDER and self.newer is not None:
+            return False
+        return Action(action) in self.actions
 
-    @property
-    def can_reorder(self) -> bool:
-        return self.state in REORDERABLE and self.can_act
+
+# Records done before this attempt's own rate replaces the lane's: a tenth, within bounds.
+TRUSTED_FRACTION, TRUSTED_MIN, TRUSTED_MAX = 0.1, 3, 50
+LANE_SAMPLE = 20
+
+
+def trusted_after(total: int) -> int:
+    return max(TRUSTED_MIN, min(TRUSTED_MAX, int(total * TRUSTED_FRACTION)))
+
+
+def own_rate(export: Export) -> float | None:
+    """Records per second in this attempt so far."""
+    if not export.started_at or export.done < 1:
+        return None
+    elapsed = (utcnow() - export.started_at).total_seconds()
+    return export.done / elapsed if elapsed > 0 else None
+
+
+def lane_rate(lane: str) -> float | None:
+    """Records per second over the lane's last few delivered exports, start-up included."""
+    rows = db.session.execute(
+        select(Export.total, Export.started_at, Export.finished_at)
+        .where(
+            Export.queue_name == lane,
+            Export.status.in_(states.HAD_ZIP),
+            Export.started_at.is_not(None),
+            Export.finished_at.is_not(None),
+        )
+        .order_by(Export.finished_at.desc())
+        .limit(LANE_SAMPLE)
+    ).all()
+    records = sum(total for total, _, _ in rows)
+    seconds = sum((finished - started).total_seconds() for _, started, finished in rows)
+    return records / seconds if records and seconds > 0 else None
+
+
+def time_left(seconds: float) -> str:
+    if seconds < 60:
+        return "less than a minute left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
+    return f"about {seconds / 3600:.1f} hours left"
 
 
 def queue_position(export: Export) -> int | None:
     """Jobs ahead of this one in its lane, when Redis still knows (it is only a cache)."""
     try:
-        position = queues.queue(export.queue_name).get_job_position(f"export-{export.public_id}")
+        position = queues.queue(export.queue_name).get_job_position(queues.job_id(export))
     except Exception:  # noqa: BLE001 - Redis down must not break the status page
         return None
     return position

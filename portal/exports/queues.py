@@ -6,6 +6,8 @@ import redis
 from flask import current_app
 from rq import Queue, Retry
 
+from portal.models import Export
+
 MAIL = "mail"
 SMALL = "exports-small"
 LARGE = "exports-large"
@@ -39,12 +41,16 @@ def mail_retry() -> Retry:
     return Retry(max=6, interval=[10, 30, 60, 300, 900, 3600])
 
 
-def enqueue_export(export_id: int, public_id: str, lane: str) -> None:
-    """Job id = export public id, so a second enqueue of a queued export is a no-op."""
-    queue(lane).enqueue(
+def job_id(export: Export) -> str:
+    """The export's RQ job id: one per export, so a second enqueue of a queued one is a no-op."""
+    return f"export-{export.public_id}"
+
+
+def enqueue_export(export: Export) -> None:
+    queue(export.queue_name).enqueue(
         "jobs.export.run_export",
-        export_id,
-        job_id=f"export-{public_id}",
+        export.id,
+        job_id=job_id(export),
         retry=export_retry(),
         job_timeout=current_app.config["EXPORT_JOB_TIMEOUT"],
         result_ttl=3600,

@@ -19,12 +19,12 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 
 from portal import cdn, storage
-from portal.exports import events, queues
+from portal.exports import events, queues, states
+from portal.exports.states import Action
 from portal.extensions import db
-from portal.models import Export, ExportItem, Project, Record, User, utcnow
+from portal.mailer import MailKind
+from portal.models import Export, ExportItem, ExportStatus, Project, Record, User, utcnow
 
-LIVE = ("pending", "processing")
-TERMINAL = ("completed", "failed", "cancelled", "expired", "revoked")
 PAPER_SIZES = ("A4", "Letter")
 
 
@@ -71,7 +71,7 @@ def request_export(
         check_active_limit(user.id)
         export = create_export(user, project, record_ids, options, fingerprint)
         db.session.commit()
-    queues.enqueue_export(export.id, export.public_id, export.queue_name)
+    queues.enqueue_export(export)
     return ExportRequest(export, reused=False)
 
 
@@ -89,7 +89,9 @@ def check_size(count: int) -> None:
 def check_active_limit(user_id: int) -> None:
     limit = current_app.config["EXPORT_MAX_ACTIVE_PER_USER"]
     active = db.session.scalar(
-        select(func.count()).where(Export.requested_by_id == user_id, Export.status.in_(LIVE))
+        select(func.count()).where(
+            Export.requested_by_id == user_id, Export.status.in_(states.LIVE)
+        )
     )
     if active >= limit:
         raise ExportRequestError(
@@ -110,7 +112,7 @@ def live_export_with(user_id: int, fingerprint: str) -> Export | None:
         select(Export).where(
             Export.requested_by_id == user_id,
             Export.fingerprint == fingerprint,
-            Export.status.in_(LIVE),
+            Export.status.in_(states.LIVE),
         )
     )
 
@@ -130,7 +132,7 @@ def create_export(
         reordered_from_id=reordered_from.id if reordered_from else None,
         options=options.as_dict(),
         fingerprint=fingerprint,
-        status="pending",
+        status=ExportStatus.PENDING,
         queue_name=queues.lane_for(len(record_ids)),
         total=len(record_ids),
     )
@@ -169,12 +171,59 @@ def export_record_ids(export: Export) -> list[int]:
     )
 
 
+REFUSALS = {
+    Action.CANCEL: ("This export has already finished.", 409),
+    Action.RETRY: ("Only a failed export can be retried.", 409),
+    Action.REORDER: ("Only an export that is no longer available can be re-ordered.", 409),
+    Action.REVOKE: ("Only a ready export can be revoked.", 409),
+    Action.DOWNLOAD: ("This export isn't finished yet; you'll get an email when it is.", 409),
+}
+
+
+def authorise(export: Export, action: Action, by: User) -> None:
+    """Raise ExportRequestError unless `states.POLICY` lets `by` do `action` now.
+
+    403 when the state allows the action but not to this person, 409 when the state does not
+    allow it (yet), 410 for a download that will never be possible."""
+    state = states.effective(export)
+    if states.allows(state, action, states.role_of(by, export)):
+        return
+    if states.allowed_by_anyone(state, action):
+        raise ExportRequestError(role_refusal(export), status=403)
+    if action == Action.DOWNLOAD and state in states.GONE:
+        raise ExportRequestError("This export is no longer available to download.", status=410)
+    if action == Action.REORDER and states.allowed_by_anyone(state, Action.RETRY):
+        raise ExportRequestError(
+            "A failed export is retried as itself, not re-ordered: select Retry.", status=409
+        )
+    raise ExportRequestError(*REFUSALS[action])
+
+
+def role_refusal(export: Export) -> str:
+    if export.status == ExportStatus.REVOKED:
+        reason = f" ({export.revoke_reason})" if export.revoke_reason else ""
+        return (
+            f"An administrator withdrew this export{reason}; only an administrator "
+            "of your organisation can re-order it."
+        )
+    return "Only an administrator can do that."
+
+
+def newer_export(export: Export) -> Export | None:
+    """The export this one was re-ordered as, if it was."""
+    return db.session.scalar(
+        select(Export).where(Export.reordered_from_id == export.id).order_by(Export.id.desc())
+    )
+
+
 def reorder(export: Export, by: User) -> ExportRequest:
-    """A new export with the same records and options, pointing at the old one."""
-    if export.status not in ("expired", "failed", "cancelled", "revoked") and not is_expired(
-        export
-    ):
-        raise ExportRequestError("Only an export that is no longer available can be re-ordered.")
+    """A new export with the same records and options, pointing at the old one.
+
+    An export that was re-ordered already answers with that re-order: one old export, one
+    new one, however many tabs or admins press the button."""
+    authorise(export, Action.REORDER, by)
+    if (newer := newer_export(export)) is not None:
+        return ExportRequest(newer, reused=True)
     requester = export.requested_by
     record_ids = export_record_ids(export)
     options = ExportOptions(**export.options)
@@ -187,52 +236,50 @@ def reorder(export: Export, by: User) -> ExportRequest:
         if by.id != requester.id:
             events.add(new.id, "admin_reorder", f"on behalf of {requester.email}", by.id)
         db.session.commit()
-    queues.enqueue_export(new.id, new.public_id, new.queue_name)
+    queues.enqueue_export(new)
     return ExportRequest(new, reused=False)
 
 
 def retry(export: Export, by: User) -> None:
     """A failed export runs again as the same export: failed → pending, then enqueued."""
+    authorise(export, Action.RETRY, by)
     changed = db.session.execute(
         update(Export)
-        .where(Export.id == export.id, Export.status == "failed")
-        .values(status="pending", error=None, finished_at=None, requeues=0, done=0, warnings=0)
+        .where(Export.id == export.id, Export.status.in_(states.sources_for(Action.RETRY)))
+        .values(
+            status=states.LEADS_TO[Action.RETRY],
+            error=None,
+            finished_at=None,
+            requeues=0,
+            done=0,
+            warnings=0,
+        )
     ).rowcount
     if changed:
         events.add(export.id, "retried", actor_id=by.id)
     db.session.commit()
     if not changed:
-        raise ExportRequestError("Only a failed export can be retried.", status=409)
-    queues.enqueue_export(export.id, export.public_id, export.queue_name)
+        raise ExportRequestError(*REFUSALS[Action.RETRY])
+    queues.enqueue_export(export)
 
 
-def cancel(export: Export, by: User) -> bool:
+def cancel(export: Export, by: User) -> None:
     """Pending or processing → cancelled. The worker sees it at its next heartbeat and stops."""
+    authorise(export, Action.CANCEL, by)
+    now = utcnow()
     changed = db.session.execute(
         update(Export)
-        .where(Export.id == export.id, Export.status.in_(LIVE))
-        .values(status="cancelled", cancel_requested_at=utcnow(), finished_at=utcnow())
+        .where(Export.id == export.id, Export.status.in_(states.sources_for(Action.CANCEL)))
+        .values(status=states.LEADS_TO[Action.CANCEL], cancel_requested_at=now, finished_at=now)
     ).rowcount
     if changed:
-        events.add(export.id, "cancelled", actor_id=by.id)
+        events.add(export.id, ExportStatus.CANCELLED, actor_id=by.id)
     db.session.commit()
-    return bool(changed)
+    if not changed:
+        raise ExportRequestError(*REFUSALS[Action.CANCEL])
 
 
-def is_expired(export: Export) -> bool:
-    """Expiry is derived from expires_at when read; the sweeper only tidies up afterwards."""
-    return export.status == "expired" or (
-        export.status == "completed"
-        and export.expires_at is not None
-        and export.expires_at <= utcnow()
-    )
-
-
-def display_status(export: Export) -> str:
-    return "expired" if is_expired(export) else export.status
-
-
-MAIL_FLAGS = {"ready": "ready_mail_sent_at", "expiring": "expiring_mail_sent_at"}
+MAIL_FLAGS = {MailKind.READY: "ready_mail_sent_at", MailKind.EXPIRING: "expiring_mail_sent_at"}
 
 
 def claim_mail(export_id: int, kind: str) -> bool:
@@ -257,26 +304,35 @@ def release_mail(export_id: int, kind: str) -> None:
     db.session.commit()
 
 
-def revoke(export: Export, by: User) -> None:
+REVOKE_REASON_MAX = 500
+
+
+def revoke(export: Export, by: User, reason: str = "") -> None:
     """An admin withdraws a ready export: completed → revoked, then its zip and edge copies go.
 
     The row changes first, so the download route refuses at once even if S3 or the CDN is
     slow or down; a zip left behind by a failed delete is removed by `flask storage reconcile`.
+    The reason, if given, is shown to the requester on the export's page.
     """
-    if not end_completed(export, "revoked", actor_id=by.id):
-        raise ExportRequestError("Only a ready export can be revoked.", status=409)
+    authorise(export, Action.REVOKE, by)
+    reason = " ".join(reason.split())[:REVOKE_REASON_MAX]
+    if not end_completed(export, ExportStatus.REVOKED, actor_id=by.id, reason=reason):
+        raise ExportRequestError(*REFUSALS[Action.REVOKE])
 
 
-def end_completed(export: Export, status: str, actor_id: int | None = None) -> bool:
+def end_completed(
+    export: Export, status: ExportStatus, actor_id: int | None = None, reason: str = ""
+) -> bool:
     """completed → expired or revoked, recorded, then the zip deleted; False if it wasn't
     completed any more (another process got there first)."""
     changed = db.session.execute(
         update(Export)
-        .where(Export.id == export.id, Export.status == "completed")
-        .values(status=status)
+        .where(Export.id == export.id, Export.status.in_(states.sources_of(status)))
+        .values(status=status, revoke_reason=reason or None)
     ).rowcount
     if changed:
-        events.add(export.id, status, "zip deleted from storage", actor_id=actor_id)
+        detail = "zip deleted from storage" + (f"; reason: {reason}" if reason else "")
+        events.add(export.id, status, detail, actor_id=actor_id)
     db.session.commit()
     if changed and export.object_key:
         discard_object(export.object_key)
@@ -305,12 +361,14 @@ def fail_missing_zip(export: Export) -> bool:
         update(Export)
         .where(
             Export.id == export.id,
-            Export.status == "completed",
+            Export.status == ExportStatus.COMPLETED,
             Export.object_key == export.object_key,
         )
-        .values(status="failed", error=MISSING_ZIP_REASON, finished_at=utcnow())
+        .values(status=ExportStatus.FAILED, error=MISSING_ZIP_REASON, finished_at=utcnow())
     ).rowcount
     if changed:
-        events.add(export.id, "failed", f"{MISSING_ZIP_REASON} (found by storage reconcile)")
+        events.add(
+            export.id, ExportStatus.FAILED, f"{MISSING_ZIP_REASON} (found by storage reconcile)"
+        )
     db.session.commit()
     return bool(changed)

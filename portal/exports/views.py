@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from portal import storage
 from portal.exports import service
@@ -12,6 +11,7 @@ from portal.exports.access import export_or_404
 from portal.exports.activity import activity_since, parse_since
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportOptions, ExportRequestError
+from portal.exports.states import Action
 from portal.extensions import db, limiter
 from portal.models import Download, Export, Project
 from portal.records.selection import selected_record_ids
@@ -95,12 +95,11 @@ def export_activity_helper():
 @bp.get("/exports/<public_id>")
 def show(public_id: str):
     export = export_or_404(public_id)
-    newer = db.session.scalar(select(Export).where(Export.reordered_from_id == export.id))
+    view = StatusView.of(export, with_position=True, newer=service.newer_export(export))
     return render_template(
         "exports/show.html",
         export=export,
-        newer=newer,
-        view=StatusView.of(export, with_position=True),
+        view=view,
         reused=bool(request.args.get("reused")),
         activity_static=True,
     )
@@ -120,11 +119,11 @@ def status(public_id: str):
 @bp.get("/exports/<public_id>/download")
 def download(public_id: str):
     export = export_or_404(public_id)
-    state = service.display_status(export)
-    if state != "completed":
-        return render_template("exports/unavailable.html", export=export, state=state), 410 if (
-            state in ("expired", "revoked", "cancelled", "failed")
-        ) else 409
+    try:
+        service.authorise(export, Action.DOWNLOAD, current_user)
+    except ExportRequestError as exc:
+        state = StatusView.of(export).state
+        return render_template("exports/unavailable.html", export=export, state=state), exc.status
     db.session.add(
         Download(
             export_id=export.id,
@@ -142,30 +141,28 @@ def download(public_id: str):
 
 @bp.post("/exports/<public_id>/cancel")
 def cancel(public_id: str):
-    export = export_or_404(public_id)
-    service.cancel(export, current_user)
-    return see_other(url_for("exports.show", public_id=public_id))
+    return act(public_id, service.cancel)
 
 
 @bp.post("/exports/<public_id>/reorder")
 def reorder(public_id: str):
-    export = export_or_404(public_id)
-    try:
-        result = service.reorder(export, current_user)
-    except ExportRequestError as exc:
-        return render_template(
-            "exports/refused.html", message=str(exc), project=export.project
-        ), exc.status
-    return see_other(url_for("exports.show", public_id=result.export.public_id))
+    return act(public_id, lambda export, by: service.reorder(export, by).export)
 
 
 @bp.post("/exports/<public_id>/retry")
 def retry(public_id: str):
+    return act(public_id, service.retry)
+
+
+def act(public_id: str, perform):
+    """Run one of the requester's actions; the service applies states.POLICY and says why not.
+
+    Answers with the page of the export it leads to (a re-order's is the new export's)."""
     export = export_or_404(public_id)
     try:
-        service.retry(export, current_user)
+        target = perform(export, current_user) or export
     except ExportRequestError as exc:
         return render_template(
             "exports/refused.html", message=str(exc), project=export.project
         ), exc.status
-    return see_other(url_for("exports.show", public_id=public_id))
+    return see_other(url_for("exports.show", public_id=target.public_id))

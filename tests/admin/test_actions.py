@@ -8,6 +8,7 @@ import redis
 from rq import Queue
 
 from portal import storage
+from portal.exports import queues
 from portal.models import Export, ExportEvent, utcnow
 from tests.admin.conftest import confirm_and_post, reload
 from tests.exports.conftest import csrf
@@ -92,7 +93,7 @@ def test_retry_of_a_failed_export_queues_it_again_with_the_admin_as_actor(
     assert confirm_and_post(client, export, "retry").status_code == 303
     assert reload(export).status == "pending"
     lane = Queue(export.queue_name, connection=redis.Redis.from_url(app.config["REDIS_URL"]))
-    assert lane.job_ids == [f"export-{export.public_id}"]
+    assert lane.job_ids == [queues.job_id(export)]
     assert events_of(export, "retried")[0].actor_id == world.admin_a.id
 
 

@@ -105,7 +105,7 @@ def test_sweeper_expiring_a_zip_invalidates_it_through_the_looked_up_distributio
     from portal.extensions import db
 
     db.session.commit()
-    assert run_sweep()["expired"] == 1
+    assert run_sweep()["zips_expired"] == 1
     assert invalidated_paths(distribution) == ["/exports/1/old/attempt-1/old.zip"]
 
 

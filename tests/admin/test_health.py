@@ -45,7 +45,7 @@ def test_without_a_worker_admins_see_a_banner_and_users_see_delays(app, world, m
 
 def test_lanes_show_queued_jobs_and_stuck_exports_are_listed(client, world, make_export):
     waiting = make_export(status="pending")
-    queues.enqueue_export(waiting.id, waiting.public_id, "exports-small")
+    queues.enqueue_export(waiting)
     stuck = make_export(status="processing", heartbeat_at=utcnow() - timedelta(hours=1))
     make_export(status="processing", heartbeat_at=utcnow())
     login(client, "admin@acme.test")

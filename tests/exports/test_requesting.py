@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 from rq import Queue
 
+from portal.exports import queues
 from portal.extensions import db
 from portal.models import Export, ExportItem, SelectedRecord
 from tests import factories
@@ -27,7 +28,7 @@ def test_export_is_committed_then_enqueued_with_the_export_as_job_id(app, client
     assert export.status == "pending" and export.total == 3
     assert export.options == {"paper": "Letter", "include_originals": False}
     assert ExportItem.query.filter_by(export_id=export.id).count() == 3
-    assert queued_jobs(app, "exports-small") == [f"export-{export.public_id}"]
+    assert queued_jobs(app, "exports-small") == [queues.job_id(export)]
 
 
 def test_the_server_side_selection_is_exported_when_no_ids_are_posted(app, client, world):

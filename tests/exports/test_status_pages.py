@@ -44,7 +44,7 @@ def states() -> dict[str, dict]:
 EXPECTED_TEXT = {
     "pending": "Queued",
     "processing": "137 of 500",
-    "completed": "expires in 6 days",
+    "completed": ">in 6 days</time>",
     "failed": "file storage could not be reached",
     "expired": "This export expired on",
     "cancelled": "was cancelled",

@@ -9,6 +9,7 @@ from rq import Queue
 
 from jobs.sweep import run_sweep
 from portal import storage
+from portal.exports import queues
 from portal.extensions import db
 from portal.models import Export, utcnow
 from tests import factories
@@ -30,11 +31,11 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
         object_key="exports/1/old.zip",
         expires_at=utcnow() - timedelta(minutes=1),
     )
-    assert run_sweep()["expired"] == 1
+    assert run_sweep()["zips_expired"] == 1
     db.session.refresh(export)
     assert export.status == "expired"
     assert not storage.exists("exports/1/old.zip")
-    assert run_sweep()["expired"] == 0
+    assert run_sweep()["zips_expired"] == 0
 
 
 def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, world, bucket):
@@ -60,7 +61,7 @@ def test_pending_export_whose_job_vanished_from_redis_is_enqueued_again(app, wor
     export = make_export(world, status="pending", created_at=utcnow() - timedelta(minutes=5))
     fresh = make_export(world, status="pending")
     assert run_sweep()["lost_requeued"] == 1
-    assert jobs_in(app, "exports-small") == [f"export-{export.public_id}"]
+    assert jobs_in(app, "exports-small") == [queues.job_id(export)]
     assert run_sweep()["lost_requeued"] == 0  # queued now: not lost
     assert fresh.status == "pending"
 
@@ -81,4 +82,4 @@ def test_stalled_export_is_requeued_once_then_failed_with_a_reason(app, world, b
 def test_sweep_command_prints_what_it_did(app, world, bucket):
     result = app.test_cli_runner().invoke(args=["exports", "sweep"])
     assert result.exit_code == 0, result.output
-    assert "expired: 0" in result.output
+    assert "zips expired: 0" in result.output

@@ -210,7 +210,7 @@ def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
         "INS-7 — Broken photo: photo 2 (a.jpg) is not a readable image",
         "INS-9 — Two lines: photo 'b.jpg' is missing from storage",
     ]
-    assert statuses == ["ok", "ok", "ok", "failed", "failed"]
+    assert statuses == ["ok", "ok", "ok", "error", "error"]
 
 
 def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
