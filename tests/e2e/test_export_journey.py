@@ -103,7 +103,14 @@ def test_cancel_a_large_export_from_its_page(world, project_records, worker, wat
         export = Export.query.one()
         assert export.queue_name == "exports-large"
         wait_for_state_text(page, "Building your PDFs", timeout=60_000)
-        page.click("button:has-text('Cancel export')")
+        page.click("summary:has-text('Cancel export')")
+        confirm = page.locator("details.confirm[open] button", has_text="Yes, cancel the export")
+        for _ in range(2):  # two polls replace the fragment around the open question
+            with page.expect_response(lambda r: r.url.endswith("/status"), timeout=20_000):
+                pass
+        assert confirm.is_visible(), "the question must survive the status poll's swaps"
+        assert reload(export.id).status == "processing", "asking must not cancel"
+        confirm.click()
         wait_for_state_text(page, "was cancelled")
         watched.screenshot("06-cancelled")
         assert reload(export.id).status == "cancelled"
