@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from portal.auth.passwords import hash_password
 from portal.extensions import db
@@ -112,11 +113,12 @@ def two_organisations() -> World:
     return world
 
 
-def login(client, email: str, password: str = PASSWORD):
-    """Log in through the real form, CSRF token included."""
-    page = client.get("/login")
+def login(client, email: str, password: str = PASSWORD, next_path: str | None = None):
+    """Log in through the real form, CSRF token included (and `next`, as the login link has it)."""
+    url = f"/login?{urlencode({'next': next_path})}" if next_path else "/login"
+    page = client.get(url)
     token = _csrf_token(page.get_data(as_text=True))
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    return client.post(url, data={"email": email, "password": password, "csrf_token": token})
 
 
 def _csrf_token(html: str) -> str:

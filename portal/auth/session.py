@@ -31,7 +31,17 @@ def unauthorized():
     user returns to the page they were on, not to the fragment's URL."""
     if request.headers.get("HX-Request"):
         return "", 401, {"HX-Redirect": url_for("auth.login", next=page_path())}
-    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login", next=return_path()))
+
+
+def return_path() -> str:
+    """Where the login form sends the user back to. Not to a download: it redirects on to S3,
+    and Chromium holds the whole redirect chain of the login POST to the CSP's
+    `form-action 'self'`, so the user would stay on the login form. The export's page,
+    marked, starts the download itself with an ordinary navigation."""
+    if request.endpoint == "exports.download":
+        return url_for("exports.show", public_id=request.view_args["public_id"], download=1)
+    return request.full_path.rstrip("?")
 
 
 def page_path() -> str:

@@ -10,6 +10,7 @@ from portal.exports import service
 from portal.exports.access import export_or_404
 from portal.exports.activity import activity_since, parse_since
 from portal.exports.presenter import StatusView
+from portal.exports.prompt import download_prompt
 from portal.exports.service import ExportOptions, ExportRequestError
 from portal.exports.states import Action
 from portal.extensions import db, limiter
@@ -101,6 +102,7 @@ def show(public_id: str):
         export=export,
         view=view,
         reused=bool(request.args.get("reused")),
+        prompt=download_prompt(export) if request.args.get("download") else None,
         activity_static=True,
     )
 

@@ -37,9 +37,7 @@ def test_a_clean_page_passes_the_check(page, live_server):
     probe.assert_clean()
 
 
-def test_an_unexpected_404_fails_the_check_and_an_expected_one_does_not(
-    world, page, live_server
-):
+def test_an_unexpected_404_fails_the_check_and_an_expected_one_does_not(world, page, live_server):
     probe = WatchedPage(page, live_server)
     probe.login("member@acme.test")
     page.goto(f"{live_server}/no-such-page")
