@@ -15,7 +15,9 @@ from tests.factories import PASSWORD
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__reportCsp(e.violatedDirective + " " + e.blockedURI + " on " + e.documentURI);
+  const target = e.target && e.target.outerHTML ? " at " + e.target.outerHTML.slice(0, 120) : "";
+  window.__reportCsp(e.violatedDirective + " " + e.blockedURI + " on " + e.documentURI +
+    " by " + e.sourceFile + ":" + e.columnNumber + target);
 });
 """
 PHONE = {"width": 390, "height": 844}

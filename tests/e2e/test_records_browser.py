@@ -48,3 +48,20 @@ def test_export_options_survive_ticking_more_records(world, watched):
     expect(page.locator(".selection-count")).to_have_text("5 selected")
     expect(page.locator("#export-paper")).to_have_value("Letter")
     expect(page.locator("#export-originals")).to_be_checked()
+
+
+def test_styles_set_through_the_cssom_do_not_turn_into_csp_violations_on_swaps(world, watched):
+    """Extensions (and Playwright's screenshots) set inline styles on inputs through the CSSOM,
+    which the CSP allows; htmx's settle step copied them onto the swapped-in inputs with
+    setAttribute, which it blocks: three "inline style" violations for three ticked rows."""
+    factories.records(world.project_a, 12)
+    db.session.commit()
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records?kind=issue")
+    page.click("text=Select all 3 matching")
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(3)
+    page.evaluate("document.querySelectorAll('input').forEach(i => { i.style.color = 'red'; })")
+    page.click("text=Clear selection")
+    expect(page.locator(".selection-count")).to_have_text("0 selected")
+    assert watched.violations == []
