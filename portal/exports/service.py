@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -59,18 +59,28 @@ class ExportRequest:
 
 
 def request_export(
-    user: User, project: Project, record_ids: list[int], options: ExportOptions
+    user: User,
+    project: Project,
+    record_ids: list[int],
+    options: ExportOptions,
+    alongside: Callable[[], object] | None = None,
 ) -> ExportRequest:
-    """Create (or reuse an identical live) export of `record_ids`, then enqueue it."""
+    """Create (or reuse an identical live) export of `record_ids`, then enqueue it.
+
+    `alongside` joins the transaction that accepts the request (the records page clears the
+    selection the export was made from), so it happens exactly when the request succeeds."""
     check_size(len(record_ids))
     fingerprint = fingerprint_of(user.id, record_ids, options)
     with queues.connection().lock(f"sitepack:export-request:{user.id}", timeout=30):
         existing = live_export_with(user.id, fingerprint)
-        if existing:
-            return ExportRequest(existing, reused=True)
-        check_active_limit(user.id)
-        export = create_export(user, project, record_ids, options, fingerprint)
+        if existing is None:
+            check_active_limit(user.id)
+            export = create_export(user, project, record_ids, options, fingerprint)
+        if alongside:
+            alongside()
         db.session.commit()
+    if existing:
+        return ExportRequest(existing, reused=True)
     queues.enqueue_export(export)
     return ExportRequest(export, reused=False)
 

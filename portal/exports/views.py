@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -15,7 +17,7 @@ from portal.exports.service import ExportOptions, ExportRequestError
 from portal.exports.states import Action
 from portal.extensions import db, limiter
 from portal.models import Download, Export, Project
-from portal.records.selection import selected_record_ids
+from portal.records import selection
 from portal.tenancy import get_or_404, scoped
 
 bp = Blueprint("exports", __name__)
@@ -34,7 +36,9 @@ def create():
             request.form.get("paper"), "include_originals" in request.form
         )
         record_ids = requested_record_ids(project)
-        result = service.request_export(current_user, project, record_ids, options)
+        result = service.request_export(
+            current_user, project, record_ids, options, alongside=selection_cleanup(project)
+        )
     except ExportRequestError as exc:
         return render_template(
             "exports/refused.html", message=str(exc), project=project
@@ -51,7 +55,15 @@ def requested_record_ids(project: Project) -> list[int]:
     explicit = request.form.getlist("record")
     if explicit:
         return service.records_in_project(project, explicit)
-    return list(db.session.scalars(selected_record_ids(current_user.id, project.id)))
+    return list(db.session.scalars(selection.selected_record_ids(current_user.id, project.id)))
+
+
+def selection_cleanup(project: Project) -> Callable[[], None] | None:
+    """An export made from the selection clears it, with the export's row; its page offers
+    "Select these again". Explicit ids leave the selection alone."""
+    if request.form.getlist("record"):
+        return None
+    return lambda: selection.clear(current_user.id, project.id)
 
 
 def see_other(location: str):

@@ -35,8 +35,19 @@ def results_context(project: Project) -> dict:
         "page": page,
         "checked": checked,
         "list_args": table_args(record_filter, None if page.past_end else page.number),
-        "selected_count": selection.count_selected(current_user.id, project.id),
+        **selection_counts(project, record_filter),
     }
+
+
+def selection_counts(project: Project, record_filter: RecordFilter) -> dict[str, int]:
+    """The selection bar's figures: everything selected (all of it is exported), and how many
+    of those this filter shows; the rest were picked earlier, under another filter."""
+    selected = selection.count_selected(current_user.id, project.id)
+    if not record_filter.active:
+        return {"selected_count": selected, "selected_matching": selected}
+    matching = record_filter.apply(queries.project_records(project))
+    shown = selection.count_selected_in(current_user.id, project.id, matching)
+    return {"selected_count": selected, "selected_matching": shown}
 
 
 def table_args(record_filter: RecordFilter, number: int | None) -> dict[str, str]:

@@ -8,7 +8,17 @@ transaction decides, so an export can snapshot and clear a selection atomically.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Select, delete, exists, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+)
 
 from portal.extensions import db
 from portal.models import Record, SelectedRecord
@@ -33,6 +43,14 @@ def selected_record_ids(user_id: int, project_id: int) -> Select:
 def count_selected(user_id: int, project_id: int) -> int:
     stmt = selected_record_ids(user_id, project_id).with_only_columns(func.count(Record.id))
     return db.session.scalar(stmt)
+
+
+def count_selected_in(user_id: int, project_id: int, records: Select) -> int:
+    """How many of the selection `records` (a SELECT over Record, e.g. a filter) matches:
+    the rest were picked under another filter and are hidden from this view."""
+    matching = records.order_by(None).with_only_columns(Record.id)
+    stmt = selected_record_ids(user_id, project_id).where(Record.id.in_(matching))
+    return db.session.scalar(stmt.with_only_columns(func.count(Record.id)))
 
 
 def selected_among(user_id: int, project_id: int, record_ids: list[int]) -> set[int]:
@@ -66,18 +84,28 @@ def add(user_id: int, project_id: int, records: Select) -> int:
 
 def remove(user_id: int, project_id: int, records: Select) -> None:
     """Unselect the records that `records` (a SELECT of Record.id) matches."""
+    _unselect(user_id, project_id, SelectedRecord.record_id.in_(records))
+
+
+def keep_only(user_id: int, project_id: int, records: Select) -> None:
+    """Unselect every record that `records` (a SELECT over Record) does not match."""
+    matching = records.order_by(None).with_only_columns(Record.id)
+    _unselect(user_id, project_id, SelectedRecord.record_id.not_in(matching))
+
+
+def _unselect(user_id: int, project_id: int, *which: ColumnElement[bool]) -> None:
     db.session.execute(
         delete(SelectedRecord).where(
-            SelectedRecord.user_id == user_id,
-            SelectedRecord.project_id == project_id,
-            SelectedRecord.record_id.in_(records),
+            SelectedRecord.user_id == user_id, SelectedRecord.project_id == project_id, *which
         )
     )
+
+
+def replace(user_id: int, project_id: int, records: Select) -> None:
+    """The selection becomes exactly what `records` (a SELECT over Record) matches."""
+    clear(user_id, project_id)
+    add(user_id, project_id, records)
 
 
 def clear(user_id: int, project_id: int) -> None:
-    db.session.execute(
-        delete(SelectedRecord).where(
-            SelectedRecord.user_id == user_id, SelectedRecord.project_id == project_id
-        )
-    )
+    _unselect(user_id, project_id)

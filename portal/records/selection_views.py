@@ -9,15 +9,21 @@ from collections.abc import Callable
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.exports.access import export_or_404
 from portal.extensions import db
-from portal.models import Project, Record
+from portal.models import ExportItem, Project, Record
 from portal.records import queries, selection
 from portal.records.blueprint import bp
 from portal.records.filters import RecordFilter
-from portal.records.listing import requested_table_args, results_context, wants_fragment
+from portal.records.listing import (
+    requested_table_args,
+    results_context,
+    selection_counts,
+    wants_fragment,
+)
 from portal.tenancy import PUBLIC_ID, get_or_404
 
 # A page of the table posts its own rows; more than this is not a page of the table.
@@ -36,8 +42,12 @@ def select_one(project_id: str, record_id: str):
     _commit(lambda: change(current_user.id, project.id, this_record))
     if not wants_fragment():
         return _back_to_table(project)
-    count = selection.count_selected(current_user.id, project.id)
-    return render_template("records/_selection_status.html", project=project, selected_count=count)
+    return render_template(
+        "records/_selection_status.html",
+        project=project,
+        list_args=requested_table_args(),
+        **selection_counts(project, RecordFilter.from_args(request.args)),
+    )
 
 
 @bp.post("/projects/<project_id>/selection/page")
@@ -66,16 +76,42 @@ def select_page(project_id: str):
 @bp.post("/projects/<project_id>/selection/matching")
 def select_matching(project_id: str):
     """ "Select all N matching": the filter travels in the query string, never as ids."""
+    return _change_matching(project_id, selection.add)
+
+
+@bp.post("/projects/<project_id>/selection/matching/only")
+def keep_matching(project_id: str):
+    """ "Only these N": the picks made under other filters, hidden from this one, go."""
+    return _change_matching(project_id, selection.keep_only)
+
+
+@bp.post("/projects/<project_id>/selection/export/<export_id>")
+def select_export_again(project_id: str, export_id: str):
+    """ "Select these N again": an export's records become the selection of its project once
+    more (asking for the export cleared it), replacing whatever was selected since."""
     project = get_or_404(Project, project_id)
-    matching = RecordFilter.from_args(request.args).apply(queries.project_records(project))
-    _commit(lambda: selection.add(current_user.id, project.id, matching))
-    return _answer_results(project)
+    export = export_or_404(export_id)
+    if export.project_id != project.id:
+        abort(404)
+    exported = select(ExportItem.record_id).where(ExportItem.export_id == export.id)
+    records = queries.project_records(project).where(Record.id.in_(exported))
+    _commit(lambda: selection.replace(current_user.id, project.id, records))
+    return redirect(url_for("records.index", project_id=project.public_id), 303)
 
 
 @bp.post("/projects/<project_id>/selection/clear")
 def clear_selection(project_id: str):
     project = get_or_404(Project, project_id)
     _commit(lambda: selection.clear(current_user.id, project.id))
+    return _answer_results(project)
+
+
+def _change_matching(project_id: str, change: Callable[[int, int, Select], object]):
+    """Apply `change` to the selection with the project's records that the filter in the
+    query string matches."""
+    project = get_or_404(Project, project_id)
+    matching = RecordFilter.from_args(request.args).apply(queries.project_records(project))
+    _commit(lambda: change(current_user.id, project.id, matching))
     return _answer_results(project)
 
 

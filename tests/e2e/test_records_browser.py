@@ -50,6 +50,35 @@ def test_export_options_survive_ticking_more_records(world, watched):
     expect(page.locator("#export-originals")).to_be_checked()
 
 
+def test_hidden_picks_are_named_dropped_in_one_click_and_the_export_clears_the_selection(
+    world, watched
+):
+    made = factories.records(world.project_a, 12)
+    db.session.commit()
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    for record in made[1:3]:
+        page.check(f"#select-{record.public_id}")
+    expect(page.locator(".selection-count")).to_have_text("2 selected")
+    page.select_option("#filter-kind", "inspection")
+    page.wait_for_url("**kind=inspection**")
+    page.click("text=Select all 3 matching")
+    bar = page.locator(".selection-count")
+    expect(bar).to_have_text("5 selected: 3 matching this filter and 2 from earlier")
+    watched.screenshot("selection-hidden-picks")
+    page.click("button:has-text('Only these 3')")
+    expect(bar).to_have_text("3 selected")
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(3)
+
+    page.click("button:has-text('Export 3 records as PDFs')")
+    page.wait_for_url("**/exports/*")
+    page.click("button:has-text('Select these 3 again')")
+    page.wait_for_url(f"**/projects/{world.project_a.public_id}/records")
+    expect(bar).to_have_text("3 selected")
+    expect(page.locator("tbody input[type=checkbox]:checked")).to_have_count(3)
+
+
 def test_styles_set_through_the_cssom_do_not_turn_into_csp_violations_on_swaps(world, watched):
     """Extensions (and Playwright's screenshots) set inline styles on inputs through the CSSOM,
     which the CSP allows; htmx's settle step copied them onto the swapped-in inputs with

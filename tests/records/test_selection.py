@@ -6,27 +6,18 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from portal.extensions import db
-from portal.models import Record, SelectedRecord
+from portal.models import SelectedRecord
 from portal.records import selection
 from tests import factories
-from tests.records.helpers import HTMX, csrf_headers, records_url, selection_url
-
-
-def selected_refs(user, project) -> set[str]:
-    ids = selection.selected_record_ids(user.id, project.id)
-    return set(db.session.scalars(select(Record.reference).where(Record.id.in_(ids))))
-
-
-def checked_refs(html: str) -> set[str]:
-    """References whose checkbox the page renders ticked."""
-    boxes = re.findall(r'<input type="checkbox"[^>]*aria-label="Select ([A-Z]+-\d+)"([^>]*)>', html)
-    return {ref for ref, rest in boxes if " checked" in rest}
-
-
-def tick(member, project, record, on: bool):
-    url = f"/projects/{project.public_id}/records/{record.public_id}/selection"
-    data = {"record": [record.public_id]} if on else {}
-    return member.post(url, data=data, headers=csrf_headers(member, HTMX))
+from tests.records.helpers import (
+    HTMX,
+    checked_refs,
+    csrf_headers,
+    records_url,
+    selected_refs,
+    selection_url,
+    tick,
+)
 
 
 def test_ticking_a_box_selects_and_unticking_unselects(member, world):
