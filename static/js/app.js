@@ -16,10 +16,10 @@ document.addEventListener("click", (event) => {
 });
 
 // The download prompt (an export's page reached from the email's link after logging in)
-// starts its download at once, by an ordinary navigation: the login form's redirects may not
-// lead off the site (CSP form-action), this may. The marker leaves the address bar, so a
-// reload does not download again.
-document.addEventListener("DOMContentLoaded", () => {
+// starts its download once the page has loaded, by an ordinary navigation: the login form's
+// redirects may not lead off the site (CSP form-action), this may. The marker leaves the
+// address bar, so a reload does not download again.
+window.addEventListener("load", () => {
   const link = document.querySelector("a[data-start-download]");
   if (!link) return;
   history.replaceState(history.state, "", link.dataset.pageUrl);

@@ -21,6 +21,15 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 PHONE = {"width": 390, "height": 844}
+CONTROLS_OFF_SCREEN = """
+Array.from(document.querySelectorAll("a, button, input, select, textarea"))
+  .filter((el) => !el.closest("table") && el.getClientRects().length > 0)
+  .filter((el) => {
+    const box = el.getBoundingClientRect();
+    return box.width > 1 && (box.left < 0 || box.right > window.innerWidth + 0.5);
+  })
+  .map((el) => el.outerHTML.slice(0, 80))
+"""
 
 
 class WatchedPage:
@@ -72,6 +81,12 @@ class WatchedPage:
     def horizontal_overflow(self) -> int:
         """How many CSS pixels the page is wider than the window (0 when it fits)."""
         return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+    def controls_off_screen(self) -> list[str]:
+        """Buttons, links and fields outside the window's width, such as the last buttons of
+        a toolbar that scrolls sideways inside a page that does not (tables, which scroll
+        in their own frame on purpose, are left out)."""
+        return self.page.evaluate(CONTROLS_OFF_SCREEN)
 
     def assert_clean(self) -> None:
         assert self.violations == [], f"CSP violations: {self.violations}"

@@ -1,0 +1,119 @@
+"""Every page a member and an admin use, on a 390 x 844 phone: nothing wider than the screen.
+
+Each page is screenshotted (test-artifacts/screenshots/phone-*.png) for a person to look at;
+the assertion is the one a thumb notices: the page must not scroll sideways.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from portal import storage
+from portal.extensions import db
+from portal.models import Export, SelectedRecord, utcnow
+from tests import factories
+from tests.e2e.browser import PHONE
+
+pytestmark = pytest.mark.browser
+
+LONG_ERROR = (
+    "Sitepack's file storage could not be reached, so the zip could not be saved. "
+    "Nothing is wrong with your records: select Retry in a few minutes."
+)
+
+
+def export_states(world) -> dict[str, Export]:
+    """One export of org A's member in every state the pages draw differently."""
+    now = utcnow()
+    ready = {
+        "status": "completed",
+        "object_key": "exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip",
+        "byte_size": 1_234_567_890,
+        "finished_at": now,
+        "expires_at": now + timedelta(days=7),
+    }
+    rows = {
+        "pending": {"status": "pending"},
+        "processing": {"status": "processing", "done": 480, "started_at": now, "heartbeat_at": now},
+        "completed": {**ready, "warnings": 3},
+        "failed": {"status": "failed", "finished_at": now, "error": LONG_ERROR},
+        "expired": {**ready, "expires_at": now - timedelta(hours=1)},
+        "cancelled": {"status": "cancelled", "finished_at": now},
+        "revoked": {**ready, "status": "revoked"},
+    }
+    return {
+        state: factories.export(world.member_a, world.project_a, total=1200, **values)
+        for state, values in rows.items()
+    }
+
+
+@pytest.fixture
+def phone_world(world, project_records, bucket):
+    """Records with photos, a selection of some of them, and exports in every state (the
+    ready one with its zip in the bucket, for the download prompt to fetch)."""
+    records = project_records(30, photo_every=10)
+    for record in records[:7]:
+        db.session.add(
+            SelectedRecord(
+                user_id=world.member_a.id, project_id=world.project_a.id, record_id=record.id
+            )
+        )
+    db.session.commit()
+    exports = export_states(world)
+    storage.client().put_object(Bucket=bucket, Key=exports["completed"].object_key, Body=b"PK")
+    return records, exports
+
+
+def overflow_of(watched, name: str, path: str, status: int = 200) -> dict[str, object]:
+    """Open `path`, save a screenshot, and answer {name: what sticks out} if the page scrolls
+    sideways or a control lies beyond the screen's edge."""
+    if status != 200:
+        watched.expect_status(path, status)
+    response = watched.page.goto(f"{watched.base_url}{path}")
+    assert response.status == status, (path, response.status)
+    watched.screenshot(f"phone-{name}")
+    excess, clipped = watched.horizontal_overflow(), watched.controls_off_screen()
+    return {name: (excess, clipped)} if excess > 0 or clipped else {}
+
+
+def test_no_member_page_scrolls_sideways_on_a_phone(phone_world, watched):
+    records, exports = phone_world
+    project = records[0].project.public_id
+    watched.page.set_viewport_size(PHONE)
+    overflows = overflow_of(watched, "login", "/login")
+    watched.login("member@acme.test")
+    pages = {
+        "home": "/",
+        "records-selected": f"/projects/{project}/records",
+        "records-filtered": f"/projects/{project}/records?kind=issue",
+        "record-detail": f"/projects/{project}/records/{records[0].public_id}",
+        "my-exports": "/exports",
+        **{f"export-{state}": f"/exports/{e.public_id}" for state, e in exports.items()},
+        "export-download-prompt": f"/exports/{exports['completed'].public_id}?download=1",
+    }
+    for name, path in pages.items():
+        overflows |= overflow_of(watched, name, path)
+    overflows |= overflow_of(watched, "not-found", "/no-such-page", status=404)
+    assert overflows == {}
+
+
+def test_no_admin_page_scrolls_sideways_on_a_phone(phone_world, watched):
+    _, exports = phone_world
+    ready = exports["completed"].public_id
+    watched.page.set_viewport_size(PHONE)
+    watched.login("admin@acme.test")
+    pages = {
+        "admin-exports": "/admin/exports",
+        "admin-export": f"/admin/exports/{ready}",
+        "admin-export-failed": f"/admin/exports/{exports['failed'].public_id}",
+        "admin-confirm": f"/admin/exports/{ready}/confirm/revoke",
+        "admin-queues": "/admin/queues",
+        "admin-stats": "/admin/stats",
+    }
+    overflows: dict[str, object] = {}
+    for name, path in pages.items():
+        overflows |= overflow_of(watched, name, path)
+    overflows |= overflow_of(watched, "admin-not-found", "/admin/exports/nope", status=404)
+    assert overflows == {}
