@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import timedelta
 
 import pytest
 
 from portal.extensions import db
+from portal.formatting import filesize, when
 from portal.models import Export, utcnow
 from tests import factories
 from tests.exports.conftest import reload
@@ -19,10 +21,16 @@ pytestmark = pytest.mark.browser
 
 PROGRESS_RECORDER = """
 document.addEventListener("htmx:afterSwap", () => {
-  const bar = document.querySelector("#export-status progress");
+  const status = document.querySelector("#export-status");
+  const bar = status && status.querySelector("progress");
   if (bar) (window.__progress = window.__progress || []).push(Number(bar.value));
+  if (status) (window.__texts = window.__texts || []).push(status.innerText);
 });
 """
+# What the status section says while the PDFs are made (badge, headline, percentage and ETA).
+BUILDING = re.compile(
+    r"^Building PDFs\s.*^Building your PDFs: (\d+) of 40\.$.*^\d+% · .*left", re.S | re.M
+)
 
 
 def select_all_inspections(watched, project) -> None:
@@ -43,6 +51,31 @@ def progress_seen(page) -> list[float]:
     return page.evaluate("window.__progress || []")
 
 
+def texts_seen(page) -> list[str]:
+    """The status section's visible text after each poll swapped it in."""
+    return page.evaluate("window.__texts || []")
+
+
+def status_text(page) -> str:
+    return page.inner_text("#export-status")
+
+
+def assert_queued(page) -> None:
+    text = status_text(page)
+    assert page.inner_text("#export-status .badge") == "Queued"
+    assert "Queued — waiting for a free export worker." in text
+    assert "Ready" not in text and "Download" not in text
+
+
+def assert_ready(page, export: Export) -> None:
+    """Ready, with the size and expiry the row holds, and a download button."""
+    text = status_text(page)
+    assert page.inner_text("#export-status .badge") == "Ready"
+    assert f"Your zip is ready: {filesize(export.byte_size)}." in text
+    assert "The download expires in " in text and f"on {when(export.expires_at)}." in text
+    assert page.locator("#export-status a", has_text="Download zip").count() == 1
+
+
 def test_select_export_watch_download_expire_reorder(
     world, project_records, worker, watched, tmp_path
 ):
@@ -53,16 +86,20 @@ def test_select_export_watch_download_expire_reorder(
     select_all_inspections(watched, world.project_a)
     watched.screenshot("01-records-selected")
 
+    page.click("button:has-text('Export 40 records as PDFs')")
+    page.wait_for_url("**/exports/*")
+    assert_queued(page)
+    watched.screenshot("02-export-requested")
     with worker():
-        page.click("button:has-text('Export 40 records as PDFs')")
-        page.wait_for_url("**/exports/*")
-        watched.screenshot("02-export-requested")
         wait_until(lambda: any(v > 0 for v in progress_seen(page)), timeout=60)
         watched.screenshot("03-processing")
         wait_for_state_text(page, "Your zip is ready")
         watched.screenshot("04-completed")
         seen = progress_seen(page)
         assert seen == sorted(seen) and any(0 < v < 40 for v in seen), f"bar went {seen}"
+        building = [m for m in map(BUILDING.search, texts_seen(page)) if m]
+        assert building and all(0 <= int(m.group(1)) <= 40 for m in building), texts_seen(page)
+        assert_ready(page, reload(Export.query.one().id))
 
         status_url = page.url.split("?")[0] + "/status"
         polls = watched.requests[status_url]
@@ -115,24 +152,59 @@ def test_cancel_a_large_export_from_its_page(world, project_records, worker, wat
         assert reload(export.id).status == "cancelled"
 
 
+STORAGE_DOWN = (
+    "Sitepack's file storage could not be reached, so the zip could not be saved. "
+    "Nothing is wrong with your records: select Retry in a few minutes."
+)
+# Each state's row, then its badge and a sentence the page must show.
 STATE_ROWS = {
-    "pending": {"status": "pending"},
-    "failed": {
-        "status": "failed",
-        "finished_at": utcnow(),
-        "error": "Sitepack's file storage could not be reached, so the zip could not be "
-        "saved. Nothing is wrong with your records: select Retry in a few minutes.",
-    },
-    "revoked": {"status": "revoked", "finished_at": utcnow()},
+    "pending": ({"status": "pending"}, "Queued", "Queued — waiting for a free export worker."),
+    "failed": (
+        {"status": "failed", "finished_at": utcnow(), "error": STORAGE_DOWN},
+        "Failed",
+        STORAGE_DOWN,
+    ),
+    "revoked": (
+        {"status": "revoked", "finished_at": utcnow()},
+        "Revoked",
+        "An administrator withdrew this export",
+    ),
 }
 
 
 @pytest.mark.parametrize("state", list(STATE_ROWS))
 def test_each_remaining_state_is_shown_plainly(world, watched, state):
-    export = factories.export(world.member_a, world.project_a, total=120, **STATE_ROWS[state])
+    row, badge, sentence = STATE_ROWS[state]
+    export = factories.export(world.member_a, world.project_a, total=120, **row)
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.screenshot(f"07-{state}")
+    assert watched.page.inner_text("#export-status .badge") == badge
+    assert sentence in status_text(watched.page)
+    assert watched.page.locator("text=Download zip").count() == 0
+
+
+def test_a_failed_export_says_why_and_offers_retry_not_a_download(
+    world, project_records, worker, watched, sitepack_env
+):
+    """A real failure: the worker's bucket does not exist, so the upload fails."""
+    project_records(8, photo_every=0)
+    page = watched.page
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    page.click("text=Select all 8 records")
+    page.click("button:has-text('Export 8 records as PDFs')")
+    page.wait_for_url("**/exports/*")
+    with worker(S3_BUCKET=f"{sitepack_env['S3_BUCKET']}-gone"):
+        wait_for_state_text(page, "This export could not be completed")
+    export = Export.query.one()
+    assert reload(export.id).status == "failed"
+    watched.screenshot("08-failed-for-real")
+    assert page.inner_text("#export-status .badge") == "Failed"
+    assert page.inner_text("#export-status .error-reason") == reload(export.id).error
+    assert page.locator("#export-status button", has_text="Retry").count() == 1
+    text = status_text(page)
+    assert "Ready" not in text and "Download" not in text
 
 
 def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world, watched):
