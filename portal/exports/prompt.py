@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import url_for
+from flask_login import current_user
 
-from portal.exports.service import display_status
-from portal.models import Export, ExportStatus
+from portal.exports import states
+from portal.exports.states import Action
+from portal.models import Export
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,10 @@ class DownloadPrompt:
 
 
 def download_prompt(export: Export) -> DownloadPrompt | None:
-    """None unless the zip can be downloaded now: a stale link shows the page as it is."""
-    if display_status(export) != ExportStatus.COMPLETED:
+    """None unless the download route would serve this person the zip now: a stale link
+    shows the page as it is."""
+    role = states.role_of(current_user, export)
+    if not states.allows(states.effective(export), Action.DOWNLOAD, role):
         return None
     return DownloadPrompt(
         url=url_for("exports.download", public_id=export.public_id),
