@@ -145,21 +145,25 @@ def status(public_id: str):
 
 @bp.get("/exports/<public_id>/download")
 def download(public_id: str):
+    """A Download row means a presigned link went to this person's browser (S3 does not tell
+    whether the transfer finished), so nothing is recorded for a refused request or a HEAD
+    (link checkers, mail scanners); the admin console counts people, not clicks."""
     export = export_or_404(public_id)
     try:
         service.authorise(export, Action.DOWNLOAD, current_user)
     except ExportRequestError as exc:
         state = StatusView.of(export).state
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
-    db.session.add(
-        Download(
-            export_id=export.id,
-            user_id=current_user.id,
-            ip_address=request.remote_addr or "unknown",
-        )
-    )
-    db.session.commit()
     url = storage.presigned_get(export.object_key, seconds=60)
+    if request.method == "GET":
+        db.session.add(
+            Download(
+                export_id=export.id,
+                user_id=current_user.id,
+                ip_address=request.remote_addr or "unknown",
+            )
+        )
+        db.session.commit()
     response = redirect(url, code=302)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
