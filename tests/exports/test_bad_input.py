@@ -34,6 +34,7 @@ class Case:
     who: str | None = "member@acme.test"
     body: bytes | None = None
     says: str = ""
+    headers: dict = field(default_factory=dict)
 
 
 def ids(count: int) -> list[str]:
@@ -134,6 +135,14 @@ LOGIN = [
         None,
     ),
     Case("next with a NUL", "GET", "/login?next=%00", 200, who=None),
+    Case(
+        "htmx poll after logout from a malformed page URL",
+        "GET",
+        "/exports",
+        401,
+        who=None,
+        headers={"HX-Request": "true", "HX-Current-URL": "http://[::1/exports"},
+    ),
 ]
 SELECTION = [
     Case(
@@ -239,7 +248,7 @@ def changes(app) -> tuple:
 def send(client, case: Case, ids_by_name: dict):
     path = fill(case.path, ids_by_name)
     if case.method == "GET":
-        return client.get(path)
+        return client.get(path, headers=case.headers)
     if case.who:
         token = csrf(client)
     else:
