@@ -70,6 +70,10 @@ def _core(environ: Mapping[str, str]) -> dict:
         # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
         "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID", "sitepack-local"),
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
+        # Load balancers in front of the app that append the client to X-Forwarded-For. gunicorn
+        # leaves REMOTE_ADDR at the balancer's; 0 (served directly) ignores the header, so a
+        # client cannot pick its own address.
+        "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
         # Failed logins per client address (Flask-Limiter, counted in Redis); a success is free.
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         # Failed logins per account, from any address; a successful login resets the count.
