@@ -20,7 +20,9 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 
-# Addresses of the load balancer whose X-Forwarded-* headers (scheme, client address) are trusted.
+# Addresses of the load balancer whose X-Forwarded-Proto (the scheme) is trusted. gunicorn leaves
+# REMOTE_ADDR at the balancer's address: the app reads the client's from X-Forwarded-For when
+# TRUSTED_PROXY_COUNT says how many balancers append to it.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 # gunicorn 27 otherwise opens a control socket under ~/.gunicorn, shared by every instance

@@ -9,6 +9,7 @@ from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     load_config(app, overrides)
+    trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -22,6 +23,15 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
     settings.finalise(app.config)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind load balancers the client is in X-Forwarded-For (gunicorn does not rewrite
+    REMOTE_ADDR), and the per-address login limit and the download log need the client."""
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_COUNT"])
 
 
 def init_extensions(app: Flask) -> None:

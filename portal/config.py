@@ -70,8 +70,18 @@ def _core(environ: Mapping[str, str]) -> dict:
         # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
         "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID", "sitepack-local"),
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY", "sitepack-local-secret"),
-        # Login attempts per minute per client address (Flask-Limiter, counted in Redis).
+        # Load balancers in front of the app that append the client to X-Forwarded-For. gunicorn
+        # leaves REMOTE_ADDR at the balancer's; 0 (served directly) ignores the header, so a
+        # client cannot pick its own address.
+        "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
+        # Failed logins per client address (Flask-Limiter, counted in Redis); a success is free.
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed logins per account, from any address; a successful login resets the count.
+        "LOGIN_ACCOUNT_RATE_LIMIT": env("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 5 minutes"),
+        # Largest request body in bytes (413 beyond). The largest legitimate form is a page of
+        # the records table posting its ids twice (2 x 1,000 ids, about 50 KB); a bigger
+        # selection travels as "all matching", held on the server, never as ids.
+        "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 256 * 1024),
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.

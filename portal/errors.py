@@ -1,7 +1,8 @@
 """Every error answers with a page a person can read (or JSON for the API), never a trace."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
@@ -9,15 +10,26 @@ MESSAGES = {
     403: "You don't have permission to do that.",
     404: "There is nothing here. It may have been removed, or the link may be wrong.",
     405: "That action isn't available here.",
-    413: "That upload is too large.",
+    413: (
+        "That request is too large. To export many records, use “Select all” on the records "
+        "page: the selection is kept by Sitepack, so it never travels in a form."
+    ),
     429: "Too many requests. Wait a minute and try again.",
     500: "Something went wrong on our side. It has been logged; please try again shortly.",
 }
+QUEUE_DOWN = (
+    "Sitepack's export queue can't be reached right now, so nothing new could be started. "
+    "An export that was already saved is kept and starts by itself when the queue is back. "
+    "Try again in a minute."
+)
+# Seconds a client is told to wait when the queue (Redis) is unreachable.
+QUEUE_DOWN_RETRY_AFTER = 30
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(RedisError, handle_queue_down)
     app.register_error_handler(Exception, handle_unexpected)
 
 
@@ -41,11 +53,20 @@ def handle_http(error: HTTPException):
     return render_error(status, error.name, message)
 
 
-def handle_unexpected(error: Exception):
-    import flask
+def handle_queue_down(error: RedisError):
+    """Redis holds only the queue and the rate limits; the database is the truth. Whatever
+    needed Redis answers 503 and Retry-After, while every page that only reads keeps working.
+    A row committed before the failure stays pending: the sweeper enqueues it again."""
+    current_app.logger.warning(
+        "Redis unreachable on %s %s: %r", request.method, request.path, error
+    )
+    body, status = render_error(503, "Exports are paused", QUEUE_DOWN)
+    return body, status, {"Retry-After": str(QUEUE_DOWN_RETRY_AFTER)}
 
-    flask.current_app.logger.exception("Unhandled error on %s", request.path)
-    return render_error(500, InternalServerError.name, MESSAGES[500])
+
+def handle_unexpected(error: Exception):
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    return render_error(500, InternalServerError().name, MESSAGES[500])
 
 
 def _custom(error: HTTPException) -> bool:

@@ -14,6 +14,9 @@ from portal.extensions import db
 
 M = TypeVar("M")
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+# A page of the records table posts its own rows, so no form lists more ids than this; a
+# bigger selection travels as "all matching", held on the server (selected_records).
+MAX_IDS_PER_REQUEST = 1000
 
 
 def scoped(model: type[M]) -> Select:

@@ -7,11 +7,13 @@ URL still answers a page and never an error.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
+from typing import NamedTuple
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, distinct, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.admin.access import admin_exports
@@ -124,14 +126,26 @@ def console_query(export_filter: ExportFilter) -> Select:
     return export_filter.order(stmt)
 
 
-def download_counts(exports: list[Export]) -> dict[int, int]:
-    """Downloads per export, for one page of the console in one query."""
+class Downloads(NamedTuple):
+    """Who was handed the file: each Download row is one presigned link a browser was sent
+    (S3 does not say whether the transfer finished), so one person who clicked three times
+    is one person with three links, and the console shows people."""
+
+    people: int = 0
+    links: int = 0
+
+
+def download_counts(exports: list[Export]) -> defaultdict[int, Downloads]:
+    """Downloads per export (none for an export never downloaded), for one page of the
+    console in one query."""
+    counts: defaultdict[int, Downloads] = defaultdict(Downloads)
     ids = [export.id for export in exports]
     if not ids:
-        return {}
+        return counts
     rows = db.session.execute(
-        select(Download.export_id, func.count())
+        select(Download.export_id, func.count(distinct(Download.user_id)), func.count())
         .where(Download.export_id.in_(ids))
         .group_by(Download.export_id)
     )
-    return {export_id: count for export_id, count in rows}
+    counts.update((export_id, Downloads(people, links)) for export_id, people, links in rows)
+    return counts

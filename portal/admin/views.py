@@ -74,6 +74,7 @@ def detail(public_id: str):
         records=timeline.first_records(export),
         job=health.export_job(export),
         actions=actions.available(view),
+        downloads=queries.download_counts([export])[export.id],
     )
 
 

@@ -45,9 +45,13 @@ def return_path() -> str:
 
 
 def page_path() -> str:
-    """The path of the page an htmx request came from (HX-Current-URL is a full URL)."""
-    current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if current.path:
+    """The path of the page an htmx request came from (HX-Current-URL is a full URL, and a
+    header anyone can send: one that does not parse, like `http://[`, is ignored)."""
+    try:
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    except ValueError:
+        current = None
+    if current and current.path:
         return current.path + (f"?{current.query}" if current.query else "")
     return request.full_path.rstrip("?")
 

@@ -9,16 +9,21 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import getaddresses
+from itertools import islice
 from pathlib import Path
 
 SUFFIX = ".eml"
 MAIL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 LIST_LIMIT = 200
+# Every header that names a recipient; the envelope's also holds Bcc.
+RECIPIENT_HEADERS = ("To", "Cc", "X-Envelope-To")
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,8 @@ class Mail:
     recipients: str
     subject: str
     date: datetime
+    # Every recipient's address, lower-cased: who may read the mail on /dev/mail.
+    addressed_to: frozenset[str] = frozenset()
     text: str | None = None
     html: str | None = None
     attachments: list[str] = field(default_factory=list)
@@ -44,13 +51,17 @@ def store(folder: Path, mail_from: str, rcpt_tos: list[str], content: bytes) -> 
     return folder / name
 
 
-def list_mails(folder: Path, limit: int = LIST_LIMIT) -> list[Mail]:
-    """Newest received first; headers only, so a long list stays quick."""
+def list_mails(
+    folder: Path, limit: int = LIST_LIMIT, shown: Callable[[Mail], bool] = lambda mail: True
+) -> list[Mail]:
+    """Newest received first, only those `shown` allows; headers only, so a long list stays
+    quick."""
     if not folder.is_dir():
         return []
     paths = [p for p in folder.iterdir() if _is_mail(p.name) and p.is_file()]
     paths.sort(key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
-    return [_summary(path, _parse(path, headers_only=True)) for path in paths[:limit]]
+    mails = (_summary(path, _parse(path, headers_only=True)) for path in paths)
+    return list(islice(filter(shown, mails), limit))
 
 
 def read_mail(folder: Path, mail_id: str) -> Mail | None:
@@ -86,7 +97,13 @@ def _summary(path: Path, message: EmailMessage) -> Mail:
         recipients=str(message.get("To", message.get("X-Envelope-To", ""))),
         subject=str(message.get("Subject", "(no subject)")),
         date=_date(path, message),
+        addressed_to=_addresses(message),
     )
+
+
+def _addresses(message: EmailMessage) -> frozenset[str]:
+    values = [str(value) for name in RECIPIENT_HEADERS for value in message.get_all(name, [])]
+    return frozenset(address.lower() for _, address in getaddresses(values) if address)
 
 
 def _date(path: Path, message: EmailMessage) -> datetime:

@@ -1,12 +1,21 @@
-"""/dev/mail: read what the app sent, on a laptop. Registered only when SITEPACK_ENV=development."""
+"""/dev/mail: read what the app sent, on a laptop. Registered only when SITEPACK_ENV=development.
+
+The sink holds every organisation's mail, so a viewer reads only mail sent to a user of their
+own organisation (as they would in their own inboxes); Sitepack staff read it all.
+"""
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import func, select
 
 from portal.devmail import mailbox
+from portal.extensions import db
+from portal.models import User
 from portal.security import content_security_policy
 
 bp = Blueprint("devmail", __name__)
@@ -19,13 +28,14 @@ FRAME_HEAD = '<base target="_blank">'
 
 @bp.get("/dev/mail")
 def index():
-    return render_template("devmail/index.html", mails=mailbox.list_mails(mail_folder()))
+    mails = mailbox.list_mails(mail_folder(), shown=readable_by_viewer())
+    return render_template("devmail/index.html", mails=mails)
 
 
 @bp.get("/dev/mail/<mail_id>")
 def show(mail_id: str):
     mail = mailbox.read_mail(mail_folder(), mail_id)
-    if mail is None:
+    if mail is None or not readable_by_viewer()(mail):
         abort(404)
     page = render_template(
         "devmail/show.html",
@@ -36,6 +46,19 @@ def show(mail_id: str):
     # The sandboxed frame inherits this page's policy; HTML emails are styled inline.
     csp = content_security_policy(current_app.config, inline_styles=True).header_value
     return page, {"Content-Security-Policy": csp}
+
+
+def readable_by_viewer() -> Callable[[mailbox.Mail], bool]:
+    if current_user.is_staff:
+        return lambda mail: True
+    colleagues = frozenset(
+        db.session.scalars(
+            select(func.lower(User.email)).where(
+                User.organization_id == current_user.organization_id
+            )
+        )
+    )
+    return lambda mail: not mail.addressed_to.isdisjoint(colleagues)
 
 
 def mail_folder() -> Path:

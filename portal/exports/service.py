@@ -24,8 +24,10 @@ from portal.exports.states import Action
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportItem, ExportStatus, Project, Record, User, utcnow
+from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 
 PAPER_SIZES = ("A4", "Letter")
+NOT_IN_PROJECT = "Some of the selected records are not in this project."
 
 
 class ExportRequestError(ValueError):
@@ -161,8 +163,19 @@ def create_export(
 
 
 def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
-    """Resolve record public ids; any id outside the project (or tenant) rejects them all."""
+    """Resolve record public ids; any id outside the project (or tenant) rejects them all.
+
+    The list is checked before it reaches a query: a malformed id matches no record (and a NUL
+    byte would make PostgreSQL raise), and PostgreSQL takes at most 65,535 parameters."""
+    if len(public_ids) > MAX_IDS_PER_REQUEST:
+        raise ExportRequestError(
+            f"{len(public_ids):,} records listed; one request may list at most "
+            f"{MAX_IDS_PER_REQUEST:,}. To export more, use “Select all” on the records page "
+            "and export the selection."
+        )
     unique = set(public_ids)
+    if not all(PUBLIC_ID.fullmatch(public_id) for public_id in unique):
+        raise ExportRequestError(NOT_IN_PROJECT)
     rows = db.session.scalars(
         select(Record.id).where(
             Record.project_id == project.id,
@@ -171,7 +184,7 @@ def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
         )
     ).all()
     if len(rows) != len(unique):
-        raise ExportRequestError("Some of the selected records are not in this project.")
+        raise ExportRequestError(NOT_IN_PROJECT)
     return list(rows)
 
 

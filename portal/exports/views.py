@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from portal import storage
 from portal.exports import service
@@ -43,11 +44,37 @@ def create():
         return render_template(
             "exports/refused.html", message=str(exc), project=project
         ), exc.status
+    except RedisError:
+        saved = saved_while_queue_down(record_ids, options)
+        if saved is None:
+            raise
+        return see_other(url_for("exports.show", public_id=saved.public_id))
     return see_other(
         url_for(
             "exports.show", public_id=result.export.public_id, reused=1 if result.reused else None
         )
     )
+
+
+def saved_while_queue_down(record_ids: list[int], options: ExportOptions) -> Export | None:
+    """Redis failed inside request_export. Before the row was written (the lock) nothing was
+    saved, and errors.handle_queue_down answers 503. After the commit (the enqueue, the lock's
+    release) the row stays pending and the sweeper's lost-job recovery enqueues it once Redis
+    is back; the same holds for an identical live export from before."""
+    db.session.rollback()
+    fingerprint = service.fingerprint_of(current_user.id, record_ids, options)
+    saved = service.live_export_with(current_user.id, fingerprint)
+    if saved is not None:
+        current_app.logger.warning(
+            "export %s is saved but not enqueued (Redis unreachable); the sweeper will enqueue it",
+            saved.public_id,
+        )
+        flash(
+            "Your export is saved, but the export queue can't be reached right now. "
+            "It starts by itself when the queue is back.",
+            "warning",
+        )
+    return saved
 
 
 def requested_record_ids(project: Project) -> list[int]:
@@ -132,21 +159,25 @@ def status(public_id: str):
 
 @bp.get("/exports/<public_id>/download")
 def download(public_id: str):
+    """A Download row means a presigned link went to this person's browser (S3 does not tell
+    whether the transfer finished), so nothing is recorded for a refused request or a HEAD
+    (link checkers, mail scanners); the admin console counts people, not clicks."""
     export = export_or_404(public_id)
     try:
         service.authorise(export, Action.DOWNLOAD, current_user)
     except ExportRequestError as exc:
         state = StatusView.of(export).state
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
-    db.session.add(
-        Download(
-            export_id=export.id,
-            user_id=current_user.id,
-            ip_address=request.remote_addr or "unknown",
-        )
-    )
-    db.session.commit()
     url = storage.presigned_get(export.object_key, seconds=60)
+    if request.method == "GET":
+        db.session.add(
+            Download(
+                export_id=export.id,
+                user_id=current_user.id,
+                ip_address=request.remote_addr or "unknown",
+            )
+        )
+        db.session.commit()
     response = redirect(url, code=302)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"

@@ -24,10 +24,7 @@ from portal.records.listing import (
     selection_counts,
     wants_fragment,
 )
-from portal.tenancy import PUBLIC_ID, get_or_404
-
-# A page of the table posts its own rows; more than this is not a page of the table.
-MAX_IDS_PER_POST = 1000
+from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID, get_or_404
 
 
 @bp.post("/projects/<project_id>/records/<record_id>/selection")
@@ -130,8 +127,8 @@ def _commit(change: Callable[[], object]) -> None:
 def _public_ids(field: str) -> list[str]:
     """Well-formed public ids from a form field; malformed ones match no record anyway."""
     values = request.form.getlist(field)
-    if len(values) > MAX_IDS_PER_POST:
-        abort(400, f"Too many records in one request (at most {MAX_IDS_PER_POST}).")
+    if len(values) > MAX_IDS_PER_REQUEST:
+        abort(400, f"Too many records in one request (at most {MAX_IDS_PER_REQUEST:,}).")
     return [value for value in values if PUBLIC_ID.fullmatch(value)]
 
 

@@ -1,16 +1,30 @@
-"""Redis is only a cache of the work: with it down, the admin and export pages still answer."""
+"""Redis is only a cache of the work: with it down, the admin and export pages still answer,
+and what needs the queue answers 503 with Retry-After, never a 500 or a half-written export."""
 
 from __future__ import annotations
 
-import pytest
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
 
-from portal.exports import service
+import pytest
+import redis
+from rq import Queue
+from sqlalchemy import update
+
+from portal import create_app
+from portal.exports import service, upkeep
 from portal.extensions import db
+from portal.models import Export, ExportItem, utcnow
 from tests import factories
+from tests.admin.conftest import confirm_and_post, reload
+from tests.conftest import FreshContextClient, config_from_env, fresh_database
+from tests.exports.conftest import request_export
 from tests.factories import login
 from tests.servers import free_port
 
 DELAYED = "Exports are delayed"
+PAUSED = "export queue can&#39;t be reached right now"
 
 
 @pytest.fixture
@@ -33,3 +47,138 @@ def test_redis_down_leaves_admin_pages_working_with_health_unknown(client, world
     assert "Redis could not be reached" in detail.get_data(as_text=True)
     user_page = client.get(f"/exports/{export.public_id}")
     assert user_page.status_code == 200 and DELAYED not in user_page.get_data(as_text=True)
+
+
+def get_urls(app, values: dict[str, str]) -> list[str]:
+    """Every GET route of the app, filled with real ids: a route added later is walked too."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" in rule.methods and rule.endpoint != "static":
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<{argument}>", values[argument])
+            urls.append(path)
+    return urls
+
+
+@pytest.mark.parametrize("who", ["member@acme.test", "admin@acme.test"])
+def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world, who):
+    record = factories.records(world.project_a, 1)[0]
+    photo = factories.attachment(record)
+    export = factories.export(
+        world.member_a,
+        world.project_a,
+        status="completed",
+        object_key="exports/x.zip",
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    values = {
+        "project_id": world.project_a.public_id,
+        "record_id": record.public_id,
+        "attachment_id": photo.public_id,
+        "public_id": export.public_id,
+        "name": "revoke",
+    }
+    login(client, who)
+    urls = get_urls(app, values)
+    assert len(urls) > 15
+    for url in urls:
+        status = client.get(url).status_code
+        assert status < 500, (url, status)
+        if who == "admin@acme.test" or not url.startswith("/admin"):
+            assert status in (200, 302, 303), (url, status)
+
+
+def test_export_request_with_redis_down_is_a_clear_503_and_writes_nothing(client, world):
+    records = factories.records(world.project_a, 2)
+    db.session.commit()
+    login(client, "member@acme.test")
+    response = request_export(client, world.project_a, records)
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    assert PAUSED in response.get_data(as_text=True)
+    assert Export.query.count() == 0 and ExportItem.query.count() == 0
+
+
+def test_retry_with_redis_down_is_503_and_the_export_waits_for_the_sweeper(client, world):
+    export = factories.export(world.member_a, world.project_a, status="failed", error="boom")
+    login(client, "member@acme.test")
+    page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
+    token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+    response = client.post(f"/exports/{export.public_id}/retry", data={"csrf_token": token})
+    assert response.status_code == 503 and PAUSED in response.get_data(as_text=True)
+    assert reload(export).status == "pending"
+
+
+def test_reorder_and_cancel_with_redis_down_never_500(client, world):
+    expired = factories.export(world.member_a, world.project_a, status="expired")
+    live = factories.export(world.member_a, world.project_a, status="processing", fingerprint="g")
+    login(client, "member@acme.test")
+    page = client.get(f"/exports/{live.public_id}").get_data(as_text=True)
+    token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+    reorder = client.post(f"/exports/{expired.public_id}/reorder", data={"csrf_token": token})
+    assert reorder.status_code == 503 and Export.query.count() == 2
+    cancel = client.post(f"/exports/{live.public_id}/cancel", data={"csrf_token": token})
+    assert cancel.status_code == 303 and reload(live).status == "cancelled"
+
+
+def test_admin_retry_with_redis_down_is_503_not_500(client, world):
+    export = factories.export(world.member_a, world.project_a, status="failed", error="boom")
+    login(client, "admin@acme.test")
+    response = confirm_and_post(client, export, "retry")
+    assert response.status_code == 503 and PAUSED in response.get_data(as_text=True)
+
+
+def test_login_with_redis_down_still_works(client, world):
+    assert login(client, "member@acme.test").status_code == 302
+
+
+@pytest.fixture
+def lock_only_redis(redis_url):
+    """A Redis user that may take and release the request lock but not enqueue: Redis failing
+    after the export row is committed, the one moment a dead Redis cannot show."""
+    admin = redis.Redis.from_url(redis_url)
+    name = f"lock-only-{uuid.uuid4().hex[:8]}"
+    admin.acl_setuser(
+        name,
+        enabled=True,
+        nopass=True,
+        keys=["*"],
+        categories=["-@all"],
+        commands=["+ping", "+set", "+get", "+del", "+eval", "+evalsha", "+script"],
+    )
+    parts = urlsplit(redis_url)
+    yield f"redis://{name}:unused@{parts.netloc}{parts.path}"
+    admin.acl_deluser(name)
+
+
+def test_an_export_saved_before_the_enqueue_failed_stays_pending_for_the_sweeper(
+    sitepack_env, redis_url, lock_only_redis, postgres_schema
+):
+    app = create_app(config_from_env({**sitepack_env, "REDIS_URL": lock_only_redis}))
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        fresh_database()
+        world = factories.two_organisations()
+        records = factories.records(world.project_a, 2)
+        db.session.commit()
+        client = app.test_client()
+        login(client, "member@acme.test")
+        response = request_export(client, world.project_a, records)
+        export = Export.query.one()
+        assert response.status_code == 303 and export.status == "pending"
+        assert response.headers["Location"].endswith(f"/exports/{export.public_id}")
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Your export is saved, but the export queue can&#39;t be reached" in page
+        db.session.remove()
+        db.engine.dispose()
+    assert Queue("exports-small", connection=redis.Redis.from_url(redis_url)).job_ids == []
+    sweeper = create_app(config_from_env({**sitepack_env, "REDIS_URL": redis_url}))
+    with sweeper.app_context():
+        earlier = utcnow() - upkeep.LOST_PENDING_GRACE - timedelta(seconds=1)
+        db.session.execute(update(Export).values(created_at=earlier))
+        db.session.commit()
+        assert upkeep.recover_lost_pending() == 1
+        assert service.queues.queue("exports-small").job_ids == [f"export-{export.public_id}"]
+        db.session.remove()
+        db.engine.dispose()

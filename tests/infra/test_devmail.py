@@ -7,6 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from portal import create_app
+from portal.devmail import mailbox
 from portal.extensions import db
 from tests import factories
 from tests.conftest import config_from_env, fresh_database
@@ -46,10 +47,10 @@ def dev_server(dev_app):
         yield url
 
 
-def drop_mail(folder, name, subject, text=None, html=None, mtime=None):
+def drop_mail(folder, name, subject, text=None, html=None, mtime=None, to="member@acme.test"):
     message = EmailMessage()
     message["From"] = "Sitepack <no-reply@sitepack.local>"
-    message["To"] = "member@acme.test"
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = "Mon, 02 Mar 2026 09:30:00 +0000"
     message.set_content(text or "Plain text.")
@@ -124,6 +125,48 @@ def test_dev_mail_allows_the_inline_styles_of_html_mail_but_still_no_inline_scri
 def test_dev_mail_unknown_or_malformed_id_is_404(dev_client, mail_dir, mail_id):
     drop_mail(mail_dir, "present", "Present")
     assert dev_client.get(f"/dev/mail/{mail_id}").status_code == 404
+
+
+@pytest.fixture
+def mails_of_two_organisations(mail_dir):
+    """Mail to org A's member and admin, and to org B's member (once only in the envelope,
+    as the sink files a Bcc)."""
+    drop_mail(mail_dir, "acme-member", "Acme member's export", to="member@acme.test")
+    drop_mail(mail_dir, "acme-admin", "Acme admin's export", to="Admin <Admin@Acme.test>")
+    drop_mail(mail_dir, "bravo", "Bravo's export", to="member@bravo.test")
+    bcc = EmailMessage()
+    bcc["To"] = "undisclosed-recipients:;"
+    bcc["Subject"] = "Bravo's secret"
+    bcc.set_content("Bcc only.")
+    stored = mailbox.store(
+        mail_dir, "no-reply@sitepack.local", ["member@bravo.test"], bcc.as_bytes()
+    )
+    return stored.stem
+
+
+def listed_mail_ids(client) -> set[str]:
+    return set(
+        re.findall(r'href="/dev/mail/([^"]+)"', client.get("/dev/mail").get_data(as_text=True))
+    )
+
+
+def test_dev_mail_shows_a_user_only_the_mail_of_their_own_organisation(
+    dev_client, mails_of_two_organisations
+):
+    assert listed_mail_ids(dev_client) == {"acme-member", "acme-admin"}
+    assert dev_client.get("/dev/mail/acme-admin").status_code == 200
+    assert dev_client.get("/dev/mail/bravo").status_code == 404
+    assert dev_client.get(f"/dev/mail/{mails_of_two_organisations}").status_code == 404
+
+
+def test_dev_mail_shows_staff_every_organisations_mail(dev_app, mails_of_two_organisations):
+    factories.user(factories.organization("Sitepack"), "ops@sitepack.test", is_staff=True)
+    db.session.commit()
+    client = dev_app.test_client()
+    factories.login(client, "ops@sitepack.test")
+    bcc = mails_of_two_organisations
+    assert listed_mail_ids(client) == {"acme-member", "acme-admin", "bravo", bcc}
+    assert client.get(f"/dev/mail/{bcc}").status_code == 200
 
 
 @pytest.mark.browser
