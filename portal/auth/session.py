@@ -2,8 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db, login_manager
 from portal.models import User
@@ -35,13 +36,21 @@ def unauthorized():
 
 
 def return_path() -> str:
+    return landing(request.full_path.rstrip("?"))
+
+
+def landing(path: str) -> str:
     """Where the login form sends the user back to. Not to a download: it redirects on to S3,
     and Chromium holds the whole redirect chain of the login POST to the CSP's
     `form-action 'self'`, so the user would stay on the login form. The export's page,
     marked, starts the download itself with an ordinary navigation."""
-    if request.endpoint == "exports.download":
-        return url_for("exports.show", public_id=request.view_args["public_id"], download=1)
-    return request.full_path.rstrip("?")
+    try:
+        endpoint, args = current_app.url_map.bind("").match(urlsplit(path).path, method="GET")
+    except HTTPException:
+        return path
+    if endpoint == "exports.download":
+        return url_for("exports.show", public_id=args["public_id"], download=1)
+    return path
 
 
 def page_path() -> str:

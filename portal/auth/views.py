@@ -15,6 +15,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from portal.auth.passwords import hash_password, verify_password
+from portal.auth.session import landing
 from portal.extensions import db, limiter
 from portal.models import User
 
@@ -91,7 +92,7 @@ def login():
         if user:
             forget_failed_logins()
             login_user(user)
-            return redirect(safe_next(request.args.get("next")))
+            return redirect(landing(safe_next(request.args.get("next"))))
         g.login_failed = True
         flash("That email and password don't match an account.", "error")
     status = 400 if form.errors else 200

@@ -47,7 +47,7 @@ OFF_SITE = [
 ON_SITE = [
     "/exports",
     "/projects/AbCdEfGhIjKlMnOp/records?kind=issue&q=wall",
-    "/exports/AbCdEfGhIjKlMnOp/download",
+    "/exports/AbCdEfGhIjKlMnOp",
     "/@evil.test",
 ]
 

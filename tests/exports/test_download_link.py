@@ -50,6 +50,13 @@ def test_logging_in_from_the_download_link_lands_on_the_export_page(client, worl
     assert response.headers["Location"] == f"/exports/{export.public_id}?download=1"
 
 
+def test_a_login_url_that_names_the_download_itself_also_lands_on_the_export_page(client, world):
+    """A bookmarked or older login link may carry next=/exports/<id>/download."""
+    export = ready_export(world)
+    response = login(client, "member@acme.test", next_path=f"/exports/{export.public_id}/download")
+    assert response.headers["Location"] == f"/exports/{export.public_id}?download=1"
+
+
 def test_the_export_page_with_the_marker_offers_the_named_file_and_records_nothing(client, world):
     export = ready_export(world)
     login(client, "member@acme.test")
