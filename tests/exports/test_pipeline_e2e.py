@@ -9,6 +9,7 @@ import re
 import urllib.request
 import zipfile
 
+import pytest
 from pypdf import PdfReader
 
 from portal.models import Export
@@ -182,3 +183,23 @@ def test_the_zip_is_stored_with_its_type_and_download_name(
     assert head["ContentDisposition"].startswith('attachment; filename="Sitepack-HVT-')
     assert "-2-records.zip" in head["ContentDisposition"]
     assert f"/attempt-{export.attempt}/" in export.object_key
+
+
+@pytest.mark.parametrize(
+    "misconfigured, says",
+    [
+        ({"S3_BUCKET": "no-such-bucket"}, "bucket for exports does not exist"),
+        ({"AWS_SECRET_ACCESS_KEY": "not-the-secret-0123456789"}, "refused access"),
+    ],
+)
+def test_misconfigured_storage_fails_with_a_reason_that_names_the_cause(
+    app, client, world, project_records, worker, mail_sink, bucket, misconfigured, says
+):
+    records = project_records(3, photo_every=0)
+    export = member_exports(client, world, records)
+    with worker(**misconfigured):
+        export = wait_for_state(export.id, ("completed", "failed"))
+        [mail] = wait_for_mail(mail_sink, 1)
+    assert export.status == "failed"
+    assert says in export.error and "unexpected" not in export.error
+    assert says in " ".join(text_body(mail).split())
