@@ -102,27 +102,6 @@ def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind
     assert listing.get("KeyCount", 0) == 0
 
 
-def test_killing_the_work_horse_mid_render_still_completes_once_with_one_email(
-    app, client, world, project_records, worker, mail_sink
-):
-    import os
-    import signal
-
-    app.config["EXPORT_RETRY_INTERVALS"] = [1]
-    records = project_records(80, photo_every=4)
-    export = member_exports(client, world, records)
-    fast_recovery = {"EXPORT_STALE_SECONDS": "3", "SWEEP_INTERVAL_SECONDS": "2"}
-    with worker("--job-monitoring-interval", "1", **fast_recovery) as proc:
-        wait_until(lambda: reload(export.id).done >= 5, timeout=60)
-        os.kill(wait_until(proc.horse_pid, timeout=10), signal.SIGKILL)
-        export = wait_for_state(export.id, ("completed", "failed"), timeout=180)
-        wait_for_mail(mail_sink, 1)
-    assert export.status == "completed", export.error
-    assert export.attempt >= 2
-    assert len(mail_sink.messages) == 1
-    assert list(worker.workdir.iterdir()) == []
-
-
 def test_mail_server_down_never_fails_a_finished_export(
     app, client, world, project_records, worker
 ):

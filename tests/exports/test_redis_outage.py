@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 import redis
-from rq import Queue, Worker
+from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from portal.exports import queues
@@ -32,13 +32,6 @@ def own_redis():
 @pytest.fixture
 def sitepack_env(sitepack_env, own_redis):
     return {**sitepack_env, "REDIS_URL": own_redis.url}
-
-
-def registered(proc, connection) -> bool:
-    try:
-        return any(w.pid == proc.proc.pid for w in Worker.all(connection=connection))
-    except redis.ConnectionError:
-        return False
 
 
 def mail_lane_idle(connection) -> bool:
@@ -71,7 +64,7 @@ def test_redis_down_as_an_export_finishes_keeps_the_zip_and_sends_one_ready_emai
         assert len(mail_sink.messages) == 1
 
         assert proc.proc.poll() is None, proc.output()
-        wait_until(lambda: registered(proc, connection), timeout=30)
+        wait_until(proc.listed, timeout=30)
         wait_until(lambda: connection.exists(f"rq:scheduler-lock:{queues.MAIL}"), timeout=30)
         admin = app.test_client()
         login(admin, "admin@acme.test")
