@@ -190,8 +190,8 @@ class Export(PublicIdMixin, db.Model):
     expiring_mail_sent_at: Mapped[datetime | None]
     ready_mail_sent_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]
-    # The outbox: the email ("ready", "failed") this row's state owes, set by the same UPDATE
-    # that changed the state and cleared when a mail job takes it; due again at mail_due_at.
+    # The outbox: the email (a MailKind) this row's state owes, set by the same UPDATE that
+    # changed the state and cleared when a mail job takes it; (re)sent from mail_due_at on.
     mail_due: Mapped[str | None] = mapped_column(String(20))
     mail_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # While an automatic retry waits: when it runs, and which try of how many it will be.

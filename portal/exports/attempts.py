@@ -155,7 +155,7 @@ def release_for_retry(attempt: Attempt, problem: str, next_try: NextTry) -> bool
     return _guarded(
         attempt,
         "retrying",
-        f"{reason}; try {next_try.number} of {next_try.of} at {next_try.at:%H:%M:%S}",
+        f"{reason}; try {next_try.number} of {next_try.of} at {next_try.at:%H:%M:%S} UTC",
         status=ExportStatus.PENDING,
         error=reason,
         heartbeat_at=None,

@@ -111,6 +111,7 @@ def test_mail_server_down_never_fails_a_finished_export(
         export = wait_for_state(export.id, ("completed", "failed"))
     assert export.status == "completed"
     assert export.ready_mail_sent_at is None  # released for the mail job's retry
+    assert export.mail_due == "ready"  # and still owed, for the recovery pass if RQ gives up
 
 
 def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(

@@ -70,3 +70,22 @@ def test_redis_down_as_an_export_finishes_keeps_the_zip_and_sends_one_ready_emai
         login(admin, "admin@acme.test")
         page = admin.get("/admin/queues").get_data(as_text=True)
         assert "Workers alive: 1" in page and "No export worker is running" not in page
+
+
+def test_a_busy_worker_is_listed_again_soon_after_redis_restarts(
+    app, client, world, project_records, worker, mail_sink, own_redis
+):
+    export = member_exports(client, world, project_records(100, photo_every=4))
+    with worker() as proc:
+        wait_until(lambda: reload(export.id).done >= 3, timeout=60)
+        own_redis.stop()
+        own_redis.start()
+        wait_until(proc.listed, timeout=15)
+        admin = app.test_client()
+        login(admin, "admin@acme.test")
+        page = admin.get("/admin/queues").get_data(as_text=True)
+        assert reload(export.id).status == "processing"  # listed while it works
+        assert "Workers alive: 1" in page and "No export worker is running" not in page
+        export = wait_until(lambda: (e := reload(export.id)).status != "processing" and e, 180)
+        assert export.status == "completed", export.error
+        wait_for_mail(mail_sink, 1)

@@ -182,7 +182,7 @@ def test_while_an_automatic_retry_waits_the_status_says_why_when_and_which_try(
         wait_until(lambda: reload(export.id).next_try_at is not None, timeout=60)
     status = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
     html = status.get_data(as_text=True)
-    assert "Retrying after a storage problem; next try in 4 minutes (attempt 2 of 3)." in html
+    assert "Retrying after a storage problem; next try in 5 minutes (attempt 2 of 3)." in html
     assert "select Retry" not in html and "/retry" not in html
     assert "waiting for a free export worker" not in html
     assert 'hx-trigger="every 2s"' in html
