@@ -179,7 +179,8 @@ def test_while_an_automatic_retry_waits_the_status_says_why_when_and_which_try(
     app.config["EXPORT_RETRY_INTERVALS"] = [300, 600]
     export = member_exports(client, world, project_records(2, photo_every=0))
     with worker(S3_ENDPOINT_URL="http://127.0.0.1:9"):
-        wait_until(lambda: reload(export.id).next_try_at is not None, timeout=60)
+        # Released for RQ's retry: pending again, with the reason on the row.
+        wait_until(lambda: (e := reload(export.id)).status == "pending" and e.error, timeout=60)
     status = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
     html = status.get_data(as_text=True)
     assert "Retrying after a storage problem; next try in 5 minutes (attempt 2 of 3)." in html
