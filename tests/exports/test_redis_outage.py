@@ -64,6 +64,7 @@ def test_redis_down_as_an_export_finishes_keeps_the_zip_and_sends_one_ready_emai
         assert len(mail_sink.messages) == 1
 
         assert proc.proc.poll() is None, proc.output()
+        assert "unhandled exception, quitting" not in proc.log_path.read_text()
         wait_until(proc.listed, timeout=30)
         wait_until(lambda: connection.exists(f"rq:scheduler-lock:{queues.MAIL}"), timeout=30)
         admin = app.test_client()
