@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,14 +9,11 @@ from flask import current_app
 
 from jobs import load
 from jobs.archive import Manifest, UniqueNames, ZipArchive, entry_name, photo_entry_name
+from jobs.heartbeat import Heartbeat
 from jobs.render import RenderPool
 from jobs.upload import digest
 from portal import storage
-from portal.exports import attempts
-from portal.exports.attempts import Attempt
 from portal.models import Export, utcnow
-
-BEAT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -29,26 +25,9 @@ class BuiltArchive:
     warnings: int
 
 
-class Progress:
-    """Writes done/warnings to the row about once a second, never once per record."""
-
-    def __init__(self, attempt: Attempt):
-        self.attempt, self.done, self.warnings, self._last = attempt, 0, 0, 0.0
-
-    def advance(self, failed: bool) -> None:
-        self.done += 1
-        self.warnings += int(failed)
-        if time.monotonic() - self._last >= BEAT_SECONDS:
-            self.flush()
-
-    def flush(self) -> None:
-        attempts.beat(self.attempt, self.done, self.warnings)
-        self._last = time.monotonic()
-
-
-def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchive:
+def build_archive(export: Export, workdir: Path, pulse: Heartbeat) -> BuiltArchive:
     path = workdir / "export.zip"
-    progress, names = Progress(attempt), UniqueNames()
+    names = UniqueNames()
     exported_at = utcnow()
     paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
     snapshots = (load.snapshot(r, exported_at, paper) for r in load.records(export))
@@ -58,10 +37,10 @@ def build_archive(export: Export, attempt: Attempt, workdir: Path) -> BuiltArchi
             failed = add_record(archive, manifest, names, snap, result)
             if originals and not failed:
                 add_originals(archive, names, snap, workdir)
-            progress.advance(failed)
-        progress.flush()
+            pulse.advance(failed)
+        pulse.beat()
         manifest.write_to(archive)
-    return BuiltArchive(path, path.stat().st_size, digest(path), progress.done, progress.warnings)
+    return BuiltArchive(path, path.stat().st_size, digest(path), pulse.done, pulse.warnings)
 
 
 def add_record(archive, manifest, names, snap: dict, result) -> bool:

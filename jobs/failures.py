@@ -1,34 +1,162 @@
-"""Turning an exception into a reason a person can act on."""
+"""What a failed attempt leaves on the row: words a person can act on, and a retry or an end.
+
+boto3 wraps the error that matters: S3UploadFailedError carries the ClientError only as its
+__context__, RetriesExceededError as `last_exception`. So the reason is chosen by walking
+that chain to a cause it recognises (an S3 error code, a refused connection, a timeout),
+never by the wrapper's class name.
+"""
 
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
+from boto3.exceptions import Boto3Error
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as StorageConnectionError
+from rq import get_current_job
+from rq.job import Job
 from sqlalchemy.exc import OperationalError
 
-STORAGE = (
+from portal.exports import attempts, service
+from portal.exports.attempts import Attempt, NextTry
+from portal.mailer import MailKind
+from portal.models import utcnow
+
+
+@dataclass(frozen=True)
+class Failure:
+    problem: str  # "Retrying after {problem}" while an automatic retry waits
+    reason: str  # the sentence the user reads when the export has failed
+    transient: bool = True  # worth an automatic retry
+
+
+STORAGE = "a storage problem"
+UNREACHABLE = Failure(
+    STORAGE,
     "Sitepack's file storage could not be reached, so the zip could not be saved. "
-    "Nothing is wrong with your records: select Retry in a few minutes."
+    "Nothing is wrong with your records: select Retry in a few minutes.",
 )
-DATABASE = (
-    "Sitepack's database was unavailable while building the export. Select Retry in a few minutes."
+TIMEOUT = Failure(
+    STORAGE,
+    "Sitepack's file storage took too long to answer while the zip was being saved. "
+    "Select Retry in a few minutes; if it happens again, export fewer records at a time.",
 )
-DISK = (
+DENIED = Failure(
+    STORAGE,
+    "Sitepack's file storage refused access, so the zip could not be saved. Retrying will "
+    "not help until the Sitepack team fixes the storage credentials: tell them, then select Retry.",
+    transient=False,
+)
+NO_BUCKET = Failure(
+    STORAGE,
+    "The storage bucket for exports does not exist, so the zip could not be saved. "
+    "Tell the Sitepack team; select Retry once they have created it.",
+    transient=False,
+)
+FULL = Failure(
+    STORAGE,
+    "Sitepack's file storage is full or refused a zip this large. Export fewer records at "
+    "a time (or without original photos) and select Retry, or ask the Sitepack team for space.",
+    transient=False,
+)
+OTHER_STORAGE = Failure(
+    STORAGE,
+    "Sitepack's file storage did not accept the zip. Select Retry in a few minutes; "
+    "if it fails again, tell the Sitepack team.",
+)
+DATABASE = Failure(
+    "a database problem",
+    "Sitepack's database was unavailable while building the export. Select Retry in a few minutes.",
+)
+DISK = Failure(
+    "a full disk on the export server",
     "The export server ran out of disk space while building the zip. "
-    "Select Retry later, or export fewer records at a time."
+    "Select Retry later, or export fewer records at a time.",
 )
-UNKNOWN = (
+UNKNOWN = Failure(
+    "an unexpected error",
     "An unexpected error stopped the export. It has been logged for the Sitepack team; "
-    "select Retry to try again."
+    "select Retry to try again.",
 )
 
+# S3 error codes (and bare HTTP statuses) by what they mean for the user; MinIO adds its own.
+CODES = {
+    code: failure
+    for failure, codes in (
+        (DENIED, "AccessDenied InvalidAccessKeyId SignatureDoesNotMatch ExpiredToken InvalidToken"),
+        (DENIED, "AllAccessDisabled AccountProblem 403"),
+        (NO_BUCKET, "NoSuchBucket"),
+        (FULL, "EntityTooLarge QuotaExceeded XMinioStorageFull InsufficientStorage 507"),
+        (TIMEOUT, "RequestTimeout 408"),
+        (UNREACHABLE, "ServiceUnavailable SlowDown InternalError 500 502 503 504"),
+    )
+    for code in codes.split()
+}
 
-def user_reason(exc: BaseException) -> str:
-    if isinstance(exc, BotoCoreError | ClientError):
-        return STORAGE
+
+def describe(exc: BaseException) -> Failure:
+    chain = list(causes(exc))
+    for cause in chain:
+        if failure := recognise(cause):
+            return failure
+    if any(isinstance(c, BotoCoreError | ClientError | Boto3Error) for c in chain):
+        return OTHER_STORAGE
+    return UNKNOWN
+
+
+def causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """The exception, then what it wraps, outermost first."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = getattr(exc, "last_exception", None) or exc.__cause__ or exc.__context__
+
+
+def recognise(exc: BaseException) -> Failure | None:
+    if isinstance(exc, ClientError):
+        error, meta = exc.response.get("Error", {}), exc.response.get("ResponseMetadata", {})
+        return CODES.get(error.get("Code", "")) or CODES.get(str(meta.get("HTTPStatusCode")))
+    if isinstance(exc, ReadTimeoutError):
+        return TIMEOUT
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return DENIED
+    if isinstance(exc, StorageConnectionError | HTTPClientError):
+        return UNREACHABLE
     if isinstance(exc, OperationalError):
         return DATABASE
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         return DISK
-    return UNKNOWN
+    return None
+
+
+def record_failure(attempt: Attempt, exc: Exception) -> None:
+    """A retry left and worth having: back to pending for RQ's retry. Otherwise failed, and
+    the user is told (the failure email is owed on the row, so it is sent even if Redis is
+    down right now)."""
+    failure = describe(exc)
+    upcoming = next_try(get_current_job())
+    if failure.transient and upcoming:
+        attempts.release_for_retry(attempt, failure.problem, upcoming)
+    elif attempts.fail(attempt, failure.reason):
+        service.hand_over_mail(attempt.export_id, MailKind.FAILURE)
+
+
+def next_try(job: Job | None) -> NextTry | None:
+    """When RQ will run the job again and which try that is (`queues.export_retry` allows one
+    try per retry interval after the first); None when no retry is left."""
+    if job is None or not job.retries_left:
+        return None
+    tries = 1 + len(job.retry_intervals or ())
+    due = utcnow() + timedelta(seconds=job.get_retry_interval())
+    return NextTry(at=due, number=tries - job.retries_left + 1, of=tries)

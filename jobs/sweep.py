@@ -1,6 +1,8 @@
 """The sweeper: keeps the database, Redis and the bucket in agreement. Safe to run any time.
 
-Run by `flask exports sweep` and, every SWEEP_INTERVAL_SECONDS, by one of the workers.
+Run by `flask exports sweep` and, every SWEEP_INTERVAL_SECONDS, by one of the workers. Its
+recovery part (lost and stalled exports, emails still owed) is cheap and must be quick, so
+a worker also runs that alone every RECOVERY_INTERVAL_SECONDS (see jobs/worker.py).
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ def run_sweep() -> dict[str, int]:
     report = {
         "zips_expired": upkeep.expire_finished(),
         "expiry_warnings": upkeep.warn_expiring(),
-        "stalled_recovered": upkeep.recover_stalled(),
-        "lost_requeued": upkeep.recover_lost_pending(),
+        **run_recovery(),
         "uploads_aborted": abort_stale_uploads(),
     }
     current_app.logger.info("sweep: %s", report)
     return report
+
+
+def run_recovery() -> dict[str, int]:
+    """Stalled first: a failed stall owes an email, which the last step then hands over."""
+    return {
+        "stalled_recovered": upkeep.recover_stalled(),
+        "lost_requeued": upkeep.recover_lost_pending(),
+        "owed_mail_queued": upkeep.deliver_owed_mail(),
+    }
 
 
 def abort_stale_uploads(older_than: timedelta = STALE_UPLOAD_AGE) -> int:

@@ -1,8 +1,10 @@
 """`python -m jobs.worker`: an RQ worker that builds the app once and runs every job inside it.
 
 Jobs get a fresh app context (and database session) per job, as flask-rq does; nothing is
-built at import time. The worker also ticks the sweeper: every SWEEP_INTERVAL_SECONDS one
-worker — whichever takes the Redis key first — enqueues a sweep, so M workers sweep once.
+built at import time. The worker also keeps the exports healthy, in a thread of its own:
+every RECOVERY_INTERVAL_SECONDS one worker, whichever takes the Redis key first, runs the
+recovery pass (lost and stalled exports, emails still owed) itself, and every
+SWEEP_INTERVAL_SECONDS one enqueues a full sweep, so M workers do each once.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ import threading
 
 import redis
 from flask import Flask
-from rq import Queue, Worker
+from rq import Queue
 from rq.job import Job
 
+from jobs import sweep
+from jobs.resilient import ResilientWorker
 from portal import create_app
 from portal.exports.queues import MAIL, WORKER_ORDER
 from portal.extensions import db
 
 SWEEP_KEY = "sitepack:sweep-tick"
+RECOVERY_KEY = "sitepack:recovery-tick"
 SWEEP_JOB_ID = "sitepack-sweep"
 
 
@@ -28,23 +33,43 @@ class AppJob(Job):
 
     def perform(self):
         with self.app.app_context():
-            # The work-horse is a fork: never reuse a connection its parent may hold.
+            # The work-horse is a fork: never reuse a connection its parent may hold (the
+            # recovery thread uses both the database and the app's Redis client).
             db.engine.dispose(close=False)
+            self.app.extensions.pop("redis", None)
             try:
                 return super().perform()
             finally:
                 db.session.remove()
 
 
-def tick_sweeper(redis_url: str, interval: int, stop: threading.Event) -> None:
-    """Enqueue a sweep at most once per interval across all workers (SET NX EX in Redis)."""
-    connection = redis.Redis.from_url(redis_url)  # its own pool: never shared with a fork
+def keep_healthy(app: Flask, stop: threading.Event) -> None:
+    """The recovery pass and the sweep tick; any error (Redis or the database down) is
+    logged and the next tick tries again, so this thread never dies."""
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])  # never shared with a fork
     queue = Queue(MAIL, connection=connection)
-    while not stop.wait(timeout=min(interval, 5)):
-        if connection.set(SWEEP_KEY, "1", nx=True, ex=interval) and not sweep_waiting(queue):
-            queue.enqueue(
-                "jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600, job_timeout=600
-            )
+    recovery = app.config["RECOVERY_INTERVAL_SECONDS"]
+    sweep_every = app.config["SWEEP_INTERVAL_SECONDS"]
+    while not stop.wait(timeout=recovery):
+        try:
+            if connection.set(RECOVERY_KEY, "1", nx=True, ex=recovery):
+                recover(app)
+            if connection.set(SWEEP_KEY, "1", nx=True, ex=sweep_every) and not sweep_waiting(queue):
+                queue.enqueue(
+                    "jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600, job_timeout=600
+                )
+        except Exception:  # noqa: BLE001 - see the docstring
+            app.logger.warning("worker upkeep tick failed; the next one retries", exc_info=True)
+
+
+def recover(app: Flask) -> None:
+    with app.app_context():
+        try:
+            report = sweep.run_recovery()
+        finally:
+            db.session.remove()
+    if any(report.values()):
+        app.logger.info("recovery: %s", report)
 
 
 def sweep_waiting(queue: Queue) -> bool:
@@ -58,9 +83,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--queues", nargs="+", default=list(WORKER_ORDER))
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     parser.add_argument("--worker-ttl", type=int, default=None)
+    # RQ's cleanup of dead workers' jobs; the recovery pass does not depend on it.
     parser.add_argument("--maintenance-interval", type=int, default=600)
-    parser.add_argument("--job-monitoring-interval", type=int, default=30)
-    parser.add_argument("--no-sweep", action="store_true", help="don't tick the sweeper")
+    # How often the worker tells Redis it is alive while a job runs: after a Redis restart,
+    # how soon a busy worker is listed again.
+    parser.add_argument("--job-monitoring-interval", type=int, default=5)
+    parser.add_argument("--no-sweep", action="store_true", help="no recovery pass or sweeps")
     return parser.parse_args(argv)
 
 
@@ -68,14 +96,12 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     app = create_app()
     AppJob.app = app
-    redis_url = app.config["REDIS_URL"]
     stop = threading.Event()
     if not args.no_sweep and not args.burst:
-        interval = app.config["SWEEP_INTERVAL_SECONDS"]
-        threading.Thread(target=tick_sweeper, args=(redis_url, interval, stop), daemon=True).start()
-    worker = Worker(
+        threading.Thread(target=keep_healthy, args=(app, stop), daemon=True).start()
+    worker = ResilientWorker(
         args.queues,
-        connection=redis.Redis.from_url(redis_url),
+        connection=redis.Redis.from_url(app.config["REDIS_URL"]),
         job_class=AppJob,
         worker_ttl=args.worker_ttl,
         maintenance_interval=args.maintenance_interval,

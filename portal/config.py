@@ -123,14 +123,18 @@ def _exports(environ: Mapping[str, str]) -> dict:
         "EXPORT_RETRY_INTERVALS": _ints(environ, "EXPORT_RETRY_INTERVALS", [30, 300]),
         # Longest one export job may run before RQ stops it.
         "EXPORT_JOB_TIMEOUT": _int(environ, "EXPORT_JOB_TIMEOUT", 6 * 3600),
-        # A processing export whose heartbeat is older than this is presumed lost.
-        "EXPORT_STALE_SECONDS": _int(environ, "EXPORT_STALE_SECONDS", 300),
+        # A processing export whose heartbeat (written every second) is older than this is
+        # presumed lost and run again; a few missed beats, so a lost export resumes quickly.
+        "EXPORT_STALE_SECONDS": _int(environ, "EXPORT_STALE_SECONDS", 10),
         # Where workers build zips; needs room for the largest export.
         "EXPORT_WORK_DIR": env("EXPORT_WORK_DIR") or None,
         # Render processes per worker; empty means one per core.
         "EXPORT_RENDER_PROCESSES": _int(environ, "EXPORT_RENDER_PROCESSES", 0) or None,
         # Seconds between sweeps (expiry, lost jobs, stale uploads), run by any one worker.
         "SWEEP_INTERVAL_SECONDS": _int(environ, "SWEEP_INTERVAL_SECONDS", 300),
+        # Seconds between recovery passes (stalled and lost exports, emails still owed), run
+        # by any one worker; each is a few indexed queries.
+        "RECOVERY_INTERVAL_SECONDS": _int(environ, "RECOVERY_INTERVAL_SECONDS", 5),
         # Requests per minute per user to POST /exports (Flask-Limiter, stored in Redis).
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.

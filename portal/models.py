@@ -162,7 +162,11 @@ class Export(PublicIdMixin, db.Model):
     """One bulk export. The row is the truth; RQ's job state is only a cache."""
 
     __tablename__ = "exports"
-    __table_args__ = (Index("ix_exports_org_status", "organization_id", "status"),)
+    __table_args__ = (
+        Index("ix_exports_org_status", "organization_id", "status"),
+        # The recovery pass looks for stalled and lost exports every few seconds.
+        Index("ix_exports_status_heartbeat", "status", "heartbeat_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
@@ -186,6 +190,14 @@ class Export(PublicIdMixin, db.Model):
     expiring_mail_sent_at: Mapped[datetime | None]
     ready_mail_sent_at: Mapped[datetime | None]
     cancel_requested_at: Mapped[datetime | None]
+    # The outbox: the email (a MailKind) this row's state owes, set by the same UPDATE that
+    # changed the state and cleared when a mail job takes it; (re)sent from mail_due_at on.
+    mail_due: Mapped[str | None] = mapped_column(String(20))
+    mail_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # While an automatic retry waits: when it runs, and which try of how many it will be.
+    next_try_at: Mapped[datetime | None]
+    next_try_number: Mapped[int | None]
+    max_tries: Mapped[int | None]
     object_key: Mapped[str | None] = mapped_column(String(500))
     byte_size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))

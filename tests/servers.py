@@ -119,6 +119,7 @@ class RedisServer:
     """A private redis-server for this test session, so parallel runs never flush each other.
 
     Without the binary, the Redis on TEST_REDIS_URL (default db 15 on 127.0.0.1) is used.
+    Outage tests `stop()` their own one and `start()` it again on the same port, empty.
     """
 
     def __enter__(self) -> str:
@@ -128,20 +129,26 @@ class RedisServer:
             url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
             redis.Redis.from_url(url, socket_connect_timeout=1).ping()
             return url
-        port = free_port()
+        self.binary, self.port = binary, free_port()
+        self.start()
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
         args = [
-            binary,
+            self.binary,
             "--bind",
             "127.0.0.1",
             "--port",
-            str(port),
+            str(self.port),
             "--save",
             "",
             "--appendonly",
             "no",
         ]
-        self.proc = start_process(args, port, "redis")
-        return f"redis://127.0.0.1:{port}/0"
+        self.proc = start_process(args, self.port, "redis")
+
+    def stop(self) -> None:
+        stop_process(self.proc)
 
     def __exit__(self, *exc) -> None:
         if self.proc:

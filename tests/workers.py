@@ -49,6 +49,13 @@ class WorkerProcess:
             if w.name not in before
         )
 
+    def listed(self) -> bool:
+        """Redis lists this worker now; False while Redis cannot be reached."""
+        try:
+            return any(w.pid == self.proc.pid for w in Worker.all(connection=self.redis))
+        except redis.ConnectionError:
+            return False
+
     def horse_pid(self) -> int | None:
         """The work-horse is the worker's child that has children of its own (the render pool);
         the scheduler, its other child, has none."""

@@ -9,13 +9,14 @@ cancelled or superseded attempt learns so at its next heartbeat.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
 from portal.exports import events
 from portal.extensions import db
+from portal.mailer import MailKind
 from portal.models import Export, ExportStatus, utcnow
 
 
@@ -58,6 +59,7 @@ def claim(export_id: int) -> Attempt | None:
             done=0,
             warnings=0,
             error=None,
+            **NO_RETRY_WAITING,
         )
     ).rowcount
     if changed:
@@ -99,6 +101,8 @@ def beat(attempt: Attempt, done: int, warnings: int) -> None:
 
 
 def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: int) -> bool:
+    """Completed, and the ready email owed in the same write: a crash or a Redis outage
+    after this commit cannot lose the email (the recovery pass sends what is owed)."""
     now = utcnow()
     return _guarded(
         attempt,
@@ -112,25 +116,70 @@ def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: 
         finished_at=now,
         heartbeat_at=now,
         expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
+        **owe_mail(MailKind.READY),
     )
 
 
-def fail(attempt: Attempt, reason: str) -> bool:
+def fail(attempt: Attempt, reason: str, event: str = ExportStatus.FAILED, detail: str = "") -> bool:
+    """Failed, with the failure email owed in the same write (see `complete`)."""
     return _guarded(
         attempt,
-        ExportStatus.FAILED,
-        reason,
+        event,
+        detail or reason,
         status=ExportStatus.FAILED,
         error=reason,
         finished_at=utcnow(),
+        **NO_RETRY_WAITING,
+        **owe_mail(MailKind.FAILURE),
     )
 
 
-def release_for_retry(attempt: Attempt, reason: str) -> bool:
-    """Back to pending while RQ waits to retry, so the retry can claim it at once."""
+def owe_mail(kind: MailKind) -> dict:
+    return {"mail_due": kind, "mail_due_at": utcnow()}
+
+
+NO_RETRY_WAITING = {"next_try_at": None, "next_try_number": None, "max_tries": None}
+
+
+@dataclass(frozen=True)
+class NextTry:
+    at: datetime
+    number: int
+    of: int
+
+
+def release_for_retry(attempt: Attempt, problem: str, next_try: NextTry) -> bool:
+    """Back to pending while RQ waits to retry, so the retry can claim it at once; the row
+    says when that is and which try it will be, so the status page can tell the user."""
+    reason = f"Retrying after {problem}"
     return _guarded(
-        attempt, "retrying", reason, status=ExportStatus.PENDING, error=reason, heartbeat_at=None
+        attempt,
+        "retrying",
+        f"{reason}; try {next_try.number} of {next_try.of} at {next_try.at:%H:%M:%S} UTC",
+        status=ExportStatus.PENDING,
+        error=reason,
+        heartbeat_at=None,
+        next_try_at=next_try.at,
+        next_try_number=next_try.number,
+        max_tries=next_try.of,
     )
+
+
+def requeue_stalled(attempt: Attempt, requeues: int) -> bool:
+    """An attempt that stopped beating goes back to pending, once; its number fences it off."""
+    return _guarded(
+        attempt,
+        "stalled",
+        f"attempt {attempt.number} stopped responding; queued again",
+        status=ExportStatus.PENDING,
+        requeues=requeues + 1,
+        heartbeat_at=None,
+    )
+
+
+def fail_stalled(attempt: Attempt, reason: str) -> bool:
+    detail = f"attempt {attempt.number} stopped responding; failed"
+    return fail(attempt, reason, event="stalled", detail=detail)
 
 
 def load(export_id: int) -> Export:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from portal.exports import queues, states
 from portal.exports.states import Action
 from portal.extensions import db
+from portal.formatting import relative
 from portal.models import Export, ExportStatus, utcnow
 
 LABELS = {
@@ -69,6 +70,17 @@ class StatusView:
         if not rate:
             return "estimating time left…"
         return time_left(remaining_records / rate)
+
+    @property
+    def retry_note(self) -> str | None:
+        """While an automatic retry waits, in place of "Queued": what went wrong (the row's
+        error), when the next try is and which one; None at any other time."""
+        export = self.export
+        if self.state != ExportStatus.PENDING or export.next_try_at is None:
+            return None
+        due = export.next_try_at > utcnow()
+        when = f"next try {relative(export.next_try_at)}" if due else "next try starting now"
+        return f"{export.error}; {when} (attempt {export.next_try_number} of {export.max_tries})."
 
     def can(self, action: str) -> bool:
         """Whether the page offers `action`; a re-ordered export links to its re-order."""

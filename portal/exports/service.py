@@ -13,9 +13,11 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, update
 
 from portal import cdn, storage
@@ -303,14 +305,46 @@ def cancel(export: Export, by: User) -> None:
 
 
 MAIL_FLAGS = {MailKind.READY: "ready_mail_sent_at", MailKind.EXPIRING: "expiring_mail_sent_at"}
+# The emails a state owes through the row's outbox (mail_due), and the state that owes each.
+OWED_IN = {MailKind.READY: ExportStatus.COMPLETED, MailKind.FAILURE: ExportStatus.FAILED}
+# An owed email handed to the mail queue is handed over again if still owed after this long
+# (its job was lost with Redis, say); mail jobs claim it, so a spare job sends nothing.
+MAIL_HANDOVER_LEASE = timedelta(minutes=10)
+
+
+def mail_owed(kind: MailKind) -> tuple:
+    """The row still owes this email: its outbox names it and the state that owes it holds."""
+    return (Export.mail_due == kind, Export.status == OWED_IN[kind])
+
+
+def hand_over_mail(export_id: int, kind: MailKind) -> bool:
+    """Enqueue an owed email now; with Redis down it stays owed and the recovery pass sends it."""
+    try:
+        queues.enqueue_mail(export_id, kind)
+    except RedisError as exc:
+        current_app.logger.warning("%s mail for export %s left owed: %s", kind, export_id, exc)
+        return False
+    db.session.execute(
+        update(Export)
+        .where(Export.id == export_id, Export.mail_due == kind)
+        .values(mail_due_at=utcnow() + MAIL_HANDOVER_LEASE)
+    )
+    db.session.commit()
+    return True
 
 
 def claim_mail(export_id: int, kind: str) -> bool:
-    """Mark a once-only mail as sent before sending it; False when it already was."""
-    column = getattr(Export, MAIL_FLAGS[kind])
-    changed = db.session.execute(
-        update(Export).where(Export.id == export_id, column.is_(None)).values({column: utcnow()})
-    ).rowcount
+    """Take an email for sending before sending it; False when it was sent already or is no
+    longer owed (the export was retried, revoked, ...), so one export sends one of each."""
+    where, values = [Export.id == export_id], {}
+    if kind in MAIL_FLAGS:
+        column = getattr(Export, MAIL_FLAGS[kind])
+        where.append(column.is_(None))
+        values[column] = utcnow()
+    if kind in OWED_IN:
+        where.extend(mail_owed(kind))
+        values.update({Export.mail_due: None, Export.mail_due_at: None})
+    changed = db.session.execute(update(Export).where(*where).values(values)).rowcount
     db.session.commit()
     return bool(changed)
 
@@ -321,9 +355,14 @@ def mail_sent(export_id: int, kind: str, recipient: str) -> None:
 
 
 def release_mail(export_id: int, kind: str) -> None:
-    """Sending failed: clear the mark so the retried mail job may send it."""
-    column = getattr(Export, MAIL_FLAGS[kind])
-    db.session.execute(update(Export).where(Export.id == export_id).values({column: None}))
+    """Sending failed: undo the claim, so the retried mail job (or the recovery pass) sends it."""
+    where, values = [Export.id == export_id], {}
+    if kind in MAIL_FLAGS:
+        values[getattr(Export, MAIL_FLAGS[kind])] = None
+    if kind in OWED_IN:
+        where.append(Export.mail_due.is_(None))
+        values.update({Export.mail_due: kind, Export.mail_due_at: utcnow() + MAIL_HANDOVER_LEASE})
+    db.session.execute(update(Export).where(*where).values(values))
     db.session.commit()
 
 

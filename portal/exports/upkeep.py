@@ -11,15 +11,17 @@ from datetime import timedelta
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select
 
-from portal.exports import events, queues, states
+from portal.exports import attempts, events, queues, service, states
+from portal.exports.attempts import Attempt
 from portal.exports.service import end_completed
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportStatus, utcnow
 
-LOST_PENDING_GRACE = timedelta(seconds=60)
+# A new row is committed a moment before its job is enqueued: not lost in that moment.
+LOST_PENDING_GRACE = timedelta(seconds=10)
 GONE_JOB_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 STALLED_REASON = (
     "The export stopped responding twice while it was being built. "
@@ -58,6 +60,8 @@ def warn_expiring() -> int:
 
 
 def recover_stalled() -> int:
+    """Processing exports whose heartbeat stopped (a killed work-horse, a dead host) run
+    again once, then fail; the attempt number fences off the old run if it is still alive."""
     stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
     stalled = db.session.scalars(
         select(Export).where(
@@ -65,44 +69,23 @@ def recover_stalled() -> int:
         )
     ).all()
     for export in stalled:
-        guard = (
-            (Export.id == export.id)
-            & (Export.status == ExportStatus.PROCESSING)
-            & (Export.attempt == export.attempt)
-        )
-        if export.requeues < 1:
-            values = {
-                "status": ExportStatus.PENDING,
-                "requeues": export.requeues + 1,
-                "heartbeat_at": None,
-            }
-        else:
-            values = {
-                "status": ExportStatus.FAILED,
-                "error": STALLED_REASON,
-                "finished_at": utcnow(),
-            }
-        changed = db.session.execute(update(Export).where(guard).values(**values)).rowcount
-        if changed:
-            events.add(
-                export.id,
-                "stalled",
-                f"attempt {export.attempt} stopped responding; "
-                + ("queued again" if values["status"] == ExportStatus.PENDING else "given up"),
-            )
-        db.session.commit()
-        if changed and values["status"] == ExportStatus.PENDING:
+        attempt = Attempt(export.id, export.attempt)
+        if export.requeues >= 1:
+            attempts.fail_stalled(attempt, STALLED_REASON)
+        elif attempts.requeue_stalled(attempt, export.requeues):
             queues.enqueue_export(export)
-        elif changed:
-            queues.enqueue_mail(export.id, MailKind.FAILURE)
     return len(stalled)
 
 
 def recover_lost_pending() -> int:
-    """Pending rows whose RQ job is gone (Redis flushed or restarted) are enqueued again."""
+    """Pending rows whose RQ job is gone (Redis flushed or restarted) are enqueued again,
+    once their automatic retry, if one waits, is due."""
+    now = utcnow()
     candidates = db.session.scalars(
         select(Export).where(
-            Export.status == ExportStatus.PENDING, Export.created_at < utcnow() - LOST_PENDING_GRACE
+            Export.status == ExportStatus.PENDING,
+            Export.created_at < now - LOST_PENDING_GRACE,
+            or_(Export.next_try_at.is_(None), Export.next_try_at <= now),
         )
     ).all()
     lost = [e for e in candidates if job_is_gone(e)]
@@ -111,6 +94,23 @@ def recover_lost_pending() -> int:
         db.session.commit()
         queues.enqueue_export(export)
     return len(lost)
+
+
+def deliver_owed_mail() -> int:
+    """Emails a row still owes (Redis was down when it was due, or its job was lost) are
+    handed to the mail queue; the mail job claims each, so a spare one sends nothing."""
+    owed = db.session.execute(
+        select(Export.id, Export.mail_due).where(
+            Export.mail_due_at <= utcnow(),
+            or_(*(and_(*service.mail_owed(kind)) for kind in service.OWED_IN)),
+        )
+    ).all()
+    handed = 0
+    for export_id, kind in owed:
+        if not service.hand_over_mail(export_id, MailKind(kind)):
+            break  # Redis is down: the next pass tries again
+        handed += 1
+    return handed
 
 
 def job_is_gone(export: Export) -> bool:

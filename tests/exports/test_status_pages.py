@@ -10,7 +10,9 @@ import pytest
 from portal.extensions import db
 from portal.models import Export, utcnow
 from tests import factories
+from tests.exports.conftest import member_exports, reload
 from tests.factories import login
+from tests.polling import wait_until
 
 
 def make_export(world, user=None, **values) -> Export:
@@ -169,3 +171,19 @@ def test_pages_carry_a_strict_content_security_policy(client, world):
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_while_an_automatic_retry_waits_the_status_says_why_when_and_which_try(
+    app, client, world, project_records, worker
+):
+    app.config["EXPORT_RETRY_INTERVALS"] = [300, 600]
+    export = member_exports(client, world, project_records(2, photo_every=0))
+    with worker(S3_ENDPOINT_URL="http://127.0.0.1:9"):
+        # Released for RQ's retry: pending again, with the reason on the row.
+        wait_until(lambda: (e := reload(export.id)).status == "pending" and e.error, timeout=60)
+    status = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
+    html = status.get_data(as_text=True)
+    assert "Retrying after a storage problem; next try in 5 minutes (attempt 2 of 3)." in html
+    assert "select Retry" not in html and "/retry" not in html
+    assert "waiting for a free export worker" not in html
+    assert 'hx-trigger="every 2s"' in html

@@ -1,0 +1,94 @@
+"""An RQ worker that rides out a Redis outage instead of quitting.
+
+RQ 2.12 retries Redis only while it waits for a job. Any other Redis error (the heartbeat it
+sends while a work-horse runs, its state, the suspension check) ends `Worker.work` with
+"found an unhandled exception, quitting", leaving the running work-horse orphaned. What
+those calls write is bookkeeping (the export rows are the truth), so here a lost Redis is
+logged and skipped and the worker goes on watching its horse.
+
+Redis may come back empty (restarted without persistence, or flushed), with this worker's
+own keys gone and the admin pages saying no worker runs: every heartbeat writes them again,
+and the scheduler process, which exits on a Redis error, is started again.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import redis
+from rq import Worker, worker_registration
+
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+
+
+class ResilientWorker(Worker):
+    # RQ backs off up to 60 s between attempts to reach Redis; be back within seconds.
+    max_connection_wait_time = 5.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.redis_lost = False
+
+    @contextmanager
+    def redis_optional(self):
+        try:
+            yield
+        except REDIS_DOWN as exc:
+            self.redis_lost = True
+            self.log.warning("Worker %s: Redis unreachable (%s); carrying on", self.name, exc)
+
+    def back_online(self) -> None:
+        """Called after a heartbeat reached Redis."""
+        if self.redis_lost:
+            self.redis_lost = False
+            self.log.info("Worker %s: Redis is back", self.name)
+            self.restart_scheduler()
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline)
+            self.reregister(pipeline)
+            return
+        with self.redis_optional(), self.connection.pipeline() as own:
+            super().heartbeat(timeout, own)
+            self.reregister(own)
+            own.execute()
+            self.back_online()
+
+    def reregister(self, pipeline) -> None:
+        """Write again what `register_birth` wrote; the same values, so harmless when present."""
+        pipeline.hset(self.key, mapping={**self.serialize(), "state": self.get_state()})
+        worker_registration.register(self, pipeline)
+
+    def restart_scheduler(self) -> None:
+        """What RQ's maintenance does, without waiting up to its interval for it."""
+        process = self.scheduler and self.scheduler._process
+        if process and not process.is_alive():
+            self.scheduler.acquire_locks(auto_start=True)
+
+    def maintain_heartbeats(self, job):
+        with self.redis_optional():
+            super().maintain_heartbeats(job)
+            self.back_online()
+
+    def set_current_job_working_time(self, current_job_working_time, pipeline=None):
+        with self.redis_optional():
+            super().set_current_job_working_time(current_job_working_time, pipeline)
+
+    def set_state(self, state, pipeline=None):
+        with self.redis_optional():
+            super().set_state(state, pipeline)
+
+    def check_for_suspension(self, burst):
+        with self.redis_optional():
+            super().check_for_suspension(burst)
+
+    def run_maintenance_tasks(self):
+        with self.redis_optional():
+            super().run_maintenance_tasks()
+
+    def monitor_work_horse(self, job, queue):
+        """Every Redis call while the horse runs is optional, so an error that gets here came
+        after it exited: its job's outcome cannot be written to Redis; its row holds it."""
+        with self.redis_optional():
+            super().monitor_work_horse(job, queue)

@@ -1,0 +1,129 @@
+"""A lost export resumes within 30 s, on production settings, whatever killed it.
+
+Each test kills real processes (the work-horse, a whole worker "host", Redis's data) and
+prints how long the export took to resume (a new attempt claimed it) and to complete.
+Run with `-s` to see the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import redis
+from rq import Queue
+from rq.suspension import suspend
+
+from portal import storage
+from portal.models import Export
+from tests.exports.conftest import member_exports, reload
+from tests.polling import wait_until
+from tests.servers import wait_for_mail
+from tests.workers import descendants
+
+RESUME_WITHIN = 30
+RECORDS = 100
+
+
+@pytest.fixture
+def sitepack_env(sitepack_env):
+    """Production's retry intervals; every other recovery setting is left at its default."""
+    return {**sitepack_env, "EXPORT_RETRY_INTERVALS": "30,300"}
+
+
+def resumed_after(export_id: int, lost_attempt: int, since: float) -> float:
+    wait_until(lambda: reload(export_id).attempt > lost_attempt, timeout=RESUME_WITHIN + 30)
+    return time.monotonic() - since
+
+
+def finished(export_id: int) -> Export:
+    done = ("completed", "failed")
+    return wait_until(lambda: (e := reload(export_id)).status in done and e, timeout=240)
+
+
+def report(case: str, completed: float, resumed: float | None = None) -> None:
+    start = f"resumed after {resumed:.1f} s, " if resumed is not None else ""
+    print(f"\n[recovery] {case}: {start}completed after {completed:.1f} s")
+
+
+def assert_completed_once(export: Export, mail_sink, workdir) -> None:
+    assert export.status == "completed", export.error
+    wait_for_mail(mail_sink, 1)
+    assert len(mail_sink.messages) == 1
+    keys = storage.list_keys(f"exports/{export.organization_id}/{export.public_id}/")
+    assert keys == [export.object_key]  # only the winning attempt's zip
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_killed_work_horse_resumes_within_30_seconds(
+    client, world, project_records, worker, mail_sink
+):
+    export = member_exports(client, world, project_records(RECORDS, photo_every=4))
+    with worker() as proc:
+        wait_until(lambda: reload(export.id).done >= 5, timeout=60)
+        lost = reload(export.id).attempt
+        os.kill(wait_until(proc.horse_pid, timeout=10), signal.SIGKILL)
+        since = time.monotonic()
+        resumed = resumed_after(export.id, lost, since)
+        export = finished(export.id)
+        report("work-horse SIGKILL", time.monotonic() - since, resumed)
+        assert_completed_once(export, mail_sink, worker.workdir)
+    assert resumed < RESUME_WITHIN
+
+
+def test_a_dead_host_s_export_resumes_on_the_other_worker_within_30_seconds(
+    client, world, project_records, worker, mail_sink
+):
+    export = member_exports(client, world, project_records(RECORDS, photo_every=4))
+    with worker() as doomed:
+        wait_until(doomed.horse_pid, timeout=60)
+        with worker() as survivor:
+            wait_until(lambda: reload(export.id).done >= 5, timeout=60)
+            assert reload(export.id).status == "processing"
+            lost = reload(export.id).attempt
+            host = {doomed.proc.pid} | descendants(doomed.proc.pid)
+            for pid in host:  # worker, work-horse, render pool and scheduler, as a host dies
+                os.kill(pid, signal.SIGKILL)
+            since = time.monotonic()
+            resumed = resumed_after(export.id, lost, since)
+            export = finished(export.id)
+            report("host death, second worker alive", time.monotonic() - since, resumed)
+            assert_completed_once(export, mail_sink, worker.workdir)
+            assert survivor.proc.poll() is None
+    assert resumed < RESUME_WITHIN
+
+
+def test_exports_pending_when_redis_is_flushed_resume_within_30_seconds(
+    app, client, world, project_records, worker, mail_sink
+):
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    suspend(connection)  # the worker takes no job until FLUSHALL clears this too
+    with worker():
+        export = member_exports(client, world, project_records(20, photo_every=0))
+        lane = Queue(export.queue_name, connection=connection)
+        assert lane.count == 1 and reload(export.id).status == "pending"
+        connection.flushall()
+        since = time.monotonic()
+        resumed = resumed_after(export.id, 0, since)
+        export = finished(export.id)
+        report("FLUSHALL while pending", time.monotonic() - since, resumed)
+        assert_completed_once(export, mail_sink, worker.workdir)
+    assert resumed < RESUME_WITHIN
+
+
+def test_an_export_processing_when_redis_is_flushed_completes_and_its_worker_is_listed(
+    app, client, world, project_records, worker, mail_sink
+):
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    export = member_exports(client, world, project_records(RECORDS, photo_every=4))
+    with worker() as proc:
+        wait_until(lambda: reload(export.id).done >= 5, timeout=60)
+        connection.flushall()
+        since = time.monotonic()
+        export = finished(export.id)
+        report("FLUSHALL while processing", time.monotonic() - since)
+        assert_completed_once(export, mail_sink, worker.workdir)
+        assert export.attempt == 1  # the running attempt finished: nothing was run twice
+        wait_until(proc.listed, timeout=15)

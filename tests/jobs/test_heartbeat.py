@@ -1,0 +1,54 @@
+"""The heartbeat comes from a thread, so a slow step never makes a live export look lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from jobs.heartbeat import Heartbeat
+from portal.exports import attempts
+from portal.exports.attempts import AttemptLost
+from portal.extensions import db
+from portal.models import Export, ExportStatus
+from tests import factories
+from tests.exports.conftest import reload
+from tests.polling import wait_until
+
+
+@pytest.fixture
+def attempt(app, world):
+    export = factories.export(world.member_a, world.project_a, total=5)
+    return attempts.claim(export.id)
+
+
+def refused(pulse: Heartbeat) -> bool:
+    try:
+        pulse.check()
+    except AttemptLost:
+        return True
+    return False
+
+
+def test_it_beats_while_the_job_is_busy_with_something_else(attempt):
+    claimed_at = reload(attempt.export_id).heartbeat_at
+    with Heartbeat(attempt):
+        later = claimed_at + timedelta(seconds=2)
+        wait_until(lambda: reload(attempt.export_id).heartbeat_at >= later, timeout=15)
+
+
+def test_it_writes_the_progress_counted_by_the_job(attempt):
+    with Heartbeat(attempt) as pulse:
+        pulse.advance(failed=False)
+        pulse.advance(failed=True)
+        wait_until(lambda: reload(attempt.export_id).done == 2, timeout=15)
+    assert reload(attempt.export_id).warnings == 1
+
+
+def test_a_cancelled_attempt_stops_at_its_next_record(attempt):
+    with Heartbeat(attempt) as pulse:
+        db.session.execute(db.update(Export).values(status=ExportStatus.CANCELLED))
+        db.session.commit()
+        wait_until(lambda: refused(pulse), timeout=15)
+        with pytest.raises(AttemptLost):
+            pulse.advance(failed=False)
