@@ -147,7 +147,8 @@ class SelectedRecord(db.Model):
 class ExportStatus(StrEnum):
     """The states an export's row can be in; what each allows lives in portal/exports/states.py.
 
-    "expired" is also derived at read time from expires_at; the sweeper writes it later."""
+    A completed export past expires_at is expired already (derived at read time); the sweeper
+    writes it later."""
 
     PENDING = "pending"
     PROCESSING = "processing"

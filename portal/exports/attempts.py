@@ -2,7 +2,7 @@
 
 RQ may run the same job twice at once (a dead worker's job is re-run while its orphaned
 work-horse still runs). Each run claims a new attempt number; every later write is guarded
-by that number and by status='processing', so exactly one attempt can complete, and a
+by that number and by the processing status, so exactly one attempt can complete, and a
 cancelled or superseded attempt learns so at its next heartbeat.
 """
 
