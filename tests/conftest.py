@@ -12,15 +12,14 @@ from contextlib import contextmanager
 
 import pytest
 import redis as redis_lib
-from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, text
 
-from portal import config as settings
 from portal import create_app, storage
 from portal.extensions import db
 from portal.photos import ingest_photo
 from tests import factories
+from tests.helpers import FreshContextClient, config_from_env, fresh_database
 from tests.servers import MailSink, MotoServer, RcloneS3, RedisServer
 from tests.workers import WorkerProcess
 
@@ -74,20 +73,6 @@ def sitepack_env(tmp_path, redis_url, s3_endpoint, mail_sink) -> dict[str, str]:
     }
 
 
-def config_from_env(env: dict[str, str]) -> dict:
-    """The same parsing the worker processes apply to the same variables."""
-    return {**settings.from_environment(env), "TESTING": True}
-
-
-class FreshContextClient(FlaskClient):
-    """Each request gets its own app context, as in production: without this, requests would
-    share the test's context, its `g` (and so Flask-Login's cached user) and its session."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
 @pytest.fixture(scope="session")
 def postgres_schema():
     """On PostgreSQL the schema is built once per session and emptied before each test
@@ -101,26 +86,6 @@ def postgres_schema():
         db.metadata.create_all(engine)
         engine.dispose()
     return url
-
-
-def fresh_database() -> None:
-    """An empty schema for this test. SQLite: the file is new, so just create the tables.
-    PostgreSQL: end stray sessions (a killed work-horse's, say) that would block the
-    TRUNCATE, recreate any table a test dropped, then empty them all."""
-    if db.engine.dialect.name != "postgresql":
-        db.create_all()
-        return
-    db.session.execute(
-        text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    )
-    db.session.commit()
-    db.create_all()
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.session.commit()
 
 
 @pytest.fixture

@@ -8,8 +8,21 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from portal.auth.passwords import hash_password
+from portal.exports import events, service
 from portal.extensions import db
-from portal.models import ChecklistItem, Organization, Project, Record, User
+from portal.models import (
+    ChecklistItem,
+    Export,
+    ExportItem,
+    ExportStatus,
+    Organization,
+    Project,
+    Record,
+    User,
+    new_public_id,
+    utcnow,
+)
+from tests.helpers import csrf
 
 PASSWORD = "correct horse battery"
 _HASH = None
@@ -116,15 +129,8 @@ def two_organisations() -> World:
 def login(client, email: str, password: str = PASSWORD, next_path: str | None = None):
     """Log in through the real form, CSRF token included (and `next`, as the login link has it)."""
     url = f"/login?{urlencode({'next': next_path})}" if next_path else "/login"
-    page = client.get(url)
-    token = _csrf_token(page.get_data(as_text=True))
+    token = csrf(client, url)
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
-
-
-def _csrf_token(html: str) -> str:
-    marker = 'name="csrf_token" type="hidden" value="'
-    start = html.index(marker) + len(marker)
-    return html[start : html.index('"', start)]
 
 
 def bulk_records(project: Project, count: int, **kw) -> None:
@@ -168,17 +174,66 @@ def attachment(record: Record, **kw):
     return photo
 
 
-def export(user: User, project: Project, **values):
-    """An Export row in any state, straight into the database (no job is enqueued)."""
-    from portal.models import Export
+def state_columns(state: ExportStatus, zip_key: str) -> dict:
+    """What a row holds once it reached `state` the normal way (fresh timestamps each call):
+    a ready export has its zip, size and expiry; revoked and expired ones were ready first."""
+    now = utcnow()
+    ready = {
+        "object_key": zip_key,
+        "byte_size": 5_000_000,
+        "finished_at": now,
+        "expires_at": now + timedelta(days=7),
+    }
+    return {
+        ExportStatus.PENDING: {},
+        ExportStatus.PROCESSING: {"attempt": 1, "started_at": now, "heartbeat_at": now},
+        ExportStatus.COMPLETED: ready,
+        ExportStatus.FAILED: {
+            "error": "Sitepack's file storage could not be reached.",
+            "finished_at": now,
+        },
+        ExportStatus.CANCELLED: {"cancel_requested_at": now, "finished_at": now},
+        ExportStatus.REVOKED: ready,
+        ExportStatus.EXPIRED: {
+            **ready,
+            "finished_at": now - timedelta(days=8),
+            "expires_at": now - timedelta(days=1),
+        },
+    }[state]
 
-    values = {"fingerprint": "f", "queue_name": "exports-small", "total": 500, **values}
+
+def export_in(
+    state: ExportStatus, requester: User, project: Project, records: int = 0, **columns
+) -> Export:
+    """An Export row in `state`, straight into the database with its "requested" event (no
+    job is enqueued).
+
+    `records` fresh records of `project` become its items (without any, it claims 500);
+    `columns` override what `state_columns` fills in."""
+    made = [record(project) for _ in range(records)]
+    db.session.flush()
+    ids = [r.id for r in made]
+    options = service.ExportOptions()
+    public_id = new_public_id()
+    values = {
+        "public_id": public_id,
+        "options": options.as_dict(),
+        "fingerprint": service.fingerprint_of(requester.id, ids, options),
+        "queue_name": "exports-small",
+        "total": len(ids) or 500,
+        "status": state,
+        **state_columns(state, f"exports/{project.organization_id}/{public_id}/attempt-1/x.zip"),
+        **columns,
+    }
     row = Export(
-        organization_id=user.organization_id,
+        organization_id=requester.organization_id,
         project_id=project.id,
-        requested_by_id=user.id,
+        requested_by_id=requester.id,
         **values,
     )
+    row.items = [ExportItem(record_id=i) for i in ids]
     db.session.add(row)
+    db.session.flush()
+    events.add(row.id, "requested", f"{row.total:,} records", actor_id=requester.id)
     db.session.commit()
     return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import _csrf_token
+from tests.helpers import csrf
 
 PUBLIC = {"/login", "/static/<path:filename>"}
 
@@ -23,7 +23,7 @@ def routes(app):
 
 
 def test_every_route_but_login_sends_anonymous_users_to_the_login_form(app, client):
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     checked = 0
     for method, url in routes(app):
         response = client.open(url, method=method, data={"csrf_token": token})
@@ -35,7 +35,7 @@ def test_every_route_but_login_sends_anonymous_users_to_the_login_form(app, clie
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil"])
 def test_login_never_redirects_off_site(client, world, target):
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     response = client.post(
         f"/login?next={target}",
         data={
@@ -49,7 +49,7 @@ def test_login_never_redirects_off_site(client, world, target):
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, world):
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     response = client.post(
         "/login", data={"email": "member@acme.test", "password": "nope", "csrf_token": token}
     )
@@ -59,7 +59,7 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, w
 
 def test_login_attempts_are_rate_limited(app, client, world):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     bad = {"email": "member@acme.test", "password": "nope", "csrf_token": token}
     statuses = [client.post("/login", data=bad).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]

@@ -6,7 +6,7 @@ from sqlalchemy import inspect
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import config_from_env
+from tests.helpers import config_from_env
 
 
 def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):

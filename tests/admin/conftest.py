@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from portal import create_app, storage
-from portal.exports import service
 from portal.extensions import db
-from portal.models import Export, Project, User
+from portal.models import Export, ExportStatus, Project, User
 from tests import factories
-from tests.conftest import FreshContextClient, config_from_env, fresh_database
+from tests.helpers import FreshContextClient, config_from_env, fresh_database
 
 
 @pytest.fixture
@@ -27,20 +24,15 @@ def staff(world) -> User:
 def make_export(world):
     """`make_export(status=..., **columns)`: an export of 2 fresh records in org A's project."""
 
-    def build(requester: User | None = None, project: Project | None = None, **values) -> Export:
+    def build(
+        requester: User | None = None,
+        project: Project | None = None,
+        status: ExportStatus = ExportStatus.PENDING,
+        **columns,
+    ) -> Export:
         requester = requester or world.member_a
         project = project or world.project_a
-        records = [factories.record(project), factories.record(project)]
-        db.session.flush()
-        options = service.ExportOptions()
-        ids = [r.id for r in records]
-        export = service.create_export(
-            requester, project, ids, options, service.fingerprint_of(requester.id, ids, options)
-        )
-        for name, value in values.items():
-            setattr(export, name, value)
-        db.session.commit()
-        return export
+        return factories.export_in(ExportStatus(status), requester, project, records=2, **columns)
 
     return build
 
@@ -64,22 +56,3 @@ def moto_app(sitepack_env, moto_endpoint, postgres_schema):
         yield app
         db.session.remove()
         db.engine.dispose()
-
-
-def form_token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def confirm_and_post(client, export: Export, action: str):
-    """Do what an admin does: open the confirmation page, then press its button."""
-    page = client.get(f"/admin/exports/{export.public_id}/confirm/{action}")
-    assert page.status_code == 200, page.status_code
-    return client.post(
-        f"/admin/exports/{export.public_id}/{action}",
-        data={"csrf_token": form_token(page.get_data(as_text=True)), "confirmed": "yes"},
-    )
-
-
-def reload(export: Export) -> Export:
-    db.session.expire_all()
-    return db.session.get(Export, export.id)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.admin.conftest import confirm_and_post, reload
-from tests.exports.conftest import csrf
 from tests.factories import login
+from tests.helpers import confirm_and_post, csrf, reload
 
 ADMIN_ACTIONS = ("reorder", "retry", "revoke", "cancel")
 

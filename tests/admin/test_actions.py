@@ -10,9 +10,8 @@ from rq import Queue
 from portal import storage
 from portal.exports import queues
 from portal.models import Export, ExportEvent, utcnow
-from tests.admin.conftest import confirm_and_post, reload
-from tests.exports.conftest import csrf
 from tests.factories import login
+from tests.helpers import confirm_and_post, csrf, reload
 from tests.polling import wait_until
 from tests.servers import text_body, wait_for_mail
 

@@ -10,8 +10,8 @@ import pytest
 from jobs.sweep import run_sweep
 from portal import cdn, storage
 from portal.models import utcnow
-from tests.admin.conftest import confirm_and_post
 from tests.factories import login
+from tests.helpers import confirm_and_post
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 
 from portal import reconcile, storage
 from portal.models import Export, ExportEvent, ReconcileRun, utcnow
-from tests.admin.conftest import reload
 from tests.factories import login
+from tests.helpers import reload
 
 
 @pytest.fixture

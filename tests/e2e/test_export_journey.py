@@ -12,9 +12,9 @@ import pytest
 
 from portal.extensions import db
 from portal.formatting import filesize, when
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 from tests import factories
-from tests.exports.conftest import reload
+from tests.helpers import reload
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.browser
@@ -156,26 +156,19 @@ STORAGE_DOWN = (
     "Sitepack's file storage could not be reached, so the zip could not be saved. "
     "Nothing is wrong with your records: select Retry in a few minutes."
 )
-# Each state's row, then its badge and a sentence the page must show.
+# Each state's columns beyond what factories.export_in gives it, then its badge and a
+# sentence the page must show.
 STATE_ROWS = {
-    "pending": ({"status": "pending"}, "Queued", "Queued — waiting for a free export worker."),
-    "failed": (
-        {"status": "failed", "finished_at": utcnow(), "error": STORAGE_DOWN},
-        "Failed",
-        STORAGE_DOWN,
-    ),
-    "revoked": (
-        {"status": "revoked", "finished_at": utcnow()},
-        "Revoked",
-        "An administrator withdrew this export",
-    ),
+    ExportStatus.PENDING: ({}, "Queued", "Queued — waiting for a free export worker."),
+    ExportStatus.FAILED: ({"error": STORAGE_DOWN}, "Failed", STORAGE_DOWN),
+    ExportStatus.REVOKED: ({}, "Revoked", "An administrator withdrew this export"),
 }
 
 
 @pytest.mark.parametrize("state", list(STATE_ROWS))
 def test_each_remaining_state_is_shown_plainly(world, watched, state):
-    row, badge, sentence = STATE_ROWS[state]
-    export = factories.export(world.member_a, world.project_a, total=120, **row)
+    columns, badge, sentence = STATE_ROWS[state]
+    export = factories.export_in(state, world.member_a, world.project_a, total=120, **columns)
     watched.login("member@acme.test")
     watched.page.goto(f"{watched.base_url}/exports/{export.public_id}")
     watched.screenshot(f"07-{state}")
@@ -208,14 +201,8 @@ def test_a_failed_export_says_why_and_offers_retry_not_a_download(
 
 
 def test_when_the_session_ends_while_polling_the_whole_page_goes_to_login(world, watched):
-    export = factories.export(
-        world.member_a,
-        world.project_a,
-        total=10,
-        status="processing",
-        done=3,
-        started_at=utcnow(),
-        heartbeat_at=utcnow(),
+    export = factories.export_in(
+        ExportStatus.PROCESSING, world.member_a, world.project_a, total=10, done=3
     )
     watched.expect_status(f"/exports/{export.public_id}/status", 401)
     watched.login("member@acme.test")

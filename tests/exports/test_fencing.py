@@ -9,13 +9,13 @@ import pytest
 from portal.exports import attempts
 from portal.exports.attempts import AttemptLost
 from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 from tests import factories
 
 
 @pytest.fixture
 def export(app, world):
-    return factories.export(world.member_a, world.project_a, total=5)
+    return factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=5)
 
 
 def test_a_live_attempt_is_not_taken_over(export):

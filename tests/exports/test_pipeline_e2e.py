@@ -13,10 +13,17 @@ import pytest
 from pypdf import PdfReader
 
 from portal.models import Export
-from tests.exports.conftest import member_exports, reload, request_export
 from tests.factories import login
+from tests.helpers import csrf, reload, request_export
 from tests.polling import wait_until
 from tests.servers import text_body, wait_for_mail
+
+
+def member_exports(client, world, records) -> Export:
+    """Org A's member logs in and exports `records`; the new (pending) Export row."""
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    return Export.query.one()
 
 
 def wait_for_state(export_id: int, states: tuple[str, ...], timeout: float = 120) -> Export:
@@ -123,8 +130,7 @@ def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
     export = member_exports(client, world, records)
     with worker():
         wait_until(lambda: reload(export.id).done >= 3, timeout=60)
-        page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
-        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        token = csrf(client, f"/exports/{export.public_id}")
         client.post(f"/exports/{export.public_id}/cancel", data={"csrf_token": token})
         wait_until(lambda: list(worker.workdir.iterdir()) == [], timeout=30)
     export = reload(export.id)

@@ -9,8 +9,8 @@ from portal.exports import queues
 from portal.extensions import db
 from portal.models import Export, ExportItem, SelectedRecord
 from tests import factories
-from tests.exports.conftest import request_export
 from tests.factories import login
+from tests.helpers import request_export
 
 
 def queued_jobs(app, lane: str) -> list[str]:

@@ -8,39 +8,32 @@ from datetime import timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 from tests import factories
 from tests.exports.conftest import member_exports, reload
 from tests.factories import login
 from tests.polling import wait_until
 
 
-def make_export(world, user=None, **values) -> Export:
-    return factories.export(user or world.member_a, world.project_a, **values)
+def make_export(world, case: str) -> Export:
+    """Org A member's export as the page shows it in `case` (a state, or "expired": a ready
+    export past its expiry that the sweeper has not reached yet)."""
+    state, columns = CASES[case]
+    return factories.export_in(state, world.member_a, world.project_a, **columns())
 
 
-def states() -> dict[str, dict]:
-    """Fresh timestamps for each test (module-level ones would age as the suite runs)."""
-    return {
-        "pending": {"status": "pending"},
-        "processing": {"status": "processing", "done": 137, "started_at": utcnow()},
-        "completed": {
-            "status": "completed",
-            "byte_size": 5_000_000,
-            "object_key": "k",
-            "finished_at": utcnow(),
-            "expires_at": utcnow() + timedelta(days=6, hours=1),
-        },
-        "failed": {"status": "failed", "error": "Sitepack's file storage could not be reached."},
-        "expired": {
-            "status": "completed",
-            "object_key": "k",
-            "finished_at": utcnow(),
-            "expires_at": utcnow() - timedelta(hours=1),
-        },
-        "cancelled": {"status": "cancelled"},
-        "revoked": {"status": "revoked"},
-    }
+CASES = {
+    "pending": (ExportStatus.PENDING, dict),
+    "processing": (ExportStatus.PROCESSING, lambda: {"done": 137}),
+    "completed": (
+        ExportStatus.COMPLETED,
+        lambda: {"expires_at": utcnow() + timedelta(days=6, hours=1)},
+    ),
+    "failed": (ExportStatus.FAILED, dict),
+    "expired": (ExportStatus.COMPLETED, lambda: {"expires_at": utcnow() - timedelta(hours=1)}),
+    "cancelled": (ExportStatus.CANCELLED, dict),
+    "revoked": (ExportStatus.REVOKED, dict),
+}
 
 
 EXPECTED_TEXT = {
@@ -54,9 +47,9 @@ EXPECTED_TEXT = {
 }
 
 
-@pytest.mark.parametrize("state", list(states()))
+@pytest.mark.parametrize("state", list(CASES))
 def test_status_fragment_says_the_state_and_polls_only_while_live(client, world, state):
-    export = make_export(world, **states()[state])
+    export = make_export(world, state)
     login(client, "member@acme.test")
     response = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
@@ -66,8 +59,8 @@ def test_status_fragment_says_the_state_and_polls_only_while_live(client, world,
 
 
 def test_terminal_states_offer_the_right_action(client, world):
-    failed = make_export(world, **states()["failed"])
-    expired = make_export(world, **states()["expired"])
+    failed = make_export(world, "failed")
+    expired = make_export(world, "expired")
     login(client, "member@acme.test")
     assert "/retry" in client.get(f"/exports/{failed.public_id}").get_data(as_text=True)
     assert "/reorder" in client.get(f"/exports/{expired.public_id}").get_data(as_text=True)
@@ -75,7 +68,7 @@ def test_terminal_states_offer_the_right_action(client, world):
 
 def test_my_exports_with_only_finished_exports_makes_no_polling_requests(client, world):
     for _ in range(10):
-        make_export(world, **states()["completed"])
+        make_export(world, "completed")
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
     assert html.count("<tr") == 11
@@ -83,9 +76,9 @@ def test_my_exports_with_only_finished_exports_makes_no_polling_requests(client,
 
 
 def test_my_exports_polls_once_for_the_whole_table_while_one_is_live(client, world):
-    make_export(world, **states()["completed"])
-    make_export(world, **states()["processing"])
-    make_export(world, **states()["pending"])
+    make_export(world, "completed")
+    make_export(world, "processing")
+    make_export(world, "pending")
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
     assert html.count('hx-trigger="every 2s"') == 1
@@ -98,18 +91,18 @@ def test_empty_my_exports_says_how_to_start(client, world):
 
 
 def test_navbar_counts_live_exports_and_toasts_one_that_finished(client, world):
-    make_export(world, **states()["processing"])
+    make_export(world, "processing")
     login(client, "member@acme.test")
     page = client.get("/").get_data(as_text=True)
     assert 'class="nav-count"' in page and 'hx-trigger="every 5s"' in page
     since = int(time.time()) - 60
-    make_export(world, **states()["completed"])
+    make_export(world, "completed")
     poll = client.get(f"/exports/activity?since={since}", headers={"HX-Request": "true"})
     assert "records is ready" in poll.get_data(as_text=True)
 
 
 def test_idle_pages_do_not_poll(client, world):
-    make_export(world, **states()["completed"])
+    make_export(world, "completed")
     login(client, "member@acme.test")
     assert "hx-trigger" not in client.get("/").get_data(as_text=True)
 
@@ -120,7 +113,7 @@ def test_activity_ignores_a_malformed_since(client, world):
 
 
 def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
-    export = make_export(world, **states()["processing"])
+    export = make_export(world, "processing")
     page = f"http://sitepack.test/exports/{export.public_id}"
     response = app.test_client().get(
         f"/exports/{export.public_id}/status",
@@ -131,18 +124,16 @@ def test_htmx_poll_after_the_session_ended_redirects_the_whole_page(app, world):
 
 
 def test_another_organisations_user_gets_404_from_the_export_and_its_download(client, world):
-    export = make_export(world, **states()["completed"])
+    export = make_export(world, "completed")
     login(client, "member@bravo.test")
     for path in ("", "/status", "/download"):
         assert client.get(f"/exports/{export.public_id}{path}").status_code == 404
 
 
 def test_a_colleague_who_is_not_an_admin_gets_404_but_an_admin_may_see_it(app, client, world):
-    from tests import factories
-
     colleague = factories.user(world.org_a, "colleague@acme.test")
     db.session.commit()
-    export = make_export(world, **states()["completed"])
+    export = make_export(world, "completed")
     login(client, colleague.email)
     assert client.get(f"/exports/{export.public_id}").status_code == 404
     admin = app.test_client()
@@ -150,12 +141,23 @@ def test_a_colleague_who_is_not_an_admin_gets_404_but_an_admin_may_see_it(app, c
     assert admin.get(f"/exports/{export.public_id}").status_code == 200
 
 
-@pytest.mark.parametrize("state", ["expired", "revoked", "failed", "pending"])
-def test_download_of_an_unavailable_export_explains_why(client, world, state):
-    export = make_export(world, **states()[state])
+@pytest.mark.parametrize(
+    ("state", "status_code"),
+    [
+        ("pending", 409),
+        ("processing", 409),
+        ("expired", 410),
+        ("revoked", 410),
+        ("cancelled", 410),
+        ("failed", 410),
+    ],
+)
+def test_download_of_an_unavailable_export_explains_why(client, world, state, status_code):
+    """409: not ready yet, come back later. 410: it is gone and will not come back."""
+    export = make_export(world, state)
     login(client, "member@acme.test")
     response = client.get(f"/exports/{export.public_id}/download")
-    assert response.status_code in (409, 410)
+    assert response.status_code == status_code
     assert "isn't available" in response.get_data(as_text=True)
 
 

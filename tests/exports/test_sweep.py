@@ -11,12 +11,12 @@ from jobs.sweep import run_sweep
 from portal import storage
 from portal.exports import queues
 from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
 from tests import factories
 
 
-def make_export(world, **values) -> Export:
-    return factories.export(world.member_a, world.project_a, total=2, **values)
+def make_export(world, state: ExportStatus, **columns) -> Export:
+    return factories.export_in(state, world.member_a, world.project_a, total=2, **columns)
 
 
 def jobs_in(app, lane: str) -> list[str]:
@@ -27,7 +27,7 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
     storage.put_bytes("exports/1/old.zip", b"zip", "application/zip")
     export = make_export(
         world,
-        status="completed",
+        ExportStatus.COMPLETED,
         object_key="exports/1/old.zip",
         expires_at=utcnow() - timedelta(minutes=1),
     )
@@ -41,14 +41,14 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
 def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, world, bucket):
     make_export(
         world,
-        status="completed",
+        ExportStatus.COMPLETED,
         object_key="k",
         finished_at=utcnow() - timedelta(days=6),
         expires_at=utcnow() + timedelta(hours=5),
     )
     make_export(
         world,
-        status="completed",
+        ExportStatus.COMPLETED,
         object_key="k2",
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=6),
@@ -58,8 +58,8 @@ def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, wor
 
 
 def test_pending_export_whose_job_vanished_from_redis_is_enqueued_again(app, world, bucket):
-    export = make_export(world, status="pending", created_at=utcnow() - timedelta(minutes=5))
-    fresh = make_export(world, status="pending")
+    export = make_export(world, ExportStatus.PENDING, created_at=utcnow() - timedelta(minutes=5))
+    fresh = make_export(world, ExportStatus.PENDING)
     assert run_sweep()["lost_requeued"] == 1
     assert jobs_in(app, "exports-small") == [queues.job_id(export)]
     assert run_sweep()["lost_requeued"] == 0  # queued now: not lost
@@ -68,7 +68,7 @@ def test_pending_export_whose_job_vanished_from_redis_is_enqueued_again(app, wor
 
 def test_stalled_export_is_requeued_once_then_failed_with_a_reason(app, world, bucket):
     stale = utcnow() - timedelta(hours=1)
-    export = make_export(world, status="processing", attempt=1, heartbeat_at=stale)
+    export = make_export(world, ExportStatus.PROCESSING, attempt=1, heartbeat_at=stale)
     assert run_sweep()["stalled_recovered"] == 1
     db.session.refresh(export)
     assert export.status == "pending" and export.requeues == 1

@@ -10,7 +10,7 @@ from portal import create_app
 from portal.devmail import mailbox
 from portal.extensions import db
 from tests import factories
-from tests.conftest import config_from_env, fresh_database
+from tests.helpers import config_from_env, fresh_database
 from tests.servers import serving
 
 DOWNLOAD_URL = "http://127.0.0.1:5000/exports/exp_abc123/download"

@@ -1,4 +1,4 @@
-"""What the records tests send and read: the headers htmx adds, the URLs of a project's pages,
+"""What the records tests send and read: the header htmx adds, the URLs of a project's pages,
 ticks, and the selection as the database and the page have it."""
 
 import re
@@ -9,15 +9,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Record
 from portal.records import selection
+from tests.helpers import csrf_headers
 
 HTMX = {"HX-Request": "true"}
-
-
-def csrf_headers(client, extra: dict | None = None, page: str = "/") -> dict:
-    """The token htmx sends from <body hx-headers>, read from a real page."""
-    html = client.get(page).get_data(as_text=True)
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-    return {"X-CSRFToken": token, **(extra or {})}
 
 
 def records_url(project, **args) -> str:

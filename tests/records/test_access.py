@@ -5,7 +5,8 @@ import pytest
 from portal.extensions import db
 from tests import factories
 from tests.factories import login
-from tests.records.helpers import HTMX, csrf_headers
+from tests.helpers import csrf_headers
+from tests.records.helpers import HTMX
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from portal.extensions import db
 from portal.models import SelectedRecord
 from portal.records import selection
 from tests import factories
+from tests.helpers import csrf_headers
 from tests.records.helpers import (
     HTMX,
     checked_refs,
-    csrf_headers,
     records_url,
     selected_refs,
     selection_url,

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from portal import create_app, storage
 from portal.extensions import db
 from portal.models import Attachment, Organization, Project, Record, User
-from tests.conftest import config_from_env
 from tests.factories import login
+from tests.helpers import config_from_env
 
 
 def seed(app, *args):

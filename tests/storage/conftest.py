@@ -3,7 +3,7 @@
 import pytest
 
 from portal import create_app
-from tests.conftest import config_from_env
+from tests.helpers import config_from_env
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""What tests do besides building data (that is tests/factories.py): build the app's config,
+read a page's CSRF token, reload a row, and press the buttons a user presses.
+
+Fixtures live in the conftest files; tests import these instead, never a conftest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from portal import config as settings
+from portal.extensions import db
+from portal.models import Export
+
+# A form's hidden field, or the header htmx sends from <body hx-headers>: the same token.
+CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def config_from_env(env: dict[str, str]) -> dict:
+    """The same parsing the worker processes apply to the same variables."""
+    return {**settings.from_environment(env), "TESTING": True}
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context, as in production: without this, requests would
+    share the test's context, its `g` (and so Flask-Login's cached user) and its session."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+def fresh_database() -> None:
+    """An empty schema for this test. SQLite: the file is new, so just create the tables.
+    PostgreSQL: end stray sessions (a killed work-horse's, say) that would block the
+    TRUNCATE, recreate any table a test dropped, then empty them all."""
+    if db.engine.dialect.name != "postgresql":
+        db.create_all()
+        return
+    db.session.execute(
+        text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    db.session.commit()
+    db.create_all()
+    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page carries, as a browser would send it back."""
+    found = CSRF_TOKEN.search(html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1) or found.group(2)
+
+
+def csrf(client, page: str = "/exports") -> str:
+    """The token read from a real page (the session's token: any page of it will do)."""
+    return csrf_token(client.get(page).get_data(as_text=True))
+
+
+def csrf_headers(client, extra: dict | None = None, page: str = "/") -> dict:
+    """The headers htmx sends from <body hx-headers>, read from a real page."""
+    return {"X-CSRFToken": csrf(client, page), **(extra or {})}
+
+
+def reload(export: Export | int) -> Export:
+    """The row as the database holds it now (a worker process may have changed it)."""
+    db.session.expire_all()
+    return db.session.get(Export, export if isinstance(export, int) else export.id)
+
+
+def request_export(client, project, records=None, **form):
+    """POST /exports as the browser does, CSRF token included; records=None uses the selection."""
+    data = {"project": project.public_id, "csrf_token": csrf(client), **form}
+    if records is not None:
+        data["record"] = [r.public_id for r in records]
+    return client.post("/exports", data=data)
+
+
+def confirm_and_post(client, export: Export, action: str):
+    """Do what an admin does: open the confirmation page, then press its button."""
+    page = client.get(f"/admin/exports/{export.public_id}/confirm/{action}")
+    assert page.status_code == 200, page.status_code
+    return client.post(
+        f"/admin/exports/{export.public_id}/{action}",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "confirmed": "yes"},
+    )
