@@ -1,4 +1,5 @@
-"""The files that start Sitepack: CI, the Makefile, the Procfiles and .env.example."""
+"""The files that start Sitepack: the Procfiles, .env.example and the scripts' probes
+(the Makefile and CI are run in tests/infra/test_makefile.py)."""
 
 import ast
 import re
@@ -15,21 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def procfile(name: str) -> dict[str, str]:
     lines = (ROOT / name).read_text().splitlines()
     return dict(line.split(": ", 1) for line in lines if line.strip())
-
-
-def make_dry_run(target: str) -> str:
-    result = subprocess.run(
-        ["make", "-n", "-s", target], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return result.stdout
-
-
-def test_ci_runs_make_test_and_nothing_else():
-    script = (ROOT / ".ci" / "run").read_text().splitlines()
-    assert script[0] == "#!/usr/bin/env bash"
-    commands = [line for line in script[1:] if line.strip() and not line.startswith("#")]
-    assert commands == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "make test"]
-    assert (ROOT / ".ci" / "run").stat().st_mode & 0o111
 
 
 def test_production_procfile_runs_gunicorn_the_worker_and_migrations_on_release():
@@ -50,17 +36,6 @@ def test_dev_procfile_runs_every_service_on_loopback():
     assert processes["worker"].endswith("exec python -m jobs.worker")
     assert processes["worker-fast"].endswith("--queues mail exports-small")
     assert "scripts.dev_setup" in processes["web"] and "--host 127.0.0.1" in processes["web"]
-
-
-def test_quick_tests_run_on_sqlite_without_the_browser():
-    command = make_dry_run("test-quick")
-    assert "env -u TEST_DATABASE_URL" in command
-    assert 'pytest -m "not browser"' in command or "'not browser'" in command
-
-
-def test_lint_checks_without_rewriting():
-    command = make_dry_run("lint")
-    assert "ruff check ." in command and "ruff format --check ." in command
 
 
 def config_variables() -> set[str]:
