@@ -101,6 +101,8 @@ def _mail(environ: Mapping[str, str]) -> dict:
         "MAIL_USERNAME": env("MAIL_USERNAME"),
         "MAIL_PASSWORD": env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER", "Sitepack <no-reply@sitepack.local>"),
+        # Reply-To of every export email, an inbox people read; empty: emails ask for no reply.
+        "SUPPORT_EMAIL": env("SUPPORT_EMAIL") or None,
         # Development only: the folder where the `make run` SMTP sink files mail for /dev/mail.
         "DEV_MAIL_DIR": env("DEV_MAIL_DIR", str(INSTANCE_DIR.parent / "var" / "mail")),
         # Base of every link in an email: never taken from a request's Host header.

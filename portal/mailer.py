@@ -1,7 +1,8 @@
 """The emails Sitepack sends, each from a pair of templates (text and HTML).
 
 Links point at the portal on PUBLIC_BASE_URL, never at S3 and never at the request's Host:
-the download route checks login and expiry every time the link is used.
+the download route checks login and expiry every time the link is used. The sender is a
+no-reply address, so replies go to SUPPORT_EMAIL, and without one no email asks for a reply.
 """
 
 from __future__ import annotations
@@ -47,15 +48,18 @@ TEMPLATES = {
 
 
 def send_export_mail(export: Export, kind: MailKind) -> None:
+    support = current_app.config["SUPPORT_EMAIL"]
     context = {
         "export": export,
         "user": export.requested_by,
         "project": export.project,
+        "support_email": support,
         **export_links(export),
     }
     message = Message(
         subject=SUBJECTS[kind].format(n=f"{export.total:,}"),
         recipients=[export.requested_by.email],
+        reply_to=support,
         body=render_template(f"{TEMPLATES[kind]}.txt", **context),
         html=render_template(f"{TEMPLATES[kind]}.html", **context),
     )
