@@ -9,11 +9,14 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import click
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; the message names it."""
+class ConfigError(click.ClickException):
+    """A setting is missing or malformed; the message names it. A ClickException, so the
+    `flask` command prints it as one line (exit 1) instead of a traceback."""
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -173,7 +176,7 @@ def finalise(config: dict) -> None:
         raise ConfigError(
             "SECRET_KEY is not set. Set it to a long random string "
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
-            "or set SITEPACK_ENV=development on a laptop."
+            "or set SITEPACK_ENV=development on a laptop (`make run` leaves it in .flaskenv)."
         )
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -12,14 +12,12 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-sitepack-local}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sitepack-local-secret}"
 mkdir -p var/s3 var/mail instance
 
-# Reuse a Redis that answers on REDIS_URL; otherwise run a private, memory-only one on 6380.
+# make run's own Redis (data in var/redis) unless REDIS_URL is set, here or in .env.
+choice=$(python -m scripts.services redis-choice)
+eval "$choice"
+export REDIS_URL REDIS_PORT
 processes=(s3 mail worker worker-fast web)
-export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
-if ! python -m scripts.services redis-answers "$REDIS_URL"; then
-  export REDIS_URL=redis://127.0.0.1:6380/0
-  python -m scripts.services redis-answers "$REDIS_URL" || processes=(redis "${processes[@]}")
-fi
-echo "Redis: $REDIS_URL"
+if [ -n "$REDIS_PORT" ]; then processes=(redis "${processes[@]}"); fi
 
 # .env was loaded above; honcho must not load it again over the REDIS_URL chosen here.
 exec honcho --env /dev/null --procfile Procfile.dev start "${processes[@]}"

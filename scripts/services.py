@@ -1,6 +1,8 @@
-"""Is a backing service up yet? Small probes the Makefile's scripts and Procfile.dev share.
+"""Is a backing service up yet, and which Redis does `make run` use? Small probes the
+Makefile's scripts and Procfile.dev share.
 
     python -m scripts.services redis-answers URL   exit 0 when Redis at URL answers PING
+    python -m scripts.services redis-choice        print REDIS_URL, and REDIS_PORT if it must start
     python -m scripts.services wait                wait for REDIS_URL and S3_ENDPOINT_URL
     python -m scripts.services free-port           print a free TCP port on 127.0.0.1
 
@@ -10,17 +12,25 @@ web app from dying because Redis or S3 needed another half second.
 
 from __future__ import annotations
 
+import os
+import shlex
 import socket
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
 from portal import config as settings
 
 WAIT_SECONDS = 60
+# `make run`'s own Redis (Procfile.dev `redis`): this port unless taken, its data in var/redis.
+OWN_REDIS_PORT = 6380
+OWN_REDIS_DIR = settings.INSTANCE_DIR.parent / "var" / "redis"
 
 
 def redis_answers(url: str) -> bool:
@@ -28,6 +38,49 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except (redis.RedisError, OSError):
         return False
+
+
+def own_redis(url: str, data_dir: Path = OWN_REDIS_DIR) -> bool:
+    """Redis at url keeps its data in data_dir: it is `make run`'s own, not somebody else's."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        return Path(client.config_get("dir")["dir"]) == data_dir.resolve()
+    except (redis.RedisError, OSError, KeyError):
+        return False
+
+
+@dataclass(frozen=True)
+class RedisChoice:
+    url: str
+    port: int | None  # the port to start make run's own on; None when it need not start
+
+
+def choose_redis(
+    environ: Mapping[str, str], port: int = OWN_REDIS_PORT, data_dir: Path = OWN_REDIS_DIR
+) -> RedisChoice:
+    """A REDIS_URL set in the environment (or .env) is used as it is; otherwise `make run`
+    starts its own, so its job keys never land in a Redis that other work uses. One left
+    running by an earlier run is used again: two servers must not share one data folder."""
+    if explicit := environ.get("REDIS_URL"):
+        if not redis_answers(explicit):
+            raise SystemExit(
+                f"REDIS_URL={explicit} does not answer: start that Redis, "
+                "or unset REDIS_URL and make run starts its own in var/redis"
+            )
+        return RedisChoice(explicit, None)
+    url = f"redis://127.0.0.1:{port}/0"
+    if own_redis(url, data_dir):
+        return RedisChoice(url, None)
+    if port_taken(port):
+        port = free_port()
+        url = f"redis://127.0.0.1:{port}/0"
+    return RedisChoice(url, port)
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def s3_answers(url: str) -> bool:
@@ -68,6 +121,11 @@ def main(argv: list[str]) -> int:
     match argv:
         case ["redis-answers", url]:
             return 0 if redis_answers(url) else 1
+        case ["redis-choice"]:
+            choice = choose_redis(os.environ)
+            print(f"REDIS_URL={shlex.quote(choice.url)}")
+            print(f"REDIS_PORT={choice.port or ''}")
+            return 0
         case ["wait"]:
             wait_for_services()
             return 0

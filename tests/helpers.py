@@ -7,6 +7,7 @@ Fixtures live in the conftest files; tests import these instead, never a conftes
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -15,8 +16,15 @@ from portal import config as settings
 from portal.extensions import db
 from portal.models import Export
 
+ROOT = Path(__file__).resolve().parent.parent
 # A form's hidden field, or the header htmx sends from <body hx-headers>: the same token.
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def procfile(name: str) -> dict[str, str]:
+    """The process types of a Procfile at the repository's root, name to command."""
+    lines = (ROOT / name).read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())
 
 
 def config_from_env(env: dict[str, str]) -> dict:

@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 
 from scripts import services
+from tests.helpers import procfile
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def procfile(name: str) -> dict[str, str]:
-    lines = (ROOT / name).read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip())
 
 
 def test_production_procfile_runs_gunicorn_the_worker_and_migrations_on_release():
