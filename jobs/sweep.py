@@ -7,15 +7,10 @@ a worker also runs that alone every RECOVERY_INTERVAL_SECONDS (see jobs/worker.p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
-from portal import storage
+from portal import reconcile
 from portal.exports import upkeep
-
-STALE_UPLOAD_AGE = timedelta(hours=6)
 
 
 def run_sweep() -> dict[str, int]:
@@ -38,18 +33,12 @@ def run_recovery() -> dict[str, int]:
     }
 
 
-def abort_stale_uploads(older_than: timedelta = STALE_UPLOAD_AGE) -> int:
-    """Incomplete multipart uploads cost money and are invisible in listings: abort old ones.
-
-    The lifecycle rule does this after a day; the sweeper does it sooner. Endpoints without
-    the multipart-listing API (rclone's serve s3) are skipped.
-    """
-    cutoff = datetime.now(UTC) - older_than
-    try:
-        uploads = storage.stale_multipart_uploads("exports/", cutoff)
-    except (BotoCoreError, ClientError) as exc:
-        current_app.logger.warning("could not list multipart uploads: %s", exc)
-        return 0
-    for key, upload_id in uploads:
-        storage.abort_multipart_upload(key, upload_id)
-    return len(uploads)
+def abort_stale_uploads() -> int:
+    """Incomplete multipart uploads cost money (on the laptop's rclone, disk) and are invisible
+    in listings: abort old ones. The lifecycle rule does this after a day; the sweeper does
+    it sooner, with the same rule as `flask storage reconcile`."""
+    found = reconcile.survey_uploads()
+    if found.note:
+        current_app.logger.warning("stale uploads: %s", found.note)
+    reconcile.remove_uploads(found)
+    return found.uploads_count

@@ -8,10 +8,12 @@ production start without them stops with a message that names the variable.
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class ConfigError(click.ClickException):
@@ -68,6 +70,8 @@ def _core(environ: Mapping[str, str]) -> dict:
         "S3_BUCKET": env("S3_BUCKET", "sitepack"),
         # S3 endpoint; empty means AWS itself. The laptop default is rclone's `serve s3`.
         "S3_ENDPOINT_URL": env("S3_ENDPOINT_URL", "http://127.0.0.1:9100") or None,
+        # Folder of a local rclone S3 endpoint's buckets (make run: var/s3), to clean up after it.
+        "S3_LOCAL_ROOT": env("S3_LOCAL_ROOT") or None,
         # Region for S3 (and the bucket location when it is created).
         "AWS_REGION": env("AWS_REGION", "us-east-1"),
         # Credentials for S3; empty lets boto3 use its normal chain (instance role, profile).
@@ -178,6 +182,7 @@ def finalise(config: dict) -> None:
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
             "or set SITEPACK_ENV=development on a laptop (`make run` leaves it in .flaskenv)."
         )
+    _check_local_s3_root(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis down must not lock everyone out: limits lapse until it is back.
@@ -186,3 +191,13 @@ def finalise(config: dict) -> None:
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+
+def _check_local_s3_root(config: dict) -> None:
+    """Files are deleted under S3_LOCAL_ROOT, so it must belong to an endpoint on this machine."""
+    endpoint = config.get("S3_ENDPOINT_URL")
+    if config.get("S3_LOCAL_ROOT") and urlsplit(endpoint or "").hostname not in LOOPBACK:
+        raise ConfigError(
+            "S3_LOCAL_ROOT names the folder of an S3 endpoint on this machine (rclone serve s3), "
+            f"but S3_ENDPOINT_URL is {endpoint or 'AWS S3 itself'}: unset S3_LOCAL_ROOT"
+        )

@@ -6,7 +6,11 @@ are SigV4 (boto3 falls back to SigV2 against custom endpoints otherwise) and sho
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
@@ -16,6 +20,9 @@ from flask import current_app
 from portal import aws
 
 MiB = 1024 * 1024
+# rclone `serve s3` keeps a multipart upload's parts in this file beside the key until the
+# upload completes or is aborted; a restart forgets the upload but leaves the file.
+RCLONE_PARTS_PREFIX = ".rclone_temp_multipart_"
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit; botocore would sign longer ones regardless
 TRANSFER = TransferConfig(
     multipart_threshold=16 * MiB, multipart_chunksize=16 * MiB, max_concurrency=4, use_threads=True
@@ -141,3 +148,36 @@ def list_keys(prefix: str) -> list[str]:
     paginator = client().get_paginator("list_objects_v2")
     pages = paginator.paginate(Bucket=bucket(), Prefix=prefix)
     return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@dataclass(frozen=True)
+class PartsFile:
+    """One upload's parts as a local rclone endpoint keeps them: a file in the key's folder."""
+
+    path: Path
+    upload_id: str
+    size: int
+
+
+def local_parts_files(prefix: str, modified_before: datetime) -> list[PartsFile]:
+    """Part files under `prefix` that nothing wrote to since the cutoff, found on disk because
+    rclone lists no upload it forgot. Only when S3_LOCAL_ROOT names the folder of a local
+    rclone endpoint, and only its `.rclone_temp_multipart_*` files there: [] otherwise."""
+    root = current_app.config["S3_LOCAL_ROOT"]
+    if not root:
+        return []
+    found = []
+    for folder, _subfolders, names in os.walk(Path(root) / bucket() / prefix):  # no symlinks
+        for name in filter(lambda n: n.startswith(RCLONE_PARTS_PREFIX), names):
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+            except FileNotFoundError:  # the upload completed or was aborted meanwhile
+                continue
+            if S_ISREG(info.st_mode) and info.st_mtime < modified_before.timestamp():
+                found.append(PartsFile(path, name[len(RCLONE_PARTS_PREFIX) :], info.st_size))
+    return sorted(found, key=lambda parts: parts.path)
+
+
+def delete_parts_file(parts: PartsFile) -> None:
+    parts.path.unlink(missing_ok=True)

@@ -72,7 +72,7 @@ def _export_days() -> int:
 @click.option("--dry-run", is_flag=True, help="Change nothing; print what would be fixed.")
 def reconcile_command(dry_run: bool):
     """Make the bucket agree with the database: delete stray zips, fail rows whose zip is
-    missing, abort stale multipart uploads."""
+    missing, abort stale multipart uploads (and delete those a local rclone forgot)."""
     findings = reconcile.run(dry_run=dry_run)
     verb = "would " if dry_run else ""
     for key in findings.stray_objects:
@@ -81,10 +81,12 @@ def reconcile_command(dry_run: bool):
         click.echo(f"{verb}fail export {export.public_id}: its zip {export.object_key} is missing")
     for key, upload_id in findings.stale_uploads:
         click.echo(f"{verb}abort stale multipart upload {upload_id} of {key}")
+    for parts in findings.forgotten_uploads:
+        click.echo(f"{verb}delete {parts.path} ({parts.size:,} bytes), parts of a forgotten upload")
     if findings.note:
         click.echo(f"note: {findings.note}", err=True)
     click.echo(
         f"{'dry run, nothing changed: ' if dry_run else ''}"
         f"stray objects: {len(findings.stray_objects)}, missing zips: {len(findings.missing)}, "
-        f"stale uploads: {len(findings.stale_uploads)}"
+        f"stale uploads: {findings.uploads_count}"
     )

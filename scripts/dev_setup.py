@@ -24,7 +24,7 @@ from scripts.services import OWN_REDIS_DIR, own_redis, wait_for_services
 
 FLASK_ENV_FILE = settings.INSTANCE_DIR.parent / ".flaskenv"
 # What run.sh decides rather than leaves to .env or the defaults, which `flask` reads too.
-RUN_SETTINGS = ("SITEPACK_ENV", "REDIS_URL")
+RUN_SETTINGS = ("SITEPACK_ENV", "REDIS_URL", "S3_LOCAL_ROOT")
 
 DEMO_PASSWORD = "sitepack-demo"
 DEMO_LOGINS = [

@@ -11,6 +11,10 @@ export PYTHONUNBUFFERED=1
 export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-sitepack-local}"
 export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-sitepack-local-secret}"
 mkdir -p var/s3 var/mail instance
+# On its own S3 (Procfile.dev s3), the sweeper may delete the parts of uploads rclone forgot.
+if [ "${S3_ENDPOINT_URL:-http://127.0.0.1:9100}" = http://127.0.0.1:9100 ]; then
+  export S3_LOCAL_ROOT="$PWD/var/s3"
+fi
 
 # make run's own Redis (data in var/redis) unless REDIS_URL is set, here or in .env.
 choice=$(python -m scripts.services redis-choice)

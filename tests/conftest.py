@@ -89,8 +89,14 @@ def postgres_schema():
 
 
 @pytest.fixture
-def app(sitepack_env, postgres_schema):
-    app = create_app(config_from_env(sitepack_env))
+def app_overrides() -> dict:
+    """Settings a test module gives its app on top of sitepack_env: override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(sitepack_env, postgres_schema, app_overrides):
+    app = create_app({**config_from_env(sitepack_env), **app_overrides})
     app.test_client_class = FreshContextClient
     with app.app_context():
         fresh_database()

@@ -71,22 +71,29 @@ class S3Endpoint:
     url: str
     access_key: str
     secret_key: str
+    root: Path | None = None  # where a local endpoint keeps its buckets, if it is on disk
 
 
 class RcloneS3:
-    """rclone's `serve s3`: a real S3-protocol server that verifies SigV4 and presigned expiry."""
+    """rclone's `serve s3`: a real S3-protocol server that verifies SigV4 and presigned expiry.
+
+    Given a folder and a port (of an earlier one), it serves that folder again there, as a
+    restarted endpoint would, and leaves the folder in place when it stops."""
 
     access_key = "sitepack-test-key"
     secret_key = "sitepack-test-secret-0123456789"
 
+    def __init__(self, root: Path | None = None, port: int | None = None):
+        self.given_root, self.port = root, port
+
     def __enter__(self) -> S3Endpoint:
-        self.root = tempfile.mkdtemp(prefix="sitepack-s3-")
-        port = free_port()
+        self.root = self.given_root or Path(tempfile.mkdtemp(prefix="sitepack-s3-"))
+        port = self.port or free_port()
         args = [
             str(VENV_BIN / "rclone"),
             "serve",
             "s3",
-            self.root,
+            str(self.root),
             "--addr",
             f"127.0.0.1:{port}",
             "--auth-key",
@@ -95,11 +102,12 @@ class RcloneS3:
             "/dev/null",
         ]
         self.proc = start_process(args, port, "rclone")
-        return S3Endpoint(f"http://127.0.0.1:{port}", self.access_key, self.secret_key)
+        return S3Endpoint(f"http://127.0.0.1:{port}", self.access_key, self.secret_key, self.root)
 
     def __exit__(self, *exc) -> None:
         stop_process(self.proc)
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.given_root:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 class MotoServer:
