@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.formatting import relative
-from portal.models import Export, ExportItem, utcnow
+from portal.models import Export, ExportStatus, utcnow
 from tests import factories
-from tests.exports.conftest import csrf
 from tests.factories import login
+from tests.helpers import csrf
 
 
-def export_with_records(world, **values) -> Export:
-    export = factories.export(world.member_a, world.project_a, **{"total": 2, **values})
-    made = [factories.record(world.project_a) for _ in range(2)]
-    db.session.flush()
-    db.session.execute(
-        insert(ExportItem), [{"export_id": export.id, "record_id": r.id} for r in made]
-    )
-    db.session.commit()
-    return export
+def export_with_records(world, status: str, **columns) -> Export:
+    state = ExportStatus(status)
+    return factories.export_in(state, world.member_a, world.project_a, records=2, **columns)
 
 
 def exports() -> int:

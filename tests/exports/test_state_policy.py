@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from portal.exports import states
 from portal.exports.states import Action, Role
 from portal.extensions import db
-from portal.models import Export, ExportItem, ExportStatus, User, utcnow
+from portal.models import Export, ExportStatus, User, utcnow
 from tests import factories
-from tests.exports.conftest import csrf
+from tests.helpers import csrf
 
 # The row each state is built from; "expired by time" is a completed row past expires_at,
 # which every door must treat exactly like an expired one.
@@ -91,14 +91,8 @@ def build(world, state: str) -> Export:
     values = {"finished_at": now, "expires_at": now + timedelta(days=7), **ROWS[state]}
     if state in ("expired by time", "expired"):
         values["expires_at"] = now - timedelta(hours=1)
-    export = factories.export(world.member_a, world.project_a, total=2, **values)
-    made = [factories.record(world.project_a) for _ in range(2)]
-    db.session.flush()
-    db.session.execute(
-        insert(ExportItem), [{"export_id": export.id, "record_id": r.id} for r in made]
-    )
-    db.session.commit()
-    return export
+    status = values.pop("status")
+    return factories.export_in(status, world.member_a, world.project_a, records=2, **values)
 
 
 def role(door: Door, export: Export) -> Role | None:
