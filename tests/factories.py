@@ -203,14 +203,18 @@ def state_columns(state: ExportStatus, zip_key: str) -> dict:
 
 
 def export_in(
-    state: ExportStatus, requester: User, project: Project, records: int = 0, **columns
+    state: ExportStatus,
+    requester: User,
+    project: Project,
+    records: int | list[Record] = 0,
+    **columns,
 ) -> Export:
     """An Export row in `state`, straight into the database with its "requested" event (no
     job is enqueued).
 
-    `records` fresh records of `project` become its items (without any, it claims 500);
-    `columns` override what `state_columns` fills in."""
-    made = [record(project) for _ in range(records)]
+    Its items are `records`, or that many fresh records of `project` (without any, it claims
+    500); `columns` override what `state_columns` fills in."""
+    made = records if isinstance(records, list) else [record(project) for _ in range(records)]
     db.session.flush()
     ids = [r.id for r in made]
     options = service.ExportOptions()

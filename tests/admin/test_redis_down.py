@@ -15,12 +15,18 @@ from sqlalchemy import update
 from portal import create_app
 from portal.exports import service, upkeep
 from portal.extensions import db
-from portal.models import Export, ExportItem, utcnow
+from portal.models import Export, ExportItem, ExportStatus, utcnow
 from tests import factories
-from tests.admin.conftest import confirm_and_post, reload
-from tests.conftest import FreshContextClient, config_from_env, fresh_database
-from tests.exports.conftest import request_export
 from tests.factories import login
+from tests.helpers import (
+    FreshContextClient,
+    config_from_env,
+    confirm_and_post,
+    csrf,
+    fresh_database,
+    reload,
+    request_export,
+)
 from tests.servers import free_port
 
 DELAYED = "Exports are delayed"
@@ -33,11 +39,7 @@ def sitepack_env(sitepack_env):
 
 
 def test_redis_down_leaves_admin_pages_working_with_health_unknown(client, world):
-    record = factories.records(world.project_a, 1)[0]
-    export = service.create_export(
-        world.member_a, world.project_a, [record.id], service.ExportOptions(), "f"
-    )
-    db.session.commit()
+    export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, records=1)
     login(client, "admin@acme.test")
     queues_page = client.get("/admin/queues")
     assert queues_page.status_code == 200
@@ -65,10 +67,10 @@ def get_urls(app, values: dict[str, str]) -> list[str]:
 def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world, who):
     record = factories.records(world.project_a, 1)[0]
     photo = factories.attachment(record)
-    export = factories.export(
+    export = factories.export_in(
+        ExportStatus.COMPLETED,
         world.member_a,
         world.project_a,
-        status="completed",
         object_key="exports/x.zip",
         expires_at=utcnow() + timedelta(days=1),
     )
@@ -101,21 +103,21 @@ def test_export_request_with_redis_down_is_a_clear_503_and_writes_nothing(client
 
 
 def test_retry_with_redis_down_is_503_and_the_export_waits_for_the_sweeper(client, world):
-    export = factories.export(world.member_a, world.project_a, status="failed", error="boom")
+    export = factories.export_in(ExportStatus.FAILED, world.member_a, world.project_a, error="boom")
     login(client, "member@acme.test")
-    page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
-    token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+    token = csrf(client, f"/exports/{export.public_id}")
     response = client.post(f"/exports/{export.public_id}/retry", data={"csrf_token": token})
     assert response.status_code == 503 and PAUSED in response.get_data(as_text=True)
     assert reload(export).status == "pending"
 
 
 def test_reorder_and_cancel_with_redis_down_never_500(client, world):
-    expired = factories.export(world.member_a, world.project_a, status="expired")
-    live = factories.export(world.member_a, world.project_a, status="processing", fingerprint="g")
+    expired = factories.export_in(ExportStatus.EXPIRED, world.member_a, world.project_a)
+    live = factories.export_in(
+        ExportStatus.PROCESSING, world.member_a, world.project_a, fingerprint="g"
+    )
     login(client, "member@acme.test")
-    page = client.get(f"/exports/{live.public_id}").get_data(as_text=True)
-    token = page.split('"X-CSRFToken": "')[1].split('"')[0]
+    token = csrf(client, f"/exports/{live.public_id}")
     reorder = client.post(f"/exports/{expired.public_id}/reorder", data={"csrf_token": token})
     assert reorder.status_code == 503 and Export.query.count() == 2
     cancel = client.post(f"/exports/{live.public_id}/cancel", data={"csrf_token": token})
@@ -123,7 +125,7 @@ def test_reorder_and_cancel_with_redis_down_never_500(client, world):
 
 
 def test_admin_retry_with_redis_down_is_503_not_500(client, world):
-    export = factories.export(world.member_a, world.project_a, status="failed", error="boom")
+    export = factories.export_in(ExportStatus.FAILED, world.member_a, world.project_a, error="boom")
     login(client, "admin@acme.test")
     response = confirm_and_post(client, export, "retry")
     assert response.status_code == 503 and PAUSED in response.get_data(as_text=True)

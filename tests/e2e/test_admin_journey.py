@@ -8,28 +8,22 @@ from datetime import timedelta
 
 import pytest
 
-from portal.exports import service
-from portal.extensions import db
-from portal.models import Export, utcnow
+from portal.models import Export, ExportStatus, utcnow
+from tests import factories
 from tests.servers import wait_for_mail
 
 pytestmark = pytest.mark.browser
 
 
 def expired_export(world, records) -> Export:
-    ids = [record.id for record in records]
-    options = service.ExportOptions()
-    export = service.create_export(
+    return factories.export_in(
+        ExportStatus.EXPIRED,
         world.member_a,
         world.project_a,
-        ids,
-        options,
-        service.fingerprint_of(world.member_a.id, ids, options),
+        records,
+        finished_at=utcnow() - timedelta(days=1),
+        created_at=utcnow() - timedelta(days=8),
     )
-    export.status, export.finished_at = "expired", utcnow() - timedelta(days=1)
-    export.created_at = utcnow() - timedelta(days=8)
-    db.session.commit()
-    return export
 
 
 def test_admin_reorders_an_expired_export_from_the_console_and_watches_it_complete(
