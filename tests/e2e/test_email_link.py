@@ -15,7 +15,7 @@ import pytest
 from portal.exports import service
 from portal.formatting import filesize
 from portal.models import Export
-from tests.exports.conftest import reload
+from tests.helpers import reload
 from tests.servers import text_body, wait_for_mail
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ import pytest
 
 from portal import storage
 from portal.extensions import db
-from portal.models import Export, SelectedRecord, utcnow
+from portal.models import Export, ExportStatus, SelectedRecord, utcnow
 from tests import factories
 from tests.e2e.browser import PHONE
 
@@ -25,27 +25,24 @@ LONG_ERROR = (
 
 
 def export_states(world) -> dict[str, Export]:
-    """One export of org A's member in every state the pages draw differently."""
-    now = utcnow()
+    """One export of org A's member in every state the pages draw differently ("expired": a
+    ready one past its expiry), with the longest texts those pages show."""
     ready = {
-        "status": "completed",
         "object_key": "exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip",
         "byte_size": 1_234_567_890,
-        "finished_at": now,
-        "expires_at": now + timedelta(days=7),
     }
     rows = {
-        "pending": {"status": "pending"},
-        "processing": {"status": "processing", "done": 480, "started_at": now, "heartbeat_at": now},
-        "completed": {**ready, "warnings": 3},
-        "failed": {"status": "failed", "finished_at": now, "error": LONG_ERROR},
-        "expired": {**ready, "expires_at": now - timedelta(hours=1)},
-        "cancelled": {"status": "cancelled", "finished_at": now},
-        "revoked": {**ready, "status": "revoked"},
+        "pending": (ExportStatus.PENDING, {}),
+        "processing": (ExportStatus.PROCESSING, {"done": 480}),
+        "completed": (ExportStatus.COMPLETED, {**ready, "warnings": 3}),
+        "failed": (ExportStatus.FAILED, {"error": LONG_ERROR}),
+        "expired": (ExportStatus.COMPLETED, {**ready, "expires_at": utcnow() - timedelta(hours=1)}),
+        "cancelled": (ExportStatus.CANCELLED, {}),
+        "revoked": (ExportStatus.REVOKED, ready),
     }
     return {
-        state: factories.export(world.member_a, world.project_a, total=1200, **values)
-        for state, values in rows.items()
+        name: factories.export_in(state, world.member_a, world.project_a, total=1200, **columns)
+        for name, (state, columns) in rows.items()
     }
 
 

@@ -11,22 +11,18 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Download, utcnow
+from portal.models import Download, ExportStatus, utcnow
 from tests import factories
 from tests.factories import login
 
 ZIP_NAME = "Sitepack-HVT-2026-03-02-500-records.zip"
 
 
-def ready_export(world, **values):
-    ready = {
-        "status": "completed",
-        "object_key": f"exports/1/x/attempt-1/{ZIP_NAME}",
-        "byte_size": 5_000_000,
-        "finished_at": utcnow(),
-        "expires_at": utcnow() + timedelta(days=7),
-    }
-    return factories.export(world.member_a, world.project_a, **{**ready, **values})
+def ready_export(world, **columns):
+    key = f"exports/1/x/attempt-1/{ZIP_NAME}"
+    return factories.export_in(
+        ExportStatus.COMPLETED, world.member_a, world.project_a, object_key=key, **columns
+    )
 
 
 def login_next(response) -> str:

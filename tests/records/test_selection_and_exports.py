@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Export, ExportItem, Record, SelectedRecord
+from portal.models import Export, ExportItem, ExportStatus, Record, SelectedRecord
 from portal.records import selection
 from tests import factories
-from tests.exports.conftest import request_export
+from tests.helpers import request_export
 from tests.records.helpers import (
     HTMX,
     csrf_headers,
@@ -146,9 +146,9 @@ def test_select_again_refuses_exports_out_of_reach_and_changes_nothing(member, w
     other_project = factories.project(world.org_a, "Second Site", "SS")
     db.session.commit()
     colleague = factories.user(world.org_a, "colleague@acme.test")
-    colleagues = factories.export(colleague, world.project_a)
-    theirs = factories.export(world.member_b, world.project_b)
-    ours = factories.export(world.member_a, world.project_a)
+    colleagues = factories.export_in(ExportStatus.PENDING, colleague, world.project_a)
+    theirs = factories.export_in(ExportStatus.PENDING, world.member_b, world.project_b)
+    ours = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a)
     tick(member, world.project_a, mine[0], on=True)
     assert select_again(member, colleagues).status_code == 404
     assert select_again(member, theirs).status_code == 404
