@@ -8,17 +8,17 @@ from datetime import timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import Download, utcnow
+from portal.models import Download, ExportStatus, utcnow
 from tests import factories
 from tests.factories import login
 
 
 @pytest.fixture
 def ready(world):
-    return factories.export(
+    return factories.export_in(
+        ExportStatus.COMPLETED,
         world.member_a,
         world.project_a,
-        status="completed",
         object_key="exports/ready.zip",
         byte_size=1024,
         expires_at=utcnow() + timedelta(days=1),
@@ -57,11 +57,19 @@ def test_a_head_request_answers_but_records_no_download(app, ready):
     assert Download.query.count() == 1
 
 
-@pytest.mark.parametrize("state", ["failed", "revoked", "expired", "processing"])
-def test_a_refused_download_records_nothing(app, world, state):
-    export = factories.export(world.member_a, world.project_a, status=state)
+@pytest.mark.parametrize(
+    ("state", "status_code"),
+    [
+        (ExportStatus.FAILED, 410),
+        (ExportStatus.REVOKED, 410),
+        (ExportStatus.EXPIRED, 410),
+        (ExportStatus.PROCESSING, 409),
+    ],
+)
+def test_a_refused_download_records_nothing(app, world, state, status_code):
+    export = factories.export_in(state, world.member_a, world.project_a)
     response = download(app, "member@acme.test", export.public_id)
-    assert response.status_code in (409, 410)
+    assert response.status_code == status_code
     assert Download.query.count() == 0
 
 

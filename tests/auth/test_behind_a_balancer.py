@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD, _csrf_token
+from tests.factories import PASSWORD
+from tests.helpers import csrf
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def sitepack_env(sitepack_env):
 
 def test_each_client_behind_the_balancer_has_its_own_address_limit(app, client, world):
     app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
 
     def attempt(email: str, password: str, client_address: str, spoofed: str) -> int:
         """The balancer appends the address it saw to whatever the client sent."""

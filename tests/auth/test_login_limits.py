@@ -11,7 +11,8 @@ import pytest
 
 from portal.extensions import db
 from tests import factories
-from tests.factories import PASSWORD, _csrf_token
+from tests.factories import PASSWORD
+from tests.helpers import csrf
 from tests.polling import wait_until
 
 ACCOUNT_LIMITED = "Too many failed logins to this account"
@@ -20,7 +21,7 @@ ACCOUNT_LIMITED = "Too many failed logins to this account"
 @pytest.fixture
 def attempt(client):
     """`attempt(email, password, address)`: one login POST from that client address."""
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
 
     def post(email: str, password: str, address: str, forwarded_for: str | None = None):
         form = {"email": email, "password": password, "csrf_token": token}
@@ -32,7 +33,7 @@ def attempt(client):
 
 
 def log_out(client):
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     client.post("/logout", data={"csrf_token": token})
 
 

@@ -10,7 +10,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.factories import PASSWORD, _csrf_token
+from tests.factories import PASSWORD
+from tests.helpers import csrf
 
 OFF_SITE = [
     "//evil.test",
@@ -53,7 +54,7 @@ ON_SITE = [
 
 
 def log_in(client, raw_next: str):
-    token = _csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/login")
     return client.post(
         f"/login?next={raw_next}",
         data={"email": "member@acme.test", "password": PASSWORD, "csrf_token": token},
@@ -80,7 +81,7 @@ def test_login_with_a_path_on_this_site_goes_there(client, world, path):
 def test_a_page_that_needed_login_is_where_login_returns(client, world):
     bounce = client.get("/exports?page=2")
     login_url = bounce.headers["Location"]
-    token = _csrf_token(client.get(login_url).get_data(as_text=True))
+    token = csrf(client, login_url)
     response = client.post(
         login_url,
         data={"email": "member@acme.test", "password": PASSWORD, "csrf_token": token},

@@ -15,8 +15,9 @@ import redis
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.models import ExportStatus
 from tests import factories
-from tests.exports.conftest import csrf
+from tests.helpers import csrf
 
 NUL = "\x00"
 TOO_MANY = 1001
@@ -216,7 +217,7 @@ CASES = EXPORTS + EXPORT_ACTIONS + LOGIN + SELECTION + ADMIN
 def ready(app, world):
     """Two records and one failed export in org A, so every placeholder names a real row."""
     records = factories.records(world.project_a, 2)
-    export = factories.export(world.member_a, world.project_a, status="failed")
+    export = factories.export_in(ExportStatus.FAILED, world.member_a, world.project_a)
     return {
         "project": world.project_a.public_id,
         "record": records[0].public_id,
@@ -249,10 +250,7 @@ def send(client, case: Case, ids_by_name: dict):
     path = fill(case.path, ids_by_name)
     if case.method == "GET":
         return client.get(path, headers=case.headers)
-    if case.who:
-        token = csrf(client)
-    else:
-        token = factories._csrf_token(client.get("/login").get_data(as_text=True))
+    token = csrf(client, "/exports" if case.who else "/login")
     if case.body is not None:
         body = case.body.replace(b"{project}", ids_by_name["project"].encode())
         return client.post(
