@@ -22,7 +22,7 @@ from portal.models import (
     new_public_id,
     utcnow,
 )
-from tests.helpers import csrf
+from tests.helpers import csrf, request_export
 
 PASSWORD = "correct horse battery"
 _HASH = None
@@ -131,6 +131,13 @@ def login(client, email: str, password: str = PASSWORD, next_path: str | None = 
     url = f"/login?{urlencode({'next': next_path})}" if next_path else "/login"
     token = csrf(client, url)
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
+
+
+def member_exports(client, world, records) -> Export:
+    """Org A's member logs in and exports `records` through the form; the new (pending) row."""
+    login(client, "member@acme.test")
+    request_export(client, world.project_a, records)
+    return Export.query.one()
 
 
 def bulk_records(project: Project, count: int, **kw) -> None:

@@ -20,9 +20,15 @@ def html_body(message) -> str:
 
 
 def mail_of_each_kind(world, mail_sink, worker, **env) -> dict[MailKind, object]:
-    """A worker with `env` sends one mail of each kind about 500 records; each by its kind."""
-    ready = factories.export_in(ExportStatus.COMPLETED, world.member_a, world.project_a)
-    failed = factories.export_in(ExportStatus.FAILED, world.member_a, world.project_a)
+    """A worker with `env` sends one mail of each kind about 500 records (the ready and the
+    failure email owed on their rows, as a finished attempt leaves them); each by its kind."""
+    ready, failed = (
+        factories.export_in(state, world.member_a, world.project_a, mail_due=owed)
+        for state, owed in (
+            (ExportStatus.COMPLETED, MailKind.READY),
+            (ExportStatus.FAILED, MailKind.FAILURE),
+        )
+    )
     queues.enqueue_mail(ready.id, MailKind.READY)
     queues.enqueue_mail(failed.id, MailKind.FAILURE)
     queues.enqueue_mail(ready.id, MailKind.EXPIRING)

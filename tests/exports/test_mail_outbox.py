@@ -16,12 +16,12 @@ from portal.extensions import db, mail
 from portal.mailer import MailKind
 from portal.models import ExportStatus
 from tests import factories
-from tests.exports.conftest import reload
+from tests.helpers import reload
 
 
 def completed_without_its_email(world):
     """What a worker killed right after complete() leaves: the ready email owed, no job."""
-    export = factories.export(world.member_a, world.project_a, total=2)
+    export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=2)
     assert attempts.complete(attempts.claim(export.id), "exports/k.zip", 1, "a" * 64, 0)
     return export
 
@@ -49,7 +49,7 @@ def test_an_owed_email_is_sent_once_however_many_jobs_carry_it(app, world):
 
 
 def test_a_failure_email_is_not_sent_once_the_export_was_retried(app, world):
-    export = factories.export(world.member_a, world.project_a, total=2)
+    export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=2)
     assert attempts.fail(attempts.claim(export.id), "Sitepack's file storage could not be reached.")
     db.session.execute(db.update(type(export)).values(status=ExportStatus.PENDING))
     db.session.commit()

@@ -13,17 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from portal.models import Export
-from tests.factories import login
+from tests.factories import login, member_exports
 from tests.helpers import csrf, reload, request_export
 from tests.polling import wait_until
 from tests.servers import text_body, wait_for_mail
-
-
-def member_exports(client, world, records) -> Export:
-    """Org A's member logs in and exports `records`; the new (pending) Export row."""
-    login(client, "member@acme.test")
-    request_export(client, world.project_a, records)
-    return Export.query.one()
 
 
 def wait_for_state(export_id: int, states: tuple[str, ...], timeout: float = 120) -> Export:

@@ -18,7 +18,8 @@ from rq.suspension import suspend
 
 from portal import storage
 from portal.models import Export
-from tests.exports.conftest import member_exports, reload
+from tests.factories import member_exports
+from tests.helpers import reload
 from tests.polling import wait_until
 from tests.servers import wait_for_mail
 from tests.workers import descendants

@@ -15,8 +15,8 @@ from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from portal.exports import queues
-from tests.exports.conftest import member_exports, reload
-from tests.factories import login
+from tests.factories import login, member_exports
+from tests.helpers import reload
 from tests.polling import wait_until
 from tests.servers import RedisServer, wait_for_mail
 

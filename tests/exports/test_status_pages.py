@@ -10,8 +10,8 @@ import pytest
 from portal.extensions import db
 from portal.models import Export, ExportStatus, utcnow
 from tests import factories
-from tests.exports.conftest import member_exports, reload
-from tests.factories import login
+from tests.factories import login, member_exports
+from tests.helpers import reload
 from tests.polling import wait_until
 
 

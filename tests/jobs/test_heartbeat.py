@@ -12,13 +12,13 @@ from portal.exports.attempts import AttemptLost
 from portal.extensions import db
 from portal.models import Export, ExportStatus
 from tests import factories
-from tests.exports.conftest import reload
+from tests.helpers import reload
 from tests.polling import wait_until
 
 
 @pytest.fixture
 def attempt(app, world):
-    export = factories.export(world.member_a, world.project_a, total=5)
+    export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=5)
     return attempts.claim(export.id)
 
 
