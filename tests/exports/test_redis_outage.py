@@ -76,7 +76,8 @@ def test_redis_down_as_an_export_finishes_keeps_the_zip_and_sends_one_ready_emai
 def test_a_busy_worker_is_listed_again_soon_after_redis_restarts(
     app, client, world, project_records, worker, mail_sink, own_redis
 ):
-    export = member_exports(client, world, project_records(100, photo_every=4))
+    # Long enough (about 20 s of rendering) that the worker is still busy once listed again.
+    export = member_exports(client, world, project_records(300, photo_every=0))
     with worker() as proc:
         wait_until(lambda: reload(export.id).done >= 3, timeout=60)
         own_redis.stop()
