@@ -1,27 +1,44 @@
 #!/usr/bin/env bash
-# `make test`: pytest on SQLite, then on a fresh PostgreSQL database when one answers on
-# 127.0.0.1:5432. Exits non-zero when either run fails. Arguments go to pytest.
+# `make test`: pytest on SQLite and, when one answers on 127.0.0.1:5432, on a fresh PostgreSQL
+# database. Exits non-zero when either run fails. Arguments go to pytest.
+#
+# The two runs go side by side: most of a run's time is spent waiting on real servers and
+# worker processes, not computing, so two of them on 2 cores take little longer than one.
+# Each pytest session starts its own private servers (redis-server, rclone, moto, an SMTP
+# sink: tests/servers.py) on free ports, so the runs never touch each other's queues or
+# buckets. Each run's output is kept whole in test-artifacts/ and printed when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=.venv/bin/python
-
-# Each pytest session starts its own private redis-server (tests/servers.py), so parallel runs
-# never flush each other's queues; system_packages.sh made sure the binary is installed.
-
-status=0
-echo "== pytest on SQLite"
-env -u TEST_DATABASE_URL $PYTHON -m pytest "$@" || status=1
+LOGS=test-artifacts
+mkdir -p "$LOGS"
 
 set +e
 postgres_url=$($PYTHON -m scripts.postgres_test_db)
 postgres=$?
 set -e
+if [ $postgres -ne 0 ] && [ $postgres -ne 3 ]; then
+  exit 1  # a server is there but refused us; postgres_test_db said why
+fi
+
+echo "== pytest on SQLite"
+env -u TEST_DATABASE_URL $PYTHON -m pytest "$@" >"$LOGS/pytest-sqlite.log" 2>&1 &
+sqlite_run=$!
 if [ $postgres -eq 0 ]; then
-  echo "== pytest on PostgreSQL ($postgres_url)"
-  TEST_DATABASE_URL="$postgres_url" $PYTHON -m pytest "$@" || status=1
-elif [ $postgres -eq 3 ]; then
-  echo "== No PostgreSQL on 127.0.0.1:5432: the PostgreSQL run is skipped"
+  echo "== pytest on PostgreSQL ($postgres_url), side by side"
+  TEST_DATABASE_URL="$postgres_url" $PYTHON -m pytest "$@" >"$LOGS/pytest-postgresql.log" 2>&1 &
+  postgres_run=$!
+fi
+
+status=0
+wait $sqlite_run || status=1
+echo "== SQLite run ($LOGS/pytest-sqlite.log)"
+cat "$LOGS/pytest-sqlite.log"
+if [ $postgres -eq 0 ]; then
+  wait $postgres_run || status=1
+  echo "== PostgreSQL run ($LOGS/pytest-postgresql.log)"
+  cat "$LOGS/pytest-postgresql.log"
 else
-  status=1
+  echo "== No PostgreSQL on 127.0.0.1:5432: the PostgreSQL run is skipped"
 fi
 exit $status
