@@ -28,19 +28,20 @@ def run_export(export_id: int) -> str:
     attempt = attempts.claim(export_id)
     if attempt is None:
         return "not claimed: finished, cancelled, or running elsewhere"
-    workdir = make_workdir(attempt)
-    try:
-        export = attempts.load(export_id)
-        with Heartbeat(attempt) as pulse:
+    # Beating from the claim on: clearing an earlier attempt's leftovers can take a while.
+    with Heartbeat(attempt) as pulse:
+        workdir = make_workdir(attempt)
+        try:
+            export = attempts.load(export_id)
             built = build.build_archive(export, workdir, pulse)
             store(export, attempt, built)
-    except AttemptLost:
-        return "stopped: cancelled or superseded"
-    except Exception as exc:
-        record_failure(attempt, exc)
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        except AttemptLost:
+            return "stopped: cancelled or superseded"
+        except Exception as exc:
+            record_failure(attempt, exc)
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     service.hand_over_mail(export_id, MailKind.READY)
     return f"completed: {built.count} records, {built.size} bytes"
 
@@ -57,17 +58,17 @@ def make_workdir(attempt: Attempt) -> Path:
 
 def store(export: Export, attempt: Attempt, built: BuiltArchive) -> None:
     """Upload under this attempt's own key, then complete the row. The object is deleted
-    unless the row took it; once the row says completed, nothing may delete it."""
+    when the row refused it; once the row may say completed, nothing deletes it (a
+    completion whose answer was lost leaves the object for reconcile to judge)."""
     name = upload.download_name(export, utcnow().date())
     key = upload.object_key(export, attempt, name)
-    completed = False
     try:
         upload.upload(built.path, key, name)
-        completed = attempts.complete(attempt, key, built.size, built.sha256, built.warnings)
-    finally:
-        if not completed:
-            discard(key)
-    if not completed:
+    except Exception:
+        discard(key)
+        raise
+    if not attempts.complete(attempt, key, built.size, built.sha256, built.warnings):
+        discard(key)
         raise AttemptLost(f"export {export.id} changed state while uploading")
 
 

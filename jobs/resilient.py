@@ -38,11 +38,13 @@ class ResilientWorker(Worker):
             self.log.warning("Worker %s: Redis unreachable (%s); carrying on", self.name, exc)
 
     def back_online(self) -> None:
-        """Called after a heartbeat reached Redis."""
+        """Called after a heartbeat reached Redis. The scheduler is checked every time, not
+        only after this process saw Redis fail: an outage shorter than a heartbeat's interval
+        can kill the scheduler process while this one never noticed."""
         if self.redis_lost:
             self.redis_lost = False
             self.log.info("Worker %s: Redis is back", self.name)
-            self.restart_scheduler()
+        self.restart_scheduler()
 
     def heartbeat(self, timeout=None, pipeline=None):
         if pipeline is not None:

@@ -20,12 +20,12 @@ from rq.job import Job
 from jobs import sweep
 from jobs.resilient import ResilientWorker
 from portal import create_app
+from portal.exports import queues
 from portal.exports.queues import MAIL, WORKER_ORDER
 from portal.extensions import db
 
 SWEEP_KEY = "sitepack:sweep-tick"
 RECOVERY_KEY = "sitepack:recovery-tick"
-SWEEP_JOB_ID = "sitepack-sweep"
 
 
 class AppJob(Job):
@@ -55,9 +55,7 @@ def keep_healthy(app: Flask, stop: threading.Event) -> None:
             if connection.set(RECOVERY_KEY, "1", nx=True, ex=recovery):
                 recover(app)
             if connection.set(SWEEP_KEY, "1", nx=True, ex=sweep_every) and not sweep_waiting(queue):
-                queue.enqueue(
-                    "jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600, job_timeout=600
-                )
+                queues.enqueue_sweep(queue)
         except Exception:  # noqa: BLE001 - see the docstring
             app.logger.warning("worker upkeep tick failed; the next one retries", exc_info=True)
 
@@ -74,7 +72,7 @@ def recover(app: Flask) -> None:
 
 def sweep_waiting(queue: Queue) -> bool:
     """Busy workers must not pile up sweeps: one queued or running is enough."""
-    job = queue.fetch_job(SWEEP_JOB_ID)
+    job = queue.fetch_job(queues.SWEEP_JOB_ID)
     return job is not None and job.get_status(refresh=False) in ("queued", "started")
 
 

@@ -13,7 +13,7 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from portal.extensions import mail
-from portal.models import Export
+from portal.models import Export, ExportStatus
 
 
 def portal_url(path: str) -> str:
@@ -33,6 +33,11 @@ class MailKind(StrEnum):
     READY = "ready"
     FAILURE = "failure"
     EXPIRING = "expiring"
+
+    @classmethod
+    def _missing_(cls, value):
+        """Mail jobs queued before the failure email had its own name carry the state's."""
+        return cls.FAILURE if value == ExportStatus.FAILED else None
 
 
 SUBJECTS = {

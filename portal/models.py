@@ -167,6 +167,8 @@ class Export(PublicIdMixin, db.Model):
         Index("ix_exports_org_status", "organization_id", "status"),
         # The recovery pass looks for stalled and lost exports every few seconds.
         Index("ix_exports_status_heartbeat", "status", "heartbeat_at"),
+        # A live export's first ETA comes from its lane's latest finished exports.
+        Index("ix_exports_lane_finished", "queue_name", "finished_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))

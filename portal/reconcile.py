@@ -97,11 +97,13 @@ def ready_exports() -> list[Export]:
 
 
 def unowned(keys: list[str]) -> list[str]:
-    """The keys no ready export points at and no building export may still claim."""
-    ready = {export.object_key for export in ready_exports()}
+    """The keys no ready export points at and no building export may still claim.
+
+    Building first: an export that completes between the two reads is then in one of them."""
     building = set(
         db.session.scalars(select(Export.public_id).where(Export.status.in_(states.LIVE)))
     )
+    ready = {export.object_key for export in ready_exports()}
     return sorted(k for k in keys if k not in ready and owner_of(k) not in building)
 
 

@@ -26,10 +26,12 @@ def upgrade():
         batch_op.add_column(sa.Column('max_tries', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_exports_mail_due_at'), ['mail_due_at'], unique=False)
         batch_op.create_index('ix_exports_status_heartbeat', ['status', 'heartbeat_at'], unique=False)
+        batch_op.create_index('ix_exports_lane_finished', ['queue_name', 'finished_at'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('exports', schema=None) as batch_op:
+        batch_op.drop_index('ix_exports_lane_finished')
         batch_op.drop_index('ix_exports_status_heartbeat')
         batch_op.drop_index(batch_op.f('ix_exports_mail_due_at'))
         batch_op.drop_column('max_tries')

@@ -7,7 +7,7 @@ reached makes these figures unknown, never an error page.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, g
 from redis.exceptions import RedisError
@@ -17,9 +17,9 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import Select
 
-from portal.exports import queues
+from portal.exports import attempts, queues
 from portal.extensions import db
-from portal.models import Export, ExportStatus, utcnow
+from portal.models import Export
 
 
 @dataclass
@@ -121,15 +121,8 @@ def naive_utc(value: datetime | None) -> datetime | None:
 def stuck_exports(scope: Select) -> list[Export]:
     """Processing exports whose heartbeat is older than EXPORT_STALE_SECONDS: the sweeper
     will re-run them once, then fail them."""
-    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
     return list(
-        db.session.scalars(
-            scope.where(
-                Export.status == ExportStatus.PROCESSING, Export.heartbeat_at < stale_before
-            )
-            .order_by(Export.heartbeat_at)
-            .limit(100)
-        )
+        db.session.scalars(scope.where(attempts.stalled()).order_by(Export.heartbeat_at).limit(100))
     )
 
 

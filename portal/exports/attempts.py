@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from portal.exports import events
 from portal.extensions import db
@@ -30,12 +31,20 @@ class Attempt:
     number: int
 
 
+def stalled() -> ColumnElement[bool]:
+    """SQL for "processing, but its heartbeat is older than EXPORT_STALE_SECONDS": presumed
+    lost. Evaluated in the same statement that acts on it, so a beat that lands first wins."""
+    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
+    return (Export.status == ExportStatus.PROCESSING) & or_(
+        Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before
+    )
+
+
 def claim(export_id: int) -> Attempt | None:
     """Start a new attempt on a pending export, or take over one whose heartbeat went stale.
 
     A processing export with a fresh heartbeat is left alone: another run is alive.
     """
-    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
     row = db.session.get(Export, export_id)
     if row is None:
         return None
@@ -45,11 +54,7 @@ def claim(export_id: int) -> Attempt | None:
         .where(
             Export.id == export_id,
             Export.attempt == row.attempt,
-            or_(
-                Export.status == ExportStatus.PENDING,
-                (Export.status == ExportStatus.PROCESSING)
-                & or_(Export.heartbeat_at.is_(None), Export.heartbeat_at < stale_before),
-            ),
+            or_(Export.status == ExportStatus.PENDING, stalled()),
         )
         .values(
             status=ExportStatus.PROCESSING,
@@ -77,8 +82,12 @@ def _fence(attempt: Attempt) -> tuple:
     )
 
 
-def _guarded(attempt: Attempt, event: str | None = None, detail: str = "", **values) -> bool:
-    changed = db.session.execute(update(Export).where(*_fence(attempt)).values(**values)).rowcount
+def _guarded(
+    attempt: Attempt, event: str | None = None, detail: str = "", when=None, **values
+) -> bool:
+    """One fenced write; `when` adds a condition that must still hold at the moment of it."""
+    where = (*_fence(attempt), when) if when is not None else _fence(attempt)
+    changed = db.session.execute(update(Export).where(*where).values(**values)).rowcount
     if changed and event:
         events.add(attempt.export_id, event, detail)
     db.session.commit()
@@ -120,12 +129,15 @@ def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: 
     )
 
 
-def fail(attempt: Attempt, reason: str, event: str = ExportStatus.FAILED, detail: str = "") -> bool:
+def fail(
+    attempt: Attempt, reason: str, event: str = ExportStatus.FAILED, detail: str = "", when=None
+) -> bool:
     """Failed, with the failure email owed in the same write (see `complete`)."""
     return _guarded(
         attempt,
         event,
         detail or reason,
+        when,
         status=ExportStatus.FAILED,
         error=reason,
         finished_at=utcnow(),
@@ -166,11 +178,13 @@ def release_for_retry(attempt: Attempt, problem: str, next_try: NextTry) -> bool
 
 
 def requeue_stalled(attempt: Attempt, requeues: int) -> bool:
-    """An attempt that stopped beating goes back to pending, once; its number fences it off."""
+    """An attempt that stopped beating goes back to pending, once; its number fences it off.
+    Only if it is still stalled as this runs: a beat since it was found proves it alive."""
     return _guarded(
         attempt,
         "stalled",
         f"attempt {attempt.number} stopped responding; queued again",
+        stalled(),
         status=ExportStatus.PENDING,
         requeues=requeues + 1,
         heartbeat_at=None,
@@ -179,7 +193,7 @@ def requeue_stalled(attempt: Attempt, requeues: int) -> bool:
 
 def fail_stalled(attempt: Attempt, reason: str) -> bool:
     detail = f"attempt {attempt.number} stopped responding; failed"
-    return fail(attempt, reason, event="stalled", detail=detail)
+    return fail(attempt, reason, event="stalled", detail=detail, when=stalled())
 
 
 def load(export_id: int) -> Export:

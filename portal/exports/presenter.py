@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from portal.exports import queues, states
@@ -137,6 +138,6 @@ def queue_position(export: Export) -> int | None:
     """Jobs ahead of this one in its lane, when Redis still knows (it is only a cache)."""
     try:
         position = queues.queue(export.queue_name).get_job_position(queues.job_id(export))
-    except Exception:  # noqa: BLE001 - Redis down must not break the status page
+    except RedisError:  # Redis down must not break the status page
         return None
     return position

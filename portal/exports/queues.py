@@ -23,6 +23,12 @@ def connection() -> redis.Redis:
     return ext["redis"]
 
 
+def request_lock(user_id: int):
+    """Serialises one person's export requests across web processes, so the reuse check and
+    the active-export limit see each other's rows."""
+    return connection().lock(f"sitepack:export-request:{user_id}", timeout=30)
+
+
 def queue(name: str) -> Queue:
     return Queue(name, connection=connection())
 
@@ -42,7 +48,8 @@ def mail_retry() -> Retry:
 
 
 def job_id(export: Export) -> str:
-    """The export's RQ job id: one per export, so a second enqueue of a queued one is a no-op."""
+    """The export's RQ job id, one per export. RQ runs a job enqueued twice twice; the
+    attempt's claim (attempts.claim) is what makes the second run do nothing."""
     return f"export-{export.public_id}"
 
 
@@ -62,3 +69,11 @@ def enqueue_mail(export_id: int, kind: str) -> None:
     queue(MAIL).enqueue(
         "jobs.notify.send_export_mail", export_id, kind, retry=mail_retry(), result_ttl=3600
     )
+
+
+SWEEP_JOB_ID = "sitepack-sweep"
+
+
+def enqueue_sweep(lane: Queue) -> None:
+    """A full sweep on `lane` (the worker's own connection); its fixed id keeps it to one."""
+    lane.enqueue("jobs.sweep.run_sweep", job_id=SWEEP_JOB_ID, result_ttl=600, job_timeout=600)

@@ -75,7 +75,7 @@ def request_export(
     selection the export was made from), so it happens exactly when the request succeeds."""
     check_size(len(record_ids))
     fingerprint = fingerprint_of(user.id, record_ids, options)
-    with queues.connection().lock(f"sitepack:export-request:{user.id}", timeout=30):
+    with queues.request_lock(user.id):
         existing = live_export_with(user.id, fingerprint)
         if existing is None:
             check_active_limit(user.id)
@@ -253,7 +253,7 @@ def reorder(export: Export, by: User) -> ExportRequest:
     record_ids = export_record_ids(export)
     options = ExportOptions(**export.options)
     fingerprint = fingerprint_of(requester.id, record_ids, options)
-    with queues.connection().lock(f"sitepack:export-request:{requester.id}", timeout=30):
+    with queues.request_lock(requester.id):
         existing = live_export_with(requester.id, fingerprint)
         if existing:
             return ExportRequest(existing, reused=True)
@@ -278,6 +278,12 @@ def retry(export: Export, by: User) -> None:
             requeues=0,
             done=0,
             warnings=0,
+            # A rebuilt zip is news again (a failed export may have been ready once, before
+            # its zip went missing): its ready and expiry emails are owed afresh.
+            ready_mail_sent_at=None,
+            expiring_mail_sent_at=None,
+            mail_due=None,
+            mail_due_at=None,
         )
     ).rowcount
     if changed:
@@ -344,6 +350,8 @@ def claim_mail(export_id: int, kind: str) -> bool:
     if kind in OWED_IN:
         where.extend(mail_owed(kind))
         values.update({Export.mail_due: None, Export.mail_due_at: None})
+    if kind == MailKind.EXPIRING:
+        where.append(states.is_shown_as(ExportStatus.COMPLETED))
     changed = db.session.execute(update(Export).where(*where).values(values)).rowcount
     db.session.commit()
     return bool(changed)
@@ -411,7 +419,7 @@ def discard_object(key: str) -> None:
     cdn.invalidate([key])
 
 
-MISSING_ZIP_REASON = "The zip was missing from storage; select Retry or Re-order."
+MISSING_ZIP_REASON = "The zip was missing from storage; select Retry to build it again."
 
 
 def fail_missing_zip(export: Export) -> bool:

@@ -1,9 +1,11 @@
 """The export state machine: its states, the moves between them, and who may do what in each.
 
-Every other module asks this one. The service's guarded updates take their "from" states from
-`TRANSITIONS`; the pages offer, and the routes accept, exactly what `allows` says; the sweeper,
-the navbar and the admin console read the groups. A new state or action added here without
-the rest fails the table-driven test in tests/exports/test_state_policy.py.
+Every other module asks this one. What people do (retry, cancel, revoke; expiry) is a
+guarded UPDATE in service.py whose "from" states come from here; the worker's fenced writes
+in attempts.py make the moves `TRANSITIONS` lists for it. The pages offer, and the routes
+accept, exactly what `allows` says; the sweeper, the navbar and the admin console read the
+groups. A new state or action added here without the rest fails the table-driven test in
+tests/exports/test_state_policy.py.
 
 "Expired" is derived at read time: a completed export past `expires_at` is expired whatever
 the row says, until the sweeper catches up (`effective`, `is_shown_as`).
@@ -47,10 +49,11 @@ class Role(StrEnum):
 
 
 # Which state may become which. Pending/processing go back and forth: an attempt that fails
-# with retries left, or whose worker died, is released to pending for the next attempt.
+# with retries left, or whose worker died, is released to pending for the next attempt; a
+# processing export whose heartbeat stopped is taken over by a new attempt (processing again).
 TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
     PENDING: frozenset({PROCESSING, CANCELLED, FAILED}),
-    PROCESSING: frozenset({PENDING, COMPLETED, FAILED, CANCELLED}),
+    PROCESSING: frozenset({PENDING, PROCESSING, COMPLETED, FAILED, CANCELLED}),
     # Failed from completed: the zip turned out to be missing from storage.
     COMPLETED: frozenset({EXPIRED, REVOKED, FAILED}),
     # A failed export is retried as itself.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, select
@@ -62,12 +61,7 @@ def warn_expiring() -> int:
 def recover_stalled() -> int:
     """Processing exports whose heartbeat stopped (a killed work-horse, a dead host) run
     again once, then fail; the attempt number fences off the old run if it is still alive."""
-    stale_before = utcnow() - timedelta(seconds=current_app.config["EXPORT_STALE_SECONDS"])
-    stalled = db.session.scalars(
-        select(Export).where(
-            Export.status == ExportStatus.PROCESSING, Export.heartbeat_at < stale_before
-        )
-    ).all()
+    stalled = db.session.scalars(select(Export).where(attempts.stalled())).all()
     for export in stalled:
         attempt = Attempt(export.id, export.attempt)
         if export.requeues >= 1:

@@ -57,3 +57,18 @@ def test_finished_exports_are_never_claimed_again(export):
 def test_unknown_export_id_is_not_claimed(app, world):
     factories.records(world.project_a, 1)
     assert attempts.claim(987654) is None
+
+
+def test_a_beat_between_finding_a_stall_and_acting_on_it_keeps_the_attempt_alive(app, export):
+    """The recovery pass found the attempt stale; before its UPDATE, the attempt beat. The
+    UPDATE must see the beat: requeueing or failing a live attempt would stop real work."""
+    running = attempts.claim(export.id)
+    db.session.execute(db.update(Export).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    found = db.session.scalars(db.select(Export).where(attempts.stalled())).all()
+    assert [e.id for e in found] == [export.id]
+    attempts.beat(running, 2, 0)
+    assert not attempts.requeue_stalled(running, requeues=0)
+    assert not attempts.fail_stalled(running, "stopped responding")
+    db.session.refresh(export)
+    assert export.status == "processing" and export.attempt == running.number

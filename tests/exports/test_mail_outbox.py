@@ -11,7 +11,7 @@ from rq import Queue
 
 from jobs.notify import send_export_mail
 from jobs.sweep import run_recovery
-from portal.exports import attempts, queues
+from portal.exports import attempts, queues, service
 from portal.extensions import db, mail
 from portal.mailer import MailKind
 from portal.models import ExportStatus
@@ -57,3 +57,33 @@ def test_a_failure_email_is_not_sent_once_the_export_was_retried(app, world):
     with mail.record_messages() as sent:
         assert send_export_mail(export.id, MailKind.FAILURE).endswith("no longer owed")
     assert sent == []
+
+
+def test_a_retried_export_whose_zip_went_missing_sends_a_ready_email_for_its_new_zip(app, world):
+    """Ready once (email sent), then its zip was found missing: failed. After Retry, the
+    rebuilt zip is news again: its ready email is owed and sent, once."""
+    export = completed_without_its_email(world)
+    with mail.record_messages() as sent:
+        send_export_mail(export.id, MailKind.READY)
+        assert service.fail_missing_zip(reload(export.id))
+        service.retry(reload(export.id), world.member_a)
+        assert attempts.complete(attempts.claim(export.id), "exports/k2.zip", 1, "b" * 64, 0)
+        assert reload(export.id).mail_due == MailKind.READY
+        send_export_mail(export.id, MailKind.READY)
+        assert send_export_mail(export.id, MailKind.READY).endswith("no longer owed")
+    assert [m.subject for m in sent] == ["Your export of 2 records is ready"] * 2
+    assert reload(export.id).mail_due is None
+
+
+def test_no_expiry_warning_is_sent_for_an_export_that_was_revoked(app, world):
+    export = completed_without_its_email(world)
+    service.revoke(reload(export.id), world.admin_a, "Wrong client")
+    with mail.record_messages() as sent:
+        send_export_mail(export.id, MailKind.EXPIRING)
+    assert sent == []
+    assert reload(export.id).expiring_mail_sent_at is None
+
+
+def test_a_failure_email_queued_under_its_old_name_is_still_sent(app, world):
+    """Mail jobs queued before the failure email was named `failure` carry "failed"."""
+    assert MailKind(ExportStatus.FAILED.value) == MailKind.FAILURE
