@@ -63,7 +63,11 @@ class ResilientWorker(Worker):
         worker_registration.register(self, pipeline)
 
     def restart_scheduler(self) -> None:
-        """What RQ's maintenance does, without waiting up to its interval for it."""
+        """What RQ's maintenance does, without waiting up to its interval for it. Never once
+        a shutdown was asked for: RQ stops the scheduler first, then waits for the horse while
+        heartbeats go on, and a scheduler started then would outlive this worker."""
+        if self._stop_requested or self._shutdown_requested_date is not None:
+            return
         process = self.scheduler and self.scheduler._process
         if process and not process.is_alive():
             self.scheduler.acquire_locks(auto_start=True)

@@ -77,7 +77,7 @@ class WorkerProcess:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        for pid in family | descendants_of_all(family):
+        for pid in family | descendants_of_all(family) | session_members(self.proc.pid):
             _kill(pid)
         self.log.close()
 
@@ -91,6 +91,20 @@ def children() -> dict[int, list[int]]:
             continue
         tree.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     return tree
+
+
+def session_members(session: int) -> set[int]:
+    """Live processes of a session: the worker leads its own, and everything it ever forked
+    stays in it, even a child started after its parent's family was collected."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
 
 
 def descendants(pid: int) -> set[int]:
