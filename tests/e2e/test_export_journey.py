@@ -29,7 +29,7 @@ document.addEventListener("htmx:afterSwap", () => {
 """
 # What the status section says while the PDFs are made (badge, headline, percentage and ETA).
 BUILDING = re.compile(
-    r"^Building PDFs\s.*^Building your PDFs: (\d+) of 40\.$.*^\d+% · .*left", re.S | re.M
+    r"^Building PDFs\s.*^Building your PDFs: (\d+) of 120\.$.*^\d+% · .*left", re.S | re.M
 )
 
 
@@ -38,8 +38,8 @@ def select_all_inspections(watched, project) -> None:
     page.goto(f"{watched.base_url}/projects/{project.public_id}/records")
     page.select_option("#filter-kind", "inspection")
     page.wait_for_url("**kind=inspection**")
-    page.click("text=Select all 40 matching")
-    page.locator(".selection-count", has_text="40 selected").wait_for()
+    page.click("text=Select all 120 matching")
+    page.locator(".selection-count", has_text="120 selected").wait_for()
 
 
 def wait_for_state_text(page, text: str, timeout: float = 120_000) -> None:
@@ -79,14 +79,15 @@ def assert_ready(page, export: Export) -> None:
 def test_select_export_watch_download_expire_reorder(
     world, project_records, worker, watched, tmp_path
 ):
-    project_records(160, photo_every=8)
+    # 120 inspections: rendering lasts several polls, so the bar is seen moving.
+    project_records(480, photo_every=24)
     page = watched.page
     page.add_init_script(PROGRESS_RECORDER)
     watched.login("member@acme.test")
     select_all_inspections(watched, world.project_a)
     watched.screenshot("01-records-selected")
 
-    page.click("button:has-text('Export 40 records as PDFs')")
+    page.click("button:has-text('Export 120 records as PDFs')")
     page.wait_for_url("**/exports/*")
     assert_queued(page)
     watched.screenshot("02-export-requested")
@@ -96,9 +97,9 @@ def test_select_export_watch_download_expire_reorder(
         wait_for_state_text(page, "Your zip is ready")
         watched.screenshot("04-completed")
         seen = progress_seen(page)
-        assert seen == sorted(seen) and any(0 < v < 40 for v in seen), f"bar went {seen}"
+        assert seen == sorted(seen) and any(0 < v < 120 for v in seen), f"bar went {seen}"
         building = [m for m in map(BUILDING.search, texts_seen(page)) if m]
-        assert building and all(0 <= int(m.group(1)) <= 40 for m in building), texts_seen(page)
+        assert building and all(0 <= int(m.group(1)) <= 120 for m in building), texts_seen(page)
         assert_ready(page, reload(Export.query.one().id))
 
         status_url = page.url.split("?")[0] + "/status"
@@ -112,7 +113,7 @@ def test_select_export_watch_download_expire_reorder(
         target = tmp_path / "export.zip"
         download_info.value.save_as(target)
         names = zipfile.ZipFile(io.BytesIO(target.read_bytes())).namelist()
-        assert len([n for n in names if n.endswith(".pdf")]) == 40
+        assert len([n for n in names if n.endswith(".pdf")]) == 120
 
         export = Export.query.one()
         db.session.execute(db.update(Export).values(expires_at=utcnow() - timedelta(minutes=1)))
