@@ -82,7 +82,11 @@ def detail(public_id: str):
 def confirm(public_id: str, name: str):
     export, action = actionable(public_id, name)
     return render_template(
-        "admin/confirm.html", export=export, action=action, view=admin_view(export)
+        "admin/confirm.html",
+        export=export,
+        action=action,
+        view=admin_view(export),
+        reason_max=service.REVOKE_REASON_MAX,
     )
 
 

@@ -1,6 +1,6 @@
 """The download prompt on an export's page, for someone who came by the email's link.
 
-The login form may not send them on to the download itself (see auth.session.return_path),
+The login form may not send them on to the download itself (see auth.session.landing),
 so the export's page offers it instead: the file's name and size on a link that
 static/js/app.js follows at once. Without JavaScript it is one click away.
 """
@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import url_for
-from flask_login import current_user
 
-from portal.exports import states
+from portal.exports.presenter import StatusView
 from portal.exports.states import Action
 from portal.models import Export
 
@@ -25,11 +24,10 @@ class DownloadPrompt:
     byte_size: int
 
 
-def download_prompt(export: Export) -> DownloadPrompt | None:
-    """None unless the download route would serve this person the zip now: a stale link
-    shows the page as it is."""
-    role = states.role_of(current_user, export)
-    if not states.allows(states.effective(export), Action.DOWNLOAD, role):
+def download_prompt(export: Export, view: StatusView) -> DownloadPrompt | None:
+    """None unless the download route would serve this person the zip now (the view asked
+    the state machine): a stale link shows the page as it is."""
+    if not view.can(Action.DOWNLOAD):
         return None
     return DownloadPrompt(
         url=url_for("exports.download", public_id=export.public_id),

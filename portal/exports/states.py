@@ -95,7 +95,6 @@ TERMINAL = tuple(s for s in ExportStatus if s not in LIVE)  # polling stops
 ANNOUNCED = (COMPLETED, FAILED, CANCELLED)  # the navbar toasts these when they happen
 GONE = (FAILED, CANCELLED, EXPIRED, REVOKED)  # no zip to download, and there won't be
 HAD_ZIP = (COMPLETED, EXPIRED, REVOKED)  # a zip was delivered (the admin figures count these)
-REORDERABLE = tuple(s for s in ExportStatus if Action.REORDER in POLICY[s])
 
 
 def sources_of(target: ExportStatus) -> tuple[ExportStatus, ...]:

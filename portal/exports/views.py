@@ -9,7 +9,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 
 from portal import storage
-from portal.exports import service
+from portal.exports import service, states
 from portal.exports.access import export_or_404
 from portal.exports.activity import activity_since, parse_since
 from portal.exports.presenter import StatusView
@@ -141,7 +141,7 @@ def show(public_id: str):
         export=export,
         view=view,
         reused=bool(request.args.get("reused")),
-        prompt=download_prompt(export) if request.args.get("download") else None,
+        prompt=download_prompt(export, view) if request.args.get("download") else None,
         activity_static=True,
     )
 
@@ -166,7 +166,7 @@ def download(public_id: str):
     try:
         service.authorise(export, Action.DOWNLOAD, current_user)
     except ExportRequestError as exc:
-        state = StatusView.of(export).state
+        state = states.effective(export)
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
     url = storage.presigned_get(export.object_key, seconds=60)
     if request.method == "GET":
