@@ -77,3 +77,35 @@ def test_logged_in_user_following_the_email_link_downloads_directly(
         page.evaluate("url => { window.location.href = url; }", link)
     assert_is_the_zip(download_info.value, export, tmp_path)
     assert page.url == start
+
+
+def test_on_a_phone_an_admin_revokes_with_a_reason_and_the_emailed_link_then_shows_it(
+    emailed_export, watched
+):
+    """At 390 px: the admin withdraws the zip from the console with a reason; the requester,
+    logged out, follows the ready email's link, logs in and reads why, with nothing to
+    download and no Re-order (only an admin may re-order a revoked export)."""
+    export, link = emailed_export
+    page = watched.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    watched.login("admin@acme.test")
+    page.goto(f"{watched.base_url}/admin/exports/{export.public_id}")
+    page.click("a:has-text('Revoke…')")
+    page.fill("#action-reason", "Sent to the wrong client")
+    assert watched.horizontal_overflow() <= 0
+    page.click("button:has-text('Yes, revoke')")
+    page.locator(".flash", has_text="Revoked").wait_for()
+    page.click("button:has-text('Log out')")
+    page.locator("h1", has_text="Log in").wait_for()
+
+    page.goto(link)
+    page.locator("h1", has_text="Log in").wait_for()
+    watched.submit_login("member@acme.test")
+    page.wait_for_url(f"**/exports/{export.public_id}**")
+    status = page.locator("#export-status")
+    assert status.locator(".badge").inner_text() == "Revoked"
+    assert "Reason: Sent to the wrong client" in status.inner_text()
+    assert page.locator(".download-prompt").count() == 0
+    assert status.locator("button", has_text="Re-order").count() == 0
+    assert watched.horizontal_overflow() <= 0
+    watched.screenshot("phone-email-link-revoked")
