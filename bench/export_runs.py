@@ -12,9 +12,9 @@ from bench.export_seed import app_for
 from jobs import load
 from jobs.export import run_export
 from jobs.render import RenderPool
-from portal import storage
 from portal.exports import attempts
 from portal.models import utcnow
+from portal.storage import client as s3
 
 
 def measure(kind: str, export_id: int) -> dict:
@@ -69,5 +69,5 @@ def naive(export) -> tuple[int, float]:
     with zipfile.ZipFile(buffer, "w") as zf:
         for reference, pdf in pdfs:
             zf.writestr(f"{reference}.pdf", pdf)
-    storage.put_bytes(f"exports/naive-{export.id}.zip", buffer.getvalue(), "application/zip")
+    s3.put_bytes(f"exports/naive-{export.id}.zip", buffer.getvalue(), "application/zip")
     return buffer.tell(), time.perf_counter() - start

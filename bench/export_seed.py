@@ -9,23 +9,24 @@ from sqlalchemy import insert, select
 
 from bench.render_bench import photo
 from portal import config as settings
-from portal import create_app, storage
+from portal import create_app
 from portal.exports.service import ExportOptions, create_export, fingerprint_of
 from portal.extensions import db
 from portal.models import Attachment, ChecklistItem, Record
+from portal.storage import client as s3
 from tests import factories
 
 
-def environment(tmp: Path, s3, redis_url: str, processes: int) -> dict[str, str]:
+def environment(tmp: Path, endpoint, redis_url: str, processes: int) -> dict[str, str]:
     return {
         "SITEPACK_ENV": "test",
         "SECRET_KEY": "bench",
         "DATABASE_URL": f"sqlite:///{tmp}/b.db",
         "REDIS_URL": redis_url,
         "S3_BUCKET": "sitepack-bench",
-        "S3_ENDPOINT_URL": s3.url,
-        "AWS_ACCESS_KEY_ID": s3.access_key,
-        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "S3_ENDPOINT_URL": endpoint.url,
+        "AWS_ACCESS_KEY_ID": endpoint.access_key,
+        "AWS_SECRET_ACCESS_KEY": endpoint.secret_key,
         "EXPORT_WORK_DIR": str(tmp),
         "EXPORT_RENDER_PROCESSES": str(processes),
         "EXPORT_MAX_RECORDS": "100000",
@@ -40,7 +41,7 @@ def seed(env: dict, sizes: list[int], photo_every: int) -> dict[int, int]:
     """Returns {size: export id}; every export takes the first `size` records."""
     with app_for(env).app_context():
         db.create_all()
-        storage.ensure_bucket()
+        s3.ensure_bucket()
         world = factories.two_organisations()
         ids = records(world.project_a, max(sizes))
         attach_photos(world.project_a, ids[::photo_every])
@@ -100,7 +101,7 @@ def attach_photos(project, record_ids: list[int]) -> None:
     keys = []
     for i in range(3):
         key = f"attachments/bench/rendition-{i}.jpg"
-        storage.put_bytes(key, photo(i, 1600), "image/jpeg")
+        s3.put_bytes(key, photo(i, 1600), "image/jpeg")
         keys.append(key)
     db.session.execute(
         insert(Attachment),

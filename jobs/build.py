@@ -12,8 +12,8 @@ from jobs.archive import Manifest, UniqueNames, ZipArchive, entry_name, photo_en
 from jobs.heartbeat import Heartbeat
 from jobs.render import RenderPool
 from jobs.upload import digest
-from portal import storage
 from portal.models import Export, utcnow
+from portal.storage import client as s3
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,6 @@ def add_originals(archive, names, snap: dict, workdir: Path) -> None:
     """Original photos, one at a time through a temp file: never a whole photo set in memory."""
     scratch = workdir / "original.tmp"
     for key, filename in snap["originals"]:
-        storage.download_file(key, scratch)
+        s3.download_file(key, scratch)
         archive.add_file(names.unique(photo_entry_name(snap["reference"], filename)), scratch)
         scratch.unlink()

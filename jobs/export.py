@@ -17,11 +17,11 @@ from jobs import build, upload
 from jobs.build import BuiltArchive
 from jobs.failures import record_failure
 from jobs.heartbeat import Heartbeat
-from portal import storage
 from portal.exports import attempts, service
 from portal.exports.attempts import Attempt, AttemptLost
 from portal.mailer import MailKind
 from portal.models import Export, utcnow
+from portal.storage import client as s3
 
 
 def run_export(export_id: int) -> str:
@@ -75,6 +75,6 @@ def store(export: Export, attempt: Attempt, built: BuiltArchive) -> None:
 def discard(key: str) -> None:
     """Remove this attempt's object; a failure here must not hide the original error."""
     try:
-        storage.delete(key)
+        s3.delete(key)
     except Exception:  # noqa: BLE001 - the sweeper and lifecycle rules catch what is left
         current_app.logger.warning("could not delete %s; the sweeper will", key, exc_info=True)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from jobs.render import snapshot_from_record
-from portal import storage
 from portal.extensions import db
 from portal.models import Attachment, Export, ExportItem, Record
+from portal.storage import client as s3
 
 BATCH = 100
 
@@ -60,7 +60,7 @@ def records(export: Export) -> Iterator[Record]:
 
 def rendition(attachment: Attachment) -> bytes:
     try:
-        return storage.get_bytes(attachment.rendition_key or attachment.storage_key)
+        return s3.get_bytes(attachment.rendition_key or attachment.storage_key)
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
             raise MissingPhoto(f"photo {attachment.filename!r} is missing from storage") from exc

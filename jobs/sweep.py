@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal import reconcile
 from portal.exports import upkeep
+from portal.storage import uploads
 
 
 def run_sweep() -> dict[str, int]:
@@ -18,7 +18,7 @@ def run_sweep() -> dict[str, int]:
         "zips_expired": upkeep.expire_finished(),
         "expiry_warnings": upkeep.warn_expiring(),
         **run_recovery(),
-        "uploads_aborted": abort_stale_uploads(),
+        "uploads_aborted": uploads.tidy().count,
     }
     current_app.logger.info("sweep: %s", report)
     return report
@@ -31,14 +31,3 @@ def run_recovery() -> dict[str, int]:
         "lost_requeued": upkeep.recover_lost_pending(),
         "owed_mail_queued": upkeep.deliver_owed_mail(),
     }
-
-
-def abort_stale_uploads() -> int:
-    """Incomplete multipart uploads cost money (on the laptop's rclone, disk) and are invisible
-    in listings: abort old ones. The lifecycle rule does this after a day; the sweeper does
-    it sooner, with the same rule as `flask storage reconcile`."""
-    found = reconcile.survey_uploads()
-    if found.note:
-        current_app.logger.warning("stale uploads: %s", found.note)
-    reconcile.remove_uploads(found)
-    return found.uploads_count

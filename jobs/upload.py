@@ -7,17 +7,16 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from portal import storage
 from portal.exports.attempts import Attempt
 from portal.models import Export
+from portal.storage import client as s3
+from portal.storage import keys
 
 CHUNK = 1024 * 1024
 
 
 def object_key(export: Export, attempt: Attempt, filename: str) -> str:
-    return (
-        f"exports/{export.organization_id}/{export.public_id}/attempt-{attempt.number}/{filename}"
-    )
+    return keys.export_zip(export.organization_id, export.public_id, attempt.number, filename)
 
 
 def download_name(export: Export, today: date) -> str:
@@ -40,4 +39,4 @@ def digest(path: Path) -> str:
 
 
 def upload(path: Path, key: str, filename: str) -> None:
-    storage.upload_file(path, key, "application/zip", content_disposition(filename))
+    s3.upload_file(path, key, "application/zip", content_disposition(filename))

@@ -6,7 +6,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from portal.exports.cli import exports_group
     from portal.seed import seed_command
-    from portal.storage_cli import storage_group
+    from portal.storage.cli import storage_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(storage_group)

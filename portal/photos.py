@@ -12,13 +12,13 @@ import io
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.utils import secure_filename
 
-from portal import storage
 from portal.imaging import strict_decoding
 from portal.models import Attachment, Record, new_public_id
+from portal.storage import client as s3
+from portal.storage import keys
 
 RENDITION_LONGEST_SIDE = 1600
 RENDITION_QUALITY = 80
-RENDITION_NAME = "rendition.jpg"
 # What Pillow raises for bytes that are not a readable image (truncated, unknown, a bomb).
 UNREADABLE = (
     UnidentifiedImageError,
@@ -54,14 +54,14 @@ def store_photo(
     """
     rendition, content_type = make_rendition(data, filename)
     public_id = new_public_id()
-    prefix = f"attachments/{organization_id}/{record_public_id}/{public_id}"
+    folder = keys.attachment_folder(organization_id, record_public_id, public_id)
     safe_name = safe_filename(filename)
-    original_key, rendition_key = f"{prefix}/{safe_name}", f"{prefix}/{RENDITION_NAME}"
-    storage.put_bytes(original_key, data, content_type)
+    original_key, rendition_key = keys.original(folder, safe_name), keys.rendition(folder)
+    s3.put_bytes(original_key, data, content_type)
     try:
-        storage.put_bytes(rendition_key, rendition, "image/jpeg")
+        s3.put_bytes(rendition_key, rendition, "image/jpeg")
     except Exception:
-        storage.delete(original_key)
+        s3.delete(original_key)
         raise
     return Attachment(
         public_id=public_id,

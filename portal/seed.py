@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, inspect, select
 
-from portal import demo_data, photos, storage
+from portal import demo_data, photos
 from portal.auth.passwords import hash_password
 from portal.demo_photos import SCENE_SIZES, PhotoStudio
 from portal.extensions import db
@@ -30,6 +30,7 @@ from portal.models import (
     User,
     new_public_id,
 )
+from portal.storage import client as s3
 
 # RecordPlan attributes copied verbatim onto the Record row.
 RECORD_FIELDS = (
@@ -62,9 +63,9 @@ def seed_command(count: int, seed: int, with_photos: bool, reset: bool):
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        storage.delete_many(_keys(stored))
+        s3.delete_many(_keys(stored))
         raise
-    storage.delete_many(old_keys)
+    s3.delete_many(old_keys)
     _report(len(rows), len(stored), time.monotonic() - started)
 
 
@@ -138,7 +139,7 @@ def _add_records(plans: list[demo_data.RecordPlan], projects: list[Project]) -> 
 
 def _add_photos(studio: PhotoStudio, plans, rows: list[Record], projects) -> list[Attachment]:
     """Paint and store every photo on worker threads; attach the rows here, in plan order."""
-    storage.ensure_bucket()  # also makes the S3 client before threads share it
+    s3.ensure_bucket()  # also makes the S3 client before threads share it
     owners, jobs = [], []
     for plan, row in zip(plans, rows, strict=True):
         label = f"{projects[plan.project].code} {plan.reference}"
@@ -167,7 +168,7 @@ def _run_all(work, jobs: list) -> list:
         futures = [pool.submit(work, job) for job in jobs]
     failures = [f.exception() for f in futures if f.exception()]
     if failures:
-        storage.delete_many(_keys(f.result() for f in futures if not f.exception()))
+        s3.delete_many(_keys(f.result() for f in futures if not f.exception()))
         raise failures[0]
     return [f.result() for f in futures]
 

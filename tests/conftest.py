@@ -15,9 +15,10 @@ import redis as redis_lib
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, text
 
-from portal import create_app, storage
+from portal import create_app
 from portal.extensions import db
 from portal.photos import ingest_photo
+from portal.storage import client as s3
 from tests import factories
 from tests.helpers import FreshContextClient, config_from_env, fresh_database
 from tests.servers import MailSink, MotoServer, RcloneS3, RedisServer
@@ -126,8 +127,8 @@ def jpeg(seed: int, size=(640, 480)) -> bytes:
 
 @pytest.fixture
 def bucket(app):
-    storage.ensure_bucket()
-    return storage.bucket()
+    s3.ensure_bucket()
+    return s3.bucket()
 
 
 @pytest.fixture

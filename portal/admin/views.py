@@ -9,13 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import reconcile
 from portal.admin import access, actions, charts, health, queries, stats, timeline
 from portal.exports import service
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportRequestError
 from portal.models import Export, ExportStatus
 from portal.records import pagination
+from portal.storage import reconcile
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50

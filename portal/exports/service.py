@@ -20,12 +20,13 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, update
 
-from portal import cdn, storage
 from portal.exports import events, queues, states
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportItem, ExportStatus, Project, Record, User, utcnow
+from portal.storage import cdn
+from portal.storage import client as s3
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 
 PAPER_SIZES = ("A4", "Letter")
@@ -413,7 +414,7 @@ def discard_object(key: str) -> None:
     """Delete an export's zip and invalidate its CDN path; failures are logged, not raised,
     because the database change they follow has already been committed."""
     try:
-        storage.delete(key)
+        s3.delete(key)
     except (BotoCoreError, ClientError) as exc:
         current_app.logger.warning("could not delete %s (reconcile will): %s", key, exc)
     cdn.invalidate([key])

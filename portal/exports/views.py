@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from portal import storage
 from portal.exports import service, states
 from portal.exports.access import export_or_404
 from portal.exports.activity import activity_since, parse_since
@@ -19,6 +18,7 @@ from portal.exports.states import Action
 from portal.extensions import db, limiter
 from portal.models import Download, Export, Project
 from portal.records import selection
+from portal.storage import client as s3
 from portal.tenancy import get_or_404, scoped
 
 bp = Blueprint("exports", __name__)
@@ -168,7 +168,7 @@ def download(public_id: str):
     except ExportRequestError as exc:
         state = states.effective(export)
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
-    url = storage.presigned_get(export.object_key, seconds=60)
+    url = s3.presigned_get(export.object_key, seconds=60)
     if request.method == "GET":
         db.session.add(
             Download(

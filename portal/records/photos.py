@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 from flask import redirect
 
-from portal import storage
 from portal.models import Attachment
 from portal.records.blueprint import bp
+from portal.storage import client as s3
 from portal.tenancy import get_or_404
 
 PRESIGN_SECONDS = 60
@@ -31,7 +31,7 @@ def original(attachment_id: str):
 
 
 def _presigned_redirect(key: str, disposition: str | None = None):
-    response = redirect(storage.presigned_get(key, PRESIGN_SECONDS, disposition), 302)
+    response = redirect(s3.presigned_get(key, PRESIGN_SECONDS, disposition), 302)
     # The browser may reuse the redirect briefly (thumbnails redrawn), never past the URL's life.
     response.headers["Cache-Control"] = f"private, max-age={PRESIGN_SECONDS // 2}"
     return response

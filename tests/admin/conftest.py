@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from portal import create_app, storage
+from portal import create_app
 from portal.extensions import db
 from portal.models import Export, ExportStatus, Project, User
+from portal.storage import client as s3
 from tests import factories
 from tests.helpers import FreshContextClient, config_from_env, fresh_database
 
@@ -52,7 +53,7 @@ def moto_app(sitepack_env, moto_endpoint, postgres_schema):
     app.test_client_class = FreshContextClient
     with app.app_context():
         fresh_database()
-        storage.ensure_bucket()
+        s3.ensure_bucket()
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -7,9 +7,9 @@ from datetime import timedelta
 import redis
 from rq import Queue
 
-from portal import storage
 from portal.exports import queues
 from portal.models import Export, ExportEvent, utcnow
+from portal.storage import client as s3
 from tests.factories import login
 from tests.helpers import confirm_and_post, csrf, reload
 from tests.polling import wait_until
@@ -17,8 +17,8 @@ from tests.servers import text_body, wait_for_mail
 
 
 def ready_export(make_export, key: str = "exports/1/ready/attempt-1/a.zip") -> Export:
-    storage.ensure_bucket()
-    storage.put_bytes(key, b"PK zip bytes", "application/zip")
+    s3.ensure_bucket()
+    s3.put_bytes(key, b"PK zip bytes", "application/zip")
     return make_export(
         status="completed",
         object_key=key,
@@ -43,7 +43,7 @@ def test_revoke_deletes_the_zip_and_the_download_route_answers_revoked(app, worl
 
     assert response.status_code == 303
     assert reload(export).status == "revoked"
-    assert not storage.exists(export.object_key)
+    assert not s3.exists(export.object_key)
     download = requester.get(f"/exports/{export.public_id}/download")
     assert download.status_code == 410
     assert "withdrew" in download.get_data(as_text=True)
@@ -60,7 +60,7 @@ def test_action_without_confirmation_changes_nothing(client, world, make_export)
     )
     assert response.status_code == 400
     assert reload(export).status == "completed"
-    assert storage.exists(export.object_key)
+    assert s3.exists(export.object_key)
 
 
 def test_action_without_csrf_token_is_refused(client, world, make_export):
@@ -123,7 +123,7 @@ def test_detail_page_merges_events_and_downloads_in_time_order(app, world, make_
 def test_reorder_on_behalf_of_the_requester_emails_the_requester(
     app, client, world, make_export, worker, mail_sink
 ):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
     expired = make_export(status="expired", finished_at=utcnow() - timedelta(days=8))
     login(client, "admin@acme.test")
 

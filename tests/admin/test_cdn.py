@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 
 from jobs.sweep import run_sweep
-from portal import cdn, storage
 from portal.models import utcnow
+from portal.storage import cdn
+from portal.storage import client as s3
 from tests.factories import login
 from tests.helpers import confirm_and_post
 
@@ -61,7 +62,7 @@ def invalidated_paths(distribution: str) -> list[str]:
 
 
 def ready_export(make_export, key: str):
-    storage.put_bytes(key, b"zip", "application/zip")
+    s3.put_bytes(key, b"zip", "application/zip")
     return make_export(
         status="completed",
         object_key=key,
@@ -73,7 +74,7 @@ def ready_export(make_export, key: str):
 def test_revoke_with_a_distribution_configured_invalidates_the_zips_path(
     app, client, world, make_export
 ):
-    distribution = create_distribution(f"{storage.bucket()}.s3.amazonaws.com")
+    distribution = create_distribution(f"{s3.bucket()}.s3.amazonaws.com")
     app.config["CDN_DISTRIBUTION_ID"] = distribution
     export = ready_export(make_export, "exports/1/abc/attempt-1/Sitepack-HVT.zip")
     login(client, "admin@acme.test")
@@ -82,8 +83,8 @@ def test_revoke_with_a_distribution_configured_invalidates_the_zips_path(
 
 
 def test_lookup_finds_the_distribution_serving_the_bucket_across_pages(app):
-    bucket = storage.bucket()
-    storage.client().create_bucket(Bucket=f"{bucket}-other")
+    bucket = s3.bucket()
+    s3.boto().create_bucket(Bucket=f"{bucket}-other")
     create_distribution(f"{bucket}-other.s3.amazonaws.com")
     create_distribution("elsewhere.example.com")
     ours = create_distribution(f"{bucket}.s3.eu-west-1.amazonaws.com")
@@ -98,7 +99,7 @@ def test_lookup_finds_the_distribution_serving_the_bucket_across_pages(app):
 def test_sweeper_expiring_a_zip_invalidates_it_through_the_looked_up_distribution(
     app, world, make_export
 ):
-    distribution = create_distribution(f"{storage.bucket()}.s3.amazonaws.com")
+    distribution = create_distribution(f"{s3.bucket()}.s3.amazonaws.com")
     app.config["CDN_LOOKUP"] = True
     export = ready_export(make_export, "exports/1/old/attempt-1/old.zip")
     export.expires_at = utcnow() - timedelta(minutes=1)

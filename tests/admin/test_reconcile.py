@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from portal import reconcile, storage
 from portal.models import Export, ExportEvent, ReconcileRun, utcnow
+from portal.storage import client as s3
+from portal.storage import reconcile, uploads
 from tests.factories import login
 from tests.helpers import reload
 
@@ -18,7 +19,7 @@ def app(moto_app):
 
 
 def stored(make_export, key: str, **values) -> Export:
-    storage.put_bytes(key, b"zip", "application/zip")
+    s3.put_bytes(key, b"zip", "application/zip")
     return make_export(object_key=key, **values)
 
 
@@ -33,7 +34,7 @@ def ready(make_export, key: str) -> Export:
 
 
 def start_upload(key: str) -> str:
-    return storage.client().create_multipart_upload(Bucket=storage.bucket(), Key=key)["UploadId"]
+    return s3.boto().create_multipart_upload(Bucket=s3.bucket(), Key=key)["UploadId"]
 
 
 def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothing(
@@ -41,7 +42,7 @@ def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothi
 ):
     keep = ready(make_export, "exports/1/keep/attempt-1/keep.zip")
     expired = stored(make_export, "exports/1/gone/attempt-1/gone.zip", status="expired")
-    storage.put_bytes("exports/1/unknown/attempt-1/x.zip", b"zip", "application/zip")
+    s3.put_bytes("exports/1/unknown/attempt-1/x.zip", b"zip", "application/zip")
     missing = make_export(
         status="completed",
         object_key="exports/1/lost/attempt-1/lost.zip",
@@ -54,12 +55,12 @@ def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothi
 
     assert findings.stray_objects == [expired.object_key, "exports/1/unknown/attempt-1/x.zip"]
     assert [e.public_id for e in findings.missing] == [missing.public_id]
-    assert findings.stale_uploads == [("exports/1/crashed/attempt-2/crashed.zip", upload)]
-    assert storage.list_keys("exports/") == [keep.object_key]
+    assert findings.uploads.listed == [("exports/1/crashed/attempt-2/crashed.zip", upload)]
+    assert s3.list_keys("exports/") == [keep.object_key]
     missing = reload(missing)
     assert missing.status == "failed" and "missing from storage" in missing.error
     assert ExportEvent.query.filter_by(export_id=missing.id, kind="failed").count() == 1
-    assert storage.stale_multipart_uploads("exports/", datetime.now(UTC) + timedelta(days=1)) == []
+    assert uploads.listed_before("exports/", datetime.now(UTC) + timedelta(days=1)) == []
     assert reload(keep).status == "completed"
 
     again = reconcile.run(upload_age=timedelta(0))
@@ -69,9 +70,9 @@ def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothi
 def test_zip_of_an_export_still_building_is_left_alone(app, world, make_export):
     building = make_export(status="processing")
     key = f"exports/1/{building.public_id}/attempt-1/new.zip"
-    storage.put_bytes(key, b"zip", "application/zip")
+    s3.put_bytes(key, b"zip", "application/zip")
     assert reconcile.run().stray_objects == []
-    assert storage.exists(key)
+    assert s3.exists(key)
 
 
 def test_dry_run_prints_what_it_would_do_and_changes_nothing(app, world, make_export):
@@ -86,7 +87,7 @@ def test_dry_run_prints_what_it_would_do_and_changes_nothing(app, world, make_ex
     assert f"would delete stray object {stray.object_key}" in result.output
     assert f"would fail export {missing.public_id}" in result.output
     assert "dry run, nothing changed" in result.output
-    assert storage.exists(stray.object_key)
+    assert s3.exists(stray.object_key)
     assert reload(missing).status == "completed"
     assert ReconcileRun.query.one().dry_run is True
 

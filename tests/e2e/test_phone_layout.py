@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from portal import storage
 from portal.extensions import db
 from portal.models import Export, ExportStatus, SelectedRecord, utcnow
+from portal.storage import client as s3
 from tests import factories
 from tests.e2e.browser import PHONE
 
@@ -59,7 +59,7 @@ def phone_world(world, project_records, bucket):
         )
     db.session.commit()
     exports = export_states(world)
-    storage.client().put_object(Bucket=bucket, Key=exports["completed"].object_key, Body=b"PK")
+    s3.boto().put_object(Bucket=bucket, Key=exports["completed"].object_key, Body=b"PK")
     return records, exports
 
 

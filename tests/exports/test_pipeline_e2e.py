@@ -70,16 +70,16 @@ def assert_zip_holds_pdfs_of(data: bytes, records) -> None:
 def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_completes(
     app, client, world, project_records, worker, bucket
 ):
-    from portal import storage
+    from portal.storage import client as s3
 
     records = project_records(6, photo_every=3)
     broken = records[3]
-    storage.put_bytes(broken.attachments[0].rendition_key, b"not a jpeg at all", "image/jpeg")
+    s3.put_bytes(broken.attachments[0].rendition_key, b"not a jpeg at all", "image/jpeg")
     export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
     assert export.status == "completed" and export.warnings == 1
-    archive = zipfile.ZipFile(io.BytesIO(storage.get_bytes(export.object_key)))
+    archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_key)))
     assert broken.reference in archive.read("ERRORS.txt").decode()
     assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 5
 
@@ -87,7 +87,7 @@ def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_complete
 def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind(
     app, client, world, project_records, worker, mail_sink, bucket
 ):
-    from portal import storage
+    from portal.storage import client as s3
 
     records = project_records(5, photo_every=0)
     export = member_exports(client, world, records)
@@ -98,7 +98,7 @@ def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind
     assert "file storage could not be reached" in export.error
     assert "could not be completed" in mail["Subject"]
     assert list(worker.workdir.iterdir()) == []
-    listing = storage.client().list_objects_v2(Bucket=bucket, Prefix="exports/")
+    listing = s3.boto().list_objects_v2(Bucket=bucket, Prefix="exports/")
     assert listing.get("KeyCount", 0) == 0
 
 
@@ -117,7 +117,7 @@ def test_mail_server_down_never_fails_a_finished_export(
 def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
     app, client, world, project_records, worker, bucket
 ):
-    from portal import storage
+    from portal.storage import client as s3
 
     records = project_records(150, photo_every=0)
     export = member_exports(client, world, records)
@@ -128,7 +128,7 @@ def test_cancelling_a_processing_export_stops_the_worker_and_cleans_up(
         wait_until(lambda: list(worker.workdir.iterdir()) == [], timeout=30)
     export = reload(export.id)
     assert export.status == "cancelled" and export.done < 150
-    listing = storage.client().list_objects_v2(Bucket=bucket, Prefix="exports/")
+    listing = s3.boto().list_objects_v2(Bucket=bucket, Prefix="exports/")
     assert listing.get("KeyCount", 0) == 0
 
 
@@ -151,13 +151,13 @@ def test_a_small_export_requested_after_a_large_one_is_built_first(
 def test_the_zip_is_stored_with_its_type_and_download_name(
     app, client, world, project_records, worker
 ):
-    from portal import storage
+    from portal.storage import client as s3
 
     records = project_records(2, photo_every=0)
     export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
-    head = storage.client().head_object(Bucket=storage.bucket(), Key=export.object_key)
+    head = s3.boto().head_object(Bucket=s3.bucket(), Key=export.object_key)
     assert head["ContentType"] == "application/zip"
     assert head["ContentDisposition"].startswith('attachment; filename="Sitepack-HVT-')
     assert "-2-records.zip" in head["ContentDisposition"]

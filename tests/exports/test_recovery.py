@@ -16,8 +16,8 @@ import redis
 from rq import Queue
 from rq.suspension import suspend
 
-from portal import storage
 from portal.models import Export
+from portal.storage import client as s3
 from tests.factories import member_exports
 from tests.helpers import reload
 from tests.polling import wait_until
@@ -53,7 +53,7 @@ def assert_completed_once(export: Export, mail_sink, workdir) -> None:
     assert export.status == "completed", export.error
     wait_for_mail(mail_sink, 1)
     assert len(mail_sink.messages) == 1
-    keys = storage.list_keys(f"exports/{export.organization_id}/{export.public_id}/")
+    keys = s3.list_keys(f"exports/{export.organization_id}/{export.public_id}/")
     assert keys == [export.object_key]  # only the winning attempt's zip
     assert list(workdir.iterdir()) == []
 

@@ -8,10 +8,10 @@ import redis
 from rq import Queue
 
 from jobs.sweep import run_sweep
-from portal import storage
 from portal.exports import queues
 from portal.extensions import db
 from portal.models import Export, ExportStatus, utcnow
+from portal.storage import client as s3
 from tests import factories
 
 
@@ -24,7 +24,7 @@ def jobs_in(app, lane: str) -> list[str]:
 
 
 def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world, bucket):
-    storage.put_bytes("exports/1/old.zip", b"zip", "application/zip")
+    s3.put_bytes("exports/1/old.zip", b"zip", "application/zip")
     export = make_export(
         world,
         ExportStatus.COMPLETED,
@@ -34,7 +34,7 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
     assert run_sweep()["zips_expired"] == 1
     db.session.refresh(export)
     assert export.status == "expired"
-    assert not storage.exists("exports/1/old.zip")
+    assert not s3.exists("exports/1/old.zip")
     assert run_sweep()["zips_expired"] == 0
 
 

@@ -8,10 +8,10 @@ from sqlalchemy.exc import OperationalError
 
 from jobs.build import BuiltArchive
 from jobs.export import store
-from portal import storage
 from portal.exports import attempts, service
 from portal.exports.attempts import AttemptLost
 from portal.models import ExportStatus
+from portal.storage import client as s3
 from tests import factories
 from tests.helpers import reload
 
@@ -30,7 +30,7 @@ def built(tmp_path):
 
 
 def keys() -> list[str]:
-    return storage.list_keys("exports/")
+    return s3.list_keys("exports/")
 
 
 def test_the_row_takes_the_uploaded_zip(claimed, built):

@@ -5,18 +5,18 @@ import re
 import pytest
 import requests
 
-from portal import storage
 from portal.extensions import db
 from portal.models import ChecklistItem
+from portal.storage import client as s3
 from tests import factories
 
 
 @pytest.fixture
 def photographed(world):
     """An org A record with a full checklist and one photo stored in the real S3 endpoint."""
-    storage.ensure_bucket()
-    storage.put_bytes("attachments/t/original.jpg", b"original-bytes", "image/jpeg")
-    storage.put_bytes("attachments/t/rendition.jpg", b"rendition-bytes", "image/jpeg")
+    s3.ensure_bucket()
+    s3.put_bytes("attachments/t/original.jpg", b"original-bytes", "image/jpeg")
+    s3.put_bytes("attachments/t/rendition.jpg", b"rendition-bytes", "image/jpeg")
     record = factories.record(
         world.project_a,
         kind="ncr",

@@ -4,9 +4,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app, storage
+from portal import create_app
 from portal.extensions import db
 from portal.models import Attachment, Organization, Project, Record, User
+from portal.storage import client as s3
 from tests.factories import login
 from tests.helpers import config_from_env
 
@@ -20,8 +21,8 @@ def count(model) -> int:
 
 
 def bucket_keys() -> set[str]:
-    paginator = storage.client().get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=storage.bucket())
+    paginator = s3.boto().get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=s3.bucket())
     return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 

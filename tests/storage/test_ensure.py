@@ -1,5 +1,6 @@
-from portal import create_app, storage
-from portal.bucket_rules import EXPORTS_RULE, MULTIPART_RULE
+from portal import create_app
+from portal.storage import client as s3
+from portal.storage.rules import EXPORTS_RULE, MULTIPART_RULE
 
 FOREIGN_RULE = {
     "ID": "keep-logs",
@@ -14,11 +15,11 @@ def run(app, *args):
 
 
 def configuration() -> dict:
-    s3, name = storage.client(), storage.bucket()
+    api, name = s3.boto(), s3.bucket()
     return {
-        "rules": s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"],
-        "encryption": s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
-        "public": s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+        "rules": api.get_bucket_lifecycle_configuration(Bucket=name)["Rules"],
+        "encryption": api.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"],
+        "public": api.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
     }
 
 
@@ -27,8 +28,8 @@ def rules_by_id() -> dict[str, dict]:
 
 
 def put_rules(rules: list[dict]) -> None:
-    storage.client().put_bucket_lifecycle_configuration(
-        Bucket=storage.bucket(), LifecycleConfiguration={"Rules": rules}
+    s3.boto().put_bucket_lifecycle_configuration(
+        Bucket=s3.bucket(), LifecycleConfiguration={"Rules": rules}
     )
 
 
@@ -36,7 +37,7 @@ def test_ensure_on_empty_endpoint_creates_bucket_and_rules(moto_app):
     result = run(moto_app)
 
     assert result.exit_code == 0, result.output
-    assert f"created bucket {storage.bucket()}" in result.output
+    assert f"created bucket {s3.bucket()}" in result.output
     rules = rules_by_id()
     assert rules[EXPORTS_RULE]["Filter"] == {"Prefix": "exports/"}
     assert rules[EXPORTS_RULE]["Expiration"] == {"Days": moto_app.config["EXPORT_LIFECYCLE_DAYS"]}
@@ -54,12 +55,12 @@ def test_second_ensure_changes_nothing(moto_app):
     result = run(moto_app)
 
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"bucket {storage.bucket()} already as configured"
+    assert result.output.strip() == f"bucket {s3.bucket()} already as configured"
     assert configuration() == before
 
 
 def test_foreign_lifecycle_rule_survives_ensure(moto_app):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
     put_rules([FOREIGN_RULE])
 
     result = run(moto_app)
@@ -71,7 +72,7 @@ def test_foreign_lifecycle_rule_survives_ensure(moto_app):
 
 
 def test_ensure_updates_our_rule_when_export_days_change(moto_app, moto_config):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
     put_rules([FOREIGN_RULE])
     run(moto_app)
     longer = create_app({**moto_config, "EXPORT_LIFECYCLE_DAYS": 30})
@@ -86,7 +87,7 @@ def test_ensure_updates_our_rule_when_export_days_change(moto_app, moto_config):
 
 
 def test_ensure_drops_obsolete_rules_of_its_own(moto_app):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
     put_rules([{**FOREIGN_RULE, "ID": "sitepack-old-rule"}])
 
     result = run(moto_app)
@@ -119,9 +120,9 @@ def test_check_names_the_rule_that_was_removed(moto_app):
 
 def test_check_reports_encryption_off_and_public_access_open(moto_app):
     run(moto_app)
-    s3, name = storage.client(), storage.bucket()
-    s3.delete_bucket_encryption(Bucket=name)
-    s3.delete_public_access_block(Bucket=name)
+    api, name = s3.boto(), s3.bucket()
+    api.delete_bucket_encryption(Bucket=name)
+    api.delete_public_access_block(Bucket=name)
 
     result = run(moto_app, "--check")
 
@@ -135,8 +136,8 @@ def test_check_on_missing_bucket_fails_and_creates_nothing(moto_app):
     result = run(moto_app, "--check")
 
     assert result.exit_code != 0
-    assert f"bucket {storage.bucket()} does not exist" in result.output
-    assert not storage.bucket_exists()
+    assert f"bucket {s3.bucket()} does not exist" in result.output
+    assert not s3.bucket_exists()
 
 
 def test_ensure_against_rclone_warns_and_still_creates_bucket(app):
@@ -145,6 +146,6 @@ def test_ensure_against_rclone_warns_and_still_creates_bucket(app):
     assert result.exit_code == 0, result.output
     assert "does not support bucket configuration" in result.output
     assert "lifecycle" in result.output and "real S3" in result.output
-    assert storage.bucket_exists()
+    assert s3.bucket_exists()
     assert run(app).exit_code == 0
-    assert storage.bucket_exists()
+    assert s3.bucket_exists()

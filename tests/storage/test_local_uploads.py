@@ -14,13 +14,14 @@ from flask import current_app
 
 from jobs.sweep import run_sweep
 from portal import config as settings
-from portal import reconcile, storage
 from portal.models import ReconcileRun
+from portal.storage import client as s3
+from portal.storage import reconcile
 from tests.polling import wait_until
 from tests.servers import RcloneS3, free_port
 
 KEY = "exports/1/crashed/attempt-1/crashed.zip"
-PART = b"p" * (5 * storage.MiB)  # S3's smallest part but the last
+PART = b"p" * (5 * s3.MiB)  # S3's smallest part but the last
 
 
 @pytest.fixture
@@ -48,18 +49,18 @@ def app_overrides(local_s3):
 
 @pytest.fixture(autouse=True)
 def bucket(app):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
 
 
 def crashed_upload(key: str = KEY) -> tuple[str, Path]:
     """An upload with two parts sent and no one left to complete it; the file rclone keeps."""
-    s3 = storage.client()
-    upload_id = s3.create_multipart_upload(Bucket=storage.bucket(), Key=key)["UploadId"]
+    api = s3.boto()
+    upload_id = api.create_multipart_upload(Bucket=s3.bucket(), Key=key)["UploadId"]
     for number, body in ((1, PART), (2, b"last part")):
-        s3.upload_part(
-            Bucket=storage.bucket(), Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        api.upload_part(
+            Bucket=s3.bucket(), Key=key, UploadId=upload_id, PartNumber=number, Body=body
         )
-    folder = Path(current_app.config["S3_LOCAL_ROOT"]) / storage.bucket()
+    folder = Path(current_app.config["S3_LOCAL_ROOT"]) / s3.bucket()
     return upload_id, folder / Path(key).parent / f".rclone_temp_multipart_{upload_id}"
 
 
@@ -71,10 +72,10 @@ def hours_old(path: Path, hours: float = 7) -> Path:
 
 def test_an_upload_forgotten_at_a_restart_is_reported_then_deleted_from_disk(app, local_s3):
     _, parts = crashed_upload()
-    wait_until(lambda: parts.stat().st_size >= storage.MiB)  # rclone writes parts as they come
+    wait_until(lambda: parts.stat().st_size >= s3.MiB)  # rclone writes parts as they come
     local_s3()
     hours_old(parts)
-    mib = parts.stat().st_size / storage.MiB
+    mib = parts.stat().st_size / s3.MiB
 
     dry = app.test_cli_runner().invoke(args=["storage", "reconcile", "--dry-run"])
     assert dry.exit_code == 0, dry.output
@@ -101,14 +102,14 @@ def test_the_sweeper_deletes_only_old_rclone_part_files_under_the_buckets_export
     outside.write_bytes(b"precious")
     keep = [
         root / "other-bucket" / "exports" / "1" / ".rclone_temp_multipart_other",
-        root / storage.bucket() / "attachments" / "1" / ".rclone_temp_multipart_photo",
-        root / storage.bucket() / "exports" / "1" / "notes" / "attempt-1" / "notes.txt",
+        root / s3.bucket() / "attachments" / "1" / ".rclone_temp_multipart_photo",
+        root / s3.bucket() / "exports" / "1" / "notes" / "attempt-1" / "notes.txt",
     ]
     for path in keep:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"not the sweeper's")
         hours_old(path)
-    link = root / storage.bucket() / "exports" / "1" / ".rclone_temp_multipart_link"
+    link = root / s3.bucket() / "exports" / "1" / ".rclone_temp_multipart_link"
     link.symlink_to(outside)
     hours_old(link)
 
@@ -121,8 +122,8 @@ def test_the_sweeper_deletes_only_old_rclone_part_files_under_the_buckets_export
 def test_an_upload_the_endpoint_still_lists_is_aborted_and_counted_once(app):
     upload_id, parts = crashed_upload()
     findings = reconcile.run(upload_age=timedelta(0))
-    assert findings.stale_uploads == [(KEY, upload_id)]
-    assert findings.forgotten_uploads == []
+    assert findings.uploads.listed == [(KEY, upload_id)]
+    assert findings.uploads.forgotten == []
     assert ReconcileRun.query.one().stale_uploads == 1
     assert not parts.exists()
 
@@ -136,7 +137,7 @@ def test_without_s3_local_root_nothing_on_disk_is_touched(app, local_s3):
     assert parts.exists()
 
 
-@pytest.mark.parametrize("endpoint", ["https://s3.eu-west-1.amazonaws.com", None])
+@pytest.mark.parametrize("endpoint", ["https://api.eu-west-1.amazonaws.com", None])
 def test_s3_local_root_for_an_endpoint_elsewhere_stops_start_up(endpoint):
     config = {"TESTING": True, "REDIS_URL": "redis://x", "S3_ENDPOINT_URL": endpoint}
     with pytest.raises(settings.ConfigError, match="unset S3_LOCAL_ROOT"):

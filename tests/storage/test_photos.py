@@ -5,15 +5,16 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from portal import photos, storage
+from portal import photos
 from portal.extensions import db
 from portal.models import Attachment
+from portal.storage import client as s3
 from tests import factories
 
 
 @pytest.fixture
 def record(app, world):
-    storage.ensure_bucket()
+    s3.ensure_bucket()
     made = factories.record(world.project_a)
     db.session.commit()
     return made
@@ -30,12 +31,12 @@ def jpeg(size: tuple[int, int], orientation: int | None = None) -> bytes:
 
 
 def stored_keys() -> list[str]:
-    listing = storage.client().list_objects_v2(Bucket=storage.bucket(), Prefix="attachments/")
+    listing = s3.boto().list_objects_v2(Bucket=s3.bucket(), Prefix="attachments/")
     return [item["Key"] for item in listing.get("Contents", [])]
 
 
 def rendition_size(attachment: Attachment) -> tuple[int, int]:
-    with Image.open(io.BytesIO(storage.get_bytes(attachment.rendition_key))) as image:
+    with Image.open(io.BytesIO(s3.get_bytes(attachment.rendition_key))) as image:
         assert image.format == "JPEG"
         return image.size
 
@@ -66,7 +67,7 @@ def test_transparent_png_gets_a_white_jpeg_rendition(record):
     attachment = photos.ingest_photo(record, "plan.png", out.getvalue())
 
     assert attachment.content_type == "image/png"
-    with Image.open(io.BytesIO(storage.get_bytes(attachment.rendition_key))) as image:
+    with Image.open(io.BytesIO(s3.get_bytes(attachment.rendition_key))) as image:
         assert image.mode == "RGB" and image.getpixel((10, 10)) == (255, 255, 255)
 
 
@@ -76,7 +77,7 @@ def test_original_round_trips_with_its_sha256(record):
     attachment = photos.ingest_photo(record, "../Level 3/pour #1.jpg", data, caption="Pour")
     db.session.commit()
 
-    assert storage.get_bytes(attachment.storage_key) == data
+    assert s3.get_bytes(attachment.storage_key) == data
     assert attachment.sha256 == hashlib.sha256(data).hexdigest()
     assert attachment.byte_size == len(data)
     assert attachment.content_type == "image/jpeg"
@@ -101,14 +102,14 @@ def test_unreadable_image_is_refused_with_nothing_stored(record, data):
 
 
 def test_failed_rendition_upload_leaves_no_original_behind(record, monkeypatch):
-    real_put = storage.put_bytes
+    real_put = s3.put_bytes
 
     def put_failing_renditions(key, data, content_type):
         if key.endswith("/rendition.jpg"):
             raise ConnectionError("S3 went away")
         real_put(key, data, content_type)
 
-    monkeypatch.setattr(storage, "put_bytes", put_failing_renditions)
+    monkeypatch.setattr(s3, "put_bytes", put_failing_renditions)
 
     with pytest.raises(ConnectionError):
         photos.ingest_photo(record, "slab.jpg", jpeg((800, 600)))

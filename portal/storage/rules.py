@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from portal import storage
+from portal.storage import client as s3
+from portal.storage import keys
 
 RULE_PREFIX = "sitepack-"
 EXPORTS_RULE = "sitepack-expire-exports"
@@ -66,7 +67,7 @@ def desired_rules(export_days: int) -> list[dict]:
     return [
         {
             "ID": EXPORTS_RULE,
-            "Filter": {"Prefix": "exports/"},
+            "Filter": {"Prefix": keys.EXPORTS},
             "Status": "Enabled",
             "Expiration": {"Days": export_days},
         },
@@ -80,7 +81,7 @@ def desired_rules(export_days: int) -> list[dict]:
 
 
 def read_state() -> BucketState:
-    if not storage.bucket_exists():
+    if not s3.bucket_exists():
         return BucketState(exists=False)
     rules, minimum_size = _read_lifecycle()
     return BucketState(
@@ -95,7 +96,7 @@ def read_state() -> BucketState:
 def plan(state: BucketState, export_days: int) -> Plan:
     """What differs from the desired configuration, and what to put to fix it."""
     if not state.exists:
-        name = storage.bucket()
+        name = s3.bucket()
         return Plan([Finding(f"bucket {name} does not exist", f"created bucket {name}")])
     merged, findings = _merge_rules(state.rules, export_days)
     result = Plan(findings)
@@ -121,19 +122,19 @@ def plan(state: BucketState, export_days: int) -> Plan:
 
 
 def apply(todo: Plan) -> None:
-    s3, name = storage.client(), storage.bucket()
+    api, name = s3.boto(), s3.bucket()
     if todo.lifecycle:
-        _put(s3.put_bucket_lifecycle_configuration, Bucket=name, **_lifecycle_args(todo))
+        _put(api.put_bucket_lifecycle_configuration, Bucket=name, **_lifecycle_args(todo))
     if todo.encryption:
         default = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": ENCRYPTION}}
         _put(
-            s3.put_bucket_encryption,
+            api.put_bucket_encryption,
             Bucket=name,
             ServerSideEncryptionConfiguration={"Rules": [default]},
         )
     if todo.public_access:
         flags = dict.fromkeys(PUBLIC_ACCESS_FLAGS, True)
-        _put(s3.put_public_access_block, Bucket=name, PublicAccessBlockConfiguration=flags)
+        _put(api.put_public_access_block, Bucket=name, PublicAccessBlockConfiguration=flags)
 
 
 def _lifecycle_args(todo: Plan) -> dict:
@@ -208,7 +209,7 @@ def _flatten(values: dict, parent: str = "") -> list[str]:
 
 def _read_lifecycle() -> tuple[list[dict], str | None]:
     try:
-        answer = storage.client().get_bucket_lifecycle_configuration(Bucket=storage.bucket())
+        answer = s3.boto().get_bucket_lifecycle_configuration(Bucket=s3.bucket())
     except ClientError as exc:
         if _code(exc) == "NoSuchLifecycleConfiguration":
             return [], None
@@ -220,7 +221,7 @@ def _read_lifecycle() -> tuple[list[dict], str | None]:
 
 def _read_encryption() -> str | None:
     try:
-        answer = storage.client().get_bucket_encryption(Bucket=storage.bucket())
+        answer = s3.boto().get_bucket_encryption(Bucket=s3.bucket())
     except ClientError as exc:
         if _code(exc) == "ServerSideEncryptionConfigurationNotFoundError":
             return None
@@ -235,7 +236,7 @@ def _read_encryption() -> str | None:
 
 def _read_public_access() -> dict[str, bool]:
     try:
-        answer = storage.client().get_public_access_block(Bucket=storage.bucket())
+        answer = s3.boto().get_public_access_block(Bucket=s3.bucket())
     except ClientError as exc:
         if _code(exc) == "NoSuchPublicAccessBlockConfiguration":
             return {}

@@ -13,7 +13,8 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 
-from portal import aws, storage
+from portal import aws
+from portal.storage import client as s3
 
 # CloudFront accepts at most 3,000 paths in progress per distribution; stay well below.
 PATHS_PER_BATCH = 1000
@@ -34,7 +35,7 @@ def distribution_id() -> str | None:
         return None
     ext = current_app.extensions
     if "cdn_distribution" not in ext:
-        ext["cdn_distribution"] = find_distribution(storage.bucket())
+        ext["cdn_distribution"] = find_distribution(s3.bucket())
     return ext["cdn_distribution"]
 
 

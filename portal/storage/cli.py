@@ -9,7 +9,8 @@ from botocore.exceptions import ClientError
 from flask import current_app
 from flask.cli import AppGroup
 
-from portal import bucket_rules, reconcile, storage
+from portal.storage import client as s3
+from portal.storage import reconcile, rules
 
 storage_group = AppGroup("storage", help="Bucket set-up and checks.")
 
@@ -23,7 +24,7 @@ def ensure(check: bool):
             _check()
         else:
             _ensure()
-    except bucket_rules.UnsupportedEndpointError as exc:
+    except rules.UnsupportedEndpointError as exc:
         _warn_unsupported(exc)
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -33,21 +34,21 @@ def ensure(check: bool):
 
 
 def _ensure() -> None:
-    created = storage.ensure_bucket()
+    created = s3.ensure_bucket()
     if created:
-        click.echo(f"created bucket {storage.bucket()}")
-    todo = bucket_rules.plan(bucket_rules.read_state(), _export_days())
-    bucket_rules.apply(todo)
+        click.echo(f"created bucket {s3.bucket()}")
+    todo = rules.plan(rules.read_state(), _export_days())
+    rules.apply(todo)
     for finding in todo.findings:
         click.echo(finding.fix)
     if not created and not todo.findings:
-        click.echo(f"bucket {storage.bucket()} already as configured")
+        click.echo(f"bucket {s3.bucket()} already as configured")
 
 
 def _check() -> None:
-    todo = bucket_rules.plan(bucket_rules.read_state(), _export_days())
+    todo = rules.plan(rules.read_state(), _export_days())
     if not todo.findings:
-        click.echo(f"bucket {storage.bucket()} is as configured")
+        click.echo(f"bucket {s3.bucket()} is as configured")
         return
     for finding in todo.findings:
         click.echo(f"drift: {finding.drift}", err=True)
@@ -79,14 +80,14 @@ def reconcile_command(dry_run: bool):
         click.echo(f"{verb}delete stray object {key}")
     for export in findings.missing:
         click.echo(f"{verb}fail export {export.public_id}: its zip {export.object_key} is missing")
-    for key, upload_id in findings.stale_uploads:
+    for key, upload_id in findings.uploads.listed:
         click.echo(f"{verb}abort stale multipart upload {upload_id} of {key}")
-    for parts in findings.forgotten_uploads:
+    for parts in findings.uploads.forgotten:
         click.echo(f"{verb}delete {parts.path} ({parts.size:,} bytes), parts of a forgotten upload")
-    if findings.note:
-        click.echo(f"note: {findings.note}", err=True)
+    if findings.uploads.note:
+        click.echo(f"note: {findings.uploads.note}", err=True)
     click.echo(
         f"{'dry run, nothing changed: ' if dry_run else ''}"
         f"stray objects: {len(findings.stray_objects)}, missing zips: {len(findings.missing)}, "
-        f"stale uploads: {findings.uploads_count}"
+        f"stale uploads: {findings.uploads.count}"
     )
