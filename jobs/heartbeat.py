@@ -1,21 +1,22 @@
-"""The attempt's heartbeat: a thread that writes progress and proof of life every second.
+"""Heartbeats: a thread per attempt (and per chunk) that proves the work alive every second.
 
-An export whose heartbeat is EXPORT_STALE_SECONDS old is presumed lost and run again, so a
-beat must never wait for a slow record, the zip's digest or a long upload: it comes from
-this thread, on its own connection, whatever the job is doing. The job's own thread only
-counts; it learns that the attempt was fenced off (cancelled, or taken over) at its next
-`advance()` or `check()`.
+An export or chunk whose beat is EXPORT_STALE_SECONDS old is presumed lost and taken over,
+so a beat must never wait for a slow record or a long upload: it comes from this thread, on
+its own connection, whatever the job is doing. The job's own thread only counts; it learns
+that it was fenced off (cancelled, taken over) at its next `count()` or `check()`.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from flask import current_app
 
-from portal.exports import attempts
+from portal.exports import attempts, chunks
 from portal.exports.attempts import Attempt, AttemptLost
+from portal.exports.chunks import ChunkClaim
 
 BEAT_SECONDS = 1.0
 # Held while a beat uses the database. The render pool forks this process: a fork taken
@@ -27,37 +28,60 @@ os.register_at_fork(
 
 
 class Heartbeat:
-    """`with Heartbeat(attempt) as pulse:` beats until the block ends; `pulse.advance()`
-    counts a record and raises AttemptLost once a beat was refused."""
+    """`with Heartbeat(write, name) as pulse:` calls `write(rendered, failed)` every second
+    with what `pulse.count()` counted since the last beat; `write` raises AttemptLost once
+    the work is fenced off, and the job's thread then raises it at its next count or check.
+    A block that ends without an error writes what is left in one last beat."""
 
-    def __init__(self, attempt: Attempt):
-        self.attempt, self.done, self.warnings = attempt, 0, 0
+    def __init__(self, write: Callable[[int, int], None], name: str):
+        self._write, self._name = write, name
         self._app = current_app._get_current_object()
+        self._lock = threading.Lock()
+        self._rendered = self._failed = 0
         self._lost: AttemptLost | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="export-heartbeat", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
+        if exc_type is None:
+            self.check()
+            self.beat()
 
-    def advance(self, failed: bool) -> None:
-        self.done += 1
-        self.warnings += int(failed)
+    def count(self, failed: bool = False) -> None:
+        with self._lock:
+            self._rendered += 1
+            self._failed += int(failed)
         self.check()
 
     def check(self) -> None:
         if self._lost is not None:
             raise self._lost
 
+    def wait(self, seconds: float) -> None:
+        """Sleep between polls, waking to raise as soon as a beat was refused."""
+        self._stop.wait(seconds)
+        self.check()
+
     def beat(self) -> None:
-        """One write of progress and heartbeat; raises AttemptLost when it is refused."""
-        with _BEATING:
-            attempts.beat(self.attempt, self.done, self.warnings)
+        """One write; what it carried is counted again if the write fails for another reason."""
+        with self._lock:
+            rendered, failed, self._rendered, self._failed = self._rendered, self._failed, 0, 0
+        try:
+            with _BEATING:
+                self._write(rendered, failed)
+        except AttemptLost:
+            raise
+        except Exception:
+            with self._lock:
+                self._rendered += rendered
+                self._failed += failed
+            raise
 
     def _run(self) -> None:
         with self._app.app_context():
@@ -68,4 +92,17 @@ class Heartbeat:
                     self._lost = lost
                     return
                 except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
-                    current_app.logger.warning("beat of %s failed", self.attempt, exc_info=True)
+                    current_app.logger.warning("beat of %s failed", self._name, exc_info=True)
+
+
+def of_attempt(attempt: Attempt) -> Heartbeat:
+    """The export's own proof of life, from its claim to its completion."""
+    return Heartbeat(lambda _rendered, _failed: attempts.beat(attempt), f"export-{attempt}")
+
+
+def of_chunk(claim: ChunkClaim) -> Heartbeat:
+    """A chunk's beat, which also carries its progress into the export's `done`."""
+    return Heartbeat(
+        lambda rendered, failed: chunks.progress(claim, rendered, failed),
+        f"chunk-{claim.attempt.export_id}-{claim.number}",
+    )

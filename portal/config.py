@@ -148,6 +148,15 @@ def _exports(environ: Mapping[str, str]) -> dict:
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
+        # An export with more records to render than this is split into chunks that any
+        # worker may take, so one big export uses every free worker.
+        "EXPORT_FANOUT_MIN": _int(environ, "EXPORT_FANOUT_MIN", 200),
+        # Records per chunk: small enough to spread, large enough that a chunk's set-up
+        # (a render pool, one claim) is paid rarely.
+        "EXPORT_CHUNK_RECORDS": _int(environ, "EXPORT_CHUNK_RECORDS", 100),
+        # Days after which the bucket lifecycle deletes a cached record PDF under renders/;
+        # the next export that needs it renders it again.
+        "RENDER_CACHE_DAYS": _int(environ, "RENDER_CACHE_DAYS", 30),
     }
 
 

@@ -207,6 +207,8 @@ class Export(PublicIdMixin, db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     # Why an admin withdrew the export, shown to the requester on its page.
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # Records this attempt found in the render cache: the admin's cache hit rate reads it.
+    cache_hits: Mapped[int] = mapped_column(default=0)
 
     project: Mapped[Project] = relationship()
     requested_by: Mapped[User] = relationship()
@@ -219,6 +221,57 @@ class ExportItem(db.Model):
     __tablename__ = "export_items"
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+
+
+class ChunkStatus(StrEnum):
+    """A chunk is queued until a worker claims it, running while that worker beats, done when
+    its records are in the render cache. A running chunk whose beat went stale may be
+    claimed again (its worker died)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+
+
+class ExportChunk(db.Model):
+    """A slice of one attempt's records still to be rendered, which any worker may take.
+
+    Chunks belong to the attempt that planned them; a new attempt plans its own, so a chunk
+    of a superseded attempt can never count towards the new one."""
+
+    __tablename__ = "export_chunks"
+    __table_args__ = (UniqueConstraint("export_id", "attempt", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), index=True)
+    attempt: Mapped[int]
+    number: Mapped[int]
+    record_ids: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default=ChunkStatus.QUEUED)
+    # Who runs it now: a fresh token per claim fences off a worker presumed dead.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None]
+    # Records of this chunk counted in the export's `done` so far (undone on a takeover).
+    done: Mapped[int] = mapped_column(default=0)
+    # {record id: why it could not be rendered}, for the zip's ERRORS.txt.
+    errors: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RenderedPdf(db.Model):
+    """The render cache's index: one record's PDF, stored once under keys.rendered_pdf.
+
+    The fingerprint covers everything the PDF shows (record version, photos, template,
+    paper), so a changed record or template simply makes a new entry. `sha256` is what the
+    object must hash to: an object that does not is ignored and rendered again."""
+
+    __tablename__ = "rendered_pdfs"
+    __table_args__ = (UniqueConstraint("organization_id", "fingerprint"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Download(db.Model):

@@ -27,10 +27,13 @@ from portal.models import (
     Organization,
     Project,
     Record,
+    RenderedPdf,
     User,
     new_public_id,
 )
+from portal.renders.cli import prerender_quietly
 from portal.storage import client as s3
+from portal.storage import keys as storage_keys
 
 # RecordPlan attributes copied verbatim onto the Record row.
 RECORD_FIELDS = (
@@ -67,6 +70,7 @@ def seed_command(count: int, seed: int, with_photos: bool, reset: bool):
         raise
     s3.delete_many(old_keys)
     _report(len(rows), len(stored), time.monotonic() - started)
+    prerender_quietly([row.id for row in rows])
 
 
 def _refuse_if_not_empty() -> list[str]:
@@ -87,6 +91,8 @@ def _clear_everything() -> list[str]:
     stored = db.session.execute(select(Attachment.storage_key, Attachment.rendition_key))
     keys = [key for pair in stored for key in pair if key]
     keys += [key for key in db.session.scalars(select(Export.object_key)) if key]
+    cached = db.session.execute(select(RenderedPdf.organization_id, RenderedPdf.fingerprint))
+    keys += [storage_keys.rendered_pdf(org, fingerprint) for org, fingerprint in cached]
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     return keys

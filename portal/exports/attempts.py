@@ -63,6 +63,7 @@ def claim(export_id: int) -> Attempt | None:
             heartbeat_at=now,
             done=0,
             warnings=0,
+            cache_hits=0,
             error=None,
             **NO_RETRY_WAITING,
         )
@@ -73,7 +74,7 @@ def claim(export_id: int) -> Attempt | None:
     return Attempt(export_id, number) if changed else None
 
 
-def _fence(attempt: Attempt) -> tuple:
+def fence(attempt: Attempt) -> tuple:
     """Only the current attempt of a processing export may write."""
     return (
         Export.id == attempt.export_id,
@@ -86,7 +87,7 @@ def _guarded(
     attempt: Attempt, event: str | None = None, detail: str = "", when=None, **values
 ) -> bool:
     """One fenced write; `when` adds a condition that must still hold at the moment of it."""
-    where = (*_fence(attempt), when) if when is not None else _fence(attempt)
+    where = (*fence(attempt), when) if when is not None else fence(attempt)
     changed = db.session.execute(update(Export).where(*where).values(**values)).rowcount
     if changed and event:
         events.add(attempt.export_id, event, detail)
@@ -94,18 +95,23 @@ def _guarded(
     return bool(changed)
 
 
-def beat(attempt: Attempt, done: int, warnings: int) -> None:
-    """Progress and heartbeat in one write; raises AttemptLost when this attempt is fenced off.
+def beat(attempt: Attempt) -> None:
+    """Proof of life; raises AttemptLost when this attempt is fenced off. Progress is not
+    written here: every worker rendering a chunk adds its own (see chunks.progress).
 
     Written on its own connection: committing the job's session would expire every record
     it holds and reload them, once a second, for nothing."""
     with db.engine.begin() as connection:
         changed = connection.execute(
-            update(Export)
-            .where(*_fence(attempt))
-            .values(done=done, warnings=warnings, heartbeat_at=utcnow())
+            update(Export).where(*fence(attempt)).values(heartbeat_at=utcnow())
         ).rowcount
     if not changed:
+        raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
+
+
+def planned(attempt: Attempt, cache_hits: int) -> None:
+    """The records already in the render cache count as done from the start."""
+    if not _guarded(attempt, done=cache_hits, cache_hits=cache_hits):
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 

@@ -1,4 +1,5 @@
-"""The RQ lanes. Small exports and mail never wait behind a 10,000-record export."""
+"""The RQ lanes. Small exports and mail never wait behind a 10,000-record export, and
+nothing an export needs ever waits behind the pre-rendering of records nobody asked for."""
 
 from __future__ import annotations
 
@@ -11,8 +12,12 @@ from portal.models import Export
 MAIL = "mail"
 SMALL = "exports-small"
 LARGE = "exports-large"
+# Records rendered into the cache ahead of any export (a changed record, `renders warm`).
+RENDERS = "renders"
 # Workers take queues in this order, so a short job is always picked before a long one.
-WORKER_ORDER = (MAIL, SMALL, LARGE)
+WORKER_ORDER = (MAIL, SMALL, LARGE, RENDERS)
+# Records per pre-render job: one render pool's set-up is paid for this many PDFs.
+PRERENDER_BATCH = 50
 
 
 def connection() -> redis.Redis:
@@ -63,6 +68,37 @@ def enqueue_export(export: Export) -> None:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def enqueue_chunk_helpers(export: Export, attempt: int, count: int) -> None:
+    """`count` helpers for an attempt's chunks, on the large lane so that any worker on any
+    host may take one; each claims whichever chunk is next (jobs/fanout.py)."""
+    lane = queue(LARGE)
+    for number in range(1, count + 1):
+        lane.enqueue(
+            "jobs.fanout.help_export",
+            export.id,
+            attempt,
+            job_id=f"{job_id(export)}-{attempt}-helper-{number}",
+            job_timeout=current_app.config["EXPORT_JOB_TIMEOUT"],
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+        )
+
+
+def enqueue_prerender(record_ids: list[int]) -> int:
+    """Renders these records into the cache on the lowest lane; returns the jobs enqueued."""
+    lane = queue(RENDERS)
+    batches = range(0, len(record_ids), PRERENDER_BATCH)
+    for start in batches:
+        lane.enqueue(
+            "jobs.prerender.render_records",
+            record_ids[start : start + PRERENDER_BATCH],
+            job_timeout=3600,
+            result_ttl=600,
+            failure_ttl=24 * 3600,
+        )
+    return len(batches)
 
 
 def enqueue_mail(export_id: int, kind: str) -> None:

@@ -53,6 +53,12 @@ class ExportOptions:
             raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
         return cls(paper=paper, include_originals=bool(include_originals))
 
+    @classmethod
+    def of(cls, export: Export) -> ExportOptions:
+        """What an export was requested with; a row older than an option gets its default."""
+        stored = export.options or {}
+        return cls(stored.get("paper", "A4"), bool(stored.get("include_originals")))
+
     def as_dict(self) -> dict:
         return {"paper": self.paper, "include_originals": self.include_originals}
 

@@ -37,7 +37,7 @@ def _ensure() -> None:
     created = s3.ensure_bucket()
     if created:
         click.echo(f"created bucket {s3.bucket()}")
-    todo = rules.plan(rules.read_state(), _export_days())
+    todo = rules.plan(rules.read_state())
     rules.apply(todo)
     for finding in todo.findings:
         click.echo(finding.fix)
@@ -46,7 +46,7 @@ def _ensure() -> None:
 
 
 def _check() -> None:
-    todo = rules.plan(rules.read_state(), _export_days())
+    todo = rules.plan(rules.read_state())
     if not todo.findings:
         click.echo(f"bucket {s3.bucket()} is as configured")
         return
@@ -63,10 +63,6 @@ def _warn_unsupported(exc: Exception) -> None:
         "lifecycle on real S3 with `flask storage ensure` there",
         err=True,
     )
-
-
-def _export_days() -> int:
-    return current_app.config["EXPORT_LIFECYCLE_DAYS"]
 
 
 @storage_group.command("reconcile")

@@ -5,12 +5,14 @@ on, so a key's shape is a contract: change it here and every reader follows.
 
     attachments/<organisation>/<record public id>/<attachment public id>/<file name>
     exports/<organisation>/<export public id>/attempt-<n>/<file name>
+    renders/<organisation>/<fingerprint>.pdf      the render cache, content-addressed
 """
 
 from __future__ import annotations
 
 ATTACHMENTS = "attachments/"
 EXPORTS = "exports/"
+RENDERS = "renders/"
 RENDITION_NAME = "rendition.jpg"
 
 
@@ -40,3 +42,9 @@ def export_of(key: str) -> str | None:
     if key.startswith(EXPORTS) and len(parts) > 3:
         return parts[2]
     return None
+
+
+def rendered_pdf(organization_id: int, fingerprint: str) -> str:
+    """A record's cached PDF. The organisation is part of the key as well as of the
+    fingerprint, so no listing, lifecycle rule or bug can serve one tenant another's PDF."""
+    return f"{RENDERS}{organization_id}/{fingerprint}.pdf"

@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
+from flask import current_app
 
 from portal.storage import client as s3
 from portal.storage import keys
 
 RULE_PREFIX = "sitepack-"
 EXPORTS_RULE = "sitepack-expire-exports"
+RENDERS_RULE = "sitepack-expire-render-cache"
 MULTIPART_RULE = "sitepack-abort-incomplete-multipart"
 ENCRYPTION = "AES256"
 PUBLIC_ACCESS_FLAGS = (
@@ -63,13 +65,22 @@ class Plan:
     public_access: bool = False
 
 
-def desired_rules(export_days: int) -> list[dict]:
+def desired_rules() -> list[dict]:
+    """Zips live EXPORT_LIFECYCLE_DAYS; cached record PDFs RENDER_CACHE_DAYS (a template
+    change makes new keys, so old PDFs are never deleted by hand: they age out here)."""
+    config = current_app.config
     return [
         {
             "ID": EXPORTS_RULE,
             "Filter": {"Prefix": keys.EXPORTS},
             "Status": "Enabled",
-            "Expiration": {"Days": export_days},
+            "Expiration": {"Days": config["EXPORT_LIFECYCLE_DAYS"]},
+        },
+        {
+            "ID": RENDERS_RULE,
+            "Filter": {"Prefix": keys.RENDERS},
+            "Status": "Enabled",
+            "Expiration": {"Days": config["RENDER_CACHE_DAYS"]},
         },
         {
             "ID": MULTIPART_RULE,
@@ -93,12 +104,12 @@ def read_state() -> BucketState:
     )
 
 
-def plan(state: BucketState, export_days: int) -> Plan:
+def plan(state: BucketState) -> Plan:
     """What differs from the desired configuration, and what to put to fix it."""
     if not state.exists:
         name = s3.bucket()
         return Plan([Finding(f"bucket {name} does not exist", f"created bucket {name}")])
-    merged, findings = _merge_rules(state.rules, export_days)
+    merged, findings = _merge_rules(state.rules)
     result = Plan(findings)
     if findings:
         result.lifecycle = {"Rules": merged}
@@ -145,9 +156,9 @@ def _lifecycle_args(todo: Plan) -> dict:
     return args
 
 
-def _merge_rules(existing: list[dict], export_days: int) -> tuple[list[dict], list[Finding]]:
+def _merge_rules(existing: list[dict]) -> tuple[list[dict], list[Finding]]:
     """Foreign rules kept as found; ours replaced by the desired ones; obsolete ours dropped."""
-    wanted = {rule["ID"]: rule for rule in desired_rules(export_days)}
+    wanted = {rule["ID"]: rule for rule in desired_rules()}
     merged, findings = [], []
     for rule in existing:
         rule_id = rule.get("ID", "")

@@ -1,0 +1,44 @@
+"""`flask renders warm`: render records into the cache before anyone exports them."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select
+
+from portal.exports import queues
+from portal.extensions import db
+from portal.models import Project, Record
+
+renders_group = AppGroup("renders", help="The render cache of record PDFs.")
+
+
+@renders_group.command("warm")
+@click.option("--project", "project_ref", help="A project's code or id; default: every project.")
+def warm(project_ref: str | None):
+    """Queue every record of a project (or of all projects) for rendering into the cache, on
+    the lowest-priority lane: exports never wait behind it, and later find their PDFs made."""
+    query = select(Record.id).order_by(Record.project_id, Record.kind, Record.reference)
+    if project_ref:
+        project = db.session.scalar(
+            select(Project).where(
+                or_(Project.code == project_ref, Project.public_id == project_ref)
+            )
+        )
+        if project is None:
+            raise click.ClickException(f"no project with code or id {project_ref!r}")
+        query = query.where(Record.project_id == project.id)
+    record_ids = list(db.session.scalars(query))
+    jobs = queues.enqueue_prerender(record_ids)
+    click.echo(f"queued {len(record_ids):,} records in {jobs:,} jobs on the {queues.RENDERS} lane")
+
+
+def prerender_quietly(record_ids: list[int]) -> None:
+    """After a seed: warm the cache if Redis answers; without it, exports render on demand."""
+    try:
+        jobs = queues.enqueue_prerender(record_ids)
+    except RedisError as exc:
+        click.echo(f"note: records not queued for pre-rendering (Redis: {exc})", err=True)
+        return
+    click.echo(f"queued {len(record_ids):,} records for pre-rendering ({jobs:,} jobs)")
