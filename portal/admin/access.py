@@ -33,6 +33,11 @@ def within_reach(model) -> Select:
     return query
 
 
+def organisation_in_reach() -> int | None:
+    """The one organisation an org admin sees; None for staff, who see them all."""
+    return None if current_user.is_staff else current_user.organization_id
+
+
 def admin_exports() -> Select:
     return within_reach(Export)
 

@@ -6,6 +6,8 @@ Actions are POSTs from a confirmation page, so a stray click or a mail scanner c
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,12 +15,14 @@ from portal.admin import access, actions, charts, health, queries, stats, timeli
 from portal.exports import service
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportRequestError
-from portal.models import Export, ExportStatus
+from portal.models import Export, ExportStatus, utcnow
 from portal.records import pagination
+from portal.renders import cache
 from portal.storage import reconcile
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
+CACHE_WINDOW = timedelta(days=7)  # the exports whose cache hits the queue page adds up
 
 
 @bp.before_request
@@ -132,6 +136,8 @@ def queues():
         stuck=health.stuck_exports(access.admin_exports()),
         stale_seconds=current_app.config["EXPORT_STALE_SECONDS"],
         last_reconcile=reconcile.last_run(),
+        cache=cache.stats(utcnow() - CACHE_WINDOW, access.organisation_in_reach()),
+        cache_days=CACHE_WINDOW.days,
     )
 
 

@@ -9,7 +9,9 @@ import redis
 from rq import Worker
 
 from portal.exports import queues
-from portal.models import utcnow
+from portal.extensions import db
+from portal.models import RenderedPdf, utcnow
+from tests import factories
 from tests.factories import login
 
 DELAYED = "Exports are delayed: our export workers are restarting; yours will start automatically."
@@ -53,3 +55,39 @@ def test_lanes_show_queued_jobs_and_stuck_exports_are_listed(client, world, make
     assert lane_row(page, "exports-small") == [1, 0, 0]
     assert lane_row(page, "exports-large") == [0, 0, 0]
     assert "Stuck in processing: 1" in page and stuck.public_id in page
+
+
+def cache_row(page: str) -> str:
+    section = page[page.index('id="cache-heading"') :]
+    section = section[section.index("<table") :]
+    return " ".join(re.sub(r"<[^>]+>", " ", section.split("</tbody>")[0]).split())
+
+
+def test_the_render_cache_shows_its_size_and_hit_rate_within_the_admins_reach(
+    app, client, world, staff, make_export
+):
+    records = [factories.record(p) for p in (world.project_a, world.project_a, world.project_b)]
+    db.session.flush()
+    for n, (record, size) in enumerate(zip(records, (1024, 2048, 10 * 1024), strict=True)):
+        db.session.add(
+            RenderedPdf(
+                organization_id=record.organization_id,
+                record_id=record.id,
+                fingerprint=f"{n}" * 64,
+                sha256="a" * 64,
+                byte_size=size,
+            )
+        )
+    make_export(status="completed", total=4, cache_hits=3)
+    make_export(world.member_b, world.project_b, status="completed", total=10, cache_hits=0)
+    db.session.commit()
+
+    login(client, "admin@acme.test")
+    assert cache_row(client.get("/admin/queues").get_data(as_text=True)) == (
+        "Record PDFs Size Hit rate, last 7 days 2 3.0 KB 75% of the records in 1 export"
+    )
+    ops = app.test_client()
+    login(ops, staff.email)
+    assert cache_row(ops.get("/admin/queues").get_data(as_text=True)).endswith(
+        "3 13.0 KB 21% of the records in 2 exports"
+    )

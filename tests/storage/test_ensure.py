@@ -1,6 +1,6 @@
 from portal import create_app
 from portal.storage import client as s3
-from portal.storage.rules import EXPORTS_RULE, MULTIPART_RULE
+from portal.storage.rules import EXPORTS_RULE, MULTIPART_RULE, RENDERS_RULE
 
 FOREIGN_RULE = {
     "ID": "keep-logs",
@@ -41,6 +41,8 @@ def test_ensure_on_empty_endpoint_creates_bucket_and_rules(moto_app):
     rules = rules_by_id()
     assert rules[EXPORTS_RULE]["Filter"] == {"Prefix": "exports/"}
     assert rules[EXPORTS_RULE]["Expiration"] == {"Days": moto_app.config["EXPORT_LIFECYCLE_DAYS"]}
+    assert rules[RENDERS_RULE]["Filter"] == {"Prefix": "renders/"}
+    assert rules[RENDERS_RULE]["Expiration"] == {"Days": moto_app.config["RENDER_CACHE_DAYS"]}
     assert rules[MULTIPART_RULE]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     config = configuration()
     algorithm = config["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
@@ -93,7 +95,7 @@ def test_ensure_drops_obsolete_rules_of_its_own(moto_app):
     result = run(moto_app)
 
     assert "removed obsolete lifecycle rule sitepack-old-rule" in result.output
-    assert set(rules_by_id()) == {EXPORTS_RULE, MULTIPART_RULE}
+    assert set(rules_by_id()) == {EXPORTS_RULE, RENDERS_RULE, MULTIPART_RULE}
 
 
 def test_check_passes_after_ensure(moto_app):
@@ -149,3 +151,34 @@ def test_ensure_against_rclone_warns_and_still_creates_bucket(app):
     assert s3.bucket_exists()
     assert run(app).exit_code == 0
     assert s3.bucket_exists()
+
+
+def test_the_render_caches_rule_is_added_to_a_bucket_that_predates_it(moto_app):
+    s3.ensure_bucket()
+    put_rules(_rules_before_the_cache(moto_app))
+
+    check = run(moto_app, "--check")
+    result = run(moto_app)
+
+    assert check.exit_code != 0
+    assert f"lifecycle rule {RENDERS_RULE} is missing" in check.output
+    assert f"added lifecycle rule {RENDERS_RULE} (prefix 'renders/'" in result.output
+    assert rules_by_id()[RENDERS_RULE]["Expiration"] == {"Days": 30}
+    assert run(moto_app, "--check").exit_code == 0
+
+
+def test_check_reports_a_changed_cache_age_as_drift(moto_app, moto_config):
+    run(moto_app)
+    shorter = create_app({**moto_config, "RENDER_CACHE_DAYS": 7})
+
+    with shorter.app_context():
+        result = run(shorter, "--check")
+
+    assert result.exit_code != 0
+    assert f"lifecycle rule {RENDERS_RULE} differs" in result.output
+    assert "Expiration.Days=30" in result.output and "Expiration.Days=7" in result.output
+
+
+def _rules_before_the_cache(app) -> list[dict]:
+    run(app)
+    return [rule for rule in configuration()["rules"] if rule["ID"] != RENDERS_RULE]
