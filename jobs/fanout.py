@@ -34,7 +34,7 @@ WAIT_SECONDS = 0.5  # how often the owner looks at chunks others hold
 
 
 def render_missing(
-    export: Export, attempt: Attempt, missing: Sequence[int], pulse: Heartbeat
+    export: Export, attempt: Attempt, missing: Sequence[int], pool: RenderPool, pulse: Heartbeat
 ) -> dict[int, str]:
     """Every missing record rendered into the cache, by this job and any helpers; returns
     the records that could not be rendered, with the reason."""
@@ -42,16 +42,15 @@ def render_missing(
     count = chunks.plan(attempt, list(missing), config["EXPORT_CHUNK_RECORDS"])
     if len(missing) > config["EXPORT_FANOUT_MIN"]:
         queues.enqueue_chunk_helpers(export, attempt.number, count - 1)
-    with render_pool() as pool:
-        while True:
-            pulse.check()
-            claim = chunks.claim_next(attempt)
-            if claim is not None:
-                render_chunk(export, claim, pool)
-            elif chunks.outstanding(attempt):
-                pulse.wait(WAIT_SECONDS)
-            else:
-                return chunks.errors(attempt)
+    while True:
+        pulse.check()
+        claim = chunks.claim_next(attempt)
+        if claim is not None:
+            render_chunk(export, claim, pool)
+        elif chunks.outstanding(attempt):
+            pulse.wait(WAIT_SECONDS)
+        else:
+            return chunks.errors(attempt)
 
 
 def help_export(export_id: int, attempt_number: int) -> str:
@@ -62,7 +61,7 @@ def help_export(export_id: int, attempt_number: int) -> str:
     if claim is None:
         return "nothing left to render"
     try:
-        with render_pool() as pool:
+        with RenderPool.for_app(current_app) as pool:
             while claim is not None:
                 render_chunk(export, claim, pool)
                 rendered += 1
@@ -77,7 +76,3 @@ def render_chunk(export: Export, claim: ChunkClaim, pool: RenderPool) -> None:
     with heartbeat.of_chunk(claim) as pulse:
         errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse.count)
     chunks.finish(claim, errors)
-
-
-def render_pool() -> RenderPool:
-    return RenderPool.for_app(current_app)

@@ -1,0 +1,188 @@
+"""Step 3: the zip, assembled from the render cache and streamed straight into S3.
+
+By now every record's PDF is in the cache. Each is read back, checked against the digest
+the cache recorded (an object that fails is rendered again), and written into the zip
+stream, which goes to S3 in 16 MiB parts as it fills: no zip ever touches the worker's
+disk. A zip that would pass EXPORT_PART_BYTES is closed and the next part begun
+(jobs/parts.py). A few PDFs are read ahead on threads, so the upload sets the pace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from jobs import fill, plan
+from jobs.archive import entry_name, photo_entry_name
+from jobs.heartbeat import Heartbeat
+from jobs.parts import PartedArchive
+from jobs.plan import Work
+from jobs.render import RenderPool
+from portal.exports.attempts import Attempt, StoredPart
+from portal.exports.service import ExportOptions
+from portal.extensions import db
+from portal.models import Attachment, Export, Project, Record, utcnow
+from portal.renders import cache
+from portal.renders.entries import CachedPdf
+from portal.storage import client as s3
+from portal.storage import keys
+from portal.storage.multipart import MultipartWriter
+
+READ_AHEAD = 4  # cached PDFs fetched ahead of the zip, on as many threads
+BATCH = 200  # records whose names and cache entries are read per query
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a record's zip entry and manifest row are named from."""
+
+    record_id: int
+    project: str
+    kind: str
+    reference: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Assembled:
+    parts: list[StoredPart]
+    records: int
+    warnings: int
+
+
+def assemble(
+    export: Export, attempt: Attempt, work: Work, errors: dict[int, str], pool: RenderPool,
+    pulse: Heartbeat,
+) -> Assembled:  # fmt: skip
+    """Every record's PDF (or its error) into one or more zips in S3, in the export's order.
+    On any failure the parts already stored are deleted and the open one aborted."""
+    base = download_name(export, utcnow().date())
+    stored: list[str] = []
+
+    def open_part(number: int) -> MultipartWriter:
+        name = part_name(base, number)
+        stored.append(
+            keys.export_zip(export.organization_id, export.public_id, attempt.number, name)
+        )
+        return MultipartWriter(stored[-1], "application/zip", content_disposition(name))
+
+    try:
+        archive = PartedArchive(open_part, current_app.config["EXPORT_PART_BYTES"])
+        with archive:
+            _fill_archive(archive, export, work, errors, pool, pulse)
+    except BaseException:
+        s3.delete_many(stored)
+        raise
+    parts = [StoredPart(p.number, stored[p.number - 1], p.size, p.sha256, p.records)
+             for p in archive.parts]  # fmt: skip
+    return Assembled(parts, archive.ok, archive.failed)
+
+
+def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
+    originals = ExportOptions.of(export).include_originals
+    for label, pdf in _pdfs(export, work, errors, pool):
+        if isinstance(pdf, str):
+            archive.add_failure(label.reference, label.title, pdf)
+        else:
+            name = entry_name(label.project, label.kind, label.reference, label.title)
+            archive.add_bytes(name, pdf, reference=label.reference, title=label.title)
+            if originals:
+                _add_originals(archive, label)
+        pulse.check()
+
+
+def _pdfs(
+    export: Export, work: Work, errors: dict[int, str], pool: RenderPool
+) -> Iterator[tuple[Label, bytes | str]]:
+    """(label, the PDF's bytes or why the record has none), in the export's order."""
+    app = current_app._get_current_object()
+    with ThreadPoolExecutor(READ_AHEAD, "cache-read") as readers:
+        for start in range(0, len(work.record_ids), BATCH):
+            batch = work.record_ids[start : start + BATCH]
+            labels = _labels(batch)
+            entries = _entries(export, work, batch, errors)
+            reads: list[tuple[int, Future | None]] = [
+                (rid, readers.submit(_read, app, entries[rid]) if rid in entries else None)
+                for rid in batch
+                if rid in labels
+            ]
+            for rid, read in reads:
+                if rid in errors:
+                    yield labels[rid], errors[rid]
+                else:
+                    pdf = read.result() if read else None
+                    yield labels[rid], pdf or _render_again(export, rid, pool)
+
+
+def _read(app: Flask, entry: CachedPdf) -> bytes | None:
+    with app.app_context():
+        return cache.fetch(entry)
+
+
+def _entries(
+    export: Export, work: Work, batch: Sequence[int], errors: dict[int, str]
+) -> dict[int, CachedPdf]:
+    """The batch's cache entries: as planned, plus those rendered since."""
+    found = {rid: work.cached[rid] for rid in batch if rid in work.cached}
+    rendered = [rid for rid in batch if rid not in found and rid not in errors]
+    if rendered:
+        paper = ExportOptions.of(export).paper
+        prints = plan.fingerprints(export.organization_id, rendered, paper)
+        by_print = cache.lookup(export.organization_id, prints.values())
+        found.update({rid: by_print[p] for rid, p in prints.items() if p in by_print})
+    return found
+
+
+def _render_again(export: Export, record_id: int, pool: RenderPool) -> bytes | str:
+    """A cached PDF that is gone or fails its digest is rendered again, here and now."""
+    paper = ExportOptions.of(export).paper
+    failed = fill.fill([record_id], export.organization_id, paper, pool, lambda _failed: None)
+    if failed:
+        return failed[record_id]
+    prints = plan.fingerprints(export.organization_id, [record_id], paper)
+    entry = cache.lookup(export.organization_id, prints.values())[prints[record_id]]
+    return cache.fetch(entry) or "its PDF could not be stored in the render cache"
+
+
+def _labels(record_ids: Sequence[int]) -> dict[int, Label]:
+    rows = db.session.execute(
+        select(Record.id, Project.name, Record.kind, Record.reference, Record.title)
+        .join(Project, Project.id == Record.project_id)
+        .where(Record.id.in_(record_ids))
+    )
+    return {row[0]: Label(*row) for row in rows}
+
+
+def _add_originals(archive: PartedArchive, label: Label) -> None:
+    """The photos as uploaded, each streamed from S3 into the zip: never one in memory whole."""
+    photos = db.session.execute(
+        select(Attachment.storage_key, Attachment.filename)
+        .where(Attachment.record_id == label.record_id)
+        .order_by(Attachment.id)
+    )
+    for key, filename in photos:
+        body = s3.boto().get_object(Bucket=s3.bucket(), Key=key)
+        name = photo_entry_name(label.reference, filename)
+        archive.add_stream(name, body["Body"], body["ContentLength"])
+
+
+def download_name(export: Export, today: date) -> str:
+    code = "".join(ch for ch in export.project.code if ch.isalnum()) or "project"
+    return f"Sitepack-{code}-{today.isoformat()}-{export.total}-records.zip"
+
+
+def part_name(base: str, number: int) -> str:
+    """Part 1 keeps the export's name (most exports have one part); later ones say which."""
+    return base if number == 1 else base.removesuffix(".zip") + f"-part{number}.zip"
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus the exact UTF-8 name."""
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
