@@ -37,13 +37,10 @@ def rclone_parts_files(root: Path) -> list[Path]:
     return list((root / s3.bucket()).rglob(".rclone_temp_multipart_*"))
 
 
-@pytest.mark.parametrize("background", [True, False], ids=["thread", "inline"])
-def test_a_stream_of_three_parts_arrives_byte_identical_with_its_sha256(bucket, background):
+def test_a_stream_of_three_parts_arrives_byte_identical_with_its_sha256(bucket):
     data = os.urandom(12 * s3.MiB + 12345)
 
-    with MultipartWriter(
-        KEY, "application/zip", 'attachment; filename="x.zip"', PART, background
-    ) as out:
+    with MultipartWriter(KEY, "application/zip", 'attachment; filename="x.zip"', PART) as out:
         for start in range(0, len(data), 777_777):  # writes that straddle part boundaries
             out.write(data[start : start + 777_777])
         assert out.tell() == len(data)
@@ -87,7 +84,7 @@ def test_an_exception_mid_stream_leaves_no_upload_listed_on_moto(moto_app):
 
 
 def test_a_part_that_fails_aborts_the_upload_and_later_writes_say_why(bucket, s3_endpoint):
-    out = MultipartWriter(KEY, "application/zip", part_size=PART, background=False)
+    out = MultipartWriter(KEY, "application/zip", part_size=PART)
     out.write(b"x" * 10)
     s3.boto().abort_multipart_upload(Bucket=bucket, Key=KEY, UploadId=out.upload_id)
 
