@@ -88,6 +88,7 @@ class PartedArchive:
         self._errors = _Spool(tmp_dir)
         self._part: _OpenPart | None = None
         self.parts: list[ArchivePart] = []
+        self._closed = False
         self.ok = 0
         self.failed = 0
 
@@ -147,7 +148,10 @@ class PartedArchive:
         self.failed += 1
 
     def close(self) -> list[ArchivePart]:
-        """Finishes the last part (an empty export still makes one valid zip)."""
+        """Finishes the last part (an empty export still makes one valid zip); once only."""
+        if self._closed:
+            return self.parts
+        self._closed = True
         part = self._part
         if part is not None and part.entries and self._projected(part) > self.part_bytes:
             self._finish(part, last=False)
