@@ -1,10 +1,14 @@
-"""The export's zip: written to disk entry by entry, with names safe to unpack anywhere.
+"""The export's zip: written to a stream entry by entry, with names safe to unpack anywhere.
 
 Nothing here holds an entry, or the list of entries, in memory: PDFs and photos stream into
 the zip as they are made, and the manifest's rows wait in an anonymous temp file. ZIP_STORED
 because PDFs and JPEGs do not compress; ZIP64 because an export may pass 4 GB or 65,535
 entries. Entry names come from user text, so every path component is cleaned for the
 strictest unzipper (Windows) and checked again when written.
+
+The target is any writable stream: an S3 upload (`portal.storage.multipart`) or a local file.
+Given one with `tell()` and no `seek()`, `zipfile` never goes back: each entry's CRC and sizes
+follow its data in a data descriptor, and ZIP64 is chosen from the size declared up front.
 """
 
 from __future__ import annotations
@@ -138,17 +142,24 @@ def _with_suffix(name: str, suffix: str) -> str:
 
 
 class ZipArchive:
-    """A zip file on disk that entries stream into, in constant memory."""
+    """A zip that entries stream into, in constant memory, written to `target` (left open:
+    whoever opened it closes it, which for an upload is what completes it)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, target: BinaryIO):
+        self.target = target
         self._zip: zipfile.ZipFile | None = None
 
     def __enter__(self) -> ZipArchive:
-        self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_STORED, allowZip64=True)
+        self._zip = zipfile.ZipFile(
+            self.target, "w", compression=zipfile.ZIP_STORED, allowZip64=True
+        )
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        """After an error the zip is left unfinished: no central directory is written to a
+        target that may be the cause, and whose owner discards it (an aborted upload)."""
+        if exc_type is not None:
+            self._zip.fp = None  # else zipfile writes it anyway when collected (ZipFile.__del__)
         self._zip.close()
 
     def add_bytes(self, name: str, data: bytes) -> ArchiveEntry:
@@ -159,7 +170,9 @@ class ZipArchive:
             return self.add_stream(name, source, Path(path).stat().st_size)
 
     def add_stream(self, name: str, source: BinaryIO, size: int | None = None) -> ArchiveEntry:
-        """Copies `source` in chunks, hashing as it goes. Without a size, ZIP64 is forced."""
+        """Copies `source` in chunks, hashing as it goes. Without a size, ZIP64 is forced; with
+        one, the source must hold exactly that many bytes (ZIP64 was chosen, and a part's room
+        measured, from it)."""
         info = _entry_info(_checked_name(name))
         digest, written = hashlib.sha256(), 0
         if size is not None:
@@ -169,7 +182,44 @@ class ZipArchive:
                 digest.update(chunk)
                 target.write(chunk)
                 written += len(chunk)
+        if size is not None and written != size:
+            raise ValueError(f"{name}: {written} bytes where {size} were declared")
         return ArchiveEntry(name, written, digest.hexdigest())
+
+
+class HashingWriter:
+    """A local file written the way an upload is: forward only (`tell()`, no `seek()`), with
+    the size and SHA-256 that `MultipartWriter` reports. For tests and local runs."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._file = self.path.open("wb")
+        self._sha = hashlib.sha256()
+        self._size = 0
+
+    def __enter__(self) -> HashingWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def write(self, data) -> int:
+        self._sha.update(data)
+        self._size += self._file.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
 
 
 def _checked_name(name: str) -> str:

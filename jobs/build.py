@@ -32,7 +32,12 @@ def build_archive(export: Export, workdir: Path, pulse: Heartbeat) -> BuiltArchi
     paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
     snapshots = (load.snapshot(r, exported_at, paper) for r in load.records(export))
     processes = current_app.config["EXPORT_RENDER_PROCESSES"]
-    with ZipArchive(path) as archive, Manifest(workdir) as manifest, RenderPool(processes) as pool:
+    with (
+        path.open("wb") as target,
+        ZipArchive(target) as archive,
+        Manifest(workdir) as manifest,
+        RenderPool(processes) as pool,
+    ):
         for snap, result in pool.render_all(snapshots):
             failed = add_record(archive, manifest, names, snap, result)
             if originals and not failed:

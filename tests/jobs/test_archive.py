@@ -1,4 +1,5 @@
-"""Zip entry names that unpack safely anywhere, a streamed zip, and its manifest."""
+"""Zip entry names that unpack safely anywhere, a zip streamed forward only (as to S3), and
+its manifest."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import csv
 import hashlib
 import io
 import os
+import shutil
+import struct
+import subprocess
 import tracemalloc
 import unicodedata
 import zipfile
@@ -13,6 +17,7 @@ import zipfile
 import pytest
 
 from jobs.archive import (
+    HashingWriter,
     Manifest,
     UniqueNames,
     ZipArchive,
@@ -21,6 +26,37 @@ from jobs.archive import (
     safe_component,
     slug,
 )
+
+DATA_DESCRIPTOR = 0x08  # general purpose flag: CRC and sizes follow the data
+ZIP64_EXTRA = 0x0001
+
+
+def unzip_test(path) -> bool:
+    """Info-ZIP's `unzip -t` when installed (Debian's unzip), else zipfile's own check."""
+    if shutil.which("unzip"):
+        return subprocess.run(["unzip", "-tqq", str(path)]).returncode == 0
+    with zipfile.ZipFile(path) as zf:
+        return zf.testzip() is None
+
+
+def sha256_of(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def local_extra_ids(path, info: zipfile.ZipInfo) -> set[int]:
+    """The extra-field ids in an entry's local header (zipfile reads only the central one)."""
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        fh.seek(name_length, os.SEEK_CUR)
+        extra = fh.read(extra_length)
+    ids, at = set(), 0
+    while at + 4 <= len(extra):
+        field_id, size = struct.unpack("<HH", extra[at : at + 4])
+        ids.add(field_id)
+        at += 4 + size
+    return ids
 
 
 @pytest.mark.parametrize(
@@ -126,7 +162,7 @@ def test_zip_with_three_entries_opens_and_tests_clean(tmp_path):
     source.write_bytes(b"\xff\xd8" + os.urandom(5000))
     path = tmp_path / "out.zip"
 
-    with ZipArchive(path) as archive:
+    with HashingWriter(path) as out, ZipArchive(out) as archive:
         first = archive.add_bytes("P/inspection/INS-1-a.pdf", b"%PDF-1.7 one")
         second = archive.add_bytes("P/inspection/INS-2-é.pdf", b"%PDF-1.7 two")
         third = archive.add_file("photos/INS-1/photo.jpg", source)
@@ -135,14 +171,22 @@ def test_zip_with_three_entries_opens_and_tests_clean(tmp_path):
         assert zf.testzip() is None
         assert zf.namelist() == [first.name, second.name, third.name]
         assert all(info.compress_type == zipfile.ZIP_STORED for info in zf.infolist())
+        # Sizes after each entry's data: the writer was never asked to seek back.
+        assert all(info.flag_bits & DATA_DESCRIPTOR for info in zf.infolist())
         assert zf.read(third.name) == source.read_bytes()
+    assert unzip_test(path)
     assert third.size == 5002
     assert third.sha256 == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert (out.tell(), out.sha256) == (path.stat().st_size, sha256_of(path))
 
 
 @pytest.mark.parametrize("name", ["../evil.pdf", "/abs.pdf", "a\\b.pdf", "CON", "a//b.pdf"])
 def test_archive_refuses_an_unsafe_entry_name(tmp_path, name):
-    with ZipArchive(tmp_path / "out.zip") as archive, pytest.raises(ValueError):
+    with (
+        HashingWriter(tmp_path / "out.zip") as out,
+        ZipArchive(out) as archive,
+        pytest.raises(ValueError),
+    ):
         archive.add_bytes(name, b"x")
 
 
@@ -152,7 +196,7 @@ def test_adding_a_50_mb_file_keeps_memory_flat(tmp_path):
         for _ in range(50):
             out.write(os.urandom(1024 * 1024))
 
-    with ZipArchive(tmp_path / "out.zip") as archive:
+    with HashingWriter(tmp_path / "out.zip") as out, ZipArchive(out) as archive:
         tracemalloc.start()
         try:
             entry = archive.add_file("photos/INS-1/big.bin", big)
@@ -164,9 +208,54 @@ def test_adding_a_50_mb_file_keeps_memory_flat(tmp_path):
     assert peak < 5 * 1024 * 1024
 
 
+def test_an_entry_of_unknown_size_gets_a_zip64_local_header(tmp_path):
+    path = tmp_path / "out.zip"
+    with HashingWriter(path) as out, ZipArchive(out) as archive:
+        archive.add_stream("photos/INS-1/unknown.bin", io.BytesIO(b"u" * 1000))
+        archive.add_bytes("P/task/TSK-1-known.pdf", b"k" * 1000)
+
+    with zipfile.ZipFile(path) as zf:
+        unknown, known = zf.infolist()
+        assert zf.read(unknown) == b"u" * 1000
+    assert ZIP64_EXTRA in local_extra_ids(path, unknown)
+    assert ZIP64_EXTRA not in local_extra_ids(path, known)
+    assert unzip_test(path)
+
+
+def test_more_than_65535_entries_streamed_forward_unzip_clean(tmp_path):
+    path = tmp_path / "many.zip"
+    with HashingWriter(path) as out, ZipArchive(out) as archive:
+        for n in range(65_536):
+            archive.add_bytes(f"P/task/TSK-{n}.pdf", b"%")
+
+    tail = path.read_bytes()[-200:]
+    assert b"PK\x06\x06" in tail and b"PK\x06\x07" in tail  # ZIP64 end record and locator
+    assert unzip_test(path)
+    with zipfile.ZipFile(path) as zf:
+        assert len(zf.infolist()) == 65_536
+
+
+def test_a_source_that_is_not_its_declared_size_is_refused(tmp_path):
+    with (
+        HashingWriter(tmp_path / "out.zip") as out,
+        ZipArchive(out) as archive,
+        pytest.raises(ValueError, match="3 bytes where 4 were declared"),
+    ):
+        archive.add_stream("P/task/TSK-1-x.pdf", io.BytesIO(b"abc"), 4)
+
+
+def test_a_zip_left_by_an_error_has_no_central_directory(tmp_path):
+    path = tmp_path / "out.zip"
+    with pytest.raises(KeyError), HashingWriter(path) as out, ZipArchive(out) as archive:
+        archive.add_bytes("P/task/TSK-1-x.pdf", b"%PDF")
+        raise KeyError("render failed")
+
+    assert b"PK\x05\x06" not in path.read_bytes()
+
+
 def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
     path = tmp_path / "out.zip"
-    with ZipArchive(path) as archive, Manifest(tmp_path) as manifest:
+    with HashingWriter(path) as out, ZipArchive(out) as archive, Manifest(tmp_path) as manifest:
         for n in range(3):
             entry = archive.add_bytes(f"P/task/TSK-{n}-x.pdf", f"%PDF {n}".encode())
             manifest.add_ok(f"TSK-{n}", f"Title {n}, with a comma", entry)

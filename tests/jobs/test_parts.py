@@ -1,0 +1,175 @@
+"""An export split into zips under a size limit: each part a valid zip, every PDF in exactly
+one, manifests that agree, and on S3 an error leaves no upload behind."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import zipfile
+
+import pytest
+
+from jobs.archive import HashingWriter, Manifest, ZipArchive
+from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
+from portal.storage import client as s3
+from portal.storage.multipart import MultipartWriter
+from tests.jobs.test_archive import unzip_test
+from tests.storage.test_multipart import listed_uploads
+
+PDF_BYTES = 10_000
+# Three 10 kB PDFs and the manifests fit; a fourth does not.
+THREE_PDFS = 36_000
+
+
+def pdfs(count: int) -> dict[str, bytes]:
+    return {f"P/task/TSK-{n}-slab.pdf": b"%PDF" + os.urandom(PDF_BYTES - 4) for n in range(count)}
+
+
+def local_parts(tmp_path):
+    def open_part(number: int) -> HashingWriter:
+        return HashingWriter(tmp_path / f"part-{number}.zip")
+
+    return open_part
+
+
+def rows(zf: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8"))))
+
+
+def test_three_parts_hold_every_pdf_once_and_their_manifests_agree(tmp_path):
+    given = pdfs(9)
+    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+        for n, (name, data) in enumerate(given.items()):
+            archive.add_bytes(name, data, reference=f"TSK-{n}", title="=Slab, level 2")
+        archive.add_failure("TSK-9", "Broken", "photo 1 is not a readable image")
+
+    assert [part.number for part in archive.parts] == [1, 2, 3]
+    found, listed = {}, []
+    for part in archive.parts:
+        path = tmp_path / f"part-{part.number}.zip"
+        assert part.size == path.stat().st_size <= THREE_PDFS
+        assert part.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert unzip_test(path)
+        with zipfile.ZipFile(path) as zf:
+            assert part.entries == len(zf.namelist())
+            pdf_names = [name for name in zf.namelist() if name.endswith(".pdf")]
+            assert part.records == len(pdf_names) == 3
+            found.update({name: zf.read(name) for name in pdf_names})
+            listed.append(rows(zf, MANIFEST))
+            if part.number == 3:
+                everything = rows(zf, MANIFEST_ALL)
+                errors = zf.read("ERRORS.txt").decode()
+            else:
+                assert {MANIFEST_ALL, "ERRORS.txt"}.isdisjoint(zf.namelist())
+
+    assert found == given  # each PDF exactly once, byte for byte
+    assert [row["reference"] for row in everything] == [f"TSK-{n}" for n in range(10)]
+    assert {row["title"] for row in everything} == {"'=Slab, level 2", "Broken"}
+    for number, part_rows in enumerate(listed, 1):
+        in_part = [row for row in everything if row["part"] == str(number)]
+        assert [
+            row | {"part": str(number)} for row in part_rows if row["status"] == "ok"
+        ] == in_part
+    assert listed[-1][-1]["status"] == "error" and everything[-1]["part"] == ""
+    assert errors == "TSK-9 — Broken: photo 1 is not a readable image\n"
+
+
+def test_an_entry_larger_than_the_limit_gets_a_part_of_its_own(tmp_path):
+    with PartedArchive(local_parts(tmp_path), 5_000, tmp_path) as archive:
+        archive.add_bytes("P/task/TSK-1-a.pdf", b"a" * 100, reference="TSK-1")
+        archive.add_stream("photos/TSK-1/big.jpg", io.BytesIO(b"b" * 20_000), 20_000)
+        archive.add_bytes("P/task/TSK-2-c.pdf", b"c" * 100, reference="TSK-2")
+
+    contents = []
+    for part in archive.parts:
+        with zipfile.ZipFile(tmp_path / f"part-{part.number}.zip") as zf:
+            contents.append([n for n in zf.namelist() if not n.startswith("MANIFEST")])
+    assert contents == [["P/task/TSK-1-a.pdf"], ["photos/TSK-1/big.jpg"], ["P/task/TSK-2-c.pdf"]]
+    assert archive.parts[1].size > 5_000 >= max(archive.parts[0].size, archive.parts[2].size)
+
+
+def test_names_stay_unique_across_parts(tmp_path):
+    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+        names = [archive.add_bytes("P/task/TSK-1-x.pdf", os.urandom(PDF_BYTES)).name for _ in "abc"]
+        names += [archive.add_bytes("P/task/TSK-1-X.pdf", os.urandom(PDF_BYTES)).name]
+        names += [archive.add_bytes("MANIFEST.csv", b"not ours").name]
+
+    assert names == [
+        "P/task/TSK-1-x.pdf",
+        "P/task/TSK-1-x-2.pdf",
+        "P/task/TSK-1-x-3.pdf",
+        "P/task/TSK-1-X-4.pdf",
+        "MANIFEST-2.csv",
+    ]
+    assert len(archive.parts) == 2
+
+
+def test_an_export_that_fits_in_one_part_has_the_manifest_of_an_unsplit_one(tmp_path):
+    given = pdfs(3)
+    with PartedArchive(local_parts(tmp_path), 10**9, tmp_path) as archive:
+        for n, (name, data) in enumerate(given.items()):
+            archive.add_bytes(name, data, reference=f"TSK-{n}", title=f"Title {n}")
+        archive.add_failure("TSK-3", "Two\nlines", "missing photo")
+    with (
+        HashingWriter(tmp_path / "unsplit.zip") as out,
+        ZipArchive(out) as unsplit,
+        Manifest(tmp_path) as manifest,
+    ):
+        for n, (name, data) in enumerate(given.items()):
+            manifest.add_ok(f"TSK-{n}", f"Title {n}", unsplit.add_bytes(name, data))
+        manifest.add_failure("TSK-3", "Two\nlines", "missing photo")
+        manifest.write_to(unsplit)
+
+    with (
+        zipfile.ZipFile(tmp_path / "part-1.zip") as part,
+        zipfile.ZipFile(tmp_path / "unsplit.zip") as whole,
+    ):
+        for name in (MANIFEST, "ERRORS.txt", *given):
+            assert part.read(name) == whole.read(name)
+    assert len(archive.parts) == 1
+
+
+def test_an_empty_export_is_one_valid_zip_of_manifests(tmp_path):
+    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+        archive.close()  # and again on leaving the `with`: still one part
+
+    path = tmp_path / "part-1.zip"
+    assert unzip_test(path)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.namelist() == [MANIFEST, MANIFEST_ALL]
+        assert rows(zf, MANIFEST_ALL) == []
+    assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 0, 2)]
+
+
+def s3_parts(number: int) -> MultipartWriter:
+    return MultipartWriter(f"exports/1/abc/attempt-1/part-{number}.zip", "application/zip")
+
+
+def test_parts_streamed_to_s3_arrive_as_valid_zips(bucket, tmp_path):
+    given = pdfs(4)
+    with PartedArchive(s3_parts, THREE_PDFS, tmp_path) as archive:
+        for n, (name, data) in enumerate(given.items()):
+            archive.add_bytes(name, data, reference=f"TSK-{n}")
+
+    found = {}
+    for part in archive.parts:
+        data = s3.get_bytes(f"exports/1/abc/attempt-1/part-{part.number}.zip")
+        assert (len(data), hashlib.sha256(data).hexdigest()) == (part.size, part.sha256)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            assert zf.testzip() is None
+            found.update({n: zf.read(n) for n in zf.namelist() if n.endswith(".pdf")})
+    assert found == given and len(archive.parts) == 2
+
+
+def test_an_error_aborts_the_open_part_and_keeps_the_finished_ones(bucket, tmp_path):
+    with pytest.raises(RuntimeError), PartedArchive(s3_parts, THREE_PDFS, tmp_path) as archive:
+        for name, data in pdfs(4).items():
+            archive.add_bytes(name, data)
+        assert listed_uploads() == ["exports/1/abc/attempt-1/part-2.zip"]
+        raise RuntimeError("render pool died")
+
+    assert [part.number for part in archive.parts] == [1]  # for the caller to delete
+    assert s3.list_keys("exports/") == ["exports/1/abc/attempt-1/part-1.zip"]
+    assert listed_uploads() == []
