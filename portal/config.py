@@ -138,7 +138,8 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Where workers build zips; needs room for the largest export.
         "EXPORT_WORK_DIR": env("EXPORT_WORK_DIR") or None,
         # Largest zip an export makes, in bytes; a bigger export is split into several zips.
-        "EXPORT_PART_BYTES": _int(environ, "EXPORT_PART_BYTES", 4 * 1024**3),
+        # Just under 4 GiB, so no part needs ZIP64 and every unzip tool on every OS opens it.
+        "EXPORT_PART_BYTES": _int(environ, "EXPORT_PART_BYTES", 4_000_000_000),
         # Render processes per worker; empty means one per core.
         "EXPORT_RENDER_PROCESSES": _int(environ, "EXPORT_RENDER_PROCESSES", 0) or None,
         # Seconds between sweeps (expiry, lost jobs, stale uploads), run by any one worker.
