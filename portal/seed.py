@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.models import (
     Attachment,
     ChecklistItem,
-    Export,
+    ExportPart,
     Organization,
     Project,
     Record,
@@ -86,7 +86,7 @@ def _clear_everything() -> list[str]:
     """
     stored = db.session.execute(select(Attachment.storage_key, Attachment.rendition_key))
     keys = [key for pair in stored for key in pair if key]
-    keys += [key for key in db.session.scalars(select(Export.object_key)) if key]
+    keys += list(db.session.scalars(select(ExportPart.object_key)))
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     return keys

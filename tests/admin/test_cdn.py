@@ -65,7 +65,7 @@ def ready_export(make_export, key: str):
     s3.put_bytes(key, b"zip", "application/zip")
     return make_export(
         status="completed",
-        object_key=key,
+        parts=[key],
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=1),
     )

@@ -36,7 +36,7 @@ def emailed_export(world, project_records, worker, mail_sink) -> tuple[Export, s
 
 
 def file_name(export: Export) -> str:
-    return export.object_key.rsplit("/", 1)[-1]
+    return export.object_keys[0].rsplit("/", 1)[-1]
 
 
 def assert_is_the_zip(download, export: Export, tmp_path) -> None:

@@ -28,7 +28,7 @@ def export_states(world) -> dict[str, Export]:
     """One export of org A's member in every state the pages draw differently ("expired": a
     ready one past its expiry), with the longest texts those pages show."""
     ready = {
-        "object_key": "exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip",
+        "parts": ["exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip"],
         "byte_size": 1_234_567_890,
     }
     rows = {
@@ -59,7 +59,7 @@ def phone_world(world, project_records, bucket):
         )
     db.session.commit()
     exports = export_states(world)
-    s3.boto().put_object(Bucket=bucket, Key=exports["completed"].object_key, Body=b"PK")
+    s3.boto().put_object(Bucket=bucket, Key=exports["completed"].object_keys[0], Body=b"PK")
     return records, exports
 
 

@@ -28,7 +28,7 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
     export = make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="exports/1/old.zip",
+        parts=["exports/1/old.zip"],
         expires_at=utcnow() - timedelta(minutes=1),
     )
     assert run_sweep()["zips_expired"] == 1
@@ -42,14 +42,14 @@ def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, wor
     make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="k",
+        parts=["k"],
         finished_at=utcnow() - timedelta(days=6),
         expires_at=utcnow() + timedelta(hours=5),
     )
     make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="k2",
+        parts=["k2"],
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=6),
     )
