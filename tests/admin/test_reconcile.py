@@ -104,3 +104,33 @@ def test_reconcile_command_fixes_and_the_queue_page_shows_the_last_result(
     page = client.get("/admin/queues").get_data(as_text=True)
     section = page[page.index("Storage reconcile") :]
     assert "Stray zips deleted" in section and '<td class="num">1</td>' in section
+
+
+def test_a_ready_export_missing_one_of_its_three_zips_is_failed_and_says_which(
+    app, world, make_export
+):
+    export = make_export(
+        status="completed",
+        parts=3,
+        finished_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    first, second, third = export.object_keys
+    for key in (first, third):
+        s3.put_bytes(key, b"zip", "application/zip")
+
+    findings = reconcile.run()
+
+    [missing] = findings.missing
+    assert missing.export.public_id == export.public_id
+    assert [part.object_key for part in missing.parts] == [second]
+    assert findings.stray_objects == []
+    failed = reload(export)
+    assert failed.status == "failed"
+    assert (
+        failed.error
+        == "Part 2 of 3 was missing from storage; select Retry to build the export again."
+    )
+    again = reconcile.run()  # failed now: its other zips are strays
+    assert again.stray_objects == [first, third] and again.missing == []
+    assert s3.list_keys("exports/") == []
