@@ -9,13 +9,19 @@ from portal.extensions import db
 from tests.helpers import config_from_env
 
 
-def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):
-    """Leaves the migrated schema behind: `db check` proved it equal to the models."""
+def app_on_an_empty_database(sitepack_env):
+    """No tables, no alembic_version: where `db upgrade` starts on a new installation."""
     app = create_app(config_from_env(sitepack_env))
     with app.app_context():
         db.drop_all()
         db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
+    return app
+
+
+def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):
+    """Leaves the migrated schema behind: `db check` proved it equal to the models."""
+    app = app_on_an_empty_database(sitepack_env)
     runner = app.test_cli_runner()
     upgrade = runner.invoke(args=["db", "upgrade"])
     assert upgrade.exit_code == 0, upgrade.output
@@ -35,11 +41,7 @@ BEFORE_PARTS = "c5e2a8d4f1b7"
 def test_parts_migration_turns_each_stored_zip_into_part_one(sitepack_env, postgres_schema):
     """Exports from before parts keep their zip: part 1, with its key, size and checksum;
     an export that never had one gets none. Downgrading puts the key back on the row."""
-    app = create_app(config_from_env(sitepack_env))
-    with app.app_context():
-        db.drop_all()
-        db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
+    app = app_on_an_empty_database(sitepack_env)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", BEFORE_PARTS]).exit_code == 0
     with app.app_context():

@@ -43,6 +43,14 @@ def file_name(export: Export) -> str:
     return export.object_keys[0].rsplit("/", 1)[-1]
 
 
+def log_in_from(watched, link: str, export: Export) -> None:
+    """Follow `link` logged out, log in as the requester, and land on the export's page."""
+    watched.page.goto(link)
+    watched.page.locator("h1", has_text="Log in").wait_for()
+    watched.submit_login("member@acme.test")
+    watched.page.wait_for_url(f"**/exports/{export.public_id}**")
+
+
 def assert_is_the_zip(download, export: Export, tmp_path) -> None:
     assert download.suggested_filename == file_name(export)
     target = tmp_path / download.suggested_filename
@@ -102,10 +110,7 @@ def test_on_a_phone_an_admin_revokes_with_a_reason_and_the_emailed_link_then_sho
     page.click("button:has-text('Log out')")
     page.locator("h1", has_text="Log in").wait_for()
 
-    page.goto(link)
-    page.locator("h1", has_text="Log in").wait_for()
-    watched.submit_login("member@acme.test")
-    page.wait_for_url(f"**/exports/{export.public_id}**")
+    log_in_from(watched, link, export)
     status = page.locator("#export-status")
     assert status.locator(".badge").inner_text() == "Revoked"
     assert "Reason: Sent to the wrong client" in status.inner_text()
@@ -139,10 +144,7 @@ def test_logged_out_user_follows_a_three_zip_email_link_sees_the_parts_and_downl
     export, link = emailed_three_zips
     page = watched.page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(link)
-    page.locator("h1", has_text="Log in").wait_for()
-    watched.submit_login("member@acme.test")
-    page.wait_for_url(f"{watched.base_url}/exports/{export.public_id}")
+    log_in_from(watched, link, export)
     prompt = page.locator(".download-prompt")
     assert prompt.locator("h2").inner_text() == "Your export is 3 zips"
     labels = [f"Part {n} of 3 — {filesize(export.parts[n - 1].byte_size)}" for n in (1, 2, 3)]
