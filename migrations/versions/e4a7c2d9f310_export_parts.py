@@ -5,7 +5,7 @@ Every export that had a zip (completed, and expired, revoked or failed after it)
 part, number 1, with the key, size and checksum it had. The export keeps its byte_size, now
 the total of its parts.
 
-Revision ID: b8d41f6a93c2
+Revision ID: e4a7c2d9f310
 Revises: c5e2a8d4f1b7
 Create Date: 2026-12-09 10:00:00.000000
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b8d41f6a93c2'
+revision = 'e4a7c2d9f310'
 down_revision = 'c5e2a8d4f1b7'
 branch_labels = None
 depends_on = None
