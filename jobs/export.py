@@ -18,7 +18,7 @@ from jobs.build import BuiltArchive
 from jobs.failures import record_failure
 from jobs.heartbeat import Heartbeat
 from portal.exports import attempts, service
-from portal.exports.attempts import Attempt, AttemptLost
+from portal.exports.attempts import Attempt, AttemptLost, StoredPart
 from portal.mailer import MailKind
 from portal.models import Export, utcnow
 from portal.storage import client as s3
@@ -67,7 +67,8 @@ def store(export: Export, attempt: Attempt, built: BuiltArchive) -> None:
     except Exception:
         discard(key)
         raise
-    if not attempts.complete(attempt, key, built.size, built.sha256, built.warnings):
+    part = StoredPart(1, key, built.size, built.sha256, built.count)
+    if not attempts.complete(attempt, [part], built.warnings):
         discard(key)
         raise AttemptLost(f"export {export.id} changed state while uploading")
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from flask import current_app, render_template
 from flask_mail import Message
 
+from portal.exports.parts import parts_of
 from portal.extensions import mail
 from portal.models import Export, ExportStatus
 
@@ -20,10 +21,20 @@ def portal_url(path: str) -> str:
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
-def export_links(export: Export) -> dict[str, str]:
+def export_links(export: Export) -> dict:
+    """The export's page and its download; for an export of several zips, each part's label
+    and link too (`?part=N`), in order. One zip: no part links, and the emails read as ever."""
+    page = f"/exports/{export.public_id}"
+    parts = parts_of(export)
+    split = len(parts) > 1
     return {
-        "page_url": portal_url(f"/exports/{export.public_id}"),
-        "download_url": portal_url(f"/exports/{export.public_id}/download"),
+        "page_url": portal_url(page),
+        "download_url": portal_url(f"{page}/download"),
+        "part_links": [
+            (part.label, portal_url(f"{page}/download?part={part.number}")) for part in parts
+        ]
+        if split
+        else [],
     }
 
 

@@ -201,9 +201,8 @@ class Export(PublicIdMixin, db.Model):
     next_try_at: Mapped[datetime | None]
     next_try_number: Mapped[int | None]
     max_tries: Mapped[int | None]
-    object_key: Mapped[str | None] = mapped_column(String(500))
+    # The zips' total; each zip (its key, size and checksum) is an ExportPart.
     byte_size: Mapped[int | None] = mapped_column(BigInteger)
-    sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
     # Why an admin withdrew the export, shown to the requester on its page.
     revoke_reason: Mapped[str | None] = mapped_column(Text)
@@ -213,6 +212,30 @@ class Export(PublicIdMixin, db.Model):
     project: Mapped[Project] = relationship()
     requested_by: Mapped[User] = relationship()
     items: Mapped[list[ExportItem]] = relationship(cascade="all, delete-orphan")
+    # The zips of the attempt that completed, in order; written with the completion.
+    parts: Mapped[list[ExportPart]] = relationship(
+        order_by="ExportPart.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def object_keys(self) -> list[str]:
+        return [part.object_key for part in self.parts]
+
+
+class ExportPart(db.Model):
+    """One zip of a completed export: an export past EXPORT_PART_BYTES is split into several
+    so that every unzip tool opens each; most exports have exactly one, number 1."""
+
+    __tablename__ = "export_parts"
+    __table_args__ = (UniqueConstraint("export_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"))
+    number: Mapped[int]  # 1..N
+    object_key: Mapped[str] = mapped_column(String(500))
+    byte_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The records this zip holds (their PDFs, or their lines in ERRORS.txt).
+    records: Mapped[int] = mapped_column(default=0)
 
 
 class ExportItem(db.Model):
@@ -280,6 +303,8 @@ class Download(db.Model):
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     ip_address: Mapped[str] = mapped_column(String(64))
+    # Which zip of the export the link was for.
+    part: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

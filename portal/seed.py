@@ -23,7 +23,7 @@ from portal.extensions import db
 from portal.models import (
     Attachment,
     ChecklistItem,
-    Export,
+    ExportPart,
     Organization,
     Project,
     Record,
@@ -90,7 +90,7 @@ def _clear_everything() -> list[str]:
     """
     stored = db.session.execute(select(Attachment.storage_key, Attachment.rendition_key))
     keys = [key for pair in stored for key in pair if key]
-    keys += [key for key in db.session.scalars(select(Export.object_key)) if key]
+    keys += list(db.session.scalars(select(ExportPart.object_key)))
     cached = db.session.execute(select(RenderedPdf.organization_id, RenderedPdf.fingerprint))
     keys += [storage_keys.rendered_pdf(org, fingerprint) for org, fingerprint in cached]
     for table in reversed(db.metadata.sorted_tables):

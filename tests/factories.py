@@ -14,12 +14,12 @@ from portal.models import (
     ChecklistItem,
     Export,
     ExportItem,
+    ExportPart,
     ExportStatus,
     Organization,
     Project,
     Record,
     User,
-    new_public_id,
     utcnow,
 )
 from tests.helpers import csrf, request_export
@@ -181,12 +181,12 @@ def attachment(record: Record, **kw):
     return photo
 
 
-def state_columns(state: ExportStatus, zip_key: str) -> dict:
+def state_columns(state: ExportStatus) -> dict:
     """What a row holds once it reached `state` the normal way (fresh timestamps each call):
-    a ready export has its zip, size and expiry; revoked and expired ones were ready first."""
+    a ready export has its size and expiry (and its zips: `export_in` adds them); revoked
+    and expired ones were ready first."""
     now = utcnow()
     ready = {
-        "object_key": zip_key,
         "byte_size": 5_000_000,
         "finished_at": now,
         "expires_at": now + timedelta(days=7),
@@ -209,31 +209,60 @@ def state_columns(state: ExportStatus, zip_key: str) -> dict:
     }[state]
 
 
+HAD_ZIPS = {ExportStatus.COMPLETED, ExportStatus.REVOKED, ExportStatus.EXPIRED}
+
+
+def export_parts(export: Export, keys: int | list[str], byte_size: int | None) -> list[ExportPart]:
+    """The export's zips: `keys` names them, or says how many (named like the worker names
+    them); `byte_size`, the total, is shared out between them."""
+    if isinstance(keys, int):
+        folder = f"exports/{export.organization_id}/{export.public_id}/attempt-1"
+        name = f"Sitepack-HVT-2026-03-02-{export.total}-records"
+        keys = (
+            [f"{folder}/{name}.zip"]
+            if keys == 1
+            else [f"{folder}/{name}-part-{n}-of-{keys}.zip" for n in range(1, keys + 1)]
+        )
+    size = byte_size if byte_size is not None else 5_000_000 * len(keys)
+    share, records = size // len(keys), export.total // len(keys)
+    return [
+        ExportPart(
+            number=n,
+            object_key=key,
+            byte_size=share + (size % len(keys) if n == len(keys) else 0),
+            sha256=f"{n:064x}",
+            records=records + (export.total % len(keys) if n == len(keys) else 0),
+        )
+        for n, key in enumerate(keys, start=1)
+    ]
+
+
 def export_in(
     state: ExportStatus,
     requester: User,
     project: Project,
     records: int | list[Record] = 0,
+    parts: int | list[str] | None = None,
     **columns,
 ) -> Export:
     """An Export row in `state`, straight into the database with its "requested" event (no
     job is enqueued).
 
     Its items are `records`, or that many fresh records of `project` (without any, it claims
-    500); `columns` override what `state_columns` fills in."""
+    500). An export that was ready (completed, revoked, expired) has one zip unless `parts`
+    names its keys or says how many; `parts` gives any other state zips too. `columns`
+    override what `state_columns` fills in; `byte_size` is the zips' total."""
     made = records if isinstance(records, list) else [record(project) for _ in range(records)]
     db.session.flush()
     ids = [r.id for r in made]
     options = service.ExportOptions()
-    public_id = new_public_id()
     values = {
-        "public_id": public_id,
         "options": options.as_dict(),
         "fingerprint": service.fingerprint_of(requester.id, ids, options),
         "queue_name": "exports-small",
         "total": len(ids) or 500,
         "status": state,
-        **state_columns(state, f"exports/{project.organization_id}/{public_id}/attempt-1/x.zip"),
+        **state_columns(state),
         **columns,
     }
     row = Export(
@@ -245,6 +274,11 @@ def export_in(
     row.items = [ExportItem(record_id=i) for i in ids]
     db.session.add(row)
     db.session.flush()
+    if parts is None and state in HAD_ZIPS:
+        parts = 1
+    if parts:
+        row.parts = export_parts(row, parts, columns.get("byte_size"))
+        row.byte_size = sum(part.byte_size for part in row.parts)
     events.add(row.id, "requested", f"{row.total:,} records", actor_id=requester.id)
     db.session.commit()
     return row

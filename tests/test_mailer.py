@@ -56,3 +56,22 @@ def test_without_a_support_address_no_email_asks_for_a_reply(app, world, mail_si
             assert "reply" not in body.lower()
     assert "tell your organisation's Sitepack admin" in text_body(mails[MailKind.FAILURE])
     assert "tell your organisation's Sitepack admin" in html_body(mails[MailKind.FAILURE])
+
+
+def test_the_ready_email_of_a_three_zip_export_links_each_part_through_the_portal(
+    app, world, mail_sink, worker
+):
+    export = factories.export_in(
+        ExportStatus.COMPLETED, world.member_a, world.project_a, parts=3, mail_due=MailKind.READY
+    )
+    queues.enqueue_mail(export.id, MailKind.READY)
+    with worker():
+        [mail] = wait_for_mail(mail_sink, 1)
+    download = f"http://sitepack.test/exports/{export.public_id}/download"
+    text, html = text_body(mail), html_body(mail)
+    assert "ready: 3 zips of PDFs, 14.3 MB in all." in text
+    for number in (1, 2, 3):
+        assert f"Part {number} of 3 — 4.8 MB: {download}?part={number}\r\n" in text
+        assert f'href="{download}?part={number}"' in html
+    for body in (text, html):
+        assert app.config["S3_ENDPOINT_URL"] not in body and "X-Amz" not in body

@@ -9,13 +9,19 @@ from portal.extensions import db
 from tests.helpers import config_from_env
 
 
-def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):
-    """Leaves the migrated schema behind: `db check` proved it equal to the models."""
+def app_on_an_empty_database(sitepack_env):
+    """No tables, no alembic_version: where `db upgrade` starts on a new installation."""
     app = create_app(config_from_env(sitepack_env))
     with app.app_context():
         db.drop_all()
         db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
+    return app
+
+
+def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):
+    """Leaves the migrated schema behind: `db check` proved it equal to the models."""
+    app = app_on_an_empty_database(sitepack_env)
     runner = app.test_cli_runner()
     upgrade = runner.invoke(args=["db", "upgrade"])
     assert upgrade.exit_code == 0, upgrade.output
@@ -27,3 +33,59 @@ def test_upgrade_from_empty_matches_the_models(sitepack_env, postgres_schema):
         db.session.execute(db.text("DROP TABLE alembic_version"))
         db.session.commit()
         db.engine.dispose()
+
+
+BEFORE_PARTS = "c5e2a8d4f1b7"
+
+
+def test_parts_migration_turns_each_stored_zip_into_part_one(sitepack_env, postgres_schema):
+    """Exports from before parts keep their zip: part 1, with its key, size and checksum;
+    an export that never had one gets none. Downgrading puts the key back on the row."""
+    app = app_on_an_empty_database(sitepack_env)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", BEFORE_PARTS]).exit_code == 0
+    with app.app_context():
+        for sql in OLD_ROWS:
+            db.session.execute(db.text(sql))
+        db.session.commit()
+    upgrade = runner.invoke(args=["db", "upgrade"])
+    assert upgrade.exit_code == 0, upgrade.output
+    with app.app_context():
+        parts = db.session.execute(
+            db.text(
+                "SELECT export_id, number, object_key, byte_size, sha256, records FROM export_parts"
+            )
+        ).all()
+        assert [tuple(p) for p in parts] == [
+            (1, 1, "exports/1/a/attempt-1/a.zip", 4096, "f" * 64, 3)
+        ]
+        assert db.session.scalar(db.text("SELECT byte_size FROM exports WHERE id = 1")) == 4096
+    downgrade = runner.invoke(args=["db", "downgrade", BEFORE_PARTS])
+    assert downgrade.exit_code == 0, downgrade.output
+    with app.app_context():
+        keys = db.session.execute(db.text("SELECT id, object_key FROM exports ORDER BY id")).all()
+        assert [tuple(k) for k in keys] == [(1, "exports/1/a/attempt-1/a.zip"), (2, None)]
+        db.session.execute(db.text("DROP TABLE alembic_version"))
+        db.session.commit()
+        db.drop_all()
+        db.engine.dispose()
+
+
+OLD_ROWS = [
+    "INSERT INTO organizations (id, name, created_at) VALUES (1, 'Acme', '2026-01-01')",
+    "INSERT INTO users (id, organization_id, email, name, password_hash, role, is_staff, "
+    "created_at) VALUES (1, 1, 'a@acme.test', 'A', 'x', 'member', false, '2026-01-01')",
+    "INSERT INTO projects (id, public_id, organization_id, name, code, address, created_at) "
+    "VALUES (1, 'p1', 1, 'Tower', 'T', '', '2026-01-01')",
+    *(
+        "INSERT INTO exports (id, public_id, organization_id, project_id, requested_by_id, "
+        "options, fingerprint, status, queue_name, total, done, warnings, attempt, requeues, "
+        f"created_at, object_key, byte_size, sha256) VALUES ({values})"
+        for values in (
+            "1, 'e1', 1, 1, 1, '{}', 'f', 'completed', 'exports-small', 3, 3, 0, 1, 0, "
+            f"'2026-01-01', 'exports/1/a/attempt-1/a.zip', 4096, '{'f' * 64}'",
+            "2, 'e2', 1, 1, 1, '{}', 'g', 'failed', 'exports-small', 3, 0, 0, 1, 0, "
+            "'2026-01-01', NULL, NULL, NULL",
+        )
+    ),
+]

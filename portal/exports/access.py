@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select
 
-from portal.models import Export
+from portal.models import Export, ExportPart
 from portal.tenancy import get_or_404, scoped
 
 
@@ -22,3 +24,19 @@ def export_or_404(public_id: str) -> Export:
     if export.requested_by_id != current_user.id and not current_user.is_admin:
         abort(404)
     return export
+
+
+# 1..9999, written plainly: `0`, `01`, `abc` or a number too long to parse name no part.
+PART_NUMBER = re.compile(r"[1-9][0-9]{0,3}")
+NO_SUCH_PART = "This export has no such part. Open the export to see the zips it has."
+
+
+def part_or_404(export: Export, requested: str | None) -> ExportPart:
+    """The part `?part=N` names; without one, part 1 (the only one of a single-zip export,
+    so links sent before exports had parts keep working)."""
+    requested = "1" if requested is None else requested
+    if PART_NUMBER.fullmatch(requested):
+        for part in export.parts:
+            if part.number == int(requested):
+                return part
+    abort(404, NO_SUCH_PART)

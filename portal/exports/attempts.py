@@ -8,17 +8,18 @@ cancelled or superseded attempt learns so at its next heartbeat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.exports import events
 from portal.extensions import db
 from portal.mailer import MailKind
-from portal.models import Export, ExportStatus, utcnow
+from portal.models import Export, ExportPart, ExportStatus, utcnow
 
 
 class AttemptLost(Exception):
@@ -29,6 +30,17 @@ class AttemptLost(Exception):
 class Attempt:
     export_id: int
     number: int
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """One zip an attempt has uploaded: what the worker hands to `complete`."""
+
+    number: int  # 1..N, in the order the records were written
+    object_key: str
+    byte_size: int
+    sha256: str
+    records: int
 
 
 def stalled() -> ColumnElement[bool]:
@@ -84,11 +96,19 @@ def fence(attempt: Attempt) -> tuple:
 
 
 def _guarded(
-    attempt: Attempt, event: str | None = None, detail: str = "", when=None, **values
+    attempt: Attempt,
+    event: str | None = None,
+    detail: str = "",
+    when=None,
+    along: Callable[[], None] | None = None,
+    **values,
 ) -> bool:
-    """One fenced write; `when` adds a condition that must still hold at the moment of it."""
+    """One fenced write; `when` adds a condition that must still hold at the moment of it,
+    `along` the writes that go in the same transaction, only if the fence let it through."""
     where = (*fence(attempt), when) if when is not None else fence(attempt)
     changed = db.session.execute(update(Export).where(*where).values(**values)).rowcount
+    if changed and along:
+        along()
     if changed and event:
         events.add(attempt.export_id, event, detail)
     db.session.commit()
@@ -115,24 +135,34 @@ def planned(attempt: Attempt, cache_hits: int) -> None:
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 
-def complete(attempt: Attempt, key: str, byte_size: int, sha256: str, warnings: int) -> bool:
-    """Completed, and the ready email owed in the same write: a crash or a Redis outage
-    after this commit cannot lose the email (the recovery pass sends what is owed)."""
-    now = utcnow()
+def complete(attempt: Attempt, parts: list[StoredPart], warnings: int) -> bool:
+    """Completed with its parts, and the ready email owed, in one fenced write: a refused
+    completion writes nothing, and a crash or a Redis outage after this commit cannot lose
+    the email (the recovery pass sends what is owed)."""
+    if not parts:
+        raise ValueError(f"export {attempt.export_id}: a completed export has at least one zip")
+    now, total = utcnow(), sum(part.byte_size for part in parts)
+    count = f"{len(parts)} parts, " if len(parts) > 1 else ""
     return _guarded(
         attempt,
         ExportStatus.COMPLETED,
-        f"attempt {attempt.number}, {byte_size:,} bytes, {warnings} warnings",
+        f"attempt {attempt.number}, {count}{total:,} bytes, {warnings} warnings",
+        along=lambda: replace_parts(attempt.export_id, parts),
         status=ExportStatus.COMPLETED,
-        object_key=key,
-        byte_size=byte_size,
-        sha256=sha256,
+        byte_size=total,
         warnings=warnings,
         finished_at=now,
         heartbeat_at=now,
         expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
         **owe_mail(MailKind.READY),
     )
+
+
+def replace_parts(export_id: int, parts: list[StoredPart]) -> None:
+    """The completing attempt's parts; a retried export drops the earlier attempt's rows."""
+    db.session.execute(delete(ExportPart).where(ExportPart.export_id == export_id))
+    rows = [{"export_id": export_id, **asdict(part)} for part in parts]
+    db.session.execute(insert(ExportPart), rows)
 
 
 def fail(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from portal.exports import queues, states
+from portal.exports.parts import PartView, parts_of
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.formatting import relative
@@ -48,6 +50,16 @@ class StatusView:
     @property
     def label(self) -> str:
         return LABELS[self.state]
+
+    @cached_property
+    def parts(self) -> list[PartView]:
+        """The export's zips; read only where a page shows a ready export's downloads."""
+        return parts_of(self.export)
+
+    @property
+    def split(self) -> bool:
+        """Stored as several zips: pages list the parts instead of one download."""
+        return len(self.parts) > 1
 
     @property
     def live(self) -> bool:

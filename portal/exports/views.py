@@ -7,9 +7,10 @@ from collections.abc import Callable
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
+from sqlalchemy.orm import selectinload
 
 from portal.exports import service, states
-from portal.exports.access import export_or_404
+from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import activity_since, parse_since
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
@@ -107,6 +108,7 @@ def index():
         .where(Export.requested_by_id == current_user.id)
         .order_by(Export.created_at.desc())
         .limit(200)
+        .options(selectinload(Export.parts))
     ).all()
     rows = [StatusView.of(e) for e in exports]
     if request.headers.get("HX-Request"):
@@ -159,20 +161,23 @@ def status(public_id: str):
 
 @bp.get("/exports/<public_id>/download")
 def download(public_id: str):
-    """A Download row means a presigned link went to this person's browser (S3 does not tell
-    whether the transfer finished), so nothing is recorded for a refused request or a HEAD
-    (link checkers, mail scanners); the admin console counts people, not clicks."""
+    """A Download row means a presigned link to one part went to this person's browser (S3
+    does not tell whether the transfer finished), so nothing is recorded for a refused request
+    or a HEAD (link checkers, mail scanners); the admin console counts people, not clicks.
+    `?part=N` picks a zip of a multi-part export; without it, part 1."""
     export = export_or_404(public_id)
     try:
         service.authorise(export, Action.DOWNLOAD, current_user)
     except ExportRequestError as exc:
         state = states.effective(export)
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
-    url = s3.presigned_get(export.object_key, seconds=60)
+    part = part_or_404(export, request.args.get("part"))
+    url = s3.presigned_get(part.object_key, seconds=60)
     if request.method == "GET":
         db.session.add(
             Download(
                 export_id=export.id,
+                part=part.number,
                 user_id=current_user.id,
                 ip_address=request.remote_addr or "unknown",
             )

@@ -74,8 +74,10 @@ def reconcile_command(dry_run: bool):
     verb = "would " if dry_run else ""
     for key in findings.stray_objects:
         click.echo(f"{verb}delete stray object {key}")
-    for export in findings.missing:
-        click.echo(f"{verb}fail export {export.public_id}: its zip {export.object_key} is missing")
+    for missing in findings.missing:
+        keys = ", ".join(part.object_key for part in missing.parts)
+        gone = f"its zip {keys} is" if len(missing.parts) == 1 else f"its zips {keys} are"
+        click.echo(f"{verb}fail export {missing.export.public_id}: {gone} missing")
     for key, upload_id in findings.uploads.listed:
         click.echo(f"{verb}abort stale multipart upload {upload_id} of {key}")
     for parts in findings.uploads.forgotten:

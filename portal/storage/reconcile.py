@@ -1,10 +1,10 @@
 """Storage reconcile: bring the bucket and the database back into agreement.
 
 The database is the truth. A zip under `exports/` that no ready export points at is a leak
-(a failed delete, a crashed attempt) and is deleted; a ready export whose zip is gone would
-hand out a broken link, so it is failed with a reason; multipart uploads abandoned for hours
-cost money while staying invisible in listings, so they are aborted (see uploads.py, which
-the sweeper also runs every few minutes).
+(a failed delete, a crashed attempt) and is deleted; a ready export with any of its zips (its
+parts) gone would hand out a broken link, so it is failed with a reason; multipart uploads
+abandoned for hours cost money while staying invisible in listings, so they are aborted (see
+uploads.py, which the sweeper also runs every few minutes).
 
 The order of the reads matters, because workers keep running meanwhile: ready rows are read
 before the bucket is listed (a ready row's zip was stored before the row said so), and a
@@ -18,18 +18,27 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.exports import service, states
 from portal.extensions import db
-from portal.models import Export, ExportStatus, ReconcileRun
+from portal.models import Export, ExportPart, ExportStatus, ReconcileRun
 from portal.storage import cdn, keys, uploads
 from portal.storage import client as s3
+
+
+@dataclass(frozen=True)
+class MissingZips:
+    """A ready export and those of its parts whose zip is not in the bucket."""
+
+    export: Export
+    parts: list[ExportPart]
 
 
 @dataclass
 class Findings:
     stray_objects: list[str] = field(default_factory=list)
-    missing: list[Export] = field(default_factory=list)
+    missing: list[MissingZips] = field(default_factory=list)
     uploads: uploads.StaleUploads = field(default_factory=uploads.StaleUploads)
 
     @property
@@ -61,7 +70,7 @@ def survey(upload_age: timedelta | None) -> Findings:
     listed = set(stored)
     return Findings(
         stray_objects=unowned(stored),
-        missing=[export for export in ready if export.object_key not in listed],
+        missing=missing_zips(ready, listed),
         uploads=uploads.survey(upload_age),
     )
 
@@ -72,14 +81,27 @@ def fix(findings: Findings) -> None:
         s3.delete_many(stray)
         cdn.invalidate(stray)
     findings.stray_objects = stray
-    findings.missing = [e for e in findings.missing if service.fail_missing_zip(e)]
+    findings.missing = [
+        m
+        for m in findings.missing
+        if service.fail_missing_parts(m.export, [part.number for part in m.parts])
+    ]
     uploads.remove(findings.uploads)
 
 
+def missing_zips(ready: list[Export], listed: set[str]) -> list[MissingZips]:
+    found = [MissingZips(e, [p for p in e.parts if p.object_key not in listed]) for e in ready]
+    return [m for m in found if m.parts]
+
+
 def ready_exports() -> list[Export]:
-    """Completed and unexpired: the exports whose zip somebody may download right now."""
+    """Completed and unexpired: the exports whose zips somebody may download right now."""
     return list(
-        db.session.scalars(select(Export).where(states.is_shown_as(ExportStatus.COMPLETED)))
+        db.session.scalars(
+            select(Export)
+            .where(states.is_shown_as(ExportStatus.COMPLETED))
+            .options(selectinload(Export.parts))
+        )
     )
 
 
@@ -90,7 +112,7 @@ def unowned(stored: list[str]) -> list[str]:
     building = set(
         db.session.scalars(select(Export.public_id).where(Export.status.in_(states.LIVE)))
     )
-    ready = {export.object_key for export in ready_exports()}
+    ready = {key for export in ready_exports() for key in export.object_keys}
     return sorted(k for k in stored if k not in ready and keys.export_of(k) not in building)
 
 

@@ -18,10 +18,12 @@ document.addEventListener("click", (event) => {
 // The download prompt (an export's page reached from the email's link after logging in)
 // starts its download once the page has loaded, by an ordinary navigation: the login form's
 // redirects may not lead off the site (CSP form-action), this may. The marker leaves the
-// address bar, so a reload does not download again.
+// address bar, so a reload does not download again. An export of several zips is a list of
+// links instead, and nothing starts by itself.
 window.addEventListener("load", () => {
-  const link = document.querySelector("a[data-start-download]");
-  if (!link) return;
-  history.replaceState(history.state, "", link.dataset.pageUrl);
-  window.location.assign(link.href);
+  const prompt = document.querySelector("[data-download-prompt]");
+  if (!prompt) return;
+  history.replaceState(history.state, "", prompt.dataset.pageUrl);
+  const link = prompt.querySelector("a[data-start-download]");
+  if (link) window.location.assign(link.href);
 });

@@ -21,7 +21,7 @@ def ready_export(make_export, key: str = "exports/1/ready/attempt-1/a.zip") -> E
     s3.put_bytes(key, b"PK zip bytes", "application/zip")
     return make_export(
         status="completed",
-        object_key=key,
+        parts=[key],
         byte_size=12,
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=3),
@@ -43,7 +43,7 @@ def test_revoke_deletes_the_zip_and_the_download_route_answers_revoked(app, worl
 
     assert response.status_code == 303
     assert reload(export).status == "revoked"
-    assert not s3.exists(export.object_key)
+    assert not s3.exists(export.object_keys[0])
     download = requester.get(f"/exports/{export.public_id}/download")
     assert download.status_code == 410
     assert "withdrew" in download.get_data(as_text=True)
@@ -60,7 +60,7 @@ def test_action_without_confirmation_changes_nothing(client, world, make_export)
     )
     assert response.status_code == 400
     assert reload(export).status == "completed"
-    assert s3.exists(export.object_key)
+    assert s3.exists(export.object_keys[0])
 
 
 def test_action_without_csrf_token_is_refused(client, world, make_export):

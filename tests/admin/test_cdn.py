@@ -65,7 +65,7 @@ def ready_export(make_export, key: str):
     s3.put_bytes(key, b"zip", "application/zip")
     return make_export(
         status="completed",
-        object_key=key,
+        parts=[key],
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=1),
     )
@@ -80,6 +80,21 @@ def test_revoke_with_a_distribution_configured_invalidates_the_zips_path(
     login(client, "admin@acme.test")
     assert confirm_and_post(client, export, "revoke").status_code == 303
     assert invalidated_paths(distribution) == ["/exports/1/abc/attempt-1/Sitepack-HVT.zip"]
+
+
+def test_revoking_an_export_of_three_zips_deletes_and_invalidates_all_three(
+    app, client, world, make_export
+):
+    distribution = create_distribution(f"{s3.bucket()}.s3.amazonaws.com")
+    app.config["CDN_DISTRIBUTION_ID"] = distribution
+    export = make_export(status="completed", parts=3, expires_at=utcnow() + timedelta(days=1))
+    keys = export.object_keys
+    for key in keys:
+        s3.put_bytes(key, b"zip", "application/zip")
+    login(client, "admin@acme.test")
+    assert confirm_and_post(client, export, "revoke").status_code == 303
+    assert sorted(invalidated_paths(distribution)) == sorted(f"/{key}" for key in keys)
+    assert s3.list_keys("exports/") == []
 
 
 def test_lookup_finds_the_distribution_serving_the_bucket_across_pages(app):

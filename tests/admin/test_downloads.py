@@ -19,7 +19,7 @@ def ready(world):
         ExportStatus.COMPLETED,
         world.member_a,
         world.project_a,
-        object_key="exports/ready.zip",
+        parts=["exports/ready.zip"],
         byte_size=1024,
         expires_at=utcnow() + timedelta(days=1),
     )

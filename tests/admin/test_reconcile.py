@@ -20,7 +20,7 @@ def app(moto_app):
 
 def stored(make_export, key: str, **values) -> Export:
     s3.put_bytes(key, b"zip", "application/zip")
-    return make_export(object_key=key, **values)
+    return make_export(parts=[key], **values)
 
 
 def ready(make_export, key: str) -> Export:
@@ -45,7 +45,7 @@ def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothi
     s3.put_bytes("exports/1/unknown/attempt-1/x.zip", b"zip", "application/zip")
     missing = make_export(
         status="completed",
-        object_key="exports/1/lost/attempt-1/lost.zip",
+        parts=["exports/1/lost/attempt-1/lost.zip"],
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=1),
     )
@@ -53,10 +53,10 @@ def test_reconcile_fixes_stray_zip_missing_zip_and_stale_upload_then_finds_nothi
 
     findings = reconcile.run(upload_age=timedelta(0))
 
-    assert findings.stray_objects == [expired.object_key, "exports/1/unknown/attempt-1/x.zip"]
-    assert [e.public_id for e in findings.missing] == [missing.public_id]
+    assert findings.stray_objects == [expired.object_keys[0], "exports/1/unknown/attempt-1/x.zip"]
+    assert [m.export.public_id for m in findings.missing] == [missing.public_id]
     assert findings.uploads.listed == [("exports/1/crashed/attempt-2/crashed.zip", upload)]
-    assert s3.list_keys("exports/") == [keep.object_key]
+    assert s3.list_keys("exports/") == keep.object_keys
     missing = reload(missing)
     assert missing.status == "failed" and "missing from storage" in missing.error
     assert ExportEvent.query.filter_by(export_id=missing.id, kind="failed").count() == 1
@@ -79,15 +79,15 @@ def test_dry_run_prints_what_it_would_do_and_changes_nothing(app, world, make_ex
     stray = stored(make_export, "exports/1/old/attempt-1/old.zip", status="revoked")
     missing = make_export(
         status="completed",
-        object_key="exports/1/x/attempt-1/x.zip",
+        parts=["exports/1/x/attempt-1/x.zip"],
         expires_at=utcnow() + timedelta(days=1),
     )
     result = app.test_cli_runner().invoke(args=["storage", "reconcile", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert f"would delete stray object {stray.object_key}" in result.output
+    assert f"would delete stray object {stray.object_keys[0]}" in result.output
     assert f"would fail export {missing.public_id}" in result.output
     assert "dry run, nothing changed" in result.output
-    assert s3.exists(stray.object_key)
+    assert s3.exists(stray.object_keys[0])
     assert reload(missing).status == "completed"
     assert ReconcileRun.query.one().dry_run is True
 
@@ -104,3 +104,33 @@ def test_reconcile_command_fixes_and_the_queue_page_shows_the_last_result(
     page = client.get("/admin/queues").get_data(as_text=True)
     section = page[page.index("Storage reconcile") :]
     assert "Stray zips deleted" in section and '<td class="num">1</td>' in section
+
+
+def test_a_ready_export_missing_one_of_its_three_zips_is_failed_and_says_which(
+    app, world, make_export
+):
+    export = make_export(
+        status="completed",
+        parts=3,
+        finished_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    first, second, third = export.object_keys
+    for key in (first, third):
+        s3.put_bytes(key, b"zip", "application/zip")
+
+    findings = reconcile.run()
+
+    [missing] = findings.missing
+    assert missing.export.public_id == export.public_id
+    assert [part.object_key for part in missing.parts] == [second]
+    assert findings.stray_objects == []
+    failed = reload(export)
+    assert failed.status == "failed"
+    assert (
+        failed.error
+        == "Part 2 of 3 was missing from storage; select Retry to build the export again."
+    )
+    again = reconcile.run()  # failed now: its other zips are strays
+    assert again.stray_objects == [first, third] and again.missing == []
+    assert s3.list_keys("exports/") == []

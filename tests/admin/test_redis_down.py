@@ -71,7 +71,7 @@ def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world
         ExportStatus.COMPLETED,
         world.member_a,
         world.project_a,
-        object_key="exports/x.zip",
+        parts=["exports/x.zip"],
         expires_at=utcnow() + timedelta(days=1),
     )
     values = {

@@ -1,4 +1,5 @@
-"""The download link in the ready email, followed in Chromium: logged out, then logged in.
+"""The download link in the ready email, followed in Chromium: logged out, then logged in;
+for an export of one zip, and of three.
 
 Chromium applies the CSP's `form-action 'self'` to the whole redirect chain of a form POST,
 so a login that redirected on to the download (and from there to S3) would be blocked and
@@ -12,9 +13,12 @@ import zipfile
 
 import pytest
 
-from portal.exports import service
+from portal.exports import queues, service
 from portal.formatting import filesize
-from portal.models import Export
+from portal.mailer import MailKind
+from portal.models import Download, Export, ExportStatus
+from portal.storage import client as s3
+from tests import factories
 from tests.helpers import reload
 from tests.servers import text_body, wait_for_mail
 
@@ -36,7 +40,15 @@ def emailed_export(world, project_records, worker, mail_sink) -> tuple[Export, s
 
 
 def file_name(export: Export) -> str:
-    return export.object_key.rsplit("/", 1)[-1]
+    return export.object_keys[0].rsplit("/", 1)[-1]
+
+
+def log_in_from(watched, link: str, export: Export) -> None:
+    """Follow `link` logged out, log in as the requester, and land on the export's page."""
+    watched.page.goto(link)
+    watched.page.locator("h1", has_text="Log in").wait_for()
+    watched.submit_login("member@acme.test")
+    watched.page.wait_for_url(f"**/exports/{export.public_id}**")
 
 
 def assert_is_the_zip(download, export: Export, tmp_path) -> None:
@@ -98,10 +110,7 @@ def test_on_a_phone_an_admin_revokes_with_a_reason_and_the_emailed_link_then_sho
     page.click("button:has-text('Log out')")
     page.locator("h1", has_text="Log in").wait_for()
 
-    page.goto(link)
-    page.locator("h1", has_text="Log in").wait_for()
-    watched.submit_login("member@acme.test")
-    page.wait_for_url(f"**/exports/{export.public_id}**")
+    log_in_from(watched, link, export)
     status = page.locator("#export-status")
     assert status.locator(".badge").inner_text() == "Revoked"
     assert "Reason: Sent to the wrong client" in status.inner_text()
@@ -109,3 +118,44 @@ def test_on_a_phone_an_admin_revokes_with_a_reason_and_the_emailed_link_then_sho
     assert status.locator("button", has_text="Re-order").count() == 0
     assert watched.horizontal_overflow() <= 0
     watched.screenshot("phone-email-link-revoked")
+
+
+@pytest.fixture
+def emailed_three_zips(world, bucket, worker, mail_sink) -> tuple[Export, str]:
+    """A ready export of three zips (each stored with bytes of its own) and the link to its
+    part 2 as the ready email, sent by a real worker, has it."""
+    export = factories.export_in(
+        ExportStatus.COMPLETED, world.member_a, world.project_a, parts=3, mail_due=MailKind.READY
+    )
+    for part in export.parts:
+        s3.put_bytes(part.object_key, f"zip {part.number}".encode(), "application/zip")
+    queues.enqueue_mail(export.id, MailKind.READY)
+    with worker():
+        [mail] = wait_for_mail(mail_sink, 1)
+    link = re.search(r"https?://\S+/download\?part=2", text_body(mail)).group(0)
+    return reload(export.id), link
+
+
+def test_logged_out_user_follows_a_three_zip_email_link_sees_the_parts_and_downloads_part_2(
+    emailed_three_zips, watched, tmp_path
+):
+    """At 390 px: after login the page lists the three zips and starts none of them (a
+    browser would block several downloads started at once); part 2 is one tap away."""
+    export, link = emailed_three_zips
+    page = watched.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in_from(watched, link, export)
+    prompt = page.locator(".download-prompt")
+    assert prompt.locator("h2").inner_text() == "Your export is 3 zips"
+    labels = [f"Part {n} of 3 — {filesize(export.parts[n - 1].byte_size)}" for n in (1, 2, 3)]
+    assert prompt.locator("li a").all_inner_texts() == labels
+    assert page.locator("[data-start-download]").count() == 0
+    assert watched.horizontal_overflow() <= 0
+    watched.screenshot("phone-email-link-three-zips")
+    with page.expect_download() as download_info:
+        prompt.locator("a", has_text="Part 2 of 3").click()
+    download = download_info.value
+    assert download.suggested_filename == export.object_keys[1].rsplit("/", 1)[-1]
+    download.save_as(tmp_path / "part-2.zip")
+    assert (tmp_path / "part-2.zip").read_bytes() == b"zip 2"
+    assert [d.part for d in Download.query.all()] == [2]

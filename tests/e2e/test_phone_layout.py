@@ -26,15 +26,17 @@ LONG_ERROR = (
 
 def export_states(world) -> dict[str, Export]:
     """One export of org A's member in every state the pages draw differently ("expired": a
-    ready one past its expiry), with the longest texts those pages show."""
+    ready one past its expiry; "in-parts": a ready one of three zips), with the longest texts
+    those pages show."""
     ready = {
-        "object_key": "exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip",
+        "parts": ["exports/1/x/attempt-1/Sitepack-HVT-2026-03-02-1200-records.zip"],
         "byte_size": 1_234_567_890,
     }
     rows = {
         "pending": (ExportStatus.PENDING, {}),
         "processing": (ExportStatus.PROCESSING, {"done": 480}),
         "completed": (ExportStatus.COMPLETED, {**ready, "warnings": 3}),
+        "in-parts": (ExportStatus.COMPLETED, {**ready, "parts": 3, "byte_size": 12_345_678_901}),
         "failed": (ExportStatus.FAILED, {"error": LONG_ERROR}),
         "expired": (ExportStatus.COMPLETED, {**ready, "expires_at": utcnow() - timedelta(hours=1)}),
         "cancelled": (ExportStatus.CANCELLED, {}),
@@ -59,7 +61,7 @@ def phone_world(world, project_records, bucket):
         )
     db.session.commit()
     exports = export_states(world)
-    s3.boto().put_object(Bucket=bucket, Key=exports["completed"].object_key, Body=b"PK")
+    s3.boto().put_object(Bucket=bucket, Key=exports["completed"].object_keys[0], Body=b"PK")
     return records, exports
 
 
@@ -89,6 +91,7 @@ def test_no_member_page_scrolls_sideways_on_a_phone(phone_world, watched):
         "my-exports": "/exports",
         **{f"export-{state}": f"/exports/{e.public_id}" for state, e in exports.items()},
         "export-download-prompt": f"/exports/{exports['completed'].public_id}?download=1",
+        "export-download-prompt-parts": f"/exports/{exports['in-parts'].public_id}?download=1",
     }
     for name, path in pages.items():
         overflows |= overflow_of(watched, name, path)
@@ -104,6 +107,7 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(phone_world, watched):
     pages = {
         "admin-exports": "/admin/exports",
         "admin-export": f"/admin/exports/{ready}",
+        "admin-export-parts": f"/admin/exports/{exports['in-parts'].public_id}",
         "admin-export-failed": f"/admin/exports/{exports['failed'].public_id}",
         "admin-confirm": f"/admin/exports/{ready}/confirm/revoke",
         "admin-queues": "/admin/queues",

@@ -21,7 +21,7 @@ ZIP_NAME = "Sitepack-HVT-2026-03-02-500-records.zip"
 def ready_export(world, **columns):
     key = f"exports/1/x/attempt-1/{ZIP_NAME}"
     return factories.export_in(
-        ExportStatus.COMPLETED, world.member_a, world.project_a, object_key=key, **columns
+        ExportStatus.COMPLETED, world.member_a, world.project_a, parts=[key], **columns
     )
 
 

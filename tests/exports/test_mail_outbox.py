@@ -12,6 +12,7 @@ from rq import Queue
 from jobs.notify import send_export_mail
 from jobs.sweep import run_recovery
 from portal.exports import attempts, queues, service
+from portal.exports.attempts import StoredPart
 from portal.extensions import db, mail
 from portal.mailer import MailKind
 from portal.models import ExportStatus
@@ -22,7 +23,8 @@ from tests.helpers import reload
 def completed_without_its_email(world):
     """What a worker killed right after complete() leaves: the ready email owed, no job."""
     export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=2)
-    assert attempts.complete(attempts.claim(export.id), "exports/k.zip", 1, "a" * 64, 0)
+    stored = StoredPart(1, "exports/k.zip", 1, "a" * 64, 2)
+    assert attempts.complete(attempts.claim(export.id), [stored], 0)
     return export
 
 
@@ -65,9 +67,10 @@ def test_a_retried_export_whose_zip_went_missing_sends_a_ready_email_for_its_new
     export = completed_without_its_email(world)
     with mail.record_messages() as sent:
         send_export_mail(export.id, MailKind.READY)
-        assert service.fail_missing_zip(reload(export.id))
+        assert service.fail_missing_parts(reload(export.id), [1])
         service.retry(reload(export.id), world.member_a)
-        assert attempts.complete(attempts.claim(export.id), "exports/k2.zip", 1, "b" * 64, 0)
+        rebuilt = StoredPart(1, "exports/k2.zip", 1, "b" * 64, 2)
+        assert attempts.complete(attempts.claim(export.id), [rebuilt], 0)
         assert reload(export.id).mail_due == MailKind.READY
         send_export_mail(export.id, MailKind.READY)
         assert send_export_mail(export.id, MailKind.READY).endswith("no longer owed")

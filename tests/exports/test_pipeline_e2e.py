@@ -47,7 +47,7 @@ def test_200_record_export_arrives_as_zip_of_pdfs_with_one_email_and_a_working_l
     assert redirect.status_code == 302
     assert redirect.headers["Referrer-Policy"] == "no-referrer"
     data = urllib.request.urlopen(redirect.headers["Location"]).read()
-    assert hashlib.sha256(data).hexdigest() == export.sha256
+    assert hashlib.sha256(data).hexdigest() == export.parts[0].sha256
     assert_zip_holds_pdfs_of(data, records)
     assert len(mail_sink.messages) == 1
 
@@ -79,7 +79,7 @@ def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_complete
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
     assert export.status == "completed" and export.warnings == 1
-    archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_key)))
+    archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0])))
     assert broken.reference in archive.read("ERRORS.txt").decode()
     assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 5
 
@@ -157,11 +157,11 @@ def test_the_zip_is_stored_with_its_type_and_download_name(
     export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
-    head = s3.boto().head_object(Bucket=s3.bucket(), Key=export.object_key)
+    head = s3.boto().head_object(Bucket=s3.bucket(), Key=export.object_keys[0])
     assert head["ContentType"] == "application/zip"
     assert head["ContentDisposition"].startswith('attachment; filename="Sitepack-HVT-')
     assert "-2-records.zip" in head["ContentDisposition"]
-    assert f"/attempt-{export.attempt}/" in export.object_key
+    assert f"/attempt-{export.attempt}/" in export.object_keys[0]
 
 
 @pytest.mark.parametrize(

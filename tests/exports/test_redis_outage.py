@@ -56,7 +56,7 @@ def test_redis_down_as_an_export_finishes_keeps_the_zip_and_sends_one_ready_emai
         download = client.get(f"/exports/{export.public_id}/download")
         assert download.status_code == 302
         data = urllib.request.urlopen(download.headers["Location"]).read()
-        assert hashlib.sha256(data).hexdigest() == export.sha256
+        assert hashlib.sha256(data).hexdigest() == export.parts[0].sha256
 
         [mail] = wait_for_mail(mail_sink, 1, timeout=60)
         assert "ready" in mail["Subject"].lower()

@@ -36,7 +36,7 @@ def test_a_failed_export_is_retried_not_reordered_by_a_direct_post(client, world
 
 
 def test_a_member_cannot_reorder_what_an_admin_revoked_and_sees_why(app, client, world):
-    revoked = export_with_records(world, status="completed", object_key="exports/x/a.zip")
+    revoked = export_with_records(world, status="completed")
     admin = app.test_client()
     login(admin, "admin@acme.test")
     withdrawn = admin.post(

@@ -28,7 +28,7 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
     export = make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="exports/1/old.zip",
+        parts=["exports/1/old.zip"],
         expires_at=utcnow() - timedelta(minutes=1),
     )
     assert run_sweep()["zips_expired"] == 1
@@ -38,18 +38,31 @@ def test_completed_export_past_expiry_is_expired_and_its_zip_deleted(app, world,
     assert run_sweep()["zips_expired"] == 0
 
 
+def test_an_expired_export_of_three_zips_has_all_three_deleted(app, world, bucket):
+    export = make_export(
+        world, ExportStatus.COMPLETED, parts=3, expires_at=utcnow() - timedelta(minutes=1)
+    )
+    for key in export.object_keys:
+        s3.put_bytes(key, b"zip", "application/zip")
+    s3.put_bytes("exports/1/other/attempt-1/keep.zip", b"zip", "application/zip")
+    assert run_sweep()["zips_expired"] == 1
+    assert s3.list_keys("exports/") == ["exports/1/other/attempt-1/keep.zip"]
+    db.session.refresh(export)
+    assert export.status == "expired"
+
+
 def test_expiring_soon_mail_is_enqueued_for_exports_ending_within_a_day(app, world, bucket):
     make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="k",
+        parts=["k"],
         finished_at=utcnow() - timedelta(days=6),
         expires_at=utcnow() + timedelta(hours=5),
     )
     make_export(
         world,
         ExportStatus.COMPLETED,
-        object_key="k2",
+        parts=["k2"],
         finished_at=utcnow(),
         expires_at=utcnow() + timedelta(days=6),
     )
