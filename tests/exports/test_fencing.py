@@ -35,7 +35,7 @@ def test_a_stale_attempt_is_taken_over_and_the_old_one_can_no_longer_finish(app,
     assert second.number == first.number + 1
     assert not attempts.complete(first, zips("exports/old.zip"), 0)
     with pytest.raises(AttemptLost):
-        attempts.beat(first, 3, 0)
+        attempts.beat(first)
     assert attempts.complete(second, zips("exports/new.zip"), 0)
     db.session.refresh(export)
     assert export.status == "completed" and export.object_keys == ["exports/new.zip"]
@@ -46,7 +46,7 @@ def test_cancel_fences_off_the_running_attempt(export):
     running = attempts.claim(export.id)
     service.cancel(export, export.requested_by)
     with pytest.raises(AttemptLost):
-        attempts.beat(running, 1, 0)
+        attempts.beat(running)
     assert not attempts.complete(running, zips("k"), 0)
 
 
@@ -69,7 +69,7 @@ def test_a_beat_between_finding_a_stall_and_acting_on_it_keeps_the_attempt_alive
     db.session.commit()
     found = db.session.scalars(db.select(Export).where(attempts.stalled())).all()
     assert [e.id for e in found] == [export.id]
-    attempts.beat(running, 2, 0)
+    attempts.beat(running)
     assert not attempts.requeue_stalled(running, requeues=0)
     assert not attempts.fail_stalled(running, "stopped responding")
     db.session.refresh(export)
