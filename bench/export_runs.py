@@ -39,18 +39,14 @@ def maxrss(who: int) -> float:
 
 
 def snapshots(export):
-    return (load.snapshot(r, "A4") for r in load.records(export))
-
-
-def render_pool() -> RenderPool:
-    return RenderPool(s3.settings(current_app.config), int(os.environ["EXPORT_RENDER_PROCESSES"]))
+    return load.snapshots(load.record_ids(export.id), export.organization_id, "A4")
 
 
 def raw(export) -> tuple[int, float]:
     """The engine alone: snapshots prepared before the clock starts (the render processes
     still read the photos from S3, as they do in an export)."""
     prepared = list(snapshots(export))
-    with render_pool() as pool:
+    with RenderPool.for_app(current_app) as pool:
         start = time.perf_counter()
         size = sum(len(pdf) for _, pdf in pool.render_all(prepared))
         return size, time.perf_counter() - start
@@ -66,7 +62,7 @@ def naive(export) -> tuple[int, float]:
     """What the 50-record product did: every PDF in memory, the zip in memory, one PUT."""
     start = time.perf_counter()
     buffer = io.BytesIO()
-    with render_pool() as pool:
+    with RenderPool.for_app(current_app) as pool:
         pdfs = [(snap.reference, pdf) for snap, pdf in pool.render_all(snapshots(export))]
     with zipfile.ZipFile(buffer, "w") as zf:
         for reference, pdf in pdfs:

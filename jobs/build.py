@@ -30,10 +30,12 @@ def build_archive(export: Export, workdir: Path, pulse: Heartbeat) -> BuiltArchi
     path = workdir / "export.zip"
     names = UniqueNames()
     paper, originals = export.options.get("paper", "A4"), export.options.get("include_originals")
-    snapshots = (load.snapshot(r, paper) for r in load.records(export))
-    config = current_app.config
-    pool = RenderPool(s3.settings(config), config["EXPORT_RENDER_PROCESSES"])
-    with ZipArchive(path) as archive, Manifest(workdir) as manifest, pool:
+    snapshots = load.snapshots(load.record_ids(export.id), export.organization_id, paper)
+    with (
+        ZipArchive(path) as archive,
+        Manifest(workdir) as manifest,
+        RenderPool.for_app(current_app) as pool,
+    ):
         for snap, result in pool.render_all(snapshots):
             failed = add_record(archive, manifest, names, snap, result)
             if originals and not failed:

@@ -8,14 +8,14 @@ snapshot is built (jobs/snapshot.py only declares its shape).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from jobs.snapshot import ChecklistLine, OriginalRef, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.extensions import db
-from portal.models import Attachment, Export, ExportItem, Organization, Record
+from portal.models import Attachment, ExportItem, Organization, Record
 from portal.photos import make_rendition
 from portal.storage import client as s3
 from portal.storage import keys
@@ -39,14 +39,14 @@ def record_ids(export_id: int) -> list[int]:
     )
 
 
-def records(export: Export) -> Iterator[Record]:
-    ids = record_ids(export.id)
+def records_of(ids: Sequence[int], organization_id: int) -> Iterator[Record]:
+    """The organisation's records among `ids`, in batches, in the order of `ids`' batches."""
     for start in range(0, len(ids), BATCH):
         batch = db.session.scalars(
             select(Record)
             .where(
                 Record.id.in_(ids[start : start + BATCH]),
-                Record.organization_id == export.organization_id,
+                Record.organization_id == organization_id,
             )
             .options(
                 selectinload(Record.checklist),
@@ -58,6 +58,10 @@ def records(export: Export) -> Iterator[Record]:
         yield from batch
         for record in batch:
             db.session.expunge(record)
+
+
+def snapshots(ids: Sequence[int], organization_id: int, paper: str) -> Iterator[RecordSnapshot]:
+    return (snapshot(record, paper) for record in records_of(ids, organization_id))
 
 
 def snapshot(record: Record, paper: str) -> RecordSnapshot:

@@ -266,6 +266,11 @@ class RenderPool:
         self.window = window or 2 * self.workers
         self._executor: ProcessPoolExecutor | None = None
 
+    @classmethod
+    def for_app(cls, app) -> RenderPool:
+        """The pool a job runs with: the app's bucket and its EXPORT_RENDER_PROCESSES."""
+        return cls(s3.settings(app.config), app.config["EXPORT_RENDER_PROCESSES"])
+
     def __enter__(self) -> RenderPool:
         self._executor = ProcessPoolExecutor(
             self.workers,

@@ -109,3 +109,13 @@ def test_a_render_process_never_imports_the_models(app, world, bucket):
     )
 
     assert out.stdout.decode().split() == [record.reference, "False"]
+
+
+def test_snapshots_take_only_the_organisations_own_records(app, world, bucket):
+    ours, _ = stored_record(world)
+    theirs = factories.record(world.project_b)
+    db.session.commit()
+
+    snaps = list(load.snapshots([theirs.id, ours.id], world.org_a.id, "A4"))
+
+    assert [snap.record_id for snap in snaps] == [ours.id]
