@@ -120,8 +120,8 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
         return document.write_pdf(
             stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts, **_PINNED
         )
-    except FatalURLFetchingError as exc:
-        raise exc.__cause__ from None
+    except FatalURLFetchingError as exc:  # the fetcher's own error is the one that says why
+        raise (exc.__cause__ or RenderError(str(exc))) from None
 
 
 def _checked_paper(paper: str) -> str:
