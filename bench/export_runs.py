@@ -8,12 +8,13 @@ import resource
 import time
 import zipfile
 
+from flask import current_app
+
 from bench.export_seed import app_for
 from jobs import load
 from jobs.export import run_export
 from jobs.render import RenderPool
 from portal.exports import attempts
-from portal.models import utcnow
 from portal.storage import client as s3
 
 
@@ -38,17 +39,14 @@ def maxrss(who: int) -> float:
 
 
 def snapshots(export):
-    return (load.snapshot(r, utcnow(), "A4") for r in load.records(export))
-
-
-def processes() -> int:
-    return int(os.environ["EXPORT_RENDER_PROCESSES"])
+    return load.snapshots(load.record_ids(export.id), export.organization_id, "A4")
 
 
 def raw(export) -> tuple[int, float]:
-    """The engine alone: snapshots (photos included) prepared before the clock starts."""
+    """The engine alone: snapshots prepared before the clock starts (the render processes
+    still read the photos from S3, as they do in an export)."""
     prepared = list(snapshots(export))
-    with RenderPool(processes()) as pool:
+    with RenderPool.for_app(current_app) as pool:
         start = time.perf_counter()
         size = sum(len(pdf) for _, pdf in pool.render_all(prepared))
         return size, time.perf_counter() - start
@@ -64,8 +62,8 @@ def naive(export) -> tuple[int, float]:
     """What the 50-record product did: every PDF in memory, the zip in memory, one PUT."""
     start = time.perf_counter()
     buffer = io.BytesIO()
-    with RenderPool(processes()) as pool:
-        pdfs = [(snap["reference"], pdf) for snap, pdf in pool.render_all(snapshots(export))]
+    with RenderPool.for_app(current_app) as pool:
+        pdfs = [(snap.reference, pdf) for snap, pdf in pool.render_all(snapshots(export))]
     with zipfile.ZipFile(buffer, "w") as zf:
         for reference, pdf in pdfs:
             zf.writestr(f"{reference}.pdf", pdf)

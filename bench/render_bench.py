@@ -1,7 +1,9 @@
 """Raw PDF render throughput: the engine alone, on one process and on the pool.
 
 This is the ceiling the export pipeline is measured against, so it renders snapshots made
-up front (no database, no storage, no zip) with photos the size of real renditions.
+up front (no database, no zip) with photos the size of real renditions. On one process the
+photos come from memory; the pool's workers read them from a local S3 endpoint (rclone), as
+in an export.
 
     .venv/bin/python -m bench.render_bench --records 40
 """
@@ -14,11 +16,14 @@ import os
 import resource
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from jobs.render import RenderPool, render_pdf
+from jobs.render import MemoryPhotos, RenderPool, render_pdf
+from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
+from portal.storage import client as s3
+from tests.servers import RcloneS3
 
 RESULTS = ("pass", "pass", "fail", "n/a")
 
@@ -35,55 +40,73 @@ def photo(seed: int, width: int) -> bytes:
     return out.getvalue()
 
 
-def snapshots(count: int, photos: list[bytes]) -> Iterator[dict]:
+def photo_key(index: int) -> str:
+    return f"attachments/bench/rendition-{index}.jpg"
+
+
+def snapshots(count: int, photos: list[bytes]) -> Iterator[RecordSnapshot]:
     start = datetime(2026, 1, 5, 7, 30)
     for n in range(1, count + 1):
-        yield {
-            "reference": f"INS-{n:04d}",
-            "kind": "inspection",
-            "title": f"Pre-pour inspection, level {n % 12 + 1} slab, bays C{n % 9}–D{n % 9 + 2}",
-            "status": ("open", "in_progress", "closed")[n % 3],
-            "location": f"Level {n % 12 + 1}, grid C–D",
-            "trade": "Concrete",
-            "assignee": "Priya Natarajan",
-            "due_date": date(2026, 3, 1) + timedelta(days=n % 30),
-            "created_at": start + timedelta(hours=n),
-            "updated_at": start + timedelta(hours=n + 5),
-            "version": n % 4 + 1,
-            "description": "Reinforcement checked against drawing S-201 rev C.\n" * 4,
-            "project": {"name": "Harbour View Tower", "code": "HVT", "address": "1 Quay St"},
-            "organization": "Acme Build Ltd",
-            "checklist": [
-                {"label": f"Check item {i}", "result": RESULTS[i % 4], "comment": "See photo."}
-                for i in range(8)
-            ],
-            "photos": [
-                {"caption": f"Bay {i + 1}", "filename": f"IMG_{n:04d}_{i}.jpg", "data": data}
-                for i, data in enumerate(photos)
-            ],
-            "exported_at": datetime.now(UTC),
-            "paper": "A4",
-        }
+        yield RecordSnapshot(
+            organization_id=1,
+            record_id=n,
+            version=n % 4 + 1,
+            paper="A4",
+            organization="Acme Build Ltd",
+            project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
+            reference=f"INS-{n:04d}",
+            kind="inspection",
+            title=f"Pre-pour inspection, level {n % 12 + 1} slab, bays C{n % 9}–D{n % 9 + 2}",
+            status=("open", "in_progress", "closed")[n % 3],
+            location=f"Level {n % 12 + 1}, grid C–D",
+            trade="Concrete",
+            assignee="Priya Natarajan",
+            due_date=date(2026, 3, 1) + timedelta(days=n % 30),
+            created_at=start + timedelta(hours=n),
+            updated_at=start + timedelta(hours=n + 5),
+            description="Reinforcement checked against drawing S-201 rev C.\n" * 4,
+            checklist=tuple(
+                ChecklistLine(f"Check item {i}", RESULTS[i % 4], "See photo.") for i in range(8)
+            ),
+            photos=tuple(
+                PhotoRef(photo_key(i), "0" * 64, f"Bay {i + 1}", f"IMG_{n:04d}_{i}.jpg")
+                for i in range(len(photos))
+            ),
+        )
 
 
 def on_one_process(count: int, photos: list[bytes]) -> tuple[float, float]:
     """Wall and CPU seconds; CPU time stays meaningful when other work shares the cores."""
-    render_pdf(next(snapshots(1, photos)))  # template, CSS and fonts load once, as in a worker
+    source = MemoryPhotos({photo_key(i): data for i, data in enumerate(photos)})
+    render_pdf(next(snapshots(1, photos)), source)  # template, CSS, fonts load once, as in a worker
     started, cpu_started = time.perf_counter(), time.process_time()
     for snap in snapshots(count, photos):
-        render_pdf(snap)
+        render_pdf(snap, source)
     return time.perf_counter() - started, time.process_time() - cpu_started
 
 
-def on_pool(count: int, photos: list[bytes], workers: int | None) -> tuple[float, RenderPool]:
+def on_pool(
+    count: int, photos: list[bytes], workers: int | None, storage: s3.Settings
+) -> tuple[float, RenderPool]:
     started = time.perf_counter()
-    with RenderPool(workers) as pool:
+    with RenderPool(storage, workers) as pool:
         failures = [
             r for _, r in pool.render_all(snapshots(count, photos)) if not isinstance(r, bytes)
         ]
     if failures:
         raise SystemExit(f"{len(failures)} renders failed, first: {failures[0]}")
     return time.perf_counter() - started, pool
+
+
+def bucket_with(endpoint, photos: list[bytes]) -> s3.Settings:
+    storage = s3.Settings(
+        endpoint.url, "us-east-1", endpoint.access_key, endpoint.secret_key, "bench"
+    )
+    client = s3.standalone(storage)
+    client.create_bucket(Bucket=storage.bucket)
+    for i, data in enumerate(photos):
+        client.put_object(Bucket=storage.bucket, Key=photo_key(i), Body=data)
+    return storage
 
 
 def peak_rss_mb(who: int) -> float:
@@ -108,10 +131,12 @@ def main() -> None:
     print(f"{args.records} records, {args.photos} photos each ({args.photo_width}px JPEG: {sizes})")
     print(f"cores: {os.cpu_count()}")
 
-    # The pool runs first, so the parent's peak below is what feeding the pool costs.
-    pooled, pool = on_pool(args.records, photos, args.workers)
+    # The pool runs first, so the parent's peak below is what feeding the pool costs. The
+    # workers' figures are read before rclone stops: once reaped it would count among them.
+    with RcloneS3() as endpoint:
+        pooled, pool = on_pool(args.records, photos, args.workers, bucket_with(endpoint, photos))
+        workers_cpu, worker_rss = children_cpu(), peak_rss_mb(resource.RUSAGE_CHILDREN)
     parent_feeding = peak_rss_mb(resource.RUSAGE_SELF)
-    workers_cpu = children_cpu()
     single, single_cpu = on_one_process(args.records, photos)
 
     one_rate, pool_rate = args.records / single, args.records / pooled
@@ -124,7 +149,7 @@ def main() -> None:
     )
     print(f"peak RSS, parent feeding the pool:    {parent_feeding:6.0f} MB")
     print(f"peak RSS, parent rendering itself:    {peak_rss_mb(resource.RUSAGE_SELF):6.0f} MB")
-    print(f"peak RSS, largest render worker:      {peak_rss_mb(resource.RUSAGE_CHILDREN):6.0f} MB")
+    print(f"peak RSS, largest render worker:      {worker_rss:6.0f} MB")
 
 
 if __name__ == "__main__":

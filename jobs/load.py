@@ -1,28 +1,30 @@
-"""Step 1: load the export's records in batches, with their report-size photos.
+"""Step 1: load the export's records in batches, each as a frozen RecordSnapshot.
 
 Records are read a batch at a time and let go after use, so a 10,000-record export holds no
-more in memory than a 100-record one.
+more in memory than a 100-record one. Photos are not read here: a snapshot names each
+photo's rendition by key, and the render process reads it. This module is the only place a
+snapshot is built (jobs/snapshot.py only declares its shape).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
 
-from botocore.exceptions import ClientError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from jobs.render import snapshot_from_record
+from jobs.snapshot import ChecklistLine, OriginalRef, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.extensions import db
-from portal.models import Attachment, Export, ExportItem, Record
+from portal.models import Attachment, ExportItem, Organization, Record
+from portal.photos import make_rendition
 from portal.storage import client as s3
+from portal.storage import keys
 
 BATCH = 100
 
 
-class MissingPhoto(Exception):
-    """A photo's file is gone from storage: that record goes to ERRORS.txt, the export goes on."""
+class PhotoProblem(Exception):
+    """A photo that cannot go into the PDF: that record goes to ERRORS.txt, the export goes on."""
 
 
 def record_ids(export_id: int) -> list[int]:
@@ -37,14 +39,14 @@ def record_ids(export_id: int) -> list[int]:
     )
 
 
-def records(export: Export) -> Iterator[Record]:
-    ids = record_ids(export.id)
+def records_of(ids: Sequence[int], organization_id: int) -> Iterator[Record]:
+    """The organisation's records among `ids`, in batches, in the order of `ids`' batches."""
     for start in range(0, len(ids), BATCH):
         batch = db.session.scalars(
             select(Record)
             .where(
                 Record.id.in_(ids[start : start + BATCH]),
-                Record.organization_id == export.organization_id,
+                Record.organization_id == organization_id,
             )
             .options(
                 selectinload(Record.checklist),
@@ -58,24 +60,66 @@ def records(export: Export) -> Iterator[Record]:
             db.session.expunge(record)
 
 
-def rendition(attachment: Attachment) -> bytes:
+def snapshots(ids: Sequence[int], organization_id: int, paper: str) -> Iterator[RecordSnapshot]:
+    return (snapshot(record, paper) for record in records_of(ids, organization_id))
+
+
+def snapshot(record: Record, paper: str) -> RecordSnapshot:
+    """Everything one record's PDF and zip entries need, copied while its session is open."""
+    problem = None
     try:
-        return s3.get_bytes(attachment.rendition_key or attachment.storage_key)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-            raise MissingPhoto(f"photo {attachment.filename!r} is missing from storage") from exc
-        raise
+        ensure_renditions(record)
+    except PhotoProblem as exc:
+        problem = str(exc)
+    project = record.project
+    organization = db.session.get(Organization, record.organization_id)
+    return RecordSnapshot(
+        organization_id=record.organization_id,
+        record_id=record.id,
+        version=record.version,
+        paper=paper,
+        organization=organization.name,
+        project=ProjectSnapshot(project.name, project.code, project.address),
+        **{name: getattr(record, name) for name in _RECORD_FIELDS},
+        checklist=tuple(ChecklistLine(i.label, i.result, i.comment) for i in record.checklist),
+        photos=tuple(
+            PhotoRef(a.rendition_key, a.sha256, a.caption or "", a.filename)
+            for a in record.attachments
+            if a.rendition_key
+        ),
+        originals=tuple(OriginalRef(a.storage_key, a.filename) for a in record.attachments),
+        load_error=problem,
+    )
 
 
-def snapshot(record: Record, exported_at: datetime, paper: str) -> dict:
-    """A picklable description of one record for a render process; photo errors ride along."""
-    photos, problem = [], None
-    for attachment in record.attachments:
-        try:
-            photos.append((attachment, rendition(attachment)))
-        except MissingPhoto as exc:
-            problem = str(exc)
-    snap = snapshot_from_record(record, photos, exported_at, paper)
-    snap["load_error"] = problem
-    snap["originals"] = [(a.storage_key, a.filename) for a in record.attachments]
-    return snap
+_RECORD_FIELDS = (
+    "reference", "kind", "title", "status", "location", "trade", "assignee",
+    "due_date", "created_at", "updated_at", "description",
+)  # fmt: skip
+
+
+def ensure_renditions(record: Record) -> None:
+    """Photos uploaded before renditions existed get theirs now, once and for good: a PDF
+    never shows a raw original (unchecked, any size, EXIF-rotated). Raises PhotoProblem."""
+    made = False
+    try:
+        for attachment in record.attachments:
+            if attachment.rendition_key is None:
+                attachment.rendition_key = _make_rendition(record, attachment)
+                made = True
+    finally:
+        if made:
+            db.session.commit()
+
+
+def _make_rendition(record: Record, attachment: Attachment) -> str:
+    try:
+        rendition, _ = make_rendition(s3.get_bytes(attachment.storage_key), attachment.filename)
+    except s3.ObjectMissing:
+        raise PhotoProblem(f"photo {attachment.filename!r} is missing from storage") from None
+    except ValueError as exc:
+        raise PhotoProblem(str(exc)) from None
+    folder = keys.attachment_folder(record.organization_id, record.public_id, attachment.public_id)
+    key = keys.rendition(folder)
+    s3.put_bytes(key, rendition, "image/jpeg")
+    return key

@@ -1,15 +1,21 @@
 """One record becomes one PDF; a pool renders many of them with bounded memory.
 
-Rendering runs in worker processes, so everything a render needs travels in a plain,
-picklable snapshot dict: no database session, no app context, no network. Record text is
-user input, so the template autoescapes it and the URL fetcher serves only the snapshot's
-own photos: a record can never make the renderer read a file or open a connection.
+Rendering runs in worker processes, so everything a render needs travels in a frozen
+RecordSnapshot (jobs/snapshot.py): no database session, no app context. Photos travel by
+key: each render process reads a record's renditions from S3 itself, with a client of its
+own. Record text is user input, so the template autoescapes it and the URL fetcher serves
+only the snapshot's own photos: a record can never make the renderer read a file or open a
+connection of its choosing.
+
+The same snapshot gives the same bytes in any process on any day (the render cache relies
+on it): nothing in the PDF comes from the clock, see `_PINNED`.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -19,92 +25,103 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, date, datetime
-from io import BytesIO
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
+import weasyprint
+from botocore.exceptions import BotoCoreError, ClientError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from PIL import Image
-from sqlalchemy.orm import object_session
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from portal.imaging import strict_decoding
-from portal.models import Attachment, Organization, Record
+from jobs.snapshot import PhotoRef, RecordSnapshot
+from portal.storage import client as s3
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PDF_TEMPLATES = TEMPLATES / "pdf"  # every file here shapes the PDF (markup, CSS, partials)
+# Bump when this module changes what ends up in a PDF: it is part of the render cache's key.
+RENDER_VERSION = "1"
 PAPER_SIZES = ("A4", "Letter")
 KIND_LABELS = {"inspection": "Inspection", "issue": "Issue", "task": "Task", "ncr": "NCR"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed"}
 PHOTO_URL = re.compile(r"photo:(\d{1,4})")
+# WeasyPrint 70 adds no /ID and no dates of its own (the record's come in as <meta> tags), but
+# both are pinned here so a variant's defaults cannot bring them in. Font subsets are named
+# from a hash of the font, not at random.
+_PINNED = {"pdf_identifier": False, "pdf_version": "1.7", "uncompressed_pdf": False}
+# fontTools stamps "now" into a font it saves (the subset fallback when libharfbuzz-subset is
+# missing or older than 4.1, and variable fonts instanced to static); it honours
+# SOURCE_DATE_EPOCH instead. 2026-01-01T00:00:00Z, fixed forever.
+FONT_EPOCH = "1767225600"
 
 
 class RenderError(Exception):
     """A record that cannot be rendered: the export lists it in ERRORS.txt and carries on."""
 
 
+class PhotoSource(Protocol):
+    def get_bytes(self, key: str) -> bytes:
+        """The object's bytes; raises `s3.ObjectMissing` when it is gone."""
+
+
+class MemoryPhotos(dict):
+    """Photos from a dict of key → bytes, for renders without storage (tests, benchmarks)."""
+
+    def get_bytes(self, key: str) -> bytes:
+        if key not in self:
+            raise s3.ObjectMissing(key)
+        return self[key]
+
+
 class SnapshotFetcher(URLFetcher):
-    """Serves `photo:<index>` from the snapshot's bytes and refuses every other URL.
+    """Serves `photo:<index>` from the snapshot's own rendition keys and refuses every other URL.
 
     Refusals are fatal (`fail_on_errors`): WeasyPrint's default is to log and leave a hole,
     which would hide both a template bug and an attempt to reach the network or the disk.
+    A RenderError raised here is the record's fault; a storage error is not, and is let out.
     """
 
-    def __init__(self, photos: list[tuple[bytes, str]]):
+    def __init__(self, photos: tuple[PhotoRef, ...], source: PhotoSource):
         super().__init__(allowed_protocols=("photo",), fail_on_errors=True)
-        self._photos = photos
+        self._photos, self._source = photos, source
 
     def fetch(self, url, headers=None):
         match = PHOTO_URL.fullmatch(url)
         if not match or int(match[1]) >= len(self._photos):
-            raise ValueError(f"refused to fetch {url[:200]!r}: a PDF shows only its own photos")
-        data, mime_type = self._photos[int(match[1])]
-        return URLFetcherResponse(url, body=data, headers={"Content-Type": mime_type})
+            raise RenderError(f"refused to fetch {url[:200]!r}: a PDF shows only its own photos")
+        index = int(match[1])
+        photo = self._photos[index]
+        name = f"photo {index + 1} ({photo.filename or 'unnamed'})"
+        try:
+            data = self._source.get_bytes(photo.rendition_key)
+        except s3.ObjectMissing:
+            raise RenderError(f"{name} is missing from storage") from None
+        if not _complete_jpeg(data):
+            raise RenderError(f"{name} is damaged in storage: not a complete JPEG")
+        return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/jpeg"})
 
 
-def snapshot_from_record(
-    record: Record, photos: list[tuple[Attachment, bytes]], exported_at: datetime, paper: str
-) -> dict:
-    """Copies what a PDF shows into plain data, while the record's session is still open."""
-    project = record.project
-    organization = object_session(record).get(Organization, record.organization_id)
-    return {
-        **{name: getattr(record, name) for name in _RECORD_FIELDS},
-        "project": {"name": project.name, "code": project.code, "address": project.address},
-        "organization": organization.name,
-        "checklist": [
-            {"label": item.label, "result": item.result, "comment": item.comment}
-            for item in record.checklist
-        ],
-        "photos": [
-            {"caption": attachment.caption, "filename": attachment.filename, "data": data}
-            for attachment, data in photos
-        ],
-        "exported_at": exported_at,
-        "paper": _checked_paper(paper),
-    }
+def _complete_jpeg(data: bytes) -> bool:
+    """Renditions were decoded in full at ingest (portal/photos.py), so a render only checks
+    the frame: storage damage is a cut-off object, and WeasyPrint embeds a JPEG without
+    decoding it, so a cut one would give a PDF with a grey or missing photo, silently."""
+    return data.startswith(b"\xff\xd8") and data.endswith(b"\xff\xd9")
 
 
-_RECORD_FIELDS = (
-    "reference", "kind", "title", "status", "location", "trade", "assignee",
-    "due_date", "created_at", "updated_at", "version", "description",
-)  # fmt: skip
-
-
-def render_pdf(snapshot: dict) -> bytes:
-    """Raises RenderError, naming the photo, when a photo is not a decodable image."""
+def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
+    """Raises RenderError, naming the photo, when a photo is missing or damaged; a storage
+    outage raises boto3's own error, since it is no record's fault."""
     engine = _engine()
-    paper = _checked_paper(snapshot["paper"])
-    photos = [_checked_photo(index, photo) for index, photo in enumerate(snapshot["photos"])]
-    html = engine.template.render(r=snapshot, photos=_photo_views(snapshot["photos"]))
-    document = HTML(string=html, url_fetcher=SnapshotFetcher(photos))
+    paper = _checked_paper(snapshot.paper)
+    html = engine.template.render(r=snapshot, photos=_photo_views(snapshot.photos))
+    document = HTML(string=html, url_fetcher=SnapshotFetcher(snapshot.photos, photos))
     try:
         return document.write_pdf(
-            stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts
+            stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts, **_PINNED
         )
-    except FatalURLFetchingError as exc:
-        raise RenderError(f"{exc}: {exc.__cause__}") from exc
+    except FatalURLFetchingError as exc:  # the fetcher's own error is the one that says why
+        raise (exc.__cause__ or RenderError(str(exc))) from None
 
 
 def _checked_paper(paper: str) -> str:
@@ -113,31 +130,25 @@ def _checked_paper(paper: str) -> str:
     return paper
 
 
-def _checked_photo(index: int, photo: dict) -> tuple[bytes, str]:
-    """Decodes every photo before rendering, since WeasyPrint would skip a broken one silently.
-
-    `draft` lets libjpeg decode at 1/8 scale: the whole stream is still read, so truncation
-    is caught, at a fraction of a full decode's cost.
-    """
-    data = photo["data"]
-    try:
-        with strict_decoding(), Image.open(BytesIO(data)) as image:
-            image.verify()
-        with strict_decoding(), Image.open(BytesIO(data)) as image:
-            mime_type = Image.MIME.get(image.format, "application/octet-stream")
-            image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
-            image.load()
-    except Exception as exc:
-        name = photo.get("filename") or "unnamed"
-        raise RenderError(f"photo {index + 1} ({name}) is not a readable image: {exc}") from exc
-    return data, mime_type
-
-
-def _photo_views(photos: list[dict]) -> list[dict]:
+def _photo_views(photos: tuple[PhotoRef, ...]) -> list[dict]:
     return [
-        {"index": index, "caption": photo.get("caption") or "", "filename": photo["filename"]}
+        {"index": index, "caption": photo.caption or "", "filename": photo.filename}
         for index, photo in enumerate(photos)
     ]
+
+
+@functools.cache
+def template_hash() -> str:
+    """sha256 of what turns a snapshot into bytes besides the snapshot: the files of
+    templates/pdf/, this module's RENDER_VERSION and WeasyPrint's version. Once per process."""
+    digest = hashlib.sha256(
+        f"render {RENDER_VERSION}\0weasyprint {weasyprint.__version__}".encode()
+    )
+    for path in sorted(p for p in PDF_TEMPLATES.rglob("*") if p.is_file()):
+        name = path.relative_to(PDF_TEMPLATES).as_posix()
+        digest.update(f"\0{name}\0{path.stat().st_size}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 class _Engine(NamedTuple):
@@ -152,16 +163,17 @@ class _Engine(NamedTuple):
 @functools.cache
 def _engine() -> _Engine:
     """Template and stylesheets parsed once per process, then reused for every record."""
+    os.environ["SOURCE_DATE_EPOCH"] = FONT_EPOCH  # read by fontTools when it saves a font
     env = Environment(
         loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
     )
     env.filters.update(
-        utc=_format_utc, day=_format_day, css_token=_css_token,
+        utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=_css_token,
         kind_label=lambda kind: KIND_LABELS.get(kind, str(kind).title()),
         status_label=lambda status: STATUS_LABELS.get(status, str(status)),
     )  # fmt: skip
-    refuse_all = SnapshotFetcher([])
-    css = CSS(filename=str(TEMPLATES / "pdf" / "record.css"), url_fetcher=refuse_all)
+    refuse_all = SnapshotFetcher((), MemoryPhotos())
+    css = CSS(filename=str(PDF_TEMPLATES / "record.css"), url_fetcher=refuse_all)
     paper_css = {size: CSS(string=f"@page {{ size: {size} }}") for size in PAPER_SIZES}
     return _Engine(env.get_template("pdf/record.html"), css, paper_css, FontConfiguration())
 
@@ -175,6 +187,13 @@ def _format_utc(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _format_w3c(value: datetime) -> str:
+    """For WeasyPrint's `dcterms.*` meta tags, which become the PDF's own dates."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _format_day(value: date | None) -> str:
     return value.isoformat() if value else "—"
 
@@ -186,9 +205,16 @@ def _css_token(value: str) -> str:
 PR_SET_PDEATHSIG = 1
 
 
-def _init_worker(parent_pid: int) -> None:
-    """Pays the one-off costs (template, CSS, fontconfig) once per long-lived worker."""
+# This render process's own reader of photos, made after the fork by _init_worker.
+_photos: PhotoSource | None = None
+
+
+def _init_worker(parent_pid: int, storage: s3.Settings) -> None:
+    """Pays the one-off costs (template, CSS, fontconfig, an S3 client) once per long-lived
+    worker. The client is its own: one made before the fork shares the parent's sockets."""
+    global _photos
     _die_with(parent_pid)
+    _photos = s3.Reader(storage)
     engine = _engine()
     HTML(string="<p>Sitepack</p>").write_pdf(stylesheets=[engine.css])
 
@@ -205,16 +231,21 @@ def _die_with(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _render_or_error(snapshot: dict) -> bytes | RenderError:
-    """Returns a record's failure instead of raising it, so a raise means the pool broke.
+def _render_or_error(snapshot: RecordSnapshot) -> bytes | RenderError:
+    """Returns a record's failure instead of raising it, so a raise means the pool broke or
+    storage failed (not one record's fault: the export fails, and boto3's errors pickle).
 
-    Every failure is reduced to a RenderError with a message, because arbitrary library
+    Every other failure is reduced to a RenderError with a message, because arbitrary library
     exceptions do not always survive pickling back to the parent.
     """
+    if snapshot.load_error:
+        return RenderError(snapshot.load_error)
     try:
-        return render_pdf(snapshot)
+        return render_pdf(snapshot, _photos)
     except RenderError as exc:
         return RenderError(str(exc))
+    except (BotoCoreError, ClientError):
+        raise
     except Exception as exc:
         return RenderError(f"{type(exc).__name__}: {exc}")
 
@@ -222,23 +253,30 @@ def _render_or_error(snapshot: dict) -> bytes | RenderError:
 class RenderPool:
     """Long-lived render workers fed through a bounded window, one pool per export job.
 
-    At most `window` snapshots (photos included) are in flight at once, and the input is
-    pulled only as results are consumed, so the job's memory does not grow with the export.
-    `fork` starts workers instantly with WeasyPrint already imported; enter the pool before
-    starting threads of your own.
+    At most `window` snapshots are in flight at once, and the input is pulled only as
+    results are consumed, so the job's memory does not grow with the export. Photos do not
+    pass through the job: each worker reads them from `storage` itself. `fork` starts
+    workers instantly with WeasyPrint already imported; enter the pool before starting
+    threads of your own.
     """
 
-    def __init__(self, workers: int | None = None, window: int | None = None):
+    def __init__(self, storage: s3.Settings, workers: int | None = None, window: int | None = None):
+        self.storage = storage
         self.workers = workers or os.cpu_count() or 1
         self.window = window or 2 * self.workers
         self._executor: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def for_app(cls, app) -> RenderPool:
+        """The pool a job runs with: the app's bucket and its EXPORT_RENDER_PROCESSES."""
+        return cls(s3.settings(app.config), app.config["EXPORT_RENDER_PROCESSES"])
 
     def __enter__(self) -> RenderPool:
         self._executor = ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_init_worker,
-            initargs=(os.getpid(),),
+            initargs=(os.getpid(), self.storage),
         )
         return self
 
@@ -246,7 +284,9 @@ class RenderPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._executor = None
 
-    def render_all(self, snapshots: Iterable[dict]) -> Iterator[tuple[dict, bytes | Exception]]:
+    def render_all(
+        self, snapshots: Iterable[RecordSnapshot]
+    ) -> Iterator[tuple[RecordSnapshot, bytes | Exception]]:
         """Yields (snapshot, pdf bytes or the record's exception) in input order.
 
         A broken pool (a worker killed, out of memory) raises: that is not one record's fault.
@@ -254,7 +294,7 @@ class RenderPool:
         if self._executor is None:
             raise RuntimeError("RenderPool.render_all needs the pool entered with `with`")
         source = iter(snapshots)
-        in_flight: deque[tuple[dict, Future]] = deque(
+        in_flight: deque[tuple[RecordSnapshot, Future]] = deque(
             self._submit(snapshot) for snapshot in itertools.islice(source, self.window)
         )
         while in_flight:
@@ -262,5 +302,5 @@ class RenderPool:
             in_flight.extend(self._submit(nxt) for nxt in itertools.islice(source, 1))
             yield snapshot, future.result()
 
-    def _submit(self, snapshot: dict) -> tuple[dict, Future]:
+    def _submit(self, snapshot: RecordSnapshot) -> tuple[RecordSnapshot, Future]:
         return snapshot, self._executor.submit(_render_or_error, snapshot)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from PIL import Image
+
+from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.auth.passwords import hash_password
 from portal.exports import events, service
 from portal.extensions import db
@@ -282,3 +286,43 @@ def export_in(
     events.add(row.id, "requested", f"{row.total:,} records", actor_id=requester.id)
     db.session.commit()
     return row
+
+
+def jpeg(width: int = 160, height: int = 120) -> bytes:
+    """A small baseline JPEG without EXIF, the same bytes every time: like a rendition."""
+    out = io.BytesIO()
+    Image.linear_gradient("L").resize((width, height)).convert("RGB").save(out, "JPEG")
+    return out.getvalue()
+
+
+PHOTO_KEY = "attachments/1/rec/att/rendition.jpg"
+
+
+def record_snapshot(reference: str = "INS-0001", **overrides) -> RecordSnapshot:
+    """A record as a render process receives it; its one photo is read from PHOTO_KEY."""
+    values = {
+        "organization_id": 1,
+        "record_id": 7,
+        "version": 4,
+        "paper": "A4",
+        "organization": "Acme Build",
+        "project": ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
+        "reference": reference,
+        "kind": "inspection",
+        "title": f"Slab pour check {reference}",
+        "status": "open",
+        "location": "Level 3",
+        "trade": "Concrete",
+        "assignee": "Sam Site",
+        "due_date": date(2026, 3, 1),
+        "created_at": datetime(2026, 1, 2, 8, 30),
+        "updated_at": datetime(2026, 1, 3, 9, 15),
+        "description": "Rebar spacing checked.\nTwo chairs missing.",
+        "checklist": (
+            ChecklistLine("Cover to reinforcement", "pass", ""),
+            ChecklistLine("Formwork clean", "fail", "Debris at C5"),
+            ChecklistLine("Cast-in items", "n/a", ""),
+        ),
+        "photos": (PhotoRef(PHOTO_KEY, "a" * 64, "North bay", "north.jpg"),),
+    }
+    return RecordSnapshot(**(values | overrides))

@@ -6,8 +6,9 @@ import pytest
 import weasyprint  # noqa: F401  (importing it sets ImageFile.LOAD_TRUNCATED_IMAGES = True)
 from PIL import Image, ImageFile
 
-from jobs.render import RenderError, _checked_photo
+from jobs.render import MemoryPhotos, RenderError, render_pdf
 from portal.photos import make_rendition
+from tests.factories import PHOTO_KEY, record_snapshot
 
 
 def truncated_jpeg() -> bytes:
@@ -27,5 +28,5 @@ def test_ingest_refuses_a_truncated_jpeg_after_weasyprint_was_imported():
 
 
 def test_render_refuses_a_truncated_jpeg_after_weasyprint_was_imported():
-    with pytest.raises(RenderError, match="not a readable image"):
-        _checked_photo(0, {"data": truncated_jpeg(), "filename": "cut.jpg"})
+    with pytest.raises(RenderError, match="is damaged"):
+        render_pdf(record_snapshot(), MemoryPhotos({PHOTO_KEY: truncated_jpeg()}))

@@ -6,15 +6,17 @@ are SigV4 (boto3 falls back to SigV2 against custom endpoints otherwise) and sho
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import current_app
 
-from portal import aws
-
+MISSING = ("404", "NoSuchKey", "NotFound")  # what S3 (and rclone, moto) answer for no object
 MiB = 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit; botocore would sign longer ones regardless
 TRANSFER = TransferConfig(
@@ -22,9 +24,74 @@ TRANSFER = TransferConfig(
 )
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What a process needs to reach the bucket without an app: plain values that can be
+    handed to processes of our own (render workers build their own client from them)."""
+
+    endpoint_url: str | None
+    region: str
+    access_key_id: str | None
+    secret_access_key: str | None = field(repr=False)
+    bucket: str
+
+
+def settings(config: Mapping) -> Settings:
+    return Settings(
+        endpoint_url=config["S3_ENDPOINT_URL"],
+        region=config["AWS_REGION"],
+        access_key_id=config["AWS_ACCESS_KEY_ID"] or None,
+        secret_access_key=config["AWS_SECRET_ACCESS_KEY"] or None,
+        bucket=config["S3_BUCKET"],
+    )
+
+
+def standalone(where: Settings):
+    """A new boto3 client. A process makes its own: a client must not cross a fork."""
+    return boto3.client(
+        "s3",
+        endpoint_url=where.endpoint_url,
+        region_name=where.region,
+        aws_access_key_id=where.access_key_id,
+        aws_secret_access_key=where.secret_access_key,
+        config=s3_config(where.endpoint_url),
+    )
+
+
+class ObjectMissing(LookupError):
+    """No object under that key."""
+
+
+def is_missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in MISSING
+
+
+class Reader:
+    """Reads objects with a client of its own, no app needed: one per render process."""
+
+    def __init__(self, where: Settings):
+        self._client, self._bucket = standalone(where), where.bucket
+
+    def get_bytes(self, key: str) -> bytes:
+        return _read(self._client, self._bucket, key)
+
+
+def _read(client, bucket_name: str, key: str) -> bytes:
+    """Raises ObjectMissing when there is no such object; other storage errors as boto3's."""
+    try:
+        return client.get_object(Bucket=bucket_name, Key=key)["Body"].read()
+    except ClientError as exc:
+        if is_missing(exc):
+            raise ObjectMissing(key) from exc
+        raise
+
+
 def boto():
-    endpoint = current_app.config["S3_ENDPOINT_URL"]
-    return aws.client("s3", endpoint, lambda: s3_config(endpoint))
+    """The app's client, made on first use (boto3 clients are thread-safe)."""
+    extensions = current_app.extensions
+    if "s3" not in extensions:
+        extensions["s3"] = standalone(settings(current_app.config))
+    return extensions["s3"]
 
 
 def s3_config(endpoint: str | None) -> Config:
@@ -50,7 +117,7 @@ def put_bytes(key: str, data: bytes, content_type: str) -> None:
 
 
 def get_bytes(key: str) -> bytes:
-    return boto().get_object(Bucket=bucket(), Key=key)["Body"].read()
+    return _read(boto(), bucket(), key)
 
 
 def upload_file(path: Path, key: str, content_type: str, disposition: str | None = None) -> None:
@@ -79,7 +146,7 @@ def exists(key: str) -> bool:
     try:
         boto().head_object(Bucket=bucket(), Key=key)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if is_missing(exc):
             return False
         raise
     return True

@@ -67,21 +67,25 @@ def assert_zip_holds_pdfs_of(data: bytes, records) -> None:
     assert "ERRORS.txt" not in archive.namelist()
 
 
-def test_record_with_corrupt_photo_is_listed_in_errors_and_export_still_completes(
+def test_records_with_a_corrupt_or_missing_photo_are_listed_in_errors_and_export_completes(
     app, client, world, project_records, worker, bucket
 ):
     from portal.storage import client as s3
 
     records = project_records(6, photo_every=3)
-    broken = records[3]
+    broken, gone = records[3], records[0]
     s3.put_bytes(broken.attachments[0].rendition_key, b"not a jpeg at all", "image/jpeg")
+    s3.delete(gone.attachments[0].rendition_key)
     export = member_exports(client, world, records)
     with worker():
         export = wait_for_state(export.id, ("completed", "failed"))
-    assert export.status == "completed" and export.warnings == 1
+    assert export.status == "completed" and export.warnings == 2
     archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0])))
-    assert broken.reference in archive.read("ERRORS.txt").decode()
-    assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 5
+    errors = archive.read("ERRORS.txt").decode()
+    assert f"{broken.reference} — " in errors and "photo 1 (site-3.jpg) is damaged" in errors
+    assert f"{gone.reference} — " in errors
+    assert "photo 1 (site-0.jpg) is missing from storage" in errors
+    assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 4
 
 
 def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind(

@@ -4,52 +4,30 @@ from __future__ import annotations
 
 import io
 import socket
-from datetime import UTC, date, datetime
 
 import pypdf
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from PIL import Image
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
 
-from jobs.render import RenderError, RenderPool, SnapshotFetcher, render_pdf, snapshot_from_record
-from portal.extensions import db
-from portal.models import Attachment
-from tests import factories
+from jobs.render import MemoryPhotos, RenderError, RenderPool, SnapshotFetcher, render_pdf
+from jobs.snapshot import ChecklistLine, PhotoRef
+from portal.photos import make_rendition
+from portal.storage import client as s3
+from tests.factories import PHOTO_KEY, jpeg, record_snapshot
+
+# Where nothing listens: for pools whose records have no photos, so never read storage.
+NO_STORAGE = s3.Settings("http://127.0.0.1:9", "us-east-1", "key", "secret", "bucket")
 
 
-def jpeg(width: int = 160, height: int = 120) -> bytes:
-    out = io.BytesIO()
-    Image.linear_gradient("L").resize((width, height)).convert("RGB").save(out, "JPEG")
-    return out.getvalue()
+def snapshot(reference: str = "INS-0001", **overrides):
+    return record_snapshot(reference, **overrides)
 
 
-def snapshot(reference: str = "INS-0001", **overrides) -> dict:
-    values = {
-        "reference": reference,
-        "kind": "inspection",
-        "title": f"Slab pour check {reference}",
-        "status": "open",
-        "location": "Level 3",
-        "trade": "Concrete",
-        "assignee": "Sam Site",
-        "due_date": date(2026, 3, 1),
-        "created_at": datetime(2026, 1, 2, 8, 30),
-        "updated_at": datetime(2026, 1, 3, 9, 15),
-        "version": 4,
-        "description": "Rebar spacing checked.\nTwo chairs missing.",
-        "project": {"name": "Harbour View Tower", "code": "HVT", "address": "1 Quay St"},
-        "organization": "Acme Build",
-        "checklist": [
-            {"label": "Cover to reinforcement", "result": "pass", "comment": ""},
-            {"label": "Formwork clean", "result": "fail", "comment": "Debris at C5"},
-            {"label": "Cast-in items", "result": "n/a", "comment": ""},
-        ],
-        "photos": [{"caption": "North bay", "filename": "north.jpg", "data": jpeg()}],
-        "exported_at": datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
-        "paper": "A4",
-    }
-    return values | overrides
+def render(snap, photos: dict | None = None) -> bytes:
+    return render_pdf(snap, MemoryPhotos(photos if photos is not None else {PHOTO_KEY: jpeg()}))
 
 
 def pdf_text(pdf: bytes) -> list[str]:
@@ -57,18 +35,25 @@ def pdf_text(pdf: bytes) -> list[str]:
 
 
 def test_pdf_first_page_shows_reference_title_and_footer():
-    pages = pdf_text(render_pdf(snapshot("NCR-0042", title="Cracked column at grid B4")))
+    pages = pdf_text(render(snapshot("NCR-0042", title="Cracked column at grid B4")))
 
     assert len(pages) >= 1
     assert "NCR-0042" in pages[0]
     assert "Cracked column at grid B4" in pages[0]
     assert f"Page 1 of {len(pages)}" in pages[0]
     assert "version 4" in pages[0]
-    assert "Exported 2026-02-01 12:00 UTC" in pages[0]
+    assert "Exported" not in pages[0]
+
+
+def test_pdf_dates_are_the_records_own():
+    info = pypdf.PdfReader(io.BytesIO(render(snapshot()))).metadata
+
+    assert info["/CreationDate"] == "D:20260102083000Z"
+    assert info["/ModDate"] == "D:20260103091500Z"
 
 
 def test_checklist_results_and_multiline_notes_are_printed():
-    text = "\n".join(pdf_text(render_pdf(snapshot())))
+    text = "\n".join(pdf_text(render(snapshot())))
 
     assert "PASS" in text and "FAIL" in text and "N/A" in text
     assert "Debris at C5" in text
@@ -76,8 +61,8 @@ def test_checklist_results_and_multiline_notes_are_printed():
 
 
 def test_every_page_has_page_x_of_y():
-    many_items = [{"label": f"Item {n}", "result": "pass", "comment": ""} for n in range(120)]
-    pages = pdf_text(render_pdf(snapshot(checklist=many_items)))
+    many_items = tuple(ChecklistLine(f"Item {n}", "pass", "") for n in range(120))
+    pages = pdf_text(render(snapshot(checklist=many_items)))
 
     assert len(pages) > 1
     for number, text in enumerate(pages, start=1):
@@ -86,7 +71,7 @@ def test_every_page_has_page_x_of_y():
 
 def test_letter_and_a4_give_different_page_sizes():
     def size(paper: str) -> tuple[float, float]:
-        box = pypdf.PdfReader(io.BytesIO(render_pdf(snapshot(paper=paper)))).pages[0].mediabox
+        box = pypdf.PdfReader(io.BytesIO(render(snapshot(paper=paper)))).pages[0].mediabox
         return round(float(box.width)), round(float(box.height))
 
     assert size("A4") == (595, 842)
@@ -95,17 +80,51 @@ def test_letter_and_a4_give_different_page_sizes():
 
 def test_unknown_paper_size_is_a_render_error():
     with pytest.raises(RenderError, match="paper size"):
-        render_pdf(snapshot(paper="A0; background: url(file:///etc/passwd)"))
+        render(snapshot(paper="A0; background: url(file:///etc/passwd)"))
+
+
+TWO_PHOTOS = (
+    PhotoRef("ok.jpg", "a" * 64, "", "ok.jpg"),
+    PhotoRef("broken.jpg", "b" * 64, "", "broken.jpg"),
+)
 
 
 @pytest.mark.parametrize("data", [b"not an image at all", jpeg()[:400]], ids=["garbage", "cut"])
-def test_undecodable_photo_raises_naming_the_photo(data):
-    photos = [
-        {"caption": "", "filename": "ok.jpg", "data": jpeg()},
-        {"caption": "", "filename": "broken.jpg", "data": data},
-    ]
-    with pytest.raises(RenderError, match=r"photo 2 \(broken\.jpg\)"):
-        render_pdf(snapshot(photos=photos))
+def test_damaged_photo_raises_naming_the_photo(data):
+    """WeasyPrint embeds a JPEG without decoding it, and leaves a hole for bytes Pillow cannot
+    open: both would be a silently broken PDF without the fetcher's check."""
+    with pytest.raises(RenderError, match=r"photo 2 \(broken\.jpg\) is damaged"):
+        render(snapshot(photos=TWO_PHOTOS), {"ok.jpg": jpeg(), "broken.jpg": data})
+
+
+def test_missing_photo_raises_naming_the_photo():
+    with pytest.raises(RenderError, match=r"photo 2 \(broken\.jpg\) is missing from storage"):
+        render(snapshot(photos=TWO_PHOTOS), {"ok.jpg": jpeg()})
+
+
+def test_storage_outage_is_not_blamed_on_the_record():
+    class Down:
+        def get_bytes(self, key):
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    with pytest.raises(EndpointConnectionError):
+        render_pdf(snapshot(), Down())
+
+
+def test_rendition_is_embedded_byte_for_byte():
+    """Checked once at ingest, embedded as-is: a rendition is a baseline JPEG without EXIF,
+    which WeasyPrint copies into the PDF instead of decoding and re-encoding it."""
+    original = io.BytesIO()
+    photo = Image.effect_noise((900, 600), 50).convert("RGB")
+    exif = photo.getexif()
+    exif[0x0112] = 6  # rotated, as phones write it
+    photo.save(original, "JPEG", quality=90, exif=exif, progressive=True)
+    rendition, _ = make_rendition(original.getvalue())
+    with Image.open(io.BytesIO(rendition)) as image:
+        assert "exif" not in image.info and "progressive" not in image.info
+        assert image.size == (600, 900)
+
+    assert rendition in render(snapshot(), {PHOTO_KEY: rendition})
 
 
 def test_markup_in_record_text_is_printed_not_fetched():
@@ -116,7 +135,7 @@ def test_markup_in_record_text_is_printed_not_fetched():
         port = listener.getsockname()[1]
         description = f'<img src="http://127.0.0.1:{port}/x"> <link href="file:///etc/passwd">'
 
-        text = "\n".join(pdf_text(render_pdf(snapshot(description=description))))
+        text = "\n".join(pdf_text(render(snapshot(description=description))))
 
         with pytest.raises(BlockingIOError):
             listener.accept()
@@ -129,26 +148,51 @@ def test_markup_in_record_text_is_printed_not_fetched():
     ['<img src="file:///etc/passwd">', '<img src="http://127.0.0.1:1/x">', '<img src="photo:7">'],
 )
 def test_fetcher_stops_the_render_on_any_url_but_its_own_photos(markup):
-    fetcher = SnapshotFetcher([(jpeg(), "image/jpeg")])
+    fetcher = SnapshotFetcher(snapshot().photos, MemoryPhotos({PHOTO_KEY: jpeg()}))
 
     with pytest.raises(FatalURLFetchingError):
         HTML(string=f'<img src="photo:0">{markup}', url_fetcher=fetcher).write_pdf()
 
 
-def test_pool_yields_every_result_in_input_order_with_failures_in_their_slot():
-    broken = [{"caption": "", "filename": "broken.jpg", "data": b"\xff\xd8 nonsense"}]
-    snapshots = [snapshot(f"TSK-{n:04d}", photos=broken if n == 5 else []) for n in range(12)]
+def test_pool_yields_every_result_in_input_order_with_failures_in_their_slot(app, bucket):
+    """Each worker reads the photos from S3 itself, with a client of its own."""
+    s3.put_bytes(PHOTO_KEY, jpeg(), "image/jpeg")
+    s3.put_bytes("cut.jpg", jpeg(640, 480)[:900], "image/jpeg")
+    cut = (PhotoRef("cut.jpg", "c" * 64, "", "broken.jpg"),)
+    gone = (PhotoRef("gone.jpg", "d" * 64, "", "gone.jpg"),)
+    photos = {5: cut, 8: gone}
+    snapshots = [snapshot(f"TSK-{n:04d}", photos=photos.get(n, ())) for n in range(12)]
+    snapshots[2] = snapshot("TSK-0002")  # with the photo stored under PHOTO_KEY
 
-    with RenderPool(workers=2) as pool:
+    with RenderPool(s3.settings(app.config), workers=2) as pool:
         results = list(pool.render_all(iter(snapshots)))
 
-    assert [snap["reference"] for snap, _ in results] == [s["reference"] for s in snapshots]
+    assert [snap.reference for snap, _ in results] == [s.reference for s in snapshots]
     for snap, result in results:
-        if snap["reference"] == "TSK-0005":
+        if snap.reference == "TSK-0005":
             assert isinstance(result, RenderError)
-            assert "broken.jpg" in str(result)
+            assert "photo 1 (broken.jpg) is damaged" in str(result)
+        elif snap.reference == "TSK-0008":
+            assert isinstance(result, RenderError)
+            assert "photo 1 (gone.jpg) is missing from storage" in str(result)
         else:
-            assert snap["reference"] in pdf_text(result)[0]
+            assert snap.reference in pdf_text(result)[0]
+    assert jpeg() in results[2][1]
+
+
+def test_pool_fails_when_storage_is_down_instead_of_failing_every_record():
+    with (
+        RenderPool(NO_STORAGE, workers=1) as pool,
+        pytest.raises(EndpointConnectionError),
+    ):
+        list(pool.render_all([snapshot()]))
+
+
+def test_pool_does_not_render_a_record_that_failed_to_load():
+    with RenderPool(NO_STORAGE, workers=1) as pool:
+        [(_, result)] = pool.render_all([snapshot(load_error="photo 'a.jpg' is missing")])
+
+    assert isinstance(result, RenderError) and "a.jpg" in str(result)
 
 
 def test_pool_pulls_its_input_no_further_than_its_window_ahead():
@@ -158,9 +202,9 @@ def test_pool_pulls_its_input_no_further_than_its_window_ahead():
         nonlocal pulled
         for n in range(10):
             pulled += 1
-            yield snapshot(f"ISS-{n:04d}", photos=[], checklist=[])
+            yield snapshot(f"ISS-{n:04d}", photos=(), checklist=())
 
-    with RenderPool(workers=2) as pool:
+    with RenderPool(NO_STORAGE, workers=2) as pool:
         for consumed, _ in enumerate(pool.render_all(source()), start=1):
             assert pulled - consumed <= pool.window
 
@@ -174,9 +218,9 @@ def test_leaving_the_pool_early_cancels_the_rest_of_the_work():
         nonlocal pulled
         for n in range(200):
             pulled += 1
-            yield snapshot(f"TSK-{n:04d}", photos=[], checklist=[])
+            yield snapshot(f"TSK-{n:04d}", photos=(), checklist=())
 
-    with RenderPool(workers=1, window=2) as pool:
+    with RenderPool(NO_STORAGE, workers=1, window=2) as pool:
         for _snap, result in pool.render_all(source()):
             assert isinstance(result, bytes)
             break
@@ -186,34 +230,7 @@ def test_leaving_the_pool_early_cancels_the_rest_of_the_work():
 
 def test_pool_refuses_to_render_outside_its_context():
     with pytest.raises(RuntimeError):
-        next(RenderPool(workers=1).render_all([snapshot()]))
-
-
-def test_snapshot_from_record_renders_the_stored_record(world):
-    record = factories.record(world.project_a, kind="ncr", title="Honeycombing on wall W2")
-    db.session.flush()
-    photo = Attachment(
-        organization_id=world.org_a.id,
-        record_id=record.id,
-        storage_key="k",
-        filename="w2.jpg",
-        content_type="image/jpeg",
-        byte_size=1,
-        sha256="0" * 64,
-        caption="Wall W2, east face",
-    )
-    db.session.add(photo)
-    db.session.commit()
-    exported_at = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
-
-    snap = snapshot_from_record(record, [(photo, jpeg())], exported_at, "Letter")
-    text = "\n".join(pdf_text(render_pdf(snap)))
-
-    assert snap["organization"] == "Acme Build"
-    assert snap["checklist"] == [{"label": "Formwork clean", "result": "pass", "comment": ""}]
-    assert record.reference in text
-    assert "Honeycombing on wall W2" in text
-    assert "Wall W2, east face" in text
+        next(RenderPool(NO_STORAGE, workers=1).render_all([snapshot()]))
 
 
 def test_rendering_many_records_does_not_grow_the_process():
@@ -222,9 +239,9 @@ def test_rendering_many_records_does_not_grow_the_process():
     import resource
 
     for n in range(10):
-        render_pdf(snapshot(f"INS-{n:04d}"))
+        render(snapshot(f"INS-{n:04d}"))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for n in range(80):
-        render_pdf(snapshot(f"INS-{n:04d}"))
+        render(snapshot(f"INS-{n:04d}"))
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 8, f"grew {grown_mb:.1f} MB over 80 renders"

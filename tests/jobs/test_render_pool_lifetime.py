@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import multiprocessing, os, signal
 from jobs.render import RenderPool
-with RenderPool(2) as pool:
+from portal.storage.client import Settings
+with RenderPool(Settings(None, "us-east-1", None, None, "bucket"), 2) as pool:
     pool._executor.submit(os.getpid).result()
     children = [p.pid for p in multiprocessing.active_children()]
     print(" ".join(map(str, children)), flush=True)

@@ -1,0 +1,84 @@
+"""What one record's PDF is made from: frozen, typed, plain values, built only by jobs/load.py.
+
+These cross into render processes, so they hold no model, no session and no photo bytes
+(photos travel by key; each render process reads them itself). Nothing here is about the
+moment of export: the same record version gives the same snapshot, hence the same PDF.
+The types live apart from jobs/load.py so that the renderer, and anything unpickling a
+snapshot, never imports the models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class ProjectSnapshot:
+    name: str
+    code: str
+    address: str
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    label: str
+    result: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A photo as the PDF shows it: its report-size rendition, read by key at render time."""
+
+    rendition_key: str
+    sha256: str  # the attachment's (of the original upload): the rendition is made from it
+    caption: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class OriginalRef:
+    """An uploaded photo as it came, for exports that include the originals."""
+
+    key: str
+    filename: str
+
+
+RenderInputs = tuple[int, int, int, tuple[str, ...], str]
+
+
+@dataclass(frozen=True)
+class RecordSnapshot:
+    organization_id: int
+    record_id: int
+    version: int
+    paper: str
+    organization: str
+    project: ProjectSnapshot
+    reference: str
+    kind: str
+    title: str
+    status: str
+    location: str
+    trade: str
+    assignee: str
+    due_date: date | None
+    created_at: datetime  # naive UTC, as stored
+    updated_at: datetime
+    description: str
+    checklist: tuple[ChecklistLine, ...] = ()
+    photos: tuple[PhotoRef, ...] = ()
+    originals: tuple[OriginalRef, ...] = ()
+    load_error: str | None = None  # why the record cannot be exported, found while loading
+
+    def render_inputs(self) -> RenderInputs:
+        """What decides this record's PDF bytes besides the template: the render cache's key
+        material (with `jobs.render.template_hash()`). Stable across processes and days."""
+        return (
+            self.organization_id,
+            self.record_id,
+            self.version,
+            tuple(photo.sha256 for photo in self.photos),
+            self.paper,
+        )
