@@ -1,0 +1,176 @@
+"""CPU per record of the PDF template, against a baseline template and against ReportLab.
+
+Renders the same snapshots in this process, after a warm-up, with:
+  old        the templates under --baseline (a directory holding pdf/record.html and
+             pdf/record.css), if given;
+  new        the repo's templates/;
+  reportlab  bench/reportlab_record.py, the same report drawn with ReportLab (measured only;
+             Sitepack renders with WeasyPrint).
+Both templates go through the same steps as jobs.render.render_pdf (photo check, Jinja,
+WeasyPrint with the process's fonts), so only the template differs. A baseline is a plain
+directory rather than a git revision read at run time, so the bench works from any
+checkout; make one with, for example:
+
+    git archive 293b095 templates/pdf | tar -x -C /tmp/old
+    .venv/bin/python -m bench.template_bench --records 40 --out bench-out \
+        --baseline /tmp/old/templates
+
+Page 1 of an inspection (with checklist), an issue and an NCR is written for each variant as
+PNGs into --out (`pdftoppm -png -r 60`), to compare the look by eye.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from jinja2 import FileSystemLoader
+from weasyprint import CSS, HTML
+
+from bench import reportlab_record
+from bench.render_bench import RESULTS, photo
+from jobs.render import (
+    KIND_LABELS,
+    TEMPLATES,
+    SnapshotFetcher,
+    _checked_photo,
+    _Engine,
+    _engine,
+    _photo_views,
+)
+
+KINDS = ("inspection", "issue", "ncr", "task")
+SAMPLES = ("inspection", "issue", "ncr")
+Renderer = Callable[[dict], bytes]
+
+
+def snapshot(n: int, kind: str, photos: list[bytes]) -> dict:
+    """A record as jobs.render.snapshot_from_record makes it; inspections carry a checklist."""
+    checklist = [
+        {"label": f"Check item {i}", "result": RESULTS[i % 4], "comment": "See photo."}
+        for i in range(8)
+    ]
+    return {
+        "reference": f"{kind[:3].upper()}-{n:04d}",
+        "kind": kind,
+        "title": f"{KIND_LABELS[kind]} at level {n % 12 + 1}, bays C{n % 9}–D{n % 9 + 2}",
+        "status": ("open", "in_progress", "closed")[n % 3],
+        "location": f"Level {n % 12 + 1}, grid C–D",
+        "trade": "Concrete",
+        "assignee": "Priya Natarajan",
+        "due_date": date(2026, 3, 1) + timedelta(days=n % 30),
+        "created_at": datetime(2026, 1, 5, 7, 30) + timedelta(hours=n),
+        "updated_at": datetime(2026, 1, 5, 12, 30) + timedelta(hours=n),
+        "version": n % 4 + 1,
+        "description": "Reinforcement checked against drawing S-201 rev C.\n" * 4,
+        "project": {"name": "Harbour View Tower", "code": "HVT", "address": "1 Quay St"},
+        "organization": "Acme Build Ltd",
+        "checklist": checklist if kind == "inspection" else [],
+        "photos": [
+            {"caption": f"Bay {i + 1}", "filename": f"IMG_{n:04d}_{i}.jpg", "data": data}
+            for i, data in enumerate(photos)
+        ],
+        "exported_at": datetime(2026, 2, 1, 12, 0),
+        "paper": "A4",
+    }
+
+
+def weasyprint_renderer(templates: Path) -> Renderer:
+    """jobs.render.render_pdf's steps, with the template and stylesheet read from `templates`."""
+    engine = _engine()
+    env = engine.template.environment.overlay(loader=FileSystemLoader(templates))
+    css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=SnapshotFetcher([]))
+    engine = _Engine(env.get_template("pdf/record.html"), css, engine.paper_css, engine.fonts)
+
+    def render(snap: dict) -> bytes:
+        photos = [_checked_photo(i, p) for i, p in enumerate(snap["photos"])]
+        html = engine.template.render(r=snap, photos=_photo_views(snap["photos"]))
+        document = HTML(string=html, url_fetcher=SnapshotFetcher(photos))
+        stylesheets = [engine.css, engine.paper_css[snap["paper"]]]
+        return document.write_pdf(stylesheets=stylesheets, font_config=engine.fonts)
+
+    return render
+
+
+def cpu_ms_per_record(renderers: dict[str, Renderer], snaps: list[dict], rounds: int) -> dict:
+    """Each record's best time out of `rounds`, summed. The renderers take turns record by
+    record, so other work on a shared machine (it only ever adds time) weighs on them alike."""
+    best = {name: [float("inf")] * len(snaps) for name in renderers}
+    for render in renderers.values():
+        render(snaps[0])
+    for _ in range(rounds):
+        for i, snap in enumerate(snaps):
+            for name, render in renderers.items():
+                started = time.process_time()
+                render(snap)
+                best[name][i] = min(best[name][i], time.process_time() - started)
+    return {name: 1000 * sum(times) / len(snaps) for name, times in best.items()}
+
+
+def python_calls_per_record(renderers: dict[str, Renderer], snaps: list[dict]) -> dict:
+    """Function calls counted by cProfile: a figure other processes cannot disturb, which
+    follows CPU time closely since both engines are mostly Python."""
+    calls = {}
+    for name, render in renderers.items():
+        profile = cProfile.Profile()
+        profile.runcall(lambda render=render: [render(snap) for snap in snaps])
+        calls[name] = pstats.Stats(profile).total_calls / len(snaps)
+    return calls
+
+
+def write_samples(renderers: dict[str, Renderer], photos: list[bytes], out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, render in renderers.items():
+        for n, kind in enumerate(SAMPLES, start=1):
+            pdf = out / f"{name}-{kind}.pdf"
+            pdf.write_bytes(render(snapshot(n, kind, photos)))
+            png = out / f"{name}-{kind}"
+            cmd = ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"]
+            subprocess.run([*cmd, str(pdf), str(png)], check=True)
+            written.append(png.with_suffix(".png"))
+    return written
+
+
+def print_row(label: str, figures: dict[str, float], cell: str, unit: str) -> None:
+    """One line of the table: a figure per renderer, then new/old and reportlab/new."""
+    old = f"{figures['new'] / figures['old']:9.2f}" if "old" in figures else f"{'-':>9}"
+    cells = "".join(format(value, cell) for value in figures.values())
+    print(f"{label:<8}{cells}{old}{figures['reportlab'] / figures['new']:8.2f}   ({unit})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=40)
+    parser.add_argument("--out", type=Path, required=True, help="directory for PDFs and PNGs")
+    parser.add_argument("--baseline", type=Path, help="templates dir to compare against")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="record kinds, in turn")
+    parser.add_argument("--rounds", type=int, default=3, help="tries per record; the best counts")
+    args = parser.parse_args()
+
+    renderers = {"new": weasyprint_renderer(TEMPLATES), "reportlab": reportlab_record.render_pdf}
+    if args.baseline:
+        renderers = {"old": weasyprint_renderer(args.baseline), **renderers}
+    kinds = args.kinds.split(",")
+    three = [photo(i, 1600) for i in range(3)]
+    print(f"{args.records} records ({', '.join(kinds)} in turn), each the best of {args.rounds}")
+    print(f"{'photos':<8}" + "".join(f"{name:>11}" for name in renderers), end="")
+    print(f"{'new/old':>9}{'rl/new':>8}")
+    for photos in (three, []):
+        snaps = [snapshot(n, kinds[n % len(kinds)], photos) for n in range(args.records)]
+        ms = cpu_ms_per_record(renderers, snaps, args.rounds)
+        print_row(str(len(photos)), ms, "11.1f", "CPU ms per record")
+        calls = python_calls_per_record(renderers, snaps[:8])
+        print_row("", {k: v / 1000 for k, v in calls.items()}, "11.0f", "k Python calls per record")
+    for path in write_samples(renderers, three, args.out):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()
