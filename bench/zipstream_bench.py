@@ -17,6 +17,7 @@ and loopback is not a network: compare ratios from one run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -25,8 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from boto3.s3.transfer import TransferConfig
+
 from jobs.archive import ZipArchive
-from jobs.upload import content_disposition, digest
+from jobs.assemble import content_disposition
 from portal import config as settings
 from portal import create_app
 from portal.storage import client as s3
@@ -35,6 +38,10 @@ from tests.servers import RcloneS3
 
 KINDS = ("old", "stream")
 KEY = "exports/bench/zipstream/attempt-1/bench.zip"
+# What the old path uploaded with (boto3's managed transfer of a file on disk).
+OLD_TRANSFER = TransferConfig(
+    multipart_threshold=16 * 2**20, multipart_chunksize=16 * 2**20, max_concurrency=4
+)
 
 
 def main() -> None:
@@ -99,8 +106,12 @@ def old_path(block: bytes, count: int) -> int:
     path = Path(os.environ["EXPORT_WORK_DIR"]) / "export.zip"
     with path.open("wb") as target:
         add_entries(target, block, count)
-    digest(path)
-    s3.upload_file(path, KEY, "application/zip", content_disposition("bench.zip"))
+    digest = hashlib.sha256()
+    with path.open("rb") as zipped:  # the old path read the zip again to hash it
+        while chunk := zipped.read(2**20):
+            digest.update(chunk)
+    extra = {"ContentType": "application/zip", "ServerSideEncryption": "AES256"}
+    s3.boto().upload_file(str(path), s3.bucket(), KEY, ExtraArgs=extra, Config=OLD_TRANSFER)
     size = path.stat().st_size
     path.unlink()
     return size

@@ -73,7 +73,8 @@ def assemble(
         return MultipartWriter(stored[-1], "application/zip", content_disposition(name))
 
     try:
-        archive = PartedArchive(open_part, current_app.config["EXPORT_PART_BYTES"])
+        config = current_app.config
+        archive = PartedArchive(open_part, config["EXPORT_PART_BYTES"], config["EXPORT_WORK_DIR"])
         with archive:
             _fill_archive(archive, export, work, errors, pool, pulse)
     except BaseException:

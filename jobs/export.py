@@ -1,26 +1,21 @@
-"""The export job: load → render → archive → upload → notify.
+"""The export job: plan → render what the cache lacks → assemble → complete → notify.
 
 Each step lives in a module named for it; this one only strings them together, keeps the
-heartbeat going, and makes sure that whatever happens the temp dir is gone and the row tells
-the truth.
+heartbeat going, and makes sure that whatever happens the row tells the truth and nothing
+is left behind in the bucket.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 from flask import current_app
 
-from jobs import build, upload
-from jobs.build import BuiltArchive
+from jobs import assemble, fanout, heartbeat, plan
+from jobs.assemble import Assembled
 from jobs.failures import record_failure
-from jobs.heartbeat import Heartbeat
-from portal.exports import attempts, service
-from portal.exports.attempts import Attempt, AttemptLost, StoredPart
+from jobs.render import RenderPool
+from portal.exports import attempts, chunks, service
+from portal.exports.attempts import Attempt, AttemptLost
 from portal.mailer import MailKind
-from portal.models import Export, utcnow
 from portal.storage import client as s3
 
 
@@ -28,54 +23,35 @@ def run_export(export_id: int) -> str:
     attempt = attempts.claim(export_id)
     if attempt is None:
         return "not claimed: finished, cancelled, or running elsewhere"
-    # Beating from the claim on: clearing an earlier attempt's leftovers can take a while.
-    with Heartbeat(attempt) as pulse:
-        workdir = make_workdir(attempt)
+    with heartbeat.of_attempt(attempt) as pulse, RenderPool.for_app(current_app) as pool:
         try:
             export = attempts.load(export_id)
-            built = build.build_archive(export, workdir, pulse)
-            store(export, attempt, built)
+            work = plan.plan(export, attempt)
+            errors = fanout.render_missing(export, attempt, work.missing, pool, pulse)
+            zipped = assemble.assemble(export, attempt, work, errors, pool, pulse)
+            complete(attempt, zipped)
         except AttemptLost:
             return "stopped: cancelled or superseded"
         except Exception as exc:
             record_failure(attempt, exc)
             raise
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+    chunks.discard(export_id)
     service.hand_over_mail(export_id, MailKind.READY)
-    return f"completed: {built.count} records, {built.size} bytes"
+    return f"completed: {zipped.records} records in {len(zipped.parts)} zips"
 
 
-def make_workdir(attempt: Attempt) -> Path:
-    """A temp dir for this attempt, after removing any left by earlier attempts of the same
-    export on this host: a killed work-horse never reaches its `finally`."""
-    root = Path(current_app.config["EXPORT_WORK_DIR"] or tempfile.gettempdir())
-    for leftover in root.glob(f"sitepack-export-{attempt.export_id}-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    prefix = f"sitepack-export-{attempt.export_id}-{attempt.number}-"
-    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+def complete(attempt: Attempt, zipped: Assembled) -> None:
+    """The zips are stored under this attempt's own keys; they are deleted when the row
+    refuses them. Once the row may say completed, nothing deletes them (a completion whose
+    answer was lost leaves them for reconcile to judge)."""
+    if not attempts.complete(attempt, zipped.parts, zipped.warnings):
+        discard([part.object_key for part in zipped.parts])
+        raise AttemptLost(f"export {attempt.export_id} changed state while uploading")
 
 
-def store(export: Export, attempt: Attempt, built: BuiltArchive) -> None:
-    """Upload under this attempt's own key, then complete the row. The object is deleted
-    when the row refused it; once the row may say completed, nothing deletes it (a
-    completion whose answer was lost leaves the object for reconcile to judge)."""
-    name = upload.download_name(export, utcnow().date())
-    key = upload.object_key(export, attempt, name)
+def discard(keys: list[str]) -> None:
+    """Remove this attempt's zips; a failure here must not hide the original error."""
     try:
-        upload.upload(built.path, key, name)
-    except Exception:
-        discard(key)
-        raise
-    part = StoredPart(1, key, built.size, built.sha256, built.count)
-    if not attempts.complete(attempt, [part], built.warnings):
-        discard(key)
-        raise AttemptLost(f"export {export.id} changed state while uploading")
-
-
-def discard(key: str) -> None:
-    """Remove this attempt's object; a failure here must not hide the original error."""
-    try:
-        s3.delete(key)
+        s3.delete_many(keys)
     except Exception:  # noqa: BLE001 - the sweeper and lifecycle rules catch what is left
-        current_app.logger.warning("could not delete %s; the sweeper will", key, exc_info=True)
+        current_app.logger.warning("could not delete %s; the sweeper will", keys, exc_info=True)

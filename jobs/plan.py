@@ -17,7 +17,7 @@ from portal.exports import attempts
 from portal.exports.attempts import Attempt
 from portal.exports.service import ExportOptions
 from portal.extensions import db
-from portal.models import Attachment, Export, Record
+from portal.models import Attachment, Export, Organization, Project, Record
 from portal.renders import cache, entries
 from portal.renders.entries import CachedPdf
 
@@ -47,20 +47,26 @@ def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dic
     found: dict[int, str] = {}
     for start in range(0, len(record_ids), BATCH):
         batch = record_ids[start : start + BATCH]
-        versions = db.session.execute(
-            select(Record.id, Record.version).where(
-                Record.id.in_(batch), Record.organization_id == organization_id
-            )
-        ).all()
-        photos: dict[int, list[str]] = defaultdict(list)
-        for record_id, sha256 in db.session.execute(
-            select(Attachment.record_id, Attachment.sha256)
+        records = db.session.execute(
+            select(Record.id, Record.version, Project.name, Project.code, Project.address,
+                   Organization.name)
+            .join(Project, Project.id == Record.project_id)
+            .join(Organization, Organization.id == Record.organization_id)
+            .where(Record.id.in_(batch), Record.organization_id == organization_id)
+        ).all()  # fmt: skip
+        photos: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        for record_id, *photo in db.session.execute(
+            select(Attachment.record_id, Attachment.sha256, Attachment.caption,
+                   Attachment.filename)
             .where(Attachment.record_id.in_(batch))
             .order_by(Attachment.id)
-        ):
-            photos[record_id].append(sha256)
-        for record_id, version in versions:
-            found[record_id] = entries.fingerprint(
-                organization_id, record_id, version, photos[record_id], paper, template
-            )
+        ):  # fmt: skip
+            sha256, caption, filename = photo
+            photos[record_id].append((sha256, caption or "", filename))
+        for record_id, version, name, code, address, organization in records:
+            material = entries.inputs(
+                organization_id, record_id, version, photos[record_id], (name, code, address),
+                organization, paper,
+            )  # fmt: skip
+            found[record_id] = entries.fingerprint(material, template)
     return found

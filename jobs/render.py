@@ -36,6 +36,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from jobs.snapshot import PhotoRef, RecordSnapshot
+from portal.renders import entries
+from portal.renders.entries import CachedPdf
 from portal.storage import client as s3
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -205,16 +207,17 @@ def _css_token(value: str) -> str:
 PR_SET_PDEATHSIG = 1
 
 
-# This render process's own reader of photos, made after the fork by _init_worker.
-_photos: PhotoSource | None = None
+# This render process's own client of the bucket, made after the fork by _init_worker: it
+# reads the photos and stores the PDFs.
+_bucket: s3.Bucket | None = None
 
 
 def _init_worker(parent_pid: int, storage: s3.Settings) -> None:
     """Pays the one-off costs (template, CSS, fontconfig, an S3 client) once per long-lived
     worker. The client is its own: one made before the fork shares the parent's sockets."""
-    global _photos
+    global _bucket
     _die_with(parent_pid)
-    _photos = s3.Reader(storage)
+    _bucket = s3.Bucket(storage)
     engine = _engine()
     HTML(string="<p>Sitepack</p>").write_pdf(stylesheets=[engine.css])
 
@@ -241,13 +244,28 @@ def _render_or_error(snapshot: RecordSnapshot) -> bytes | RenderError:
     if snapshot.load_error:
         return RenderError(snapshot.load_error)
     try:
-        return render_pdf(snapshot, _photos)
+        return render_pdf(snapshot, _bucket)
     except RenderError as exc:
         return RenderError(str(exc))
     except (BotoCoreError, ClientError):
         raise
     except Exception as exc:
         return RenderError(f"{type(exc).__name__}: {exc}")
+
+
+def _store_or_error(snapshot: RecordSnapshot, template: str) -> CachedPdf | RenderError:
+    """Renders into the render cache: the PDF goes to S3 from here and only its entry goes
+    back to the job, so no PDF is ever pickled between processes."""
+    pdf = _render_or_error(snapshot)
+    if isinstance(pdf, RenderError):
+        return pdf
+    print_ = entries.fingerprint(snapshot.render_inputs(), template)
+    entry = CachedPdf(
+        snapshot.organization_id, snapshot.record_id, print_, hashlib.sha256(pdf).hexdigest(),
+        len(pdf),
+    )  # fmt: skip
+    _bucket.put_bytes(entry.key, pdf, "application/pdf")
+    return entry
 
 
 class RenderPool:
@@ -286,21 +304,28 @@ class RenderPool:
 
     def render_all(
         self, snapshots: Iterable[RecordSnapshot]
-    ) -> Iterator[tuple[RecordSnapshot, bytes | Exception]]:
-        """Yields (snapshot, pdf bytes or the record's exception) in input order.
+    ) -> Iterator[tuple[RecordSnapshot, bytes | RenderError]]:
+        """Yields (snapshot, pdf bytes or the record's error) in input order."""
+        return self._run(snapshots, _render_or_error)
 
-        A broken pool (a worker killed, out of memory) raises: that is not one record's fault.
-        """
+    def store_all(
+        self, snapshots: Iterable[RecordSnapshot]
+    ) -> Iterator[tuple[RecordSnapshot, CachedPdf | RenderError]]:
+        """Yields (snapshot, its entry in the render cache or the record's error) in order."""
+        return self._run(snapshots, _store_or_error, template_hash())
+
+    def _run(self, snapshots: Iterable[RecordSnapshot], task, *args) -> Iterator[tuple]:
+        """A broken pool (a worker killed, out of memory) raises: that is not one record's
+        fault, and neither is a storage outage."""
         if self._executor is None:
-            raise RuntimeError("RenderPool.render_all needs the pool entered with `with`")
+            raise RuntimeError("RenderPool needs to be entered with `with` first")
         source = iter(snapshots)
-        in_flight: deque[tuple[RecordSnapshot, Future]] = deque(
-            self._submit(snapshot) for snapshot in itertools.islice(source, self.window)
-        )
+
+        def submit(snapshot: RecordSnapshot) -> tuple[RecordSnapshot, Future]:
+            return snapshot, self._executor.submit(task, snapshot, *args)
+
+        in_flight = deque(submit(snapshot) for snapshot in itertools.islice(source, self.window))
         while in_flight:
             snapshot, future = in_flight.popleft()
-            in_flight.extend(self._submit(nxt) for nxt in itertools.islice(source, 1))
+            in_flight.extend(submit(nxt) for nxt in itertools.islice(source, 1))
             yield snapshot, future.result()
-
-    def _submit(self, snapshot: RecordSnapshot) -> tuple[RecordSnapshot, Future]:
-        return snapshot, self._executor.submit(_render_or_error, snapshot)

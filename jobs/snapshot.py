@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.renders import entries
+from portal.renders.entries import RenderInputs
+
 
 @dataclass(frozen=True)
 class ProjectSnapshot:
@@ -45,9 +48,6 @@ class OriginalRef:
     filename: str
 
 
-RenderInputs = tuple[int, int, int, tuple[str, ...], str]
-
-
 @dataclass(frozen=True)
 class RecordSnapshot:
     organization_id: int
@@ -75,10 +75,12 @@ class RecordSnapshot:
     def render_inputs(self) -> RenderInputs:
         """What decides this record's PDF bytes besides the template: the render cache's key
         material (with `jobs.render.template_hash()`). Stable across processes and days."""
-        return (
+        return entries.inputs(
             self.organization_id,
             self.record_id,
             self.version,
-            tuple(photo.sha256 for photo in self.photos),
+            [(photo.sha256, photo.caption, photo.filename) for photo in self.photos],
+            (self.project.name, self.project.code, self.project.address),
+            self.organization,
             self.paper,
         )

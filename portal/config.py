@@ -135,7 +135,8 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # A processing export whose heartbeat (written every second) is older than this is
         # presumed lost and run again; a few missed beats, so a lost export resumes quickly.
         "EXPORT_STALE_SECONDS": _int(environ, "EXPORT_STALE_SECONDS", 10),
-        # Where workers build zips; needs room for the largest export.
+        # Where a worker keeps the few MB of temp files an export needs (its manifest's rows;
+        # zips stream straight to S3); empty: the system's temp dir.
         "EXPORT_WORK_DIR": env("EXPORT_WORK_DIR") or None,
         # Largest zip an export makes, in bytes; a bigger export is split into several zips.
         # Just under 4 GiB, so no part needs ZIP64 and every unzip tool on every OS opens it.

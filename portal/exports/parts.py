@@ -18,7 +18,7 @@ class PartView:
     number: int
     of: int
     byte_size: int
-    # The worker names the object after the file (jobs/upload.object_key), and S3 serves it
+    # The worker names the object after the file (jobs/assemble.part_name), and S3 serves it
     # with that name.
     file_name: str
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from botocore.exceptions import ClientError
 from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,9 +73,7 @@ def fetch(entry: CachedPdf) -> bytes | None:
     index recorded (damaged, tampered with): either way the caller renders it again."""
     try:
         data = s3.get_bytes(entry.key)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("NoSuchKey", "404"):
-            raise
+    except s3.ObjectMissing:
         current_app.logger.info("render cache: %s is gone; rendering again", entry.key)
         return None
     if hashlib.sha256(data).hexdigest() != entry.sha256:

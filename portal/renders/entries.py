@@ -1,7 +1,10 @@
 """What names a cached PDF, in plain values: render processes use it, and import no models.
 
-A record's PDF depends only on its version, its photos, the template and the paper, so it is
-stored under a fingerprint of exactly those and reused by every export that needs it.
+A record's PDF depends only on what it shows (the record at its version, its photos with
+their captions, its project's and organisation's names), the template and the paper, so it
+is stored under a fingerprint of exactly those and reused by every export that needs it.
+The export planner (from a light query) and the snapshot (from the loaded record) build the
+material with the same `inputs()`, and a test holds the two together.
 """
 
 from __future__ import annotations
@@ -27,14 +30,26 @@ class CachedPdf:
         return keys.rendered_pdf(self.organization_id, self.fingerprint)
 
 
-def fingerprint(
+RenderInputs = tuple
+
+
+def inputs(
     organization_id: int,
     record_id: int,
     version: int,
-    photo_sha256s: Sequence[str],
+    photos: Sequence[tuple[str, str, str]],
+    project: tuple[str, str, str],
+    organization: str,
     paper: str,
-    template_hash: str,
-) -> str:
-    """Everything a record's PDF depends on, and nothing else: no time, no export."""
-    material = [organization_id, record_id, version, list(photo_sha256s), paper, template_hash]
-    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
+) -> RenderInputs:
+    """Everything besides the template that decides a record's PDF bytes, and nothing else
+    (no time, no export): `photos` as (sha256, caption, filename) in the record's order,
+    `project` as (name, code, address). The version stands for the record's own fields."""
+    return (
+        organization_id, record_id, version, tuple(tuple(p) for p in photos), tuple(project),
+        organization, paper,
+    )  # fmt: skip
+
+
+def fingerprint(material: RenderInputs, template_hash: str) -> str:
+    return hashlib.sha256(json.dumps([material, template_hash]).encode()).hexdigest()

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import boto3
-from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from flask import current_app
@@ -19,9 +17,6 @@ from flask import current_app
 MISSING = ("404", "NoSuchKey", "NotFound")  # what S3 (and rclone, moto) answer for no object
 MiB = 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # S3's limit; botocore would sign longer ones regardless
-TRANSFER = TransferConfig(
-    multipart_threshold=16 * MiB, multipart_chunksize=16 * MiB, max_concurrency=4, use_threads=True
-)
 
 
 @dataclass(frozen=True)
@@ -66,14 +61,22 @@ def is_missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in MISSING
 
 
-class Reader:
-    """Reads objects with a client of its own, no app needed: one per render process."""
+class Bucket:
+    """The bucket through a client of its own, no app needed: one per render process, which
+    reads a record's photos and stores the PDF it made."""
 
     def __init__(self, where: Settings):
         self._client, self._bucket = standalone(where), where.bucket
 
     def get_bytes(self, key: str) -> bytes:
         return _read(self._client, self._bucket, key)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        _put(self._client, self._bucket, key, data, content_type)
+
+
+def _put(client, bucket_name: str, key: str, data: bytes, content_type: str) -> None:
+    client.put_object(Bucket=bucket_name, Key=key, Body=data, ContentType=content_type)
 
 
 def _read(client, bucket_name: str, key: str) -> bytes:
@@ -113,20 +116,11 @@ def bucket() -> str:
 
 
 def put_bytes(key: str, data: bytes, content_type: str) -> None:
-    boto().put_object(Bucket=bucket(), Key=key, Body=data, ContentType=content_type)
+    _put(boto(), bucket(), key, data, content_type)
 
 
 def get_bytes(key: str) -> bytes:
     return _read(boto(), bucket(), key)
-
-
-def upload_file(path: Path, key: str, content_type: str, disposition: str | None = None) -> None:
-    """Multipart upload from disk in 16 MiB parts; boto3 aborts the upload if a part fails.
-    Encrypted at rest by request, not only by the bucket default (which `ensure` also sets)."""
-    extra = {"ContentType": content_type, "ServerSideEncryption": "AES256"}
-    if disposition:
-        extra["ContentDisposition"] = disposition
-    boto().upload_file(str(path), bucket(), key, ExtraArgs=extra, Config=TRANSFER)
 
 
 def presigned_get(key: str, seconds: int = 60, disposition: str | None = None) -> str:
@@ -172,10 +166,6 @@ def bucket_exists() -> bool:
             return False
         raise
     return True
-
-
-def download_file(key: str, path: Path) -> None:
-    boto().download_file(bucket(), key, str(path), Config=TRANSFER)
 
 
 def delete_many(keys: list[str]) -> None:

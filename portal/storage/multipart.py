@@ -24,7 +24,7 @@ from flask import current_app
 
 from portal.storage import client as s3
 
-PART_SIZE = 16 * s3.MiB  # as client.upload_file's parts
+PART_SIZE = 16 * s3.MiB  # 10,000 of them make 156 GiB, S3's limit per upload
 MIN_PART_SIZE = 5 * s3.MiB  # S3's smallest part, except the last
 MAX_PARTS = 10_000  # S3's limit per upload: 156 GiB at 16 MiB
 
@@ -48,7 +48,8 @@ class MultipartWriter:
             raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
         self.key, self.part_size = key, part_size
         self._api, self._bucket = s3.boto(), s3.bucket()
-        extra = {"ContentType": content_type, "ServerSideEncryption": "AES256"}  # as upload_file
+        # Encrypted at rest by request, not only by the bucket default (which `ensure` also sets).
+        extra = {"ContentType": content_type, "ServerSideEncryption": "AES256"}
         if disposition:
             extra["ContentDisposition"] = disposition
         answer = self._api.create_multipart_upload(Bucket=self._bucket, Key=key, **extra)

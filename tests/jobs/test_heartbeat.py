@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from jobs import heartbeat
 from jobs.heartbeat import Heartbeat
-from portal.exports import attempts
+from portal.exports import attempts, chunks
 from portal.exports.attempts import AttemptLost
 from portal.extensions import db
 from portal.models import Export, ExportStatus
@@ -32,23 +33,27 @@ def refused(pulse: Heartbeat) -> bool:
 
 def test_it_beats_while_the_job_is_busy_with_something_else(attempt):
     claimed_at = reload(attempt.export_id).heartbeat_at
-    with Heartbeat(attempt):
+    with heartbeat.of_attempt(attempt):
         later = claimed_at + timedelta(seconds=2)
         wait_until(lambda: reload(attempt.export_id).heartbeat_at >= later, timeout=15)
 
 
-def test_it_writes_the_progress_counted_by_the_job(attempt):
-    with Heartbeat(attempt) as pulse:
-        pulse.advance(failed=False)
-        pulse.advance(failed=True)
+def test_a_chunks_beat_writes_the_progress_counted_by_the_job(attempt):
+    chunks.plan(attempt, [1, 2, 3], 5)  # ids the chunk only carries
+    with heartbeat.of_chunk(chunks.claim_next(attempt)) as pulse:
+        pulse.count(failed=False)
+        pulse.count(failed=True)
         wait_until(lambda: reload(attempt.export_id).done == 2, timeout=15)
-    assert reload(attempt.export_id).warnings == 1
+        pulse.count(failed=False)
+    assert (reload(attempt.export_id).done, reload(attempt.export_id).warnings) == (3, 1)
 
 
 def test_a_cancelled_attempt_stops_at_its_next_record(attempt):
-    with Heartbeat(attempt) as pulse:
+    counted = []
+    with pytest.raises(AttemptLost), heartbeat.of_attempt(attempt) as pulse:
         db.session.execute(db.update(Export).values(status=ExportStatus.CANCELLED))
         db.session.commit()
         wait_until(lambda: refused(pulse), timeout=15)
-        with pytest.raises(AttemptLost):
-            pulse.advance(failed=False)
+        pulse.count()
+        counted.append(True)
+    assert counted == []

@@ -48,9 +48,12 @@ def test_snapshot_holds_what_the_pdf_shows_with_photos_by_key(app, world, bucket
     assert (ref.caption, ref.filename) == ("Wall W2, east face", "w2.jpg")
     assert snap.originals == (OriginalRef(photo.storage_key, "w2.jpg"),)
     assert snap.load_error is None
-    assert snap.render_inputs() == (world.org_a.id, record.id, 1, (photo.sha256,), "Letter")
+    assert snap.render_inputs() == (
+        world.org_a.id, record.id, 1, ((photo.sha256, "Wall W2, east face", "w2.jpg"),),
+        ("Harbour View Tower", "HVT", "1 Quay St"), "Acme Build", "Letter",
+    )  # fmt: skip
     assert not any("export" in field.name for field in dataclasses.fields(snap))
-    text = pdf_text(render_pdf(snap, s3.Reader(s3.settings(app.config))))
+    text = pdf_text(render_pdf(snap, s3.Bucket(s3.settings(app.config))))
     assert record.reference in text and "Wall W2, east face" in text
 
 
@@ -76,7 +79,7 @@ def test_old_photo_without_rendition_gets_one_made_and_kept_before_rendering(app
     kept = db.session.scalar(select(Attachment.rendition_key).where(Attachment.id == photo.id))
     assert kept == keys.rendition(folder)
     assert s3.get_bytes(kept) == made_at_ingest
-    pdf = render_pdf(snap, s3.Reader(s3.settings(app.config)))
+    pdf = render_pdf(snap, s3.Bucket(s3.settings(app.config)))
     assert made_at_ingest in pdf
     assert s3.get_bytes(photo.storage_key) not in pdf
 

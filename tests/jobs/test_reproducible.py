@@ -84,7 +84,7 @@ def test_same_record_gives_identical_bytes_in_two_processes_a_day_apart(
     second = render_in_fresh_process(sitepack_env, record, DAY_TWO, hash_seed=2)
 
     assert first == second
-    here = render_pdf(load.snapshot(record, "A4"), s3.Reader(s3.settings(app.config)))
+    here = render_pdf(load.snapshot(record, "A4"), s3.Bucket(s3.settings(app.config)))
     assert hashlib.sha256(here).hexdigest() == first
 
 

@@ -26,19 +26,27 @@ def stored(record, fingerprint: str = "f" * 64, data: bytes = PDF) -> CachedPdf:
 
 
 def test_the_fingerprint_changes_with_every_input_and_nothing_else():
-    base = (1, 2, 3, ["a" * 64], "A4", "t" * 64)
+    photo = ("a" * 64, "East face", "e.jpg")
+    project = ("Harbour View Tower", "HVT", "1 Quay St")
+    base = (1, 2, 3, [photo], project, "Acme", "A4")
     variants = [
-        (9, 2, 3, ["a" * 64], "A4", "t" * 64),
-        (1, 9, 3, ["a" * 64], "A4", "t" * 64),
-        (1, 2, 4, ["a" * 64], "A4", "t" * 64),
-        (1, 2, 3, ["b" * 64], "A4", "t" * 64),
-        (1, 2, 3, [], "A4", "t" * 64),
-        (1, 2, 3, ["a" * 64], "Letter", "t" * 64),
-        (1, 2, 3, ["a" * 64], "A4", "u" * 64),
+        (9, 2, 3, [photo], project, "Acme", "A4"),
+        (1, 9, 3, [photo], project, "Acme", "A4"),
+        (1, 2, 4, [photo], project, "Acme", "A4"),
+        (1, 2, 3, [("b" * 64, "East face", "e.jpg")], project, "Acme", "A4"),
+        (1, 2, 3, [("a" * 64, "West face", "e.jpg")], project, "Acme", "A4"),
+        (1, 2, 3, [("a" * 64, "East face", "w.jpg")], project, "Acme", "A4"),
+        (1, 2, 3, [], project, "Acme", "A4"),
+        (1, 2, 3, [photo], ("Harbour View", "HVT", "1 Quay St"), "Acme", "A4"),
+        (1, 2, 3, [photo], project, "Acme Ltd", "A4"),
+        (1, 2, 3, [photo], project, "Acme", "Letter"),
     ]
-    prints = {entries.fingerprint(*v) for v in variants}
-    assert entries.fingerprint(*base) == entries.fingerprint(*base)
-    assert len(prints) == len(variants) and entries.fingerprint(*base) not in prints
+    template = "t" * 64
+    prints = {entries.fingerprint(entries.inputs(*v), template) for v in variants}
+    same = entries.fingerprint(entries.inputs(*base), template)
+    assert same == entries.fingerprint(entries.inputs(*base), template)
+    assert len(prints) == len(variants) and same not in prints
+    assert entries.fingerprint(entries.inputs(*base), "u" * 64) != same
 
 
 def test_a_key_names_its_organisation(world):
