@@ -1,5 +1,6 @@
 """What tests do besides building data (that is tests/factories.py): build the app's config,
-read a page's CSRF token, reload a row, and press the buttons a user presses.
+read a page's CSRF token, reload a row, press the buttons a user presses, and check what
+landed in the bucket.
 
 Fixtures live in the conftest files; tests import these instead, never a conftest.
 """
@@ -7,14 +8,19 @@ Fixtures live in the conftest files; tests import these instead, never a conftes
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import zipfile
 from pathlib import Path
 
+from botocore.exceptions import ClientError
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from portal import config as settings
 from portal.extensions import db
 from portal.models import Export
+from portal.storage import client as s3
 
 ROOT = Path(__file__).resolve().parent.parent
 # A form's hidden field, or the header htmx sends from <body hx-headers>: the same token.
@@ -100,3 +106,22 @@ def confirm_and_post(client, export: Export, action: str):
         f"/admin/exports/{export.public_id}/{action}",
         data={"csrf_token": csrf_token(page.get_data(as_text=True)), "confirmed": "yes"},
     )
+
+
+def unzip_test(path) -> bool:
+    """Info-ZIP's `unzip -t` when installed (Debian's unzip), else zipfile's own check."""
+    if shutil.which("unzip"):
+        return subprocess.run(["unzip", "-tqq", str(path)]).returncode == 0
+    with zipfile.ZipFile(path) as zf:
+        return zf.testzip() is None
+
+
+def listed_uploads() -> list[str]:
+    """Keys with an incomplete upload; rclone answers NoSuchUpload instead of an empty list."""
+    try:
+        answer = s3.boto().list_multipart_uploads(Bucket=s3.bucket())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "NoSuchUpload":
+            return []
+        raise
+    return [upload["Key"] for upload in answer.get("Uploads", [])]

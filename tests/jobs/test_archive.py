@@ -7,9 +7,7 @@ import csv
 import hashlib
 import io
 import os
-import shutil
 import struct
-import subprocess
 import tracemalloc
 import unicodedata
 import zipfile
@@ -26,17 +24,10 @@ from jobs.archive import (
     safe_component,
     slug,
 )
+from tests.helpers import unzip_test
 
 DATA_DESCRIPTOR = 0x08  # general purpose flag: CRC and sizes follow the data
 ZIP64_EXTRA = 0x0001
-
-
-def unzip_test(path) -> bool:
-    """Info-ZIP's `unzip -t` when installed (Debian's unzip), else zipfile's own check."""
-    if shutil.which("unzip"):
-        return subprocess.run(["unzip", "-tqq", str(path)]).returncode == 0
-    with zipfile.ZipFile(path) as zf:
-        return zf.testzip() is None
 
 
 def sha256_of(path) -> str:

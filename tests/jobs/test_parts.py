@@ -15,8 +15,7 @@ from jobs.archive import HashingWriter, Manifest, ZipArchive
 from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter
-from tests.jobs.test_archive import unzip_test
-from tests.storage.test_multipart import listed_uploads
+from tests.helpers import listed_uploads, unzip_test
 
 PDF_BYTES = 10_000
 # Three 10 kB PDFs and the manifests fit; a fourth does not.

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter, UploadAborted
+from tests.helpers import listed_uploads
 
 KEY = "exports/1/abc/attempt-1/Sitepack-P-2026-01-05-3-records.zip"
 PART = 5 * s3.MiB  # S3's smallest part, so a small stream still spans several
@@ -20,17 +21,6 @@ PART = 5 * s3.MiB  # S3's smallest part, so a small stream still spans several
 
 class Boom(Exception):
     pass
-
-
-def listed_uploads() -> list[str]:
-    """Keys with an incomplete upload; rclone answers NoSuchUpload instead of an empty list."""
-    try:
-        answer = s3.boto().list_multipart_uploads(Bucket=s3.bucket())
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "NoSuchUpload":
-            return []
-        raise
-    return [upload["Key"] for upload in answer.get("Uploads", [])]
 
 
 def rclone_parts_files(root: Path) -> list[Path]:
