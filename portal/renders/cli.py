@@ -34,6 +34,20 @@ def warm(project_ref: str | None):
     click.echo(f"queued {len(record_ids):,} records in {jobs:,} jobs on the {queues.RENDERS} lane")
 
 
+def _project_id(ref: str) -> int:
+    """A project named by its id or, when no other organisation uses it, its code."""
+    named = or_(Project.code == ref, Project.public_id == ref)
+    found = db.session.execute(select(Project.id, Project.public_id).where(named)).all()
+    if not found:
+        raise click.ClickException(f"no project with code or id {ref!r}")
+    if len(found) > 1:
+        ids = ", ".join(public_id for _, public_id in found)
+        raise click.ClickException(
+            f"{len(found)} projects have code {ref!r}: name one by id ({ids})"
+        )
+    return found[0][0]
+
+
 def prerender_quietly(record_ids: list[int]) -> None:
     """After a seed: warm the cache if Redis answers; without it, exports render on demand."""
     try:
