@@ -109,10 +109,11 @@ def _complete_jpeg(data: bytes) -> bool:
     return data.startswith(b"\xff\xd8") and data.endswith(b"\xff\xd9")
 
 
-def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
+def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = TEMPLATES) -> bytes:
     """Raises RenderError, naming the photo, when a photo is missing or damaged; a storage
-    outage raises boto3's own error, since it is no record's fault."""
-    engine = _engine()
+    outage raises boto3's own error, since it is no record's fault. Exports always use the
+    repo's `templates`; benches pass another copy to compare templates by the same steps."""
+    engine = _engine(templates)
     paper = _checked_paper(snapshot.paper)
     html = engine.template.render(r=snapshot, photos=_photo_views(snapshot.photos))
     document = HTML(string=html, url_fetcher=SnapshotFetcher(snapshot.photos, photos))
@@ -160,12 +161,16 @@ class _Engine(NamedTuple):
     fonts: FontConfiguration
 
 
-@functools.cache
-def _engine() -> _Engine:
+def _engine(templates: Path = TEMPLATES) -> _Engine:
     """Template and stylesheets parsed once per process, then reused for every record."""
+    return _engine_for(templates)
+
+
+@functools.cache  # keyed by its one argument, always passed: `_engine()` is `_engine(TEMPLATES)`
+def _engine_for(templates: Path) -> _Engine:
     os.environ["SOURCE_DATE_EPOCH"] = FONT_EPOCH  # read by fontTools when it saves a font
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
+        loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined
     )
     env.filters.update(
         utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=_css_token,
@@ -173,7 +178,7 @@ def _engine() -> _Engine:
         status_label=lambda status: STATUS_LABELS.get(status, str(status)),
     )  # fmt: skip
     refuse_all = SnapshotFetcher((), MemoryPhotos())
-    css = CSS(filename=str(PDF_TEMPLATES / "record.css"), url_fetcher=refuse_all)
+    css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=refuse_all)
     paper_css = {size: CSS(string=f"@page {{ size: {size} }}") for size in PAPER_SIZES}
     return _Engine(env.get_template("pdf/record.html"), css, paper_css, FontConfiguration())
 
