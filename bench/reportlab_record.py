@@ -2,8 +2,9 @@
 
 This exists to measure what a different engine would cost on the same report; Sitepack does
 not render with it. It follows templates/pdf/record.html + record.css by eye (same content,
-sizes and colours), takes the same snapshot dict, and checks photos the same way, so its
-figure is comparable with WeasyPrint's. Long band texts do not wrap here.
+sizes and colours), takes the same RecordSnapshot and reads and checks its photos through
+the same SnapshotFetcher, so its figure is comparable with WeasyPrint's. Long band texts do
+not wrap here.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import HRFlowable
 
-from jobs.render import KIND_LABELS, STATUS_LABELS, _checked_photo, _format_day, _format_utc
+from jobs.render import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    PhotoSource,
+    SnapshotFetcher,
+    _format_day,
+    _format_utc,
+)
+from jobs.snapshot import ChecklistLine, PhotoRef, RecordSnapshot
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 PAGES = {"A4": A4, "Letter": LETTER}
@@ -77,15 +86,15 @@ def _text(value) -> str:
 class Band(Flowable):
     """The navy header band: organisation, project, address; the kind boxed on the right."""
 
-    def __init__(self, snapshot: dict):
+    def __init__(self, snapshot: RecordSnapshot):
         super().__init__()
         self.snapshot = snapshot
-        project = snapshot["project"]
-        self.lines = [(snapshot["organization"].upper(), "Sans", 8, "#c9d6e8", 0.48)]
-        code = f" ({project['code']})" if project["code"] else ""
-        self.lines.append((project["name"] + code, "Sans-Bold", 12, "#ffffff", 0))
-        if project["address"]:
-            self.lines.append((project["address"], "Sans", 8, "#c9d6e8", 0))
+        project = snapshot.project
+        self.lines = [(snapshot.organization.upper(), "Sans", 8, "#c9d6e8", 0.48)]
+        code = f" ({project.code})" if project.code else ""
+        self.lines.append((project.name + code, "Sans-Bold", 12, "#ffffff", 0))
+        if project.address:
+            self.lines.append((project.address, "Sans", 8, "#c9d6e8", 0))
 
     def wrap(self, avail_width, avail_height):
         self.width = avail_width
@@ -102,7 +111,7 @@ class Band(Flowable):
             c.setFont(font, size)
             c.setFillColor(colors.HexColor(colour))
             c.drawString(5 * mm, y + size * 0.4, text, charSpace=spacing)
-        kind = KIND_LABELS.get(self.snapshot["kind"], str(self.snapshot["kind"])).upper()
+        kind = KIND_LABELS.get(self.snapshot.kind, str(self.snapshot.kind)).upper()
         width = pdfmetrics.stringWidth(kind, "Sans-Bold", 10) + len(kind) * 0.8 + 6 * mm
         box_h, x = 14.5 + 3.2 * mm, self.width - 5 * mm - width
         c.setStrokeColor(colors.HexColor("#c9d6e8"))
@@ -187,16 +196,15 @@ def _cell_padding() -> list:
     ]
 
 
-def _fields(r: dict, width: float) -> Table:
+def _fields(r: RecordSnapshot, width: float) -> Table:
     def pair(label, value):
         return [Paragraph(label, CELL_LABEL), Paragraph(_text(value), BODY)]
 
     rows = [
-        pair("Location", r["location"] or "—") + pair("Trade", r["trade"] or "—"),
-        pair("Assignee", r["assignee"] or "—") + pair("Due date", _format_day(r["due_date"])),
-        pair("Created", _format_utc(r["created_at"]))
-        + pair("Updated", _format_utc(r["updated_at"])),
-        pair("Version", r["version"]) + ["", ""],
+        pair("Location", r.location or "—") + pair("Trade", r.trade or "—"),
+        pair("Assignee", r.assignee or "—") + pair("Due date", _format_day(r.due_date)),
+        pair("Created", _format_utc(r.created_at)) + pair("Updated", _format_utc(r.updated_at)),
+        pair("Version", r.version) + ["", ""],
     ]
     style = _cell_padding() + [
         ("BACKGROUND", (0, 0), (0, -1), colors.HexColor(PALE)),
@@ -206,14 +214,14 @@ def _fields(r: dict, width: float) -> Table:
     return _table(rows, [width * f for f in (0.18, 0.32, 0.18, 0.32)], style)
 
 
-def _checklist(items: list[dict], width: float) -> Table:
+def _checklist(items: tuple[ChecklistLine, ...], width: float) -> Table:
     rows = [[Paragraph(h, HEAD) for h in ("#", "Item", "Result", "Comment")]]
     for n, item in enumerate(items, start=1):
         rows.append([
             Paragraph(str(n), CELL_LABEL),
-            Paragraph(_text(item["label"]), BODY),
-            Pill(item["result"], item["result"]),
-            Paragraph(_text(item["comment"]), COMMENT),
+            Paragraph(_text(item.label), BODY),
+            Pill(item.result, item.result),
+            Paragraph(_text(item.comment), COMMENT),
         ])  # fmt: skip
     style = _cell_padding() + [
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(PALE)),
@@ -223,16 +231,16 @@ def _checklist(items: list[dict], width: float) -> Table:
     return _table(rows, widths, style, repeatRows=1)
 
 
-def _caption(photo: dict) -> str:
-    return _text(photo["caption"] or photo["filename"])
+def _caption(photo: PhotoRef) -> str:
+    return _text(photo.caption or photo.filename)
 
 
-def _photos(photos: list[dict], width: float) -> list[Table]:
+def _photos(refs: tuple[PhotoRef, ...], photos: list[bytes], width: float) -> list[Table]:
     """One table per row, so the heading keeps with the first row only, not all of them."""
     cell_width = width / 2 - 2 * mm
     cells = [
-        [Photo(p["data"], cell_width), Spacer(1, 1.2 * mm), Paragraph(_caption(p), SMALL)]
-        for p in photos
+        [Photo(data, cell_width), Spacer(1, 1.2 * mm), Paragraph(_caption(ref), SMALL)]
+        for ref, data in zip(refs, photos, strict=True)
     ]
     style = [
         ("LEFTPADDING", (0, 0), (0, -1), 0), ("RIGHTPADDING", (0, 0), (0, -1), 2 * mm),
@@ -244,20 +252,20 @@ def _photos(photos: list[dict], width: float) -> list[Table]:
     return [_table([row], [width / 2] * 2, style) for row in rows]
 
 
-def _story(r: dict, width: float) -> list:
-    story = [Band(r), Spacer(1, 6 * mm), Paragraph(_text(r["reference"]), REFERENCE)]
-    story += [Paragraph(_text(r["title"]), TITLE)]
-    story += [Pill(STATUS_LABELS.get(r["status"], r["status"]), r["status"]), Spacer(1, 4 * mm)]
+def _story(r: RecordSnapshot, photos: list[bytes], width: float) -> list:
+    story = [Band(r), Spacer(1, 6 * mm), Paragraph(_text(r.reference), REFERENCE)]
+    story += [Paragraph(_text(r.title), TITLE)]
+    story += [Pill(STATUS_LABELS.get(r.status, r.status), r.status), Spacer(1, 4 * mm)]
     story += [_fields(r, width)]
-    if r["checklist"]:
-        story += _heading("Checklist") + [_checklist(r["checklist"], width)]
+    if r.checklist:
+        story += _heading("Checklist") + [_checklist(r.checklist, width)]
     story += _heading("Notes")
-    if r["description"]:
-        story.append(Paragraph(_text(r["description"]), BODY))
+    if r.description:
+        story.append(Paragraph(_text(r.description), BODY))
     else:
         story.append(Paragraph("No notes.", EMPTY))
-    if r["photos"]:
-        story += _heading("Photos") + _photos(r["photos"], width)
+    if r.photos:
+        story += _heading("Photos") + _photos(r.photos, photos, width)
     return story
 
 
@@ -288,16 +296,16 @@ def _footer_canvas(footer: str):
     return FooterCanvas
 
 
-def render_pdf(snapshot: dict) -> bytes:
-    """The same snapshot as jobs.render.render_pdf takes, drawn with ReportLab."""
+def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
+    """What jobs.render.render_pdf takes, drawn with ReportLab."""
     _setup()
-    for index, photo in enumerate(snapshot["photos"]):
-        _checked_photo(index, photo)
+    fetcher = SnapshotFetcher(snapshot.photos, photos)
+    data = [fetcher.fetch(f"photo:{i}").read() for i in range(len(snapshot.photos))]
     out = BytesIO()
     r = snapshot
     doc = BaseDocTemplate(
-        out, pagesize=PAGES[r["paper"]], title=f"{r['reference']} — {r['title']}",
-        author=r["organization"], creator="Sitepack",
+        out, pagesize=PAGES[r.paper], title=f"{r.reference} — {r.title}",
+        author=r.organization, creator="Sitepack",
         leftMargin=15 * mm, rightMargin=15 * mm, topMargin=16 * mm, bottomMargin=20 * mm,
     )  # fmt: skip
     frame = Frame(
@@ -305,6 +313,6 @@ def render_pdf(snapshot: dict) -> bytes:
         leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
     )  # fmt: skip
     doc.addPageTemplates([PageTemplate(frames=[frame])])
-    footer = f"{r['reference']} · version {r['version']} · Exported {_format_utc(r['exported_at'])}"
-    doc.build(_story(r, doc.width), canvasmaker=_footer_canvas(footer))
+    footer = f"{r.reference} · version {r.version}"
+    doc.build(_story(r, data, doc.width), canvasmaker=_footer_canvas(footer))
     return out.getvalue()

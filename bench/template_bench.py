@@ -6,8 +6,8 @@ Renders the same snapshots in this process, after a warm-up, with:
   new        the repo's templates/;
   reportlab  bench/reportlab_record.py, the same report drawn with ReportLab (measured only;
              Sitepack renders with WeasyPrint).
-Both templates go through the same steps as jobs.render.render_pdf (photo check, Jinja,
-WeasyPrint with the process's fonts), so only the template differs. A baseline is a plain
+Both templates go through jobs.render.render_pdf itself (photos read by key from memory,
+Jinja, WeasyPrint with the process's fonts), so only the template differs. A baseline is a plain
 directory rather than a git revision read at run time, so the bench works from any
 checkout; make one with, for example:
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import pstats
 import subprocess
 import time
@@ -30,75 +31,77 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from jinja2 import FileSystemLoader
-from weasyprint import CSS, HTML
-
 from bench import reportlab_record
-from bench.render_bench import RESULTS, photo
-from jobs.render import (
-    KIND_LABELS,
-    TEMPLATES,
-    SnapshotFetcher,
-    _checked_photo,
-    _Engine,
-    _engine,
-    _photo_views,
-)
+from bench.render_bench import RESULTS, photo, photo_key
+from jobs.render import KIND_LABELS, TEMPLATES, MemoryPhotos, PhotoSource, render_pdf
+from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 
 KINDS = ("inspection", "issue", "ncr", "task")
 SAMPLES = ("inspection", "issue", "ncr")
-Renderer = Callable[[dict], bytes]
+Renderer = Callable[[RecordSnapshot], bytes]
 
 
-def snapshot(n: int, kind: str, photos: list[bytes]) -> dict:
-    """A record as jobs.render.snapshot_from_record makes it; inspections carry a checklist."""
-    checklist = [
-        {"label": f"Check item {i}", "result": RESULTS[i % 4], "comment": "See photo."}
-        for i in range(8)
-    ]
-    return {
-        "reference": f"{kind[:3].upper()}-{n:04d}",
-        "kind": kind,
-        "title": f"{KIND_LABELS[kind]} at level {n % 12 + 1}, bays C{n % 9}–D{n % 9 + 2}",
-        "status": ("open", "in_progress", "closed")[n % 3],
-        "location": f"Level {n % 12 + 1}, grid C–D",
-        "trade": "Concrete",
-        "assignee": "Priya Natarajan",
-        "due_date": date(2026, 3, 1) + timedelta(days=n % 30),
-        "created_at": datetime(2026, 1, 5, 7, 30) + timedelta(hours=n),
-        "updated_at": datetime(2026, 1, 5, 12, 30) + timedelta(hours=n),
-        "version": n % 4 + 1,
-        "description": "Reinforcement checked against drawing S-201 rev C.\n" * 4,
-        "project": {"name": "Harbour View Tower", "code": "HVT", "address": "1 Quay St"},
-        "organization": "Acme Build Ltd",
-        "checklist": checklist if kind == "inspection" else [],
-        "photos": [
-            {"caption": f"Bay {i + 1}", "filename": f"IMG_{n:04d}_{i}.jpg", "data": data}
-            for i, data in enumerate(photos)
-        ],
-        "exported_at": datetime(2026, 2, 1, 12, 0),
-        "paper": "A4",
-    }
+def snapshot(n: int, kind: str, photo_count: int) -> RecordSnapshot:
+    """A record as jobs.load builds it; inspections carry a checklist. Its photos are read
+    by key, from the bench's MemoryPhotos."""
+    start = datetime(2026, 1, 5, 7, 30)
+    return RecordSnapshot(
+        organization_id=1,
+        record_id=n,
+        version=n % 4 + 1,
+        paper="A4",
+        organization="Acme Build Ltd",
+        project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
+        reference=f"{kind[:3].upper()}-{n:04d}",
+        kind=kind,
+        title=f"{KIND_LABELS[kind]} at level {n % 12 + 1}, bays C{n % 9}–D{n % 9 + 2}",
+        status=("open", "in_progress", "closed")[n % 3],
+        location=f"Level {n % 12 + 1}, grid C–D",
+        trade="Concrete",
+        assignee="Priya Natarajan",
+        due_date=date(2026, 3, 1) + timedelta(days=n % 30),
+        created_at=start + timedelta(hours=n),
+        updated_at=start + timedelta(hours=n + 5),
+        description="Reinforcement checked against drawing S-201 rev C.\n" * 4,
+        checklist=tuple(
+            ChecklistLine(f"Check item {i}", RESULTS[i % 4], "See photo.") for i in range(8)
+        )
+        if kind == "inspection"
+        else (),
+        photos=tuple(
+            PhotoRef(photo_key(i), "0" * 64, f"Bay {i + 1}", f"IMG_{n:04d}_{i}.jpg")
+            for i in range(photo_count)
+        ),
+    )
 
 
-def weasyprint_renderer(templates: Path) -> Renderer:
-    """jobs.render.render_pdf's steps, with the template and stylesheet read from `templates`."""
-    engine = _engine()
-    env = engine.template.environment.overlay(loader=FileSystemLoader(templates))
-    css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=SnapshotFetcher([]))
-    engine = _Engine(env.get_template("pdf/record.html"), css, engine.paper_css, engine.fonts)
+@dataclasses.dataclass(frozen=True)
+class ExportedSnapshot(RecordSnapshot):
+    """Baseline templates from before reproducible PDFs print an export time in the footer;
+    they get a fixed one. Copying the fields costs microseconds, next to ~100 ms a render."""
 
-    def render(snap: dict) -> bytes:
-        photos = [_checked_photo(i, p) for i, p in enumerate(snap["photos"])]
-        html = engine.template.render(r=snap, photos=_photo_views(snap["photos"]))
-        document = HTML(string=html, url_fetcher=SnapshotFetcher(photos))
-        stylesheets = [engine.css, engine.paper_css[snap["paper"]]]
-        return document.write_pdf(stylesheets=stylesheets, font_config=engine.fonts)
+    exported_at: datetime = datetime(2026, 2, 1, 12, 0)
+
+
+def weasyprint_renderer(templates: Path, photos: PhotoSource) -> Renderer:
+    """jobs.render.render_pdf with the template and stylesheets read from `templates`."""
+
+    def render(snap: RecordSnapshot) -> bytes:
+        if templates != TEMPLATES:
+            fields = {f.name: getattr(snap, f.name) for f in dataclasses.fields(snap)}
+            snap = ExportedSnapshot(**fields)
+        return render_pdf(snap, photos, templates)
 
     return render
 
 
-def cpu_ms_per_record(renderers: dict[str, Renderer], snaps: list[dict], rounds: int) -> dict:
+def reportlab_renderer(photos: PhotoSource) -> Renderer:
+    return lambda snap: reportlab_record.render_pdf(snap, photos)
+
+
+def cpu_ms_per_record(
+    renderers: dict[str, Renderer], snaps: list[RecordSnapshot], rounds: int
+) -> dict:
     """Each record's best time out of `rounds`, summed. The renderers take turns record by
     record, so other work on a shared machine (it only ever adds time) weighs on them alike."""
     best = {name: [float("inf")] * len(snaps) for name in renderers}
@@ -113,7 +116,7 @@ def cpu_ms_per_record(renderers: dict[str, Renderer], snaps: list[dict], rounds:
     return {name: 1000 * sum(times) / len(snaps) for name, times in best.items()}
 
 
-def python_calls_per_record(renderers: dict[str, Renderer], snaps: list[dict]) -> dict:
+def python_calls_per_record(renderers: dict[str, Renderer], snaps: list[RecordSnapshot]) -> dict:
     """Function calls counted by cProfile: a figure other processes cannot disturb, which
     follows CPU time closely since both engines are mostly Python."""
     calls = {}
@@ -124,13 +127,13 @@ def python_calls_per_record(renderers: dict[str, Renderer], snaps: list[dict]) -
     return calls
 
 
-def write_samples(renderers: dict[str, Renderer], photos: list[bytes], out: Path) -> list[Path]:
+def write_samples(renderers: dict[str, Renderer], photo_count: int, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name, render in renderers.items():
         for n, kind in enumerate(SAMPLES, start=1):
             pdf = out / f"{name}-{kind}.pdf"
-            pdf.write_bytes(render(snapshot(n, kind, photos)))
+            pdf.write_bytes(render(snapshot(n, kind, photo_count)))
             png = out / f"{name}-{kind}"
             cmd = ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"]
             subprocess.run([*cmd, str(pdf), str(png)], check=True)
@@ -154,21 +157,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="tries per record; the best counts")
     args = parser.parse_args()
 
-    renderers = {"new": weasyprint_renderer(TEMPLATES), "reportlab": reportlab_record.render_pdf}
+    source = MemoryPhotos({photo_key(i): photo(i, 1600) for i in range(3)})
+    renderers = {"new": weasyprint_renderer(TEMPLATES, source)}
+    renderers["reportlab"] = reportlab_renderer(source)
     if args.baseline:
-        renderers = {"old": weasyprint_renderer(args.baseline), **renderers}
+        renderers = {"old": weasyprint_renderer(args.baseline.resolve(), source), **renderers}
     kinds = args.kinds.split(",")
-    three = [photo(i, 1600) for i in range(3)]
     print(f"{args.records} records ({', '.join(kinds)} in turn), each the best of {args.rounds}")
     print(f"{'photos':<8}" + "".join(f"{name:>11}" for name in renderers), end="")
     print(f"{'new/old':>9}{'rl/new':>8}")
-    for photos in (three, []):
-        snaps = [snapshot(n, kinds[n % len(kinds)], photos) for n in range(args.records)]
+    for photo_count in (3, 0):
+        snaps = [snapshot(n, kinds[n % len(kinds)], photo_count) for n in range(args.records)]
         ms = cpu_ms_per_record(renderers, snaps, args.rounds)
-        print_row(str(len(photos)), ms, "11.1f", "CPU ms per record")
+        print_row(str(photo_count), ms, "11.1f", "CPU ms per record")
         calls = python_calls_per_record(renderers, snaps[:8])
         print_row("", {k: v / 1000 for k, v in calls.items()}, "11.0f", "k Python calls per record")
-    for path in write_samples(renderers, three, args.out):
+    for path in write_samples(renderers, 3, args.out):
         print(path)
 
 

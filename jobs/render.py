@@ -111,19 +111,44 @@ def _complete_jpeg(data: bytes) -> bool:
     return data.startswith(b"\xff\xd8") and data.endswith(b"\xff\xd9")
 
 
-def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
+def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = TEMPLATES) -> bytes:
     """Raises RenderError, naming the photo, when a photo is missing or damaged; a storage
-    outage raises boto3's own error, since it is no record's fault."""
-    engine = _engine()
+    outage raises boto3's own error, since it is no record's fault. Exports always use the
+    repo's `templates`; benches pass another copy to compare templates by the same steps."""
+    engine = _engine(templates)
     paper = _checked_paper(snapshot.paper)
     html = engine.template.render(r=snapshot, photos=_photo_views(snapshot.photos))
-    document = HTML(string=html, url_fetcher=SnapshotFetcher(snapshot.photos, photos))
+    fetcher = SnapshotFetcher(snapshot.photos, photos)
+    document = RecordHTML(string=html, url_fetcher=fetcher, ua_stylesheet=engine.ua_css)
     try:
         return document.write_pdf(
             stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts, **_PINNED
         )
     except FatalURLFetchingError as exc:  # the fetcher's own error is the one that says why
         raise (exc.__cause__ or RenderError(str(exc))) from None
+
+
+class RecordHTML(HTML):
+    """A document styled by templates/pdf/ua.css instead of WeasyPrint's HTML5 default sheet,
+    whose 256 lines are matched against every element of every record though record.html
+    uses a handful of elements: the small sheet gives the same PDF bytes for 8-9 % fewer
+    Python calls and 11-15 % less CPU a record (bench/template_bench.py, --baseline a copy
+    of templates/ without pdf/ua.css).
+
+    WeasyPrint 70 has no public option for this: `_ua_stylesheets` is the hook its own test
+    suite overrides (FakeHTML, "with a lighter UA stylesheet"). WeasyPrint is pinned exactly,
+    and tests/jobs/test_render.py fails if the hook stops being called. PDFs carry no forms
+    (`pdf_forms` is never set), so the form sheet is never asked for.
+    """
+
+    def __init__(self, *, ua_stylesheet: CSS | None, **kwargs):
+        super().__init__(**kwargs)
+        self._ua_stylesheet = ua_stylesheet
+
+    def _ua_stylesheets(self, forms=False):
+        if self._ua_stylesheet is None:  # a template dir without ua.css (bench baselines)
+            return super()._ua_stylesheets(forms)
+        return [self._ua_stylesheet]
 
 
 def _checked_paper(paper: str) -> str:
@@ -156,18 +181,23 @@ def template_hash() -> str:
 class _Engine(NamedTuple):
     template: Template
     css: CSS
+    ua_css: CSS | None  # None: WeasyPrint's HTML5 default, for a template dir without ua.css
     paper_css: dict[str, CSS]
     # One per process: WeasyPrint's default, a new one per document, leaks ~0.25 MB a render
     # (measured: 122 → 223 MB over 400 records), so a 10,000-record export would swell the pool.
     fonts: FontConfiguration
 
 
-@functools.cache
-def _engine() -> _Engine:
+def _engine(templates: Path = TEMPLATES) -> _Engine:
     """Template and stylesheets parsed once per process, then reused for every record."""
+    return _engine_for(templates)
+
+
+@functools.cache  # keyed by its one argument, always passed: `_engine()` is `_engine(TEMPLATES)`
+def _engine_for(templates: Path) -> _Engine:
     os.environ["SOURCE_DATE_EPOCH"] = FONT_EPOCH  # read by fontTools when it saves a font
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
+        loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined
     )
     env.filters.update(
         utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=_css_token,
@@ -175,9 +205,12 @@ def _engine() -> _Engine:
         status_label=lambda status: STATUS_LABELS.get(status, str(status)),
     )  # fmt: skip
     refuse_all = SnapshotFetcher((), MemoryPhotos())
-    css = CSS(filename=str(PDF_TEMPLATES / "record.css"), url_fetcher=refuse_all)
+    css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=refuse_all)
+    ua = templates / "pdf" / "ua.css"
+    ua_css = CSS(filename=str(ua), url_fetcher=refuse_all) if ua.is_file() else None
     paper_css = {size: CSS(string=f"@page {{ size: {size} }}") for size in PAPER_SIZES}
-    return _Engine(env.get_template("pdf/record.html"), css, paper_css, FontConfiguration())
+    template = env.get_template("pdf/record.html")
+    return _Engine(template, css, ua_css, paper_css, FontConfiguration())
 
 
 def _format_utc(value: datetime | None) -> str:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import io
+import shutil
 import socket
 
 import pypdf
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from PIL import Image
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import FatalURLFetchingError
 
-from jobs.render import MemoryPhotos, RenderError, RenderPool, SnapshotFetcher, render_pdf
+from jobs.render import (
+    TEMPLATES,
+    MemoryPhotos,
+    RecordHTML,
+    RenderError,
+    RenderPool,
+    SnapshotFetcher,
+    render_pdf,
+)
 from jobs.snapshot import ChecklistLine, PhotoRef
 from portal.photos import make_rendition
 from portal.storage import client as s3
@@ -81,6 +90,32 @@ def test_letter_and_a4_give_different_page_sizes():
 def test_unknown_paper_size_is_a_render_error():
     with pytest.raises(RenderError, match="paper size"):
         render(snapshot(paper="A0; background: url(file:///etc/passwd)"))
+
+
+def test_small_user_agent_stylesheet_gives_the_same_pdf_as_weasyprints_default(tmp_path):
+    """templates/pdf/ua.css stands in for WeasyPrint's HTML5 sheet to save work, not to change
+    the look: an element the template starts using without copying its UA rules shows here
+    (bench/compare_pages.py checks more cases, page by page)."""
+    shutil.copytree(TEMPLATES / "pdf", tmp_path / "pdf")
+    (tmp_path / "pdf" / "ua.css").unlink()
+    photos = MemoryPhotos({PHOTO_KEY: jpeg(), "second.jpg": jpeg(120, 160)})
+    snap = snapshot(photos=(*snapshot().photos, PhotoRef("second.jpg", "b" * 64, "", "b.jpg")))
+
+    assert render_pdf(snap, photos) == render_pdf(snap, photos, templates=tmp_path)
+
+
+def test_weasyprint_still_asks_our_hook_for_the_user_agent_stylesheet():
+    """RecordHTML swaps the UA sheet through WeasyPrint's private `_ua_stylesheets`. If an
+    upgrade renames or stops calling it, ua.css is silently ignored: this test fails first."""
+    hiding = CSS(string="html, body { display: block } p { display: none }")
+    markup = "<p>UA rules applied</p>"
+    hidden = RecordHTML(string=markup, ua_stylesheet=hiding).write_pdf()
+    default = RecordHTML(string=markup, ua_stylesheet=None).write_pdf()
+
+    assert "UA rules applied" in pdf_text(default)[0]
+    assert "UA rules applied" not in pdf_text(hidden)[0], (
+        "WeasyPrint no longer takes the UA stylesheet from HTML._ua_stylesheets"
+    )
 
 
 TWO_PHOTOS = (
