@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.exports import upkeep
+from portal.exports import chunks, upkeep
+from portal.renders import cache
 from portal.storage import uploads
 
 
@@ -19,6 +20,8 @@ def run_sweep() -> dict[str, int]:
         "expiry_warnings": upkeep.warn_expiring(),
         **run_recovery(),
         "uploads_aborted": uploads.tidy().count,
+        "chunks_dropped": chunks.discard_ended(),
+        "cached_pdfs_forgotten": cache.prune(),
     }
     current_app.logger.info("sweep: %s", report)
     return report

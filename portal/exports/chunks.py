@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from portal.exports import states
 from portal.exports.attempts import Attempt, AttemptLost, fence
 from portal.extensions import db
 from portal.models import ChunkStatus, Export, ExportChunk, utcnow
@@ -187,6 +188,14 @@ def errors(attempt: Attempt) -> dict[int, str]:
 
 
 def discard(export_id: int) -> None:
-    """Once an export has its zip (or has ended), its chunks are of no more use."""
+    """Once an export has its zips, its chunks are of no more use."""
     db.session.execute(delete(ExportChunk).where(ExportChunk.export_id == export_id))
     db.session.commit()
+
+
+def discard_ended() -> int:
+    """Chunks of exports that ended another way (failed, cancelled): for the sweeper."""
+    ended = select(Export.id).where(Export.status.not_in(states.LIVE))
+    gone = db.session.execute(delete(ExportChunk).where(ExportChunk.export_id.in_(ended)))
+    db.session.commit()
+    return gone.rowcount

@@ -21,14 +21,7 @@ def warm(project_ref: str | None):
     the lowest-priority lane: exports never wait behind it, and later find their PDFs made."""
     query = select(Record.id).order_by(Record.project_id, Record.kind, Record.reference)
     if project_ref:
-        project = db.session.scalar(
-            select(Project).where(
-                or_(Project.code == project_ref, Project.public_id == project_ref)
-            )
-        )
-        if project is None:
-            raise click.ClickException(f"no project with code or id {project_ref!r}")
-        query = query.where(Record.project_id == project.id)
+        query = query.where(Record.project_id == _project_id(project_ref))
     record_ids = list(db.session.scalars(query))
     jobs = queues.enqueue_prerender(record_ids)
     click.echo(f"queued {len(record_ids):,} records in {jobs:,} jobs on the {queues.RENDERS} lane")
@@ -42,9 +35,7 @@ def _project_id(ref: str) -> int:
         raise click.ClickException(f"no project with code or id {ref!r}")
     if len(found) > 1:
         ids = ", ".join(public_id for _, public_id in found)
-        raise click.ClickException(
-            f"{len(found)} projects have code {ref!r}: name one by id ({ids})"
-        )
+        raise click.ClickException(f"{len(found)} projects have code {ref!r}: use an id ({ids})")
     return found[0][0]
 
 

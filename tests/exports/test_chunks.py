@@ -109,3 +109,14 @@ def test_a_superseded_attempt_claims_nothing_and_counts_nothing(running):
     with pytest.raises(AttemptLost):
         chunks.progress(held, rendered=2, failed=0)
     assert reload(running.export_id).done == 0
+
+
+def test_the_sweeper_drops_the_chunks_of_ended_exports_only(running, world):
+    live = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, 3)
+    live_attempt = attempts.claim(live.id)
+    chunks.plan(live_attempt, [item.record_id for item in live.items], 2)
+    export = db.session.get(Export, running.export_id)
+    service.cancel(export, export.requested_by)
+
+    assert chunks.discard_ended() == 3
+    assert {row.export_id for row in ExportChunk.query} == {live.id}
