@@ -66,6 +66,11 @@ class StatusView:
         return self.state in states.LIVE
 
     @property
+    def packing(self) -> bool:
+        """Every PDF is made (or was already in the render cache): the zip is being assembled."""
+        return self.state == ExportStatus.PROCESSING and self.export.done >= self.export.total
+
+    @property
     def percent(self) -> int:
         total = self.export.total or 1
         return min(100, int(100 * self.export.done / total))
@@ -77,8 +82,8 @@ class StatusView:
         record's rate say minutes for a job of seconds); honest about not knowing."""
         export = self.export
         remaining_records = export.total - export.done
-        own = own_rate(export)
-        trusted = own is not None and export.done >= trusted_after(export.total)
+        own, cached = own_rate(export), export.cache_hits or 0
+        trusted = own is not None and export.done - cached >= trusted_after(export.total - cached)
         rate = own if trusted else (lane_rate(export.queue_name) or own)
         if not rate:
             return "estimating time left…"
@@ -112,17 +117,20 @@ def trusted_after(total: int) -> int:
 
 
 def own_rate(export: Export) -> float | None:
-    """Records per second in this attempt so far."""
-    if not export.started_at or export.done < 1:
+    """Records rendered per second in this attempt so far; those found in the render cache
+    count as done from the start and would make the rate look far better than it is."""
+    rendered = export.done - (export.cache_hits or 0)
+    if not export.started_at or rendered < 1:
         return None
     elapsed = (utcnow() - export.started_at).total_seconds()
-    return export.done / elapsed if elapsed > 0 else None
+    return rendered / elapsed if elapsed > 0 else None
 
 
 def lane_rate(lane: str) -> float | None:
-    """Records per second over the lane's last few delivered exports, start-up included."""
+    """Records rendered per second over the lane's last few delivered exports, start-up
+    included (records they found in the render cache cost them next to nothing)."""
     rows = db.session.execute(
-        select(Export.total, Export.started_at, Export.finished_at)
+        select(Export.total - Export.cache_hits, Export.started_at, Export.finished_at)
         .where(
             Export.queue_name == lane,
             Export.status.in_(states.HAD_ZIP),

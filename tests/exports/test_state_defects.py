@@ -124,3 +124,26 @@ def test_admin_detail_of_a_revoked_export_shows_no_expiry_or_live_size(client, w
     assert "<dt>Expires</dt>" not in page
     assert "zip deleted (was 4.8 MB)" in page
     assert "Wrong project" in page
+
+
+def test_an_export_whose_pdfs_are_all_made_says_it_is_packing_the_zip(client, world):
+    packing = export_with_records(
+        world, status="processing", total=20, done=20, cache_hits=15, started_at=utcnow()
+    )
+    login(client, "member@acme.test")
+    fragment = client.get(f"/exports/{packing.public_id}/status").get_data(as_text=True)
+    assert "Packing your zip: all 20 PDFs are made." in fragment
+    assert "15 were already made for an earlier export." in fragment
+    assert "left" not in fragment and 'hx-trigger="every 2s"' in fragment
+
+
+def test_records_found_in_the_cache_do_not_make_the_eta_optimistic(client, world):
+    """900 of 1,000 came from the cache at once; 10 were rendered in 10 s, so the 90 left
+    take about 90 s, not the 11 s that 910 done in 10 s would suggest."""
+    running = export_with_records(
+        world, status="processing", total=1000, done=910, cache_hits=900,
+        started_at=utcnow() - timedelta(seconds=10),
+    )  # fmt: skip
+    login(client, "member@acme.test")
+    fragment = client.get(f"/exports/{running.public_id}/status").get_data(as_text=True)
+    assert "about 2 minutes left" in fragment
