@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from jobs.archive import HashingWriter, Manifest, ZipArchive
+from jobs.archive import HashingWriter
 from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter
@@ -105,29 +105,30 @@ def test_names_stay_unique_across_parts(tmp_path):
     assert len(archive.parts) == 2
 
 
-def test_an_export_that_fits_in_one_part_has_the_manifest_of_an_unsplit_one(tmp_path):
+def test_an_export_that_fits_in_one_part_lists_every_record_in_its_manifest(tmp_path):
     given = pdfs(3)
     with PartedArchive(local_parts(tmp_path), 10**9, tmp_path) as archive:
         for n, (name, data) in enumerate(given.items()):
             archive.add_bytes(name, data, reference=f"TSK-{n}", title=f"Title {n}")
         archive.add_failure("TSK-3", "Two\nlines", "missing photo")
-    with (
-        HashingWriter(tmp_path / "unsplit.zip") as out,
-        ZipArchive(out) as unsplit,
-        Manifest(tmp_path) as manifest,
-    ):
-        for n, (name, data) in enumerate(given.items()):
-            manifest.add_ok(f"TSK-{n}", f"Title {n}", unsplit.add_bytes(name, data))
-        manifest.add_failure("TSK-3", "Two\nlines", "missing photo")
-        manifest.write_to(unsplit)
 
-    with (
-        zipfile.ZipFile(tmp_path / "part-1.zip") as part,
-        zipfile.ZipFile(tmp_path / "unsplit.zip") as whole,
-    ):
-        for name in (MANIFEST, "ERRORS.txt", *given):
-            assert part.read(name) == whole.read(name)
-    assert len(archive.parts) == 1
+    with zipfile.ZipFile(tmp_path / "part-1.zip") as part:
+        assert part.namelist() == [*given, MANIFEST, "ERRORS.txt", MANIFEST_ALL]
+        manifest = part.read(MANIFEST).decode()
+        errors = part.read("ERRORS.txt").decode()
+        everything = rows(part, MANIFEST_ALL)
+    ok = [
+        f"TSK-{n},Title {n},{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},ok\r\n"
+        for n, (name, data) in enumerate(given.items())
+    ]
+    assert manifest == (
+        "reference,title,file,bytes,sha256,status\r\n"
+        + "".join(ok)
+        + 'TSK-3,"Two\nlines",,,,error\r\n'
+    )
+    assert errors == "TSK-3 — Two lines: missing photo\n"
+    assert [row["part"] for row in everything] == ["1", "1", "1", ""]
+    assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 3, 6)]
 
 
 def test_an_empty_export_is_one_valid_zip_of_manifests(tmp_path):
