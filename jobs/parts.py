@@ -8,10 +8,10 @@ records whose PDFs it holds. The last part also carries:
     ERRORS.txt         the failed records and why, when any failed
 
 and its MANIFEST.csv ends with the failed records' rows, so an export that fits in one part
-has the same MANIFEST.csv and ERRORS.txt as an unsplit one. An entry starts a new part when it,
-the central directory, and the manifests that must follow it would pass the limit; an entry
-larger than the limit gets a part to itself. A record's photos may start the part after its
-PDF. Names are unique across all parts, so the parts unpack into one folder.
+lists every record in its MANIFEST.csv. An entry starts a new part when it, the central
+directory, and the manifests that must follow it would pass the limit; an entry larger than
+the limit gets a part to itself. A record's photos may start the part after its PDF. Names
+are unique across all parts, so the parts unpack into one folder.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from jobs.archive import (
     ArchiveEntry,
     UniqueNames,
     ZipArchive,
-    _cells,
-    _one_line,
+    csv_cells,
+    one_line,
 )
 
 MANIFEST = "MANIFEST.csv"
@@ -143,7 +143,7 @@ class PartedArchive:
         cells = (reference, title, "", "", "", "error")
         self._failures.write(_line(*cells))
         self._all.write(_line(*cells, ""))
-        line = f"{_one_line(reference)} — {_one_line(title)}: {_one_line(reason)}\n"
+        line = f"{one_line(reference)} — {one_line(title)}: {one_line(reason)}\n"
         self._errors.write(line.encode())
         self.failed += 1
 
@@ -248,7 +248,7 @@ def _cost(name: str, size: int) -> int:
 
 
 def _line(*values: object) -> bytes:
-    """One CSV row as Manifest writes it (formulas defused, CRLF), in UTF-8."""
+    """One manifest row (formulas defused, CRLF line end), in UTF-8."""
     out = io.StringIO()
-    csv.writer(out).writerow(_cells(*values))
+    csv.writer(out).writerow(csv_cells(*values))
     return out.getvalue().encode()
