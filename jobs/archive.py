@@ -38,7 +38,9 @@ WINDOWS_RESERVED = re.compile(
 CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status")
+# `exported_at` is when the export was assembled, the same in every row of every part: the
+# time of export lives here, never inside a record's PDF (whose bytes stay reproducible).
+MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status", "exported_at")
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ import csv
 import hashlib
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta, timezone
 
 from jobs.archive import HashingWriter
-from jobs.parts import ERRORS, MANIFEST, MANIFEST_ALL, PartedArchive
+from jobs.parts import ERRORS, MANIFEST, MANIFEST_ALL, PartedArchive, utc_stamp
 
 ONE_PART = 10**9
+EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 999_999)  # naive UTC, as utcnow() gives it
+STAMP = "2026-12-02T07:03:43Z"
 
 
 def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
@@ -20,7 +23,7 @@ def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile
     def open_part(number: int) -> HashingWriter:
         return HashingWriter(tmp_path / f"part-{number}.zip")
 
-    with PartedArchive(open_part, ONE_PART, tmp_path) as archive:
+    with PartedArchive(open_part, ONE_PART, tmp_path, exported_at=EXPORTED_AT) as archive:
         for n in range(3):
             archive.add_bytes(
                 f"P/task/TSK-{n}-x.pdf",
@@ -42,15 +45,16 @@ def test_manifest_round_trips_and_its_checksums_match_the_entries(tmp_path):
     with build_zip(tmp_path, []) as zf:
         header, *rows = manifest_rows(zf)
         names = zf.namelist()
-        for _reference, _title, file, size, sha256, status in rows:
+        for _reference, _title, file, size, sha256, status, exported_at in rows:
             data = zf.read(file)
-            assert (int(size), sha256, status) == (
+            assert (int(size), sha256, status, exported_at) == (
                 len(data),
                 hashlib.sha256(data).hexdigest(),
                 "ok",
+                STAMP,
             )
 
-    assert header == ["reference", "title", "file", "bytes", "sha256", "status"]
+    assert header == ["reference", "title", "file", "bytes", "sha256", "status", "exported_at"]
     assert [row[:3] for row in rows] == [
         [f"TSK-{n}", f"Title {n}, with a comma", f"P/task/TSK-{n}-x.pdf"] for n in range(3)
     ]
@@ -71,12 +75,12 @@ def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
         "INS-7 — Broken photo: photo 2 (a.jpg) is not a readable image",
         "INS-9 — Two lines: photo 'b.jpg' is missing from storage",
     ]
-    assert [row[-1] for row in rows] == ["ok", "ok", "ok", "error", "error"]
+    assert [row[5] for row in rows] == ["ok", "ok", "ok", "error", "error"]
     assert rows[3:] == [
-        ["INS-7", "Broken photo", "", "", "", "error"],
-        ["INS-9", "Two\nlines", "", "", "", "error"],
+        ["INS-7", "Broken photo", "", "", "", "error", STAMP],
+        ["INS-9", "Two\nlines", "", "", "", "error", STAMP],
     ]
-    assert [row[-2:] for row in everything] == [["ok", "1"]] * 3 + [["error", ""]] * 2
+    assert [row[5:] for row in everything] == [["ok", STAMP, "1"]] * 3 + [["error", STAMP, ""]] * 2
 
 
 def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
@@ -89,3 +93,11 @@ def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
     for listed in (rows, everything):
         assert [row[0] for row in listed] == ["'=X", "'+X", "'-X", "'@X"]
         assert [row[1] for row in listed] == [f"'{title}" for title in titles]
+
+
+def test_the_export_time_is_written_in_utc_to_the_second_with_a_z():
+    in_paris = datetime(2026, 12, 2, 8, 3, 43, 250_000, tzinfo=timezone(timedelta(hours=1)))
+
+    assert utc_stamp(EXPORTED_AT) == STAMP
+    assert utc_stamp(in_paris) == STAMP
+    assert utc_stamp(EXPORTED_AT.replace(tzinfo=UTC)) == STAMP
