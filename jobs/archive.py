@@ -1,7 +1,7 @@
 """The export's zip: written to a stream entry by entry, with names safe to unpack anywhere.
 
-Nothing here holds an entry, or the list of entries, in memory: PDFs and photos stream into
-the zip as they are made, and the manifest's rows wait in an anonymous temp file. ZIP_STORED
+Nothing here holds an entry in memory: PDFs and photos stream into the zip as they are made
+(the manifests, and splitting an export into parts, are jobs/parts.py's). ZIP_STORED
 because PDFs and JPEGs do not compress; ZIP64 because an export may pass 4 GB or 65,535
 entries. Entry names come from user text, so every path component is cleaned for the
 strictest unzipper (Windows) and checked again when written.
@@ -13,12 +13,10 @@ follow its data in a data descriptor, and ZIP64 is chosen from the size declared
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
 import re
-import tempfile
 import time
 import unicodedata
 import zipfile
@@ -40,7 +38,9 @@ WINDOWS_RESERVED = re.compile(
 CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status")
+# `exported_at` is when the export was assembled, the same in every row of every part: the
+# time of export lives here, never inside a record's PDF (whose bytes stay reproducible).
+MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status", "exported_at")
 
 
 @dataclass(frozen=True)
@@ -237,64 +237,11 @@ def _entry_info(name: str) -> zipfile.ZipInfo:
     return info
 
 
-class Manifest:
-    """MANIFEST.csv for every record and ERRORS.txt for the ones that failed.
-
-    Rows are written to anonymous temp files as they come (gone from disk even if the job is
-    killed), so the manifest of a 10,000-record export costs no memory.
-    """
-
-    def __init__(self, tmp_dir: str | Path | None = None):
-        self._rows = _spool(tmp_dir)
-        self._errors = _spool(tmp_dir)
-        self._csv = csv.writer(self._rows)
-        self._csv.writerow(MANIFEST_HEADER)
-        self.ok = 0
-        self.failed = 0
-
-    def __enter__(self) -> Manifest:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def add_ok(self, reference: str, title: str, entry: ArchiveEntry) -> None:
-        self._csv.writerow(_cells(reference, title, entry.name, entry.size, entry.sha256, "ok"))
-        self.ok += 1
-
-    def add_failure(self, reference: str, title: str, reason: str) -> None:
-        self._csv.writerow(_cells(reference, title, "", "", "", "error"))
-        self._errors.write(f"{_one_line(reference)} — {_one_line(title)}: {_one_line(reason)}\n")
-        self.failed += 1
-
-    def write_to(self, archive: ZipArchive) -> list[ArchiveEntry]:
-        """Adds MANIFEST.csv, and ERRORS.txt only when a record failed."""
-        entries = [_copy_into(archive, "MANIFEST.csv", self._rows)]
-        if self.failed:
-            entries.append(_copy_into(archive, "ERRORS.txt", self._errors))
-        return entries
-
-    def close(self) -> None:
-        self._rows.close()
-        self._errors.close()
-
-
-def _spool(tmp_dir: str | Path | None) -> io.TextIOWrapper:
-    raw = tempfile.TemporaryFile("w+b", dir=tmp_dir)  # noqa: SIM115 -- lives as long as the Manifest
-    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
-
-
-def _copy_into(archive: ZipArchive, name: str, spool: io.TextIOWrapper) -> ArchiveEntry:
-    spool.flush()
-    size = spool.buffer.seek(0, io.SEEK_END)
-    spool.buffer.seek(0)
-    return archive.add_stream(name, spool.buffer, size)
-
-
-def _cells(*values: object) -> list[object]:
+def csv_cells(*values: object) -> list[object]:
     """Defuses spreadsheet formulas: a cell starting with = + - @ is shown as text."""
     return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """Any text as one line of ERRORS.txt: runs of whitespace, newlines too, become a space."""
     return " ".join(str(text).split()) or "(none)"

@@ -61,8 +61,10 @@ def assemble(
     pulse: Heartbeat,
 ) -> Assembled:  # fmt: skip
     """Every record's PDF (or its error) into one or more zips in S3, in the export's order.
-    On any failure the parts already stored are deleted and the open one aborted."""
-    base = download_name(export, utcnow().date())
+    On any failure the parts already stored are deleted and the open one aborted. The moment
+    assembly starts is the export's time: in the zip's name and in every manifest row."""
+    started = utcnow()
+    base = download_name(export, started.date())
     stored: list[str] = []
 
     def open_part(number: int) -> MultipartWriter:
@@ -74,7 +76,9 @@ def assemble(
 
     try:
         config = current_app.config
-        archive = PartedArchive(open_part, config["EXPORT_PART_BYTES"], config["EXPORT_WORK_DIR"])
+        archive = PartedArchive(
+            open_part, config["EXPORT_PART_BYTES"], config["EXPORT_WORK_DIR"], exported_at=started
+        )
         with archive:
             _fill_archive(archive, export, work, errors, pool, pulse)
     except BaseException:

@@ -8,10 +8,10 @@ records whose PDFs it holds. The last part also carries:
     ERRORS.txt         the failed records and why, when any failed
 
 and its MANIFEST.csv ends with the failed records' rows, so an export that fits in one part
-has the same MANIFEST.csv and ERRORS.txt as an unsplit one. An entry starts a new part when it,
-the central directory, and the manifests that must follow it would pass the limit; an entry
-larger than the limit gets a part to itself. A record's photos may start the part after its
-PDF. Names are unique across all parts, so the parts unpack into one folder.
+lists every record in its MANIFEST.csv. An entry starts a new part when it, the central
+directory, and the manifests that must follow it would pass the limit; an entry larger than
+the limit gets a part to itself. A record's photos may start the part after its PDF. Names
+are unique across all parts, so the parts unpack into one folder.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -30,8 +31,8 @@ from jobs.archive import (
     ArchiveEntry,
     UniqueNames,
     ZipArchive,
-    _cells,
-    _one_line,
+    csv_cells,
+    one_line,
 )
 
 MANIFEST = "MANIFEST.csv"
@@ -68,18 +69,21 @@ class ArchivePart:
 
 
 class PartedArchive:
-    """`with PartedArchive(open_part, part_bytes) as parts: parts.add_bytes(...)`; leaving the
-    `with` finishes the last part; `parts.parts` then lists them all. On an exception the
-    open part's stream is exited with it (an upload aborts); parts already finished stay, for
-    the caller to delete."""
+    """`with PartedArchive(open_part, part_bytes, exported_at=now) as parts: parts.add_bytes(..)`;
+    leaving the `with` finishes the last part; `parts.parts` then lists them all. On an
+    exception the open part's stream is exited with it (an upload aborts); parts already
+    finished stay, for the caller to delete. Every manifest row says `exported_at`."""
 
     def __init__(
         self,
         open_part: Callable[[int], PartStream],
         part_bytes: int,
         tmp_dir: str | Path | None = None,
+        *,
+        exported_at: datetime,
     ):
         self._open_part, self.part_bytes, self._tmp_dir = open_part, part_bytes, tmp_dir
+        self._stamp = utc_stamp(exported_at)  # as every manifest row's exported_at cell says it
         self._names = UniqueNames()
         for reserved in (MANIFEST, MANIFEST_ALL, ERRORS):
             self._names.unique(reserved)
@@ -126,13 +130,14 @@ class PartedArchive:
         `reference`, the entry is a record's PDF and gets a row in the manifests."""
         name = self._names.unique(name)
         # A row's length is known before the data is read: a SHA-256 is always 64 hex digits.
-        row = _line(reference, title, name, size, "0" * 64, "ok") if reference is not None else b""
+        planned = ArchiveEntry(name, size, "0" * 64)
+        row = _line(*self._cells(reference, title, planned)) if reference is not None else b""
         part = self._room_for(name, size, len(row))
         entry = part.archive.add_stream(name, source, size)
         part.central += CENTRAL_COST + len(name.encode())
         part.entries += 1
         if reference is not None:
-            cells = (reference, title, entry.name, entry.size, entry.sha256, "ok")
+            cells = self._cells(reference, title, entry)
             part.rows.write(_line(*cells))
             self._all.write(_line(*cells, part.number))
             part.records += 1
@@ -140,10 +145,10 @@ class PartedArchive:
         return entry
 
     def add_failure(self, reference: str, title: str, reason: str) -> None:
-        cells = (reference, title, "", "", "", "error")
+        cells = self._cells(reference, title, None)
         self._failures.write(_line(*cells))
         self._all.write(_line(*cells, ""))
-        line = f"{_one_line(reference)} — {_one_line(title)}: {_one_line(reason)}\n"
+        line = f"{one_line(reference)} — {one_line(title)}: {one_line(reason)}\n"
         self._errors.write(line.encode())
         self.failed += 1
 
@@ -158,6 +163,13 @@ class PartedArchive:
             part = None
         self._finish(part or self._start(), last=True)
         return self.parts
+
+    def _cells(self, reference: str, title: str, entry: ArchiveEntry | None) -> tuple:
+        """A record's row in MANIFEST_HEADER's order: its PDF's, or "error" when it has none.
+        The room a part keeps for its next row is measured from this too, so it stays exact."""
+        if entry is None:
+            return (reference, title, "", "", "", "error", self._stamp)
+        return (reference, title, entry.name, entry.size, entry.sha256, "ok", self._stamp)
 
     def _room_for(self, name: str, size: int, row: int) -> _OpenPart:
         part = self._part
@@ -247,8 +259,16 @@ def _cost(name: str, size: int) -> int:
     return LOCAL_COST + CENTRAL_COST + 2 * len(name.encode()) + size
 
 
+def utc_stamp(moment: datetime) -> str:
+    """ISO 8601 in UTC to the second, e.g. 2026-12-02T07:03:43Z. A naive time is UTC already
+    (as `portal.models.utcnow` gives it); an aware one is converted."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _line(*values: object) -> bytes:
-    """One CSV row as Manifest writes it (formulas defused, CRLF), in UTF-8."""
+    """One manifest row (formulas defused, CRLF line end), in UTF-8."""
     out = io.StringIO()
-    csv.writer(out).writerow(_cells(*values))
+    csv.writer(out).writerow(csv_cells(*values))
     return out.getvalue().encode()

@@ -203,14 +203,16 @@ def test_an_export_past_the_part_size_is_three_zips_that_together_hold_the_selec
     assert all(part.testzip() is None for part in parts)
     every = manifest(parts[-1], "MANIFEST-ALL.csv")
     assert sorted(r["reference"] for r in every) == sorted(r.reference for r in records)
-    held = []
+    held, stamps = [], {r["exported_at"] for r in every}
     for number, part in enumerate(parts, start=1):
         rows = manifest(part)
         assert [r["reference"] for r in rows] == [
             r["reference"] for r in every if r["part"] == str(number)
         ]
+        stamps |= {r["exported_at"] for r in rows}
         held += [name for name in part.namelist() if name.endswith(".pdf")]
     assert len(held) == len(set(held)) == 9
+    assert len(stamps) == 1  # every part was assembled in one export, and says so
     assert [p.byte_size for p in export.parts] == [
         len(s3.get_bytes(key)) for key in export.object_keys
     ]

@@ -8,6 +8,7 @@ import io
 import re
 import urllib.request
 import zipfile
+from datetime import datetime
 
 import pytest
 from pypdf import PdfReader
@@ -48,11 +49,11 @@ def test_200_record_export_arrives_as_zip_of_pdfs_with_one_email_and_a_working_l
     assert redirect.headers["Referrer-Policy"] == "no-referrer"
     data = urllib.request.urlopen(redirect.headers["Location"]).read()
     assert hashlib.sha256(data).hexdigest() == export.parts[0].sha256
-    assert_zip_holds_pdfs_of(data, records)
+    assert_zip_holds_pdfs_of(data, records, export)
     assert len(mail_sink.messages) == 1
 
 
-def assert_zip_holds_pdfs_of(data: bytes, records) -> None:
+def assert_zip_holds_pdfs_of(data: bytes, records, export: Export) -> None:
     archive = zipfile.ZipFile(io.BytesIO(data))
     pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
     assert len(pdfs) == len(records)
@@ -60,6 +61,9 @@ def assert_zip_holds_pdfs_of(data: bytes, records) -> None:
     assert len(manifest) == len(records)
     for row in manifest:
         assert hashlib.sha256(archive.read(row["file"])).hexdigest() == row["sha256"]
+    [stamp] = {row["exported_at"] for row in manifest}  # one time for the whole export
+    exported_at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+    assert export.started_at.replace(microsecond=0) <= exported_at <= export.finished_at
     by_reference = {row["reference"]: row["file"] for row in manifest}
     for record in records[:: len(records) // 10]:
         first_page = PdfReader(io.BytesIO(archive.read(by_reference[record.reference]))).pages[0]

@@ -1,9 +1,8 @@
-"""Zip entry names that unpack safely anywhere, a zip streamed forward only (as to S3), and
-its manifest."""
+"""Zip entry names that unpack safely anywhere, and a zip streamed forward only (as to S3).
+The manifests are tested with the parts that carry them: tests/jobs/test_manifest.py."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -16,7 +15,6 @@ import pytest
 
 from jobs.archive import (
     HashingWriter,
-    Manifest,
     UniqueNames,
     ZipArchive,
     entry_name,
@@ -242,61 +240,3 @@ def test_a_zip_left_by_an_error_has_no_central_directory(tmp_path):
         raise KeyError("render failed")
 
     assert b"PK\x05\x06" not in path.read_bytes()
-
-
-def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
-    path = tmp_path / "out.zip"
-    with HashingWriter(path) as out, ZipArchive(out) as archive, Manifest(tmp_path) as manifest:
-        for n in range(3):
-            entry = archive.add_bytes(f"P/task/TSK-{n}-x.pdf", f"%PDF {n}".encode())
-            manifest.add_ok(f"TSK-{n}", f"Title {n}, with a comma", entry)
-        for reference, title, reason in failures:
-            manifest.add_failure(reference, title, reason)
-        manifest.write_to(archive)
-    return zipfile.ZipFile(path)
-
-
-def manifest_rows(zf: zipfile.ZipFile) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(zf.read("MANIFEST.csv").decode("utf-8"))))
-
-
-def test_manifest_round_trips_and_its_checksums_match_the_entries(tmp_path):
-    with build_zip(tmp_path, []) as zf:
-        header, *rows = manifest_rows(zf)
-        names = zf.namelist()
-        for _reference, _title, file, size, sha256, status in rows:
-            data = zf.read(file)
-            assert (int(size), sha256, status) == (
-                len(data),
-                hashlib.sha256(data).hexdigest(),
-                "ok",
-            )
-
-    assert header == ["reference", "title", "file", "bytes", "sha256", "status"]
-    assert [row[:2] for row in rows] == [[f"TSK-{n}", f"Title {n}, with a comma"] for n in range(3)]
-    assert "ERRORS.txt" not in names
-
-
-def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
-    failures = [
-        ("INS-7", "Broken photo", "photo 2 (a.jpg) is not a readable image"),
-        ("INS-9", "Two\nlines", "photo 'b.jpg' is missing from storage"),
-    ]
-    with build_zip(tmp_path, failures) as zf:
-        errors = zf.read("ERRORS.txt").decode("utf-8").splitlines()
-        statuses = [row[-1] for row in manifest_rows(zf)[1:]]
-
-    assert errors == [
-        "INS-7 — Broken photo: photo 2 (a.jpg) is not a readable image",
-        "INS-9 — Two lines: photo 'b.jpg' is missing from storage",
-    ]
-    assert statuses == ["ok", "ok", "ok", "error", "error"]
-
-
-def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
-    failures = [(f"{c}X", f'{c}HYPERLINK("http://evil.test")', "x") for c in "=+-@"]
-    with build_zip(tmp_path, failures) as zf:
-        rows = manifest_rows(zf)[4:]
-
-    assert [row[0] for row in rows] == ["'=X", "'+X", "'-X", "'@X"]
-    assert all(row[1].startswith("'") for row in rows)

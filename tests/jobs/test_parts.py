@@ -8,15 +8,18 @@ import hashlib
 import io
 import os
 import zipfile
+from datetime import datetime
 
 import pytest
 
-from jobs.archive import HashingWriter, Manifest, ZipArchive
+from jobs.archive import HashingWriter
 from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter
 from tests.helpers import listed_uploads, unzip_test
 
+EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 512_000)  # naive UTC, as utcnow() gives it
+STAMP = "2026-12-02T07:03:43Z"
 PDF_BYTES = 10_000
 # Three 10 kB PDFs and the manifests fit; a fourth does not.
 THREE_PDFS = 36_000
@@ -33,13 +36,17 @@ def local_parts(tmp_path):
     return open_part
 
 
+def parted(open_part, part_bytes: int, tmp_path) -> PartedArchive:
+    return PartedArchive(open_part, part_bytes, tmp_path, exported_at=EXPORTED_AT)
+
+
 def rows(zf: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8"))))
 
 
 def test_three_parts_hold_every_pdf_once_and_their_manifests_agree(tmp_path):
     given = pdfs(9)
-    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+    with parted(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
         for n, (name, data) in enumerate(given.items()):
             archive.add_bytes(name, data, reference=f"TSK-{n}", title="=Slab, level 2")
         archive.add_failure("TSK-9", "Broken", "photo 1 is not a readable image")
@@ -72,11 +79,12 @@ def test_three_parts_hold_every_pdf_once_and_their_manifests_agree(tmp_path):
             row | {"part": str(number)} for row in part_rows if row["status"] == "ok"
         ] == in_part
     assert listed[-1][-1]["status"] == "error" and everything[-1]["part"] == ""
+    assert {row["exported_at"] for row in everything + sum(listed, [])} == {STAMP}
     assert errors == "TSK-9 — Broken: photo 1 is not a readable image\n"
 
 
 def test_an_entry_larger_than_the_limit_gets_a_part_of_its_own(tmp_path):
-    with PartedArchive(local_parts(tmp_path), 5_000, tmp_path) as archive:
+    with parted(local_parts(tmp_path), 5_000, tmp_path) as archive:
         archive.add_bytes("P/task/TSK-1-a.pdf", b"a" * 100, reference="TSK-1")
         archive.add_stream("photos/TSK-1/big.jpg", io.BytesIO(b"b" * 20_000), 20_000)
         archive.add_bytes("P/task/TSK-2-c.pdf", b"c" * 100, reference="TSK-2")
@@ -90,7 +98,7 @@ def test_an_entry_larger_than_the_limit_gets_a_part_of_its_own(tmp_path):
 
 
 def test_names_stay_unique_across_parts(tmp_path):
-    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+    with parted(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
         names = [archive.add_bytes("P/task/TSK-1-x.pdf", os.urandom(PDF_BYTES)).name for _ in "abc"]
         names += [archive.add_bytes("P/task/TSK-1-X.pdf", os.urandom(PDF_BYTES)).name]
         names += [archive.add_bytes("MANIFEST.csv", b"not ours").name]
@@ -105,33 +113,39 @@ def test_names_stay_unique_across_parts(tmp_path):
     assert len(archive.parts) == 2
 
 
-def test_an_export_that_fits_in_one_part_has_the_manifest_of_an_unsplit_one(tmp_path):
+def test_an_export_that_fits_in_one_part_lists_every_record_in_its_manifest(tmp_path):
     given = pdfs(3)
-    with PartedArchive(local_parts(tmp_path), 10**9, tmp_path) as archive:
+    with parted(local_parts(tmp_path), 10**9, tmp_path) as archive:
         for n, (name, data) in enumerate(given.items()):
             archive.add_bytes(name, data, reference=f"TSK-{n}", title=f"Title {n}")
         archive.add_failure("TSK-3", "Two\nlines", "missing photo")
-    with (
-        HashingWriter(tmp_path / "unsplit.zip") as out,
-        ZipArchive(out) as unsplit,
-        Manifest(tmp_path) as manifest,
-    ):
-        for n, (name, data) in enumerate(given.items()):
-            manifest.add_ok(f"TSK-{n}", f"Title {n}", unsplit.add_bytes(name, data))
-        manifest.add_failure("TSK-3", "Two\nlines", "missing photo")
-        manifest.write_to(unsplit)
 
-    with (
-        zipfile.ZipFile(tmp_path / "part-1.zip") as part,
-        zipfile.ZipFile(tmp_path / "unsplit.zip") as whole,
-    ):
-        for name in (MANIFEST, "ERRORS.txt", *given):
-            assert part.read(name) == whole.read(name)
-    assert len(archive.parts) == 1
+    with zipfile.ZipFile(tmp_path / "part-1.zip") as part:
+        assert part.namelist() == [*given, MANIFEST, "ERRORS.txt", MANIFEST_ALL]
+        manifest = part.read(MANIFEST).decode()
+        errors = part.read("ERRORS.txt").decode()
+        everything = rows(part, MANIFEST_ALL)
+    ok = [
+        f"TSK-{n},Title {n},{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},ok,{STAMP}\r\n"
+        for n, (name, data) in enumerate(given.items())
+    ]
+    assert manifest == (
+        "reference,title,file,bytes,sha256,status,exported_at\r\n"
+        + "".join(ok)
+        + f'TSK-3,"Two\nlines",,,,error,{STAMP}\r\n'
+    )
+    assert errors == "TSK-3 — Two lines: missing photo\n"
+    assert [(row["exported_at"], row["part"]) for row in everything] == [
+        (STAMP, "1"),
+        (STAMP, "1"),
+        (STAMP, "1"),
+        (STAMP, ""),
+    ]
+    assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 3, 6)]
 
 
 def test_an_empty_export_is_one_valid_zip_of_manifests(tmp_path):
-    with PartedArchive(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+    with parted(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
         archive.close()  # and again on leaving the `with`: still one part
 
     path = tmp_path / "part-1.zip"
@@ -148,7 +162,7 @@ def s3_parts(number: int) -> MultipartWriter:
 
 def test_parts_streamed_to_s3_arrive_as_valid_zips(bucket, tmp_path):
     given = pdfs(4)
-    with PartedArchive(s3_parts, THREE_PDFS, tmp_path) as archive:
+    with parted(s3_parts, THREE_PDFS, tmp_path) as archive:
         for n, (name, data) in enumerate(given.items()):
             archive.add_bytes(name, data, reference=f"TSK-{n}")
 
@@ -163,7 +177,7 @@ def test_parts_streamed_to_s3_arrive_as_valid_zips(bucket, tmp_path):
 
 
 def test_an_error_aborts_the_open_part_and_keeps_the_finished_ones(bucket, tmp_path):
-    with pytest.raises(RuntimeError), PartedArchive(s3_parts, THREE_PDFS, tmp_path) as archive:
+    with pytest.raises(RuntimeError), parted(s3_parts, THREE_PDFS, tmp_path) as archive:
         for name, data in pdfs(4).items():
             archive.add_bytes(name, data)
         assert listed_uploads() == ["exports/1/abc/attempt-1/part-2.zip"]
