@@ -147,7 +147,7 @@ def _entries(
 def _render_again(export: Export, record_id: int, pool: RenderPool) -> bytes | str:
     """A cached PDF that is gone or fails its digest is rendered again, here and now."""
     paper = ExportOptions.of(export).paper
-    failed = fill.fill([record_id], export.organization_id, paper, pool, lambda _failed: None)
+    failed = fill.fill([record_id], export.organization_id, paper, pool, fill.Unwatched())
     if failed:
         return failed[record_id]
     prints = plan.fingerprints(export.organization_id, [record_id], paper)

@@ -23,21 +23,31 @@ def run_export(export_id: int) -> str:
     attempt = attempts.claim(export_id)
     if attempt is None:
         return "not claimed: finished, cancelled, or running elsewhere"
+    try:
+        zipped = build(attempt)
+    except AttemptLost:
+        return "stopped: cancelled or superseded"
+    chunks.discard(export_id)
+    service.hand_over_mail(export_id, MailKind.READY)
+    return f"completed: {zipped.records} records in {len(zipped.parts)} zips"
+
+
+def build(attempt: Attempt) -> Assembled:
+    """The attempt's work, beating from the claim on; a lost attempt leaves at once (its
+    render processes die with the job), any other failure is recorded on the row."""
     with heartbeat.of_attempt(attempt) as pulse, RenderPool.for_app(current_app) as pool:
         try:
-            export = attempts.load(export_id)
+            export = attempts.load(attempt.export_id)
             work = plan.plan(export, attempt)
             errors = fanout.render_missing(export, attempt, work.missing, pool, pulse)
             zipped = assemble.assemble(export, attempt, work, errors, pool, pulse)
             complete(attempt, zipped)
         except AttemptLost:
-            return "stopped: cancelled or superseded"
+            raise
         except Exception as exc:
             record_failure(attempt, exc)
             raise
-    chunks.discard(export_id)
-    service.hand_over_mail(export_id, MailKind.READY)
-    return f"completed: {zipped.records} records in {len(zipped.parts)} zips"
+    return zipped
 
 
 def complete(attempt: Attempt, zipped: Assembled) -> None:

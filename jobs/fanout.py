@@ -74,5 +74,6 @@ def help_export(export_id: int, attempt_number: int) -> str:
 def render_chunk(export: Export, claim: ChunkClaim, pool: RenderPool) -> None:
     paper = ExportOptions.of(export).paper
     with heartbeat.of_chunk(claim) as pulse:
-        errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse.count)
+        errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse)
+        pulse.beat()  # what was counted since the last beat
     chunks.finish(claim, errors)

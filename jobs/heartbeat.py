@@ -31,7 +31,7 @@ class Heartbeat:
     """`with Heartbeat(write, name) as pulse:` calls `write(rendered, failed)` every second
     with what `pulse.count()` counted since the last beat; `write` raises AttemptLost once
     the work is fenced off, and the job's thread then raises it at its next count or check.
-    A block that ends without an error writes what is left in one last beat."""
+    What was counted after the last beat is written by calling `pulse.beat()` before the end."""
 
     def __init__(self, write: Callable[[int, int], None], name: str):
         self._write, self._name = write, name
@@ -46,12 +46,9 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type, *exc_info) -> None:
+    def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join()
-        if exc_type is None:
-            self.check()
-            self.beat()
 
     def count(self, failed: bool = False) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from flask import current_app
 from sqlalchemy import select
 
-from jobs.fill import fill
+from jobs.fill import Unwatched, fill
 from jobs.plan import fingerprints
 from jobs.render import RenderPool
 from portal.exports.service import ExportOptions
@@ -29,7 +29,7 @@ def render_records(record_ids: list[int]) -> str:
             prints = fingerprints(organization_id, ids, paper)
             cached = cache.lookup(organization_id, prints.values())
             missing = [rid for rid in ids if rid in prints and prints[rid] not in cached]
-            errors = fill(missing, organization_id, paper, pool, lambda _failed: None)
+            errors = fill(missing, organization_id, paper, pool, Unwatched())
             rendered, failed = rendered + len(missing) - len(errors), failed + len(errors)
     return f"rendered {rendered} records into the cache, {failed} could not be rendered"
 

@@ -22,7 +22,7 @@ import os
 import re
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -301,6 +301,18 @@ def _store_or_error(snapshot: RecordSnapshot, template: str) -> CachedPdf | Rend
     return entry
 
 
+CHECK_SECONDS = 0.25  # how often a wait for a render looks whether it is still wanted
+
+
+def _result(future: Future, check: Callable[[], None] | None):
+    while check is not None:
+        try:
+            return future.result(timeout=CHECK_SECONDS)
+        except TimeoutError:
+            check()
+    return future.result()
+
+
 class RenderPool:
     """Long-lived render workers fed through a bounded window, one pool per export job.
 
@@ -331,23 +343,26 @@ class RenderPool:
         )
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def __exit__(self, exc_type, *exc_info) -> None:
+        """After an error or a cancel, the renders still running are not waited for: the job
+        returns at once, and its render processes die with it (see _die_with)."""
+        self._executor.shutdown(wait=exc_type is None, cancel_futures=True)
         self._executor = None
 
     def render_all(
         self, snapshots: Iterable[RecordSnapshot]
     ) -> Iterator[tuple[RecordSnapshot, bytes | RenderError]]:
         """Yields (snapshot, pdf bytes or the record's error) in input order."""
-        return self._run(snapshots, _render_or_error)
+        return self._run(snapshots, None, _render_or_error)
 
     def store_all(
-        self, snapshots: Iterable[RecordSnapshot]
+        self, snapshots: Iterable[RecordSnapshot], check: Callable[[], None] | None = None
     ) -> Iterator[tuple[RecordSnapshot, CachedPdf | RenderError]]:
-        """Yields (snapshot, its entry in the render cache or the record's error) in order."""
-        return self._run(snapshots, _store_or_error, template_hash())
+        """Yields (snapshot, its entry in the render cache or the record's error) in order;
+        `check` is called while a render runs, and may raise to stop waiting for it."""
+        return self._run(snapshots, check, _store_or_error, template_hash())
 
-    def _run(self, snapshots: Iterable[RecordSnapshot], task, *args) -> Iterator[tuple]:
+    def _run(self, snapshots, check, task, *args) -> Iterator[tuple]:
         """A broken pool (a worker killed, out of memory) raises: that is not one record's
         fault, and neither is a storage outage."""
         if self._executor is None:
@@ -361,4 +376,4 @@ class RenderPool:
         while in_flight:
             snapshot, future = in_flight.popleft()
             in_flight.extend(submit(nxt) for nxt in itertools.islice(source, 1))
-            yield snapshot, future.result()
+            yield snapshot, _result(future, check)

@@ -57,6 +57,12 @@ def assert_holds_each_record_once(export: Export, records) -> None:
         assert hashlib.sha256(archive.read(row["file"])).hexdigest() == row["sha256"]
 
 
+def job_result(app, job_id: str) -> str:
+    """What a finished RQ job returned; a job that raised has no result."""
+    job = Job.fetch(job_id, connection=redis.Redis.from_url(app.config["REDIS_URL"]))
+    return f"{job.get_status().value}: {job.return_value()}"
+
+
 def helper_results(app, export: Export) -> list[str]:
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     found = []
@@ -92,6 +98,7 @@ def test_a_chunked_export_spreads_over_three_workers_and_holds_every_record_once
     assert (export.done, export.warnings, export.attempt) == (40, 0, 1)
     assert_holds_each_record_once(export, records)
     assert len(mail_sink.messages) == 1
+    assert job_result(app, queues.job_id(export)) == "finished: completed: 40 records in 1 zips"
     helped = [r for r in helper_results(app, export) if r.startswith("rendered")]
     assert helped, "no other worker rendered a chunk"
     assert RenderedPdf.query.count() == 40
@@ -134,6 +141,7 @@ def test_cancel_during_fan_out_stops_every_chunk_within_seconds_and_leaves_no_zi
 
     export = reload(export.id)
     assert export.status == "cancelled" and export.done == done < 60
+    assert job_result(app, queues.job_id(export)) == "finished: stopped: cancelled or superseded"
     prefix = f"exports/{export.organization_id}/{export.public_id}/"
     assert s3.list_keys(prefix) == []
     assert [key for key in listed_uploads() if key.startswith(prefix)] == []

@@ -45,6 +45,7 @@ def test_a_chunks_beat_writes_the_progress_counted_by_the_job(attempt):
         pulse.count(failed=True)
         wait_until(lambda: reload(attempt.export_id).done == 2, timeout=15)
         pulse.count(failed=False)
+        pulse.beat()
     assert (reload(attempt.export_id).done, reload(attempt.export_id).warnings) == (3, 1)
 
 
