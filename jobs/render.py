@@ -37,14 +37,13 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from jobs.snapshot import PhotoRef, RecordSnapshot
 from portal.renders import entries
-from portal.renders.entries import CachedPdf
+from portal.renders.entries import PAPER_SIZES, CachedPdf
 from portal.storage import client as s3
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PDF_TEMPLATES = TEMPLATES / "pdf"  # every file here shapes the PDF (markup, CSS, partials)
 # Bump when this module changes what ends up in a PDF: it is part of the render cache's key.
 RENDER_VERSION = "1"
-PAPER_SIZES = ("A4", "Letter")
 KIND_LABELS = {"inspection": "Inspection", "issue": "Issue", "task": "Task", "ncr": "NCR"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed"}
 PHOTO_URL = re.compile(r"photo:(\d{1,4})")

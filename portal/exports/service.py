@@ -25,11 +25,11 @@ from portal.exports.states import Action
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportItem, ExportStatus, Project, Record, User, utcnow
+from portal.renders.entries import PAPER_SIZES
 from portal.storage import cdn
 from portal.storage import client as s3
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 
-PAPER_SIZES = ("A4", "Letter")
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
 
 

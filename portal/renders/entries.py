@@ -16,6 +16,10 @@ from dataclasses import dataclass
 
 from portal.storage import keys
 
+# The paper sizes a PDF can be rendered on: what an export may ask for, and what a render
+# process has a page stylesheet for.
+PAPER_SIZES = ("A4", "Letter")
+
 
 @dataclass(frozen=True)
 class CachedPdf:
