@@ -158,6 +158,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--big", type=int, default=10_000, help="records without photos")
     parser.add_argument("--small", type=int, default=100, help="the big run's baseline")
     parser.add_argument("--quick", action="store_true", help="smoke run: 60 records, big 300")
+    parser.add_argument(
+        "--rows", type=lambda text: set(text.split(",")), default=set("123456"),
+        help="which rows to run, e.g. 4 or 1,6 (2 and 3 come with 1); default: all",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.big = 60, 300
@@ -173,17 +177,17 @@ def main(argv=None) -> None:
         endpoint = stack.enter_context(rclone)
         env = export_seed.environment(tmp, endpoint, stack.enter_context(RedisServer()))
         stack.enter_context(export_seed.app_for(env).app_context())
-        world = engine_lab.seed(args.records, args.big)
+        world = engine_lab.seed(args.records, args.big if "6" in args.rows else 0)
         # The raw engine forks this process: before the mail sink starts its thread.
-        raw = engine_lab.raw_engine(world, processes=2)
-        note(f"raw engine: {raw.rate:.2f} records/s")
+        raw = engine_lab.raw_engine(world, processes=2) if "1" in args.rows else None
+        note(f"raw engine: {raw.rate:.2f} records/s" if raw else "raw engine: not run")
         mail = stack.enter_context(MailSink())
         env.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mail.port))
         lab = Lab(tmp, env, rclone.proc.pid)
-        rows = cold_warm_reorder(lab, world, raw)
-        rows += fan_out(lab, world)
-        rows.append(four_workers(lab, world, mail))
-        rows += big_export(lab, world, args.small)
+        rows = [] if "1" not in args.rows else cold_warm_reorder(lab, world, raw)
+        rows += [] if "4" not in args.rows else fan_out(lab, world)
+        rows += [] if "5" not in args.rows else [four_workers(lab, world, mail)]
+        rows += [] if "6" not in args.rows else big_export(lab, world, args.small)
     note(f"load average {os.getloadavg()[0]:.2f}")
     print(table(rows), flush=True)
 

@@ -63,6 +63,8 @@ def records(project: Project, count: int, first: int = 1) -> list[int]:
         }
         for n in range(first, first + count)
     ]
+    if not rows:
+        return []
     db.session.execute(insert(Record), rows)
     ids = list(
         db.session.scalars(
