@@ -1,4 +1,8 @@
-"""Seeding for the export benchmark: one org, one project, N records, shared photo renditions."""
+"""Seeding for the engine benchmark: one organisation, records in bulk, shared renditions.
+
+Renditions are uploaded once and shared by every record that shows them, but each render
+process still reads a record's photos from S3 itself, as in a real export.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,13 @@ from sqlalchemy import insert, select
 from bench.render_bench import photo
 from portal import config as settings
 from portal import create_app
-from portal.exports.service import ExportOptions, create_export, fingerprint_of
 from portal.extensions import db
-from portal.models import Attachment, ChecklistItem, Record
+from portal.models import Attachment, ChecklistItem, Project, Record
 from portal.storage import client as s3
-from tests import factories
 
 
-def environment(tmp: Path, endpoint, redis_url: str, processes: int) -> dict[str, str]:
+def environment(tmp: Path, endpoint, redis_url: str) -> dict[str, str]:
+    """The settings the bench's own app and every worker it starts share."""
     return {
         "SITEPACK_ENV": "test",
         "SECRET_KEY": "bench",
@@ -27,9 +30,9 @@ def environment(tmp: Path, endpoint, redis_url: str, processes: int) -> dict[str
         "S3_ENDPOINT_URL": endpoint.url,
         "AWS_ACCESS_KEY_ID": endpoint.access_key,
         "AWS_SECRET_ACCESS_KEY": endpoint.secret_key,
-        "EXPORT_WORK_DIR": str(tmp),
-        "EXPORT_RENDER_PROCESSES": str(processes),
+        "AWS_REGION": "us-east-1",
         "EXPORT_MAX_RECORDS": "100000",
+        "EXPORT_RETRY_INTERVALS": "",  # a failure must stop the bench, not wait for a retry
     }
 
 
@@ -37,26 +40,9 @@ def app_for(env: dict):
     return create_app({**settings.from_environment(env), "TESTING": True})
 
 
-def seed(env: dict, sizes: list[int], photo_every: int) -> dict[int, int]:
-    """Returns {size: export id}; every export takes the first `size` records."""
-    with app_for(env).app_context():
-        db.create_all()
-        s3.ensure_bucket()
-        world = factories.two_organisations()
-        ids = records(world.project_a, max(sizes))
-        attach_photos(world.project_a, ids[::photo_every])
-        exports = {}
-        for size in sizes:
-            options = ExportOptions()
-            fingerprint = fingerprint_of(world.member_a.id, ids[:size], options)
-            exports[size] = create_export(
-                world.member_a, world.project_a, ids[:size], options, fingerprint
-            ).id
-        db.session.commit()
-        return exports
-
-
-def records(project, count: int) -> list[int]:
+def records(project: Project, count: int, first: int = 1) -> list[int]:
+    """`count` inspection records with six checklist lines each, numbered from `first`
+    (unique across projects); returns the project's record ids in order."""
     start = datetime(2026, 1, 5, 7, 30)
     rows = [
         {
@@ -75,34 +61,32 @@ def records(project, count: int) -> list[int]:
             "updated_at": start,
             "version": 1,
         }
-        for n in range(1, count + 1)
+        for n in range(first, first + count)
     ]
+    if not rows:
+        return []
     db.session.execute(insert(Record), rows)
-    ids = list(db.session.scalars(select(Record.id).order_by(Record.id)))
-    db.session.execute(
-        insert(ChecklistItem),
-        [
-            {
-                "record_id": rid,
-                "position": i,
-                "label": f"Check {i}",
-                "result": "pass",
-                "comment": "",
-            }
-            for rid in ids
-            for i in range(6)
-        ],
+    ids = list(
+        db.session.scalars(
+            select(Record.id).where(Record.project_id == project.id).order_by(Record.id)
+        )
     )
+    lines = [
+        {"record_id": rid, "position": i, "label": f"Check {i}", "result": "pass", "comment": ""}
+        for rid in ids
+        for i in range(6)
+    ]
+    db.session.execute(insert(ChecklistItem), lines)
     return ids
 
 
-def attach_photos(project, record_ids: list[int]) -> None:
-    """Three renditions uploaded once and shared: every record still fetches its own from S3."""
-    keys = []
-    for i in range(3):
-        key = f"attachments/bench/rendition-{i}.jpg"
-        s3.put_bytes(key, photo(i, 1600), "image/jpeg")
-        keys.append(key)
+def attach_photos(project: Project, record_ids: list[int], count: int = 3, width: int = 1600):
+    """`count` renditions of `width` px uploaded once and attached to every record given.
+    Returns {rendition key: bytes}, for renders that take their photos from memory."""
+    shared = {f"attachments/bench/{project.code}-{width}-{i}.jpg": photo(i, width)
+              for i in range(count)}  # fmt: skip
+    for key, data in shared.items():
+        s3.put_bytes(key, data, "image/jpeg")
     db.session.execute(
         insert(Attachment),
         [
@@ -113,11 +97,12 @@ def attach_photos(project, record_ids: list[int]) -> None:
                 "rendition_key": key,
                 "filename": f"photo-{n}.jpg",
                 "content_type": "image/jpeg",
-                "byte_size": 1,
+                "byte_size": len(shared[key]),
                 "sha256": "0" * 64,
-                "public_id": f"att{rid:06d}{n}",
+                "public_id": f"att{project.id:02d}{rid:07d}{n}",
             }
             for rid in record_ids
-            for n, key in enumerate(keys)
+            for n, key in enumerate(shared)
         ],
     )
+    return shared
