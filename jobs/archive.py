@@ -169,22 +169,27 @@ class ZipArchive:
         with open(path, "rb") as source:
             return self.add_stream(name, source, Path(path).stat().st_size)
 
-    def add_stream(self, name: str, source: BinaryIO, size: int | None = None) -> ArchiveEntry:
-        """Copies `source` in chunks, hashing as it goes. Without a size, ZIP64 is forced; with
-        one, the source must hold exactly that many bytes (ZIP64 was chosen, and a part's room
-        measured, from it)."""
+    def add_stream(
+        self, name: str, source: BinaryIO, size: int | None = None, sha256: str | None = None
+    ) -> ArchiveEntry:
+        """Copies `source` in chunks, hashing as it goes unless the caller knows the digest
+        already (a cached PDF was just checked against it: a second pass would cost a
+        quarter of assembling it). Without a size, ZIP64 is forced; with one, the source
+        must hold exactly that many bytes (ZIP64 was chosen, and a part's room measured,
+        from it)."""
         info = _entry_info(_checked_name(name))
-        digest, written = hashlib.sha256(), 0
+        digest, written = (None if sha256 else hashlib.sha256()), 0
         if size is not None:
             info.file_size = size
         with self._zip.open(info, "w", force_zip64=size is None) as target:
             while chunk := source.read(CHUNK):
-                digest.update(chunk)
+                if digest:
+                    digest.update(chunk)
                 target.write(chunk)
                 written += len(chunk)
         if size is not None and written != size:
             raise ValueError(f"{name}: {written} bytes where {size} were declared")
-        return ArchiveEntry(name, written, digest.hexdigest())
+        return ArchiveEntry(name, written, sha256 or digest.hexdigest())
 
 
 class HashingWriter:

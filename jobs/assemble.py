@@ -9,6 +9,7 @@ disk. A zip that would pass EXPORT_PART_BYTES is closed and the next part begun
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -95,39 +96,60 @@ def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
         if isinstance(pdf, str):
             archive.add_failure(label.reference, label.title, pdf)
         else:
+            data, sha256 = pdf
             name = entry_name(label.project, label.kind, label.reference, label.title)
-            archive.add_bytes(name, pdf, reference=label.reference, title=label.title)
+            archive.add_bytes(
+                name, data, reference=label.reference, title=label.title, sha256=sha256
+            )
             if originals:
                 _add_originals(archive, label)
         pulse.check()
 
 
+Pdf = tuple[bytes, str]  # a PDF's bytes and their sha256, checked against the cache's record
+
+
 def _pdfs(
     export: Export, work: Work, errors: dict[int, str], pool: RenderPool
-) -> Iterator[tuple[Label, bytes | str]]:
-    """(label, the PDF's bytes or why the record has none), in the export's order."""
+) -> Iterator[tuple[Label, Pdf | str]]:
+    """(label, the PDF or why the record has none), in the export's order, with at most
+    2 × READ_AHEAD PDFs read ahead: the job holds a few PDFs, however large the export."""
     app = current_app._get_current_object()
+    s3.boto()  # the app's client, made here once rather than raced for by the readers
     with ThreadPoolExecutor(READ_AHEAD, "cache-read") as readers:
-        for start in range(0, len(work.record_ids), BATCH):
-            batch = work.record_ids[start : start + BATCH]
-            labels = _labels(batch)
-            entries = _entries(export, work, batch, errors)
-            reads: list[tuple[int, Future | None]] = [
-                (rid, readers.submit(_read, app, entries[rid]) if rid in entries else None)
-                for rid in batch
-                if rid in labels
-            ]
-            for rid, read in reads:
-                if rid in errors:
-                    yield labels[rid], errors[rid]
-                else:
-                    pdf = read.result() if read else None
-                    yield labels[rid], pdf or _render_again(export, rid, pool)
+        ahead: deque[tuple[Label, str | None, Future | None]] = deque()
+        for label, entry, error in _planned(export, work, errors):
+            read = readers.submit(_read, app, entry) if entry else None
+            ahead.append((label, error, read))
+            if len(ahead) > 2 * READ_AHEAD:
+                yield _settle(export, pool, *ahead.popleft())
+        while ahead:
+            yield _settle(export, pool, *ahead.popleft())
 
 
-def _read(app: Flask, entry: CachedPdf) -> bytes | None:
+def _planned(export: Export, work: Work, errors: dict[int, str]):
+    """(label, cache entry or None, error or None) per record, a batch of queries at a time."""
+    for start in range(0, len(work.record_ids), BATCH):
+        batch = work.record_ids[start : start + BATCH]
+        labels = _labels(batch)
+        entries = _entries(export, work, batch, errors)
+        for rid in filter(labels.__contains__, batch):
+            yield labels[rid], entries.get(rid), errors.get(rid)
+
+
+def _settle(
+    export: Export, pool: RenderPool, label: Label, error: str | None, read: Future | None
+) -> tuple[Label, Pdf | str]:
+    if error is not None:
+        return label, error
+    pdf = read.result() if read else None
+    return label, pdf or _render_again(export, label.record_id, pool)
+
+
+def _read(app: Flask, entry: CachedPdf) -> Pdf | None:
     with app.app_context():
-        return cache.fetch(entry)
+        data = cache.fetch(entry)
+    return (data, entry.sha256) if data is not None else None
 
 
 def _entries(
@@ -144,7 +166,7 @@ def _entries(
     return found
 
 
-def _render_again(export: Export, record_id: int, pool: RenderPool) -> bytes | str:
+def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str:
     """A cached PDF that is gone or fails its digest is rendered again, here and now."""
     paper = ExportOptions.of(export).paper
     failed = fill.fill([record_id], export.organization_id, paper, pool, fill.Unwatched())
@@ -152,7 +174,8 @@ def _render_again(export: Export, record_id: int, pool: RenderPool) -> bytes | s
         return failed[record_id]
     prints = plan.fingerprints(export.organization_id, [record_id], paper)
     entry = cache.lookup(export.organization_id, prints.values())[prints[record_id]]
-    return cache.fetch(entry) or "its PDF could not be stored in the render cache"
+    data = cache.fetch(entry)
+    return (data, entry.sha256) if data is not None else "its PDF could not be read back"
 
 
 def _labels(record_ids: Sequence[int]) -> dict[int, Label]:

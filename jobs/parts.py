@@ -113,9 +113,18 @@ class PartedArchive:
                 self._part.rows.close()
 
     def add_bytes(
-        self, name: str, data: bytes, *, reference: str | None = None, title: str = ""
+        self,
+        name: str,
+        data: bytes,
+        *,
+        reference: str | None = None,
+        title: str = "",
+        sha256: str | None = None,
     ) -> ArchiveEntry:
-        return self.add_stream(name, io.BytesIO(data), len(data), reference=reference, title=title)
+        source = io.BytesIO(data)
+        return self.add_stream(
+            name, source, len(data), reference=reference, title=title, sha256=sha256
+        )
 
     def add_stream(
         self,
@@ -125,15 +134,17 @@ class PartedArchive:
         *,
         reference: str | None = None,
         title: str = "",
+        sha256: str | None = None,
     ) -> ArchiveEntry:
         """Adds `size` bytes from `source` under `name` (made unique across the parts); with a
-        `reference`, the entry is a record's PDF and gets a row in the manifests."""
+        `reference`, the entry is a record's PDF and gets a row in the manifests. A `sha256`
+        the caller has just checked the bytes against is used as is, not computed again."""
         name = self._names.unique(name)
         # A row's length is known before the data is read: a SHA-256 is always 64 hex digits.
         planned = ArchiveEntry(name, size, "0" * 64)
         row = _line(*self._cells(reference, title, planned)) if reference is not None else b""
         part = self._room_for(name, size, len(row))
-        entry = part.archive.add_stream(name, source, size)
+        entry = part.archive.add_stream(name, source, size, sha256)
         part.central += CENTRAL_COST + len(name.encode())
         part.entries += 1
         if reference is not None:
