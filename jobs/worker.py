@@ -10,6 +10,7 @@ SWEEP_INTERVAL_SECONDS one enqueues a full sweep, so M workers do each once.
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 
 import redis
@@ -26,6 +27,14 @@ from portal.extensions import db
 
 SWEEP_KEY = "sitepack:sweep-tick"
 RECOVERY_KEY = "sitepack:recovery-tick"
+# Held while the upkeep thread uses the database. RQ forks a work-horse from the main thread
+# for every job: a fork taken halfway through a SQLite write hands the horse SQLite's own
+# record of that lock, and the horse's first write (a mail job's claim) then waits out the
+# whole busy timeout. The same guard as the heartbeat's (jobs/heartbeat.py).
+_UPKEEP = threading.Lock()
+os.register_at_fork(
+    before=_UPKEEP.acquire, after_in_parent=_UPKEEP.release, after_in_child=_UPKEEP.release
+)
 
 
 class AppJob(Job):
@@ -61,7 +70,7 @@ def keep_healthy(app: Flask, stop: threading.Event) -> None:
 
 
 def recover(app: Flask) -> None:
-    with app.app_context():
+    with _UPKEEP, app.app_context():
         try:
             report = sweep.run_recovery()
         finally:
