@@ -23,8 +23,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops
 
-from bench.render_bench import photo, photo_key
-from bench.template_bench import snapshot, weasyprint_renderer
+from bench.render_bench import photo, photo_key, snapshot
+from bench.template_bench import weasyprint_renderer
 from jobs.render import TEMPLATES, MemoryPhotos
 from jobs.snapshot import ChecklistLine, PhotoRef, RecordSnapshot
 

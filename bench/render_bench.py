@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from jobs.render import MemoryPhotos, RenderPool, render_pdf
+from jobs.render import KIND_LABELS, MemoryPhotos, RenderPool, render_pdf
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.storage import client as s3
 from tests.servers import RcloneS3
@@ -45,34 +45,42 @@ def photo_key(index: int) -> str:
 
 
 def snapshots(count: int, photos: list[bytes]) -> Iterator[RecordSnapshot]:
-    start = datetime(2026, 1, 5, 7, 30)
     for n in range(1, count + 1):
-        yield RecordSnapshot(
-            organization_id=1,
-            record_id=n,
-            version=n % 4 + 1,
-            paper="A4",
-            organization="Acme Build Ltd",
-            project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
-            reference=f"INS-{n:04d}",
-            kind="inspection",
-            title=f"Pre-pour inspection, level {n % 12 + 1} slab, bays C{n % 9}–D{n % 9 + 2}",
-            status=("open", "in_progress", "closed")[n % 3],
-            location=f"Level {n % 12 + 1}, grid C–D",
-            trade="Concrete",
-            assignee="Priya Natarajan",
-            due_date=date(2026, 3, 1) + timedelta(days=n % 30),
-            created_at=start + timedelta(hours=n),
-            updated_at=start + timedelta(hours=n + 5),
-            description="Reinforcement checked against drawing S-201 rev C.\n" * 4,
-            checklist=tuple(
-                ChecklistLine(f"Check item {i}", RESULTS[i % 4], "See photo.") for i in range(8)
-            ),
-            photos=tuple(
-                PhotoRef(photo_key(i), "0" * 64, f"Bay {i + 1}", f"IMG_{n:04d}_{i}.jpg")
-                for i in range(len(photos))
-            ),
+        yield snapshot(n, "inspection", len(photos))
+
+
+def snapshot(n: int, kind: str, photo_count: int) -> RecordSnapshot:
+    """A record as jobs.load builds it; inspections carry a checklist. Its photos are read
+    by key, from the bench's MemoryPhotos."""
+    start = datetime(2026, 1, 5, 7, 30)
+    return RecordSnapshot(
+        organization_id=1,
+        record_id=n,
+        version=n % 4 + 1,
+        paper="A4",
+        organization="Acme Build Ltd",
+        project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
+        reference=f"{kind[:3].upper()}-{n:04d}",
+        kind=kind,
+        title=f"{KIND_LABELS[kind]} at level {n % 12 + 1}, bays C{n % 9}–D{n % 9 + 2}",
+        status=("open", "in_progress", "closed")[n % 3],
+        location=f"Level {n % 12 + 1}, grid C–D",
+        trade="Concrete",
+        assignee="Priya Natarajan",
+        due_date=date(2026, 3, 1) + timedelta(days=n % 30),
+        created_at=start + timedelta(hours=n),
+        updated_at=start + timedelta(hours=n + 5),
+        description="Reinforcement checked against drawing S-201 rev C.\n" * 4,
+        checklist=tuple(
+            ChecklistLine(f"Check item {i}", RESULTS[i % 4], "See photo.") for i in range(8)
         )
+        if kind == "inspection"
+        else (),
+        photos=tuple(
+            PhotoRef(photo_key(i), "0" * 64, f"Bay {i + 1}", f"IMG_{n:04d}_{i}.jpg")
+            for i in range(photo_count)
+        ),
+    )
 
 
 def on_one_process(count: int, photos: list[bytes]) -> tuple[float, float]:

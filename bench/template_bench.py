@@ -28,51 +28,17 @@ import pstats
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from bench import reportlab_record
-from bench.render_bench import RESULTS, photo, photo_key
-from jobs.render import KIND_LABELS, TEMPLATES, MemoryPhotos, PhotoSource, render_pdf
-from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
+from bench.render_bench import photo, photo_key, snapshot
+from jobs.render import TEMPLATES, MemoryPhotos, PhotoSource, render_pdf
+from jobs.snapshot import RecordSnapshot
 
 KINDS = ("inspection", "issue", "ncr", "task")
 SAMPLES = ("inspection", "issue", "ncr")
 Renderer = Callable[[RecordSnapshot], bytes]
-
-
-def snapshot(n: int, kind: str, photo_count: int) -> RecordSnapshot:
-    """A record as jobs.load builds it; inspections carry a checklist. Its photos are read
-    by key, from the bench's MemoryPhotos."""
-    start = datetime(2026, 1, 5, 7, 30)
-    return RecordSnapshot(
-        organization_id=1,
-        record_id=n,
-        version=n % 4 + 1,
-        paper="A4",
-        organization="Acme Build Ltd",
-        project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
-        reference=f"{kind[:3].upper()}-{n:04d}",
-        kind=kind,
-        title=f"{KIND_LABELS[kind]} at level {n % 12 + 1}, bays C{n % 9}–D{n % 9 + 2}",
-        status=("open", "in_progress", "closed")[n % 3],
-        location=f"Level {n % 12 + 1}, grid C–D",
-        trade="Concrete",
-        assignee="Priya Natarajan",
-        due_date=date(2026, 3, 1) + timedelta(days=n % 30),
-        created_at=start + timedelta(hours=n),
-        updated_at=start + timedelta(hours=n + 5),
-        description="Reinforcement checked against drawing S-201 rev C.\n" * 4,
-        checklist=tuple(
-            ChecklistLine(f"Check item {i}", RESULTS[i % 4], "See photo.") for i in range(8)
-        )
-        if kind == "inspection"
-        else (),
-        photos=tuple(
-            PhotoRef(photo_key(i), "0" * 64, f"Bay {i + 1}", f"IMG_{n:04d}_{i}.jpg")
-            for i in range(photo_count)
-        ),
-    )
 
 
 @dataclasses.dataclass(frozen=True)
