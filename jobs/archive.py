@@ -192,41 +192,6 @@ class ZipArchive:
         return ArchiveEntry(name, written, sha256 or digest.hexdigest())
 
 
-class HashingWriter:
-    """A local file written the way an upload is: forward only (`tell()`, no `seek()`), with
-    the size and SHA-256 that `MultipartWriter` reports. For tests and local runs."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._file = self.path.open("wb")
-        self._sha = hashlib.sha256()
-        self._size = 0
-
-    def __enter__(self) -> HashingWriter:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def write(self, data) -> int:
-        self._sha.update(data)
-        self._size += self._file.write(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._size
-
-    def flush(self) -> None:
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-    @property
-    def sha256(self) -> str:
-        return self._sha.hexdigest()
-
-
 def _checked_name(name: str) -> str:
     """Refuses any name that did not come through safe_component, as a second line of defence."""
     parts = name.split("/")

@@ -155,7 +155,9 @@ def _read(app: Flask, entry: CachedPdf) -> Pdf | None:
 def _entries(
     export: Export, work: Work, batch: Sequence[int], errors: dict[int, str]
 ) -> dict[int, CachedPdf]:
-    """The batch's cache entries: as planned, plus those rendered since."""
+    """The batch's cache entries: as planned, plus those rendered since. The latter are
+    fingerprinted afresh rather than taken from the plan: a record edited meanwhile was
+    rendered at its new version, and that is the PDF the zip must hold."""
     found = {rid: work.cached[rid] for rid in batch if rid in work.cached}
     rendered = [rid for rid in batch if rid not in found and rid not in errors]
     if rendered:

@@ -49,7 +49,7 @@ PART_CELL = 8  # room for ",<part number>" on a MANIFEST-ALL.csv row
 
 
 class PartStream(Protocol):
-    """Where a part is written: a `MultipartWriter`, or a `HashingWriter` on a local file."""
+    """Where a part is written: a `MultipartWriter`, or in tests a forward-only local file."""
 
     sha256: str
 

@@ -7,6 +7,7 @@ Fixtures live in the conftest files; tests import these instead, never a conftes
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -125,3 +126,38 @@ def listed_uploads() -> list[str]:
             return []
         raise
     return [upload["Key"] for upload in answer.get("Uploads", [])]
+
+
+class HashingWriter:
+    """A local file written the way an upload is: forward only (`tell()`, no `seek()`), with
+    the size and SHA-256 that `MultipartWriter` reports. Tests write parts with it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._file = self.path.open("wb")
+        self._sha = hashlib.sha256()
+        self._size = 0
+
+    def __enter__(self) -> HashingWriter:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def write(self, data) -> int:
+        self._sha.update(data)
+        self._size += self._file.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._size
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()

@@ -14,7 +14,6 @@ import zipfile
 import pytest
 
 from jobs.archive import (
-    HashingWriter,
     UniqueNames,
     ZipArchive,
     entry_name,
@@ -22,7 +21,7 @@ from jobs.archive import (
     safe_component,
     slug,
 )
-from tests.helpers import unzip_test
+from tests.helpers import HashingWriter, unzip_test
 
 DATA_DESCRIPTOR = 0x08  # general purpose flag: CRC and sizes follow the data
 ZIP64_EXTRA = 0x0001

@@ -9,8 +9,8 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
-from jobs.archive import HashingWriter
 from jobs.parts import ERRORS, MANIFEST, MANIFEST_ALL, PartedArchive, utc_stamp
+from tests.helpers import HashingWriter
 
 ONE_PART = 10**9
 EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 999_999)  # naive UTC, as utcnow() gives it

@@ -12,11 +12,10 @@ from datetime import datetime
 
 import pytest
 
-from jobs.archive import HashingWriter
 from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter
-from tests.helpers import listed_uploads, unzip_test
+from tests.helpers import HashingWriter, listed_uploads, unzip_test
 
 EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 512_000)  # naive UTC, as utcnow() gives it
 STAMP = "2026-12-02T07:03:43Z"
