@@ -29,6 +29,7 @@ from typing import BinaryIO, Protocol
 from jobs.archive import (
     MANIFEST_HEADER,
     ArchiveEntry,
+    InMemory,
     UniqueNames,
     ZipArchive,
     csv_cells,
@@ -121,7 +122,7 @@ class PartedArchive:
         title: str = "",
         sha256: str | None = None,
     ) -> ArchiveEntry:
-        source = io.BytesIO(data)
+        source = InMemory(data)
         return self.add_stream(
             name, source, len(data), reference=reference, title=title, sha256=sha256
         )

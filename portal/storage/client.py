@@ -99,10 +99,17 @@ def boto():
 
 def s3_config(endpoint: str | None) -> Config:
     """SigV4 everywhere (boto3 signs SigV2 for custom endpoints otherwise); path-style for
-    local endpoints; checksums only where required, which rclone's ranged GETs need."""
+    local endpoints; checksums only where required, which rclone's ranged GETs need.
+
+    Bodies are not hashed into the signature (UNSIGNED-PAYLOAD): that was a full SHA-256 pass
+    over every byte sent, about a sixth of a warm export's CPU, and it protects nothing that
+    TLS does not. What matters of an object's bytes is checked end to end instead: every
+    cached PDF against its recorded sha256 when read, every zip's sha256 counted as it is
+    written and shown to whoever downloads it."""
+    addressing = {"addressing_style": "path"} if endpoint else {}
     return Config(
         signature_version="s3v4",
-        s3={"addressing_style": "path"} if endpoint else {},
+        s3={**addressing, "payload_signing_enabled": False},
         retries={"max_attempts": 3, "mode": "standard"},
         response_checksum_validation="when_required",
         request_checksum_calculation="when_required",

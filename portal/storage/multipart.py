@@ -54,7 +54,9 @@ class MultipartWriter:
             extra["ContentDisposition"] = disposition
         answer = self._api.create_multipart_upload(Bucket=self._bucket, Key=key, **extra)
         self.upload_id: str = answer["UploadId"]
-        self._buffer = bytearray()
+        # One part's buffer, filled in place and reused: no growing, no new 16 MiB per part.
+        self._buffer = bytearray(part_size)
+        self._filled = 0
         self._etags: list[str] = []
         self._sha = hashlib.sha256()
         self._size = 0
@@ -90,12 +92,13 @@ class MultipartWriter:
         view = memoryview(data).cast("B")
         taken = 0
         while taken < len(view):
-            room = self.part_size - len(self._buffer)
-            self._buffer += view[taken : taken + room]
-            taken += min(room, len(view) - taken)
-            if len(self._buffer) == self.part_size:
+            step = min(self.part_size - self._filled, len(view) - taken)
+            self._buffer[self._filled : self._filled + step] = view[taken : taken + step]
+            self._filled += step
+            taken += step
+            if self._filled == self.part_size:
                 self._send(self._buffer)
-                self._buffer = bytearray()
+                self._filled = 0
         self._sha.update(view)
         self._size += len(view)
         return len(view)
@@ -109,9 +112,9 @@ class MultipartWriter:
         if self.closed and self._failure is None:
             return
         self._check_open()  # after an abort: UploadAborted, so a lost object is never silent
-        if self._buffer or not self._etags:
-            self._send(self._buffer)
-            self._buffer = bytearray()
+        if self._filled or not self._etags:
+            self._send(self._buffer[: self._filled])
+            self._filled = 0
         try:
             parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(self._etags, 1)]
             self._api.complete_multipart_upload(
@@ -131,7 +134,7 @@ class MultipartWriter:
         if self.closed:
             return
         self._failure = reason
-        self._buffer = bytearray()
+        self._buffer, self._filled = bytearray(), 0
         self.closed = True
         try:
             self._api.abort_multipart_upload(
@@ -141,7 +144,8 @@ class MultipartWriter:
             current_app.logger.warning("could not abort upload of %s", self.key, exc_info=True)
 
     def _send(self, part: bytearray) -> None:
-        """Uploads `part` as the next part; aborts the upload and re-raises if that fails."""
+        """Uploads `part` as the next part; aborts the upload and re-raises if that fails.
+        The call returns once the part is sent, so its buffer is free to fill again."""
         try:
             if len(self._etags) >= MAX_PARTS:
                 raise ValueError(f"more than {MAX_PARTS} parts: raise part_size")
