@@ -8,7 +8,7 @@ the big run's records carry none, so that 10,000 renders stay feasible on 2 core
     .venv/bin/python -m bench.engine_bench [--records 1000] [--big 10000] [--quick]
 
 1. cold export, 1 worker × 2 render processes, against the render engine alone (raw);
-2. warm export of the same records (every PDF cached);
+2. warm export of the same records (every PDF cached), against moving their bytes alone;
 3. the cold export re-ordered after it expired;
 4. fan-out: 1 worker × 1 render process against 2 workers × 1 (goal ≥ 1.8×);
 5. 4 workers × 1 on 2 cores: every record once in the zip, one ready email;
@@ -58,13 +58,17 @@ def cold_warm_reorder(lab: Lab, world: World, raw: Raw) -> list[Row]:
     cold = lab.run(fleet, lambda: new_export(world, world.photos_project, world.ids), n)
     warm = lab.run(fleet, lambda: new_export(world, world.photos_project, world.ids), n)
     again = lab.run(fleet, lambda: engine_lab.expire_and_reorder(world, cold.export_id), n)
+    floor = engine_lab.bytes_alone(world.ids, lab.rclone_pid)
     engine = "raw engine: RenderPool.render_all, 2 processes, MemoryPhotos"
+    alone = "the bytes alone: the cached PDFs read and written to one object"
     return [
         row("1", f"cold export, {n} records × 3 photos, 1 worker × 2 render procs", cold,
             f"pipeline ÷ raw = {cold.rate / raw.rate:.2f}"),
         Row("", engine, raw.wall, raw.rate, 1000 * raw.cpu / raw.records, None, "(render CPU)"),
         row("2", "warm export of the same records (all cached)", warm,
             f"cold ÷ warm (wall) = {cold.wall / warm.wall:.1f}"),
+        Row("", alone, floor.wall, floor.rate, 1000 * floor.cpu / n, 1000 * floor.rclone_cpu / n,
+            f"warm ÷ bytes alone (wall) = {warm.wall / floor.wall:.2f}"),
         row("3", "re-order of the cold export after it expired", again,
             f"first run ÷ re-order (wall) = {cold.wall / again.wall:.1f}"),
     ]  # fmt: skip

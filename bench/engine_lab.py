@@ -16,8 +16,9 @@ import os
 import resource
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +31,7 @@ from sqlalchemy import delete, select
 
 from bench import export_seed, proctree
 from jobs import load, render
+from jobs.assemble import READ_AHEAD
 from jobs.render import MemoryPhotos, RenderError, RenderPool
 from portal.exports import queues, service
 from portal.exports.queues import WORKER_ORDER
@@ -38,6 +40,7 @@ from portal.extensions import db
 from portal.models import Export, ExportStatus, Record, RenderedPdf, utcnow
 from portal.storage import client as s3
 from portal.storage import keys
+from portal.storage.multipart import MultipartWriter
 from tests import factories
 from tests.servers import MailSink
 from tests.workers import WorkerProcess
@@ -254,6 +257,49 @@ def raw_engine(world: World, processes: int) -> Raw:
     if failed:
         raise SystemExit(f"{len(failed)} raw renders failed, first: {failed[0]}")
     return Raw(len(snapshots), time.perf_counter() - started, children_cpu() - before)
+
+
+@dataclass(frozen=True)
+class Floor:
+    """What moving the bytes alone costs: no database, no zip, no digest checked."""
+
+    records: int
+    wall: float
+    cpu: float  # this process, all threads
+    rclone_cpu: float
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.wall
+
+
+def bytes_alone(record_ids: list[int], rclone_pid: int) -> Floor:
+    """Every cached PDF of these records read from S3 (as many reads ahead as assembly runs)
+    and written in order into one multipart upload: the part of a warm export that no code
+    of ours can remove while the zip is made of the PDFs' bytes. Warm ÷ this is what our
+    code adds."""
+    key_of = {rid: keys.rendered_pdf(org, print_) for rid, org, print_ in db.session.execute(
+        select(RenderedPdf.record_id, RenderedPdf.organization_id, RenderedPdf.fingerprint)
+        .where(RenderedPdf.record_id.in_(record_ids))
+    )}  # fmt: skip
+    bucket = s3.Bucket(s3.settings(current_app.config))  # thread-safe, needs no app context
+    started, cpu = time.perf_counter(), time.process_time()
+    rclone_before = proctree.own_cpu(rclone_pid)
+    with (
+        ThreadPoolExecutor(READ_AHEAD) as readers,
+        MultipartWriter(keys.EXPORTS + "bench/bytes-alone", "application/zip") as out,
+    ):
+        ahead: deque[Future] = deque()
+        for rid in record_ids:
+            ahead.append(readers.submit(bucket.get_bytes, key_of[rid]))
+            if len(ahead) > 2 * READ_AHEAD:  # as assembly: a few PDFs in memory, no more
+                out.write(ahead.popleft().result())
+        while ahead:
+            out.write(ahead.popleft().result())
+    floor = Floor(len(record_ids), time.perf_counter() - started, time.process_time() - cpu,
+                  proctree.own_cpu(rclone_pid) - rclone_before)  # fmt: skip
+    s3.delete(keys.EXPORTS + "bench/bytes-alone")
+    return floor
 
 
 def clear_cache() -> None:
