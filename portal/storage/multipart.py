@@ -54,8 +54,9 @@ class MultipartWriter:
             extra["ContentDisposition"] = disposition
         answer = self._api.create_multipart_upload(Bucket=self._bucket, Key=key, **extra)
         self.upload_id: str = answer["UploadId"]
-        # One part's buffer, filled in place and reused: no growing, no new 16 MiB per part.
-        self._buffer = bytearray(part_size)
+        # One part's buffer: it grows as the first part fills (a small zip never holds more
+        # than its size), then each later part overwrites it in place.
+        self._buffer = bytearray()
         self._filled = 0
         self._etags: list[str] = []
         self._sha = hashlib.sha256()
@@ -93,6 +94,7 @@ class MultipartWriter:
         taken = 0
         while taken < len(view):
             step = min(self.part_size - self._filled, len(view) - taken)
+            # Past the buffer's end this appends; within it, it overwrites in place.
             self._buffer[self._filled : self._filled + step] = view[taken : taken + step]
             self._filled += step
             taken += step
@@ -113,7 +115,8 @@ class MultipartWriter:
             return
         self._check_open()  # after an abort: UploadAborted, so a lost object is never silent
         if self._filled or not self._etags:
-            self._send(self._buffer[: self._filled])
+            whole = self._filled == len(self._buffer)
+            self._send(self._buffer if whole else self._buffer[: self._filled])
             self._filled = 0
         try:
             parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(self._etags, 1)]
