@@ -37,6 +37,7 @@ def trust_proxies(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (tables must be known to Flask-Migrate)
     from portal.auth.session import configure_login
+    from portal.webhooks import outbox
 
     db.init_app(app)
     configure_sqlite(app)
@@ -46,6 +47,7 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(app)
+    outbox.listen()
 
 
 def configure_sqlite(app: Flask) -> None:
