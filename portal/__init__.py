@@ -71,6 +71,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.admin.webhooks import bp as webhooks_bp
     from portal.auth.views import bp as auth_bp
     from portal.exports.views import bp as exports_bp
     from portal.records.views import bp as records_bp
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(webhooks_bp)
     if app.config["SITEPACK_ENV"] == "development":
         from portal.devmail.views import bp as devmail_bp
 
