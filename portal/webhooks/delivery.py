@@ -31,6 +31,9 @@ CLAIM = timedelta(minutes=2)
 # at most once per HANDOVER_LEASE.
 OVERDUE = timedelta(minutes=2)
 HANDOVER_LEASE = timedelta(minutes=10)
+# RQ's scheduler keeps times in whole seconds, so a scheduled retry may start up to a second
+# before the row says it is due: it is let through rather than left to the recovery pass.
+EARLY = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def claim(delivery_id: int) -> WebhookDelivery | None:
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
-            WebhookDelivery.due_at <= now,
+            WebhookDelivery.due_at <= now + EARLY,
             or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
         )
         .values(claimed_until=now + CLAIM)
