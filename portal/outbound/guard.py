@@ -50,12 +50,17 @@ class Allowed:
     def parse(cls, entry: str) -> Allowed:
         """`10.0.0.0/8`, `127.0.0.1:8080` or `[::1]:8080`; ValueError names a bad one."""
         entry = entry.strip()
-        if "/" in entry:
-            return cls(ipaddress.ip_network(entry, strict=False))
         host, _, port = entry.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError(f"{entry!r} is neither a network (10.0.0.0/8) nor address:port")
-        return cls(ipaddress.ip_network(host.strip("[]")), int(port))
+        try:
+            if "/" in entry:
+                return cls(ipaddress.ip_network(entry, strict=False))
+            if port.isdigit():
+                return cls(ipaddress.ip_network(host.strip("[]")), int(port))
+        except ValueError:
+            pass
+        raise ValueError(
+            f"{entry!r} is neither a network (10.0.0.0/8) nor an address:port (127.0.0.1:8080)"
+        )
 
     def admits(self, address: IPAddress, port: int) -> bool:
         return address in self.network and self.port in (None, port)

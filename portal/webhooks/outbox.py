@@ -27,10 +27,12 @@ def emit(export_id: int, event_type: EventType) -> None:
     organisation's enabled endpoints that subscribe; at most one per endpoint for each
     attempt of the export, so a repeated change (a mail claim undone and taken again) is
     announced once."""
-    db.session.flush()
     export = db.session.get(Export, export_id)
-    db.session.expire(export)
     endpoints = subscribers(export.organization_id, event_type)
+    if not endpoints:
+        return
+    db.session.flush()
+    db.session.expire(export)  # the values this transaction just wrote, parts included
     told = set(
         db.session.scalars(
             select(WebhookDelivery.endpoint_id).where(

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from portal.config import ConfigError, from_environment
 from portal.outbound import fetch
-from portal.outbound.guard import Allowed, Policy, Refused, system_resolver, vet
+from portal.outbound.guard import Allowed, Policy, Refused, policy_for, system_resolver, vet
 from tests.servers import Receiver
 
 
@@ -151,3 +152,15 @@ def test_an_unknown_name_is_refused_with_the_resolvers_reason():
 def test_a_malformed_allowlist_entry_is_a_value_error(entry):
     with pytest.raises(ValueError):
         Allowed.parse(entry)
+
+
+def test_the_apps_policy_reads_the_allowlist_and_wants_https_outside_development():
+    production = policy_for(from_environment({"OUTBOUND_ALLOWLIST": "10.0.0.0/8, 127.0.0.1:9"}))
+    assert production.require_https
+    assert [str(entry.network) for entry in production.allowlist] == ["10.0.0.0/8", "127.0.0.1/32"]
+    assert not policy_for(from_environment({"SITEPACK_ENV": "development"})).require_https
+
+
+def test_a_malformed_allowlist_stops_start_up_naming_the_setting():
+    with pytest.raises(ConfigError, match="OUTBOUND_ALLOWLIST: 'localhost:80'"):
+        from_environment({"OUTBOUND_ALLOWLIST": "localhost:80"})
