@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -233,6 +234,9 @@ class Receiver:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
+    # (certificate, key) files: serve https with them, noting each client's SNI name.
+    tls: tuple[Path, Path] | None = None
+    server_names: list[str | None] = field(default_factory=list)
 
     @property
     def port(self) -> int:
@@ -267,11 +271,34 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        if self.tls:
+            self.server.socket = self._tls_context().wrap_socket(
+                self.server.socket, server_side=True
+            )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*self.tls)
+        context.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
+        return context
 
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
+
+
+def self_signed_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for `name` that is its own CA (openssl), with its key."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}"]
+        + ["-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key

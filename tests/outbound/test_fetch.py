@@ -8,7 +8,7 @@ import pytest
 
 from portal.outbound import fetch
 from portal.outbound.guard import Allowed, Policy
-from tests.servers import Receiver, free_port
+from tests.servers import Receiver, free_port, self_signed_certificate
 
 
 def policy_for(port: int, **kw) -> Policy:
@@ -49,3 +49,32 @@ def test_a_server_that_never_answers_tls_times_out_on_https():
         port = silent.getsockname()[1]
         with pytest.raises(fetch.Unreachable):
             fetch.request("POST", f"https://127.0.0.1:{port}/", policy_for(port, read_timeout=0.3))
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An https receiver whose certificate names hooks.example, trusted as a CA through
+    SSL_CERT_FILE (what ssl.create_default_context reads) for this test alone."""
+    cert, key = self_signed_certificate(tmp_path, "hooks.example")
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with Receiver(tls=(cert, key)) as receiver:
+        yield receiver
+
+
+def test_https_dials_the_vetted_address_and_checks_the_certificate_against_the_name(
+    tls_receiver,
+):
+    resolver = lambda host, port: ["127.0.0.1"]  # noqa: E731
+    policy = policy_for(tls_receiver.port, resolver=resolver)
+    answer = fetch.request("POST", f"https://hooks.example:{tls_receiver.port}/in", policy)
+    assert answer.status == 200
+    assert tls_receiver.server_names == ["hooks.example"]
+    assert tls_receiver.requests[0].headers["host"] == f"hooks.example:{tls_receiver.port}"
+
+
+def test_https_to_a_name_the_certificate_does_not_cover_is_unreachable(tls_receiver):
+    resolver = lambda host, port: ["127.0.0.1"]  # noqa: E731
+    policy = policy_for(tls_receiver.port, resolver=resolver)
+    with pytest.raises(fetch.Unreachable, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch.request("POST", f"https://other.example:{tls_receiver.port}/in", policy)
+    assert tls_receiver.requests == []
