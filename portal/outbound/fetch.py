@@ -35,17 +35,55 @@ class Answer:
 
 
 class PinnedBackend(httpcore.SyncBackend):
-    """Dials the vetted address whatever host the connection pool asks for."""
+    """Dials the vetted address whatever host the connection pool asks for, and gives every
+    socket operation at most what is left of the request's overall deadline."""
 
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, deadline: float):
         self.target = target
+        self.deadline = deadline  # time.monotonic() by which the whole request must be done
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         if host != self.target.host or port != self.target.port:
             raise httpcore.ConnectError(f"{host}:{port} was not vetted")
-        return super().connect_tcp(
+        timeout = time_left(self.deadline, timeout)
+        stream = super().connect_tcp(
             self.target.address, port, timeout, local_address, socket_options
         )
+        return DeadlineStream(stream, self.deadline)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A stream whose reads and writes stop at the deadline: a server that trickles its
+    headers or body a byte at a time cannot hold a worker past it."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float):
+        self.inner = inner
+        self.deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, time_left(self.deadline, timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, time_left(self.deadline, timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+        timeout = time_left(self.deadline, timeout)
+        return DeadlineStream(
+            self.inner.start_tls(ssl_context, server_hostname, timeout), self.deadline
+        )
+
+    def get_extra_info(self, info: str):
+        return self.inner.get_extra_info(info)
+
+
+def time_left(deadline: float, timeout: float | None) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the overall deadline passed")
+    return left if timeout is None else min(timeout, left)
 
 
 def request(
@@ -78,8 +116,9 @@ def _once(method, target: Target, policy: Policy, headers, content, started) -> 
         "pool": policy.connect_timeout,
     }
     url = httpcore.URL(scheme=target.scheme, host=target.host, port=target.port, target=target.path)
+    backend = PinnedBackend(target, started + policy.deadline)
     pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(), network_backend=PinnedBackend(target)
+        ssl_context=ssl.create_default_context(), network_backend=backend
     )
     try:
         with (
@@ -88,7 +127,7 @@ def _once(method, target: Target, policy: Policy, headers, content, started) -> 
                 method, url, headers=headers, content=content, extensions={"timeout": timeouts}
             ) as response,
         ):
-            body, truncated = _read_capped(response, policy, started)
+            body, truncated = _read_capped(response, policy.max_bytes)
     except httpcore.TimeoutException as exc:
         raise Unreachable("timed out") from exc
     except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
@@ -97,13 +136,11 @@ def _once(method, target: Target, policy: Policy, headers, content, started) -> 
     return Answer(response.status, headers, body, truncated, time.monotonic() - started)
 
 
-def _read_capped(response, policy: Policy, started: float) -> tuple[bytes, bool]:
-    """At most max_bytes, read as it streams in; stops at the overall deadline."""
+def _read_capped(response, max_bytes: int) -> tuple[bytes, bool]:
+    """At most max_bytes, read as it streams in: the rest is never read."""
     body = bytearray()
     for chunk in response.iter_stream():
         body += chunk
-        if len(body) > policy.max_bytes:
-            return bytes(body[: policy.max_bytes]), True
-        if time.monotonic() - started > policy.deadline:
-            raise Unreachable(f"no complete answer within {policy.deadline:g} s")
+        if len(body) > max_bytes:
+            return bytes(body[:max_bytes]), True
     return bytes(body), False

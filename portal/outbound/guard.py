@@ -75,7 +75,8 @@ class Policy:
     require_https: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
-    # The whole request, from resolving to the last byte read.
+    # The whole request, from resolving to the last byte read: every socket operation gets
+    # at most what is left (resolving itself is bounded by the system resolver's timeouts).
     deadline: float = 10.0
     max_bytes: int = 64 * 1024
     resolver: Resolver = field(default=system_resolver, compare=False)

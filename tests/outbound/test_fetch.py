@@ -78,3 +78,10 @@ def test_https_to_a_name_the_certificate_does_not_cover_is_unreachable(tls_recei
     with pytest.raises(fetch.Unreachable, match="CERTIFICATE_VERIFY_FAILED"):
         fetch.request("POST", f"https://other.example:{tls_receiver.port}/in", policy)
     assert tls_receiver.requests == []
+
+
+def test_the_overall_deadline_stops_an_answer_that_each_read_timeout_would_allow():
+    with Receiver(delay=3) as receiver:
+        policy = policy_for(receiver.port, read_timeout=5, deadline=1)
+        with pytest.raises(fetch.Unreachable, match="timed out"):
+            fetch.request("POST", receiver.url, policy)
