@@ -76,14 +76,15 @@ def claim(delivery_id: int) -> WebhookDelivery | None:
 
 
 def send(delivery: WebhookDelivery) -> Outcome:
+    """POST the event; the read transaction ends first, so no database transaction stays
+    open for the seconds a receiver may take."""
     body = json.dumps(delivery.payload, separators=(",", ":"))
-    endpoint = delivery.endpoint
-    headers = signing.signed_headers(endpoint.secret, message_id(delivery), utcnow(), body)
+    url, secret = delivery.endpoint.url, delivery.endpoint.secret
+    headers = signing.signed_headers(secret, message_id(delivery), utcnow(), body)
+    db.session.commit()
     started = time.monotonic()
     try:
-        answer = fetch.request(
-            "POST", endpoint.url, policy_for(current_app.config), headers, body.encode()
-        )
+        answer = fetch.request("POST", url, policy_for(current_app.config), headers, body.encode())
     except (Refused, fetch.Unreachable) as exc:
         return Outcome(None, elapsed_ms(started), "", str(exc))
     excerpt = answer.body[:EXCERPT_BYTES].decode("utf-8", "replace")
