@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from portal.exports import states
 from portal.mailer import portal_url
-from portal.models import Export
+from portal.models import Export, ExportStatus
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -15,11 +15,14 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def export_resource(export: Export) -> dict:
-    """The export as the API's /api/v1/exports/{id} describes it, at the moment of the event."""
-    page = f"/exports/{export.public_id}"
+    """The export as the API's /api/v1/exports/{id} describes it, at the moment of the event.
+    Download links only while it can be downloaded: a revoked or expired export's zips are
+    gone, but their sizes and checksums still say what was delivered."""
+    page, state = f"/exports/{export.public_id}", states.effective(export)
+    download = portal_url(f"{page}/download") if state == ExportStatus.COMPLETED else None
     return {
         "id": export.public_id,
-        "state": states.effective(export),
+        "state": state,
         "project": {"id": export.project.public_id, "name": export.project.name},
         "records": export.total,
         "created_at": iso(export.created_at),
@@ -34,13 +37,13 @@ def export_resource(export: Export) -> dict:
                 "byte_size": part.byte_size,
                 "sha256": part.sha256,
                 "records": part.records,
-                "download_url": portal_url(f"{page}/download?part={part.number}"),
+                "download_url": download and f"{download}?part={part.number}",
             }
             for part in export.parts
         ],
         "links": {
             "self": portal_url(f"/api/v1/exports/{export.public_id}"),
-            "download": portal_url(f"{page}/download"),
+            "download": download,
             "page": portal_url(page),
         },
     }

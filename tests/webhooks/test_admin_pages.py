@@ -128,3 +128,14 @@ def test_send_again_to_a_disabled_endpoint_is_refused_with_a_409(client, world, 
     assert "Enable the endpoint" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(WebhookDelivery, delivery.id).due_at is None
+
+
+def test_staff_see_every_organisations_endpoints(client, world):
+    factories.user(factories.organization("Sitepack"), "ops@sitepack.test", is_staff=True)
+    admin_b = factories.user(world.org_b, "admin@bravo.test", role="admin")
+    theirs = factories.webhook_endpoint(admin_b, "https://bravo.example/hooks")
+    factories.webhook_endpoint(world.admin_a, "https://acme.example/hooks")
+    login(client, "ops@sitepack.test")
+    listing = client.get("/admin/webhooks/").get_data(as_text=True)
+    assert "https://acme.example/hooks" in listing and "https://bravo.example/hooks" in listing
+    assert client.get(f"/admin/webhooks/{theirs.public_id}").status_code == 200

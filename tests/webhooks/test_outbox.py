@@ -84,8 +84,10 @@ def test_an_admin_revoke_announces_export_revoked_once(app, world, endpoint):
         service.revoke(export, world.admin_a)
     [delivery] = deliveries()
     assert delivery.event == "export.revoked"
-    assert delivery.payload["data"]["revoke_reason"] == "sent to the wrong client"
-    assert delivery.payload["data"]["state"] == "revoked"
+    data = delivery.payload["data"]
+    assert (data["state"], data["revoke_reason"]) == ("revoked", "sent to the wrong client")
+    assert data["links"]["download"] is None and data["parts"][0]["download_url"] is None
+    assert data["parts"][0]["sha256"] == export.parts[0].sha256
 
 
 def test_a_failed_attempt_announces_export_failed_with_the_reason(app, world, endpoint):
