@@ -7,9 +7,13 @@ from datetime import timedelta
 
 import pytest
 import redis
+from botocore.exceptions import ClientError
 from rq import Queue
 from sqlalchemy import select
 
+from jobs import failures
+from jobs.failures import record_failure
+from jobs.notify import send_export_mail
 from jobs.sweep import run_sweep
 from portal.exports import attempts, events, queues, service
 from portal.exports.attempts import Attempt, StoredPart
@@ -90,12 +94,14 @@ def test_an_admin_revoke_announces_export_revoked_once(app, world, endpoint):
     assert data["parts"][0]["sha256"] == export.parts[0].sha256
 
 
-def test_a_failed_attempt_announces_export_failed_with_the_reason(app, world, endpoint):
+def test_the_pipelines_failure_announces_export_failed_with_the_reason(app, world, endpoint):
     export = export_in(world, ExportStatus.PROCESSING)
-    attempts.fail(Attempt(export.id, 1), "Storage could not be reached.")
+    error = ClientError({"Error": {"Code": "NoSuchBucket"}}, "UploadPart")
+    record_failure(Attempt(export.id, 1), error)  # outside RQ: no retry left
     [delivery] = deliveries()
     assert delivery.event == "export.failed"
-    assert delivery.payload["data"]["error"] == "Storage could not be reached."
+    assert delivery.payload["data"]["error"] == failures.NO_BUCKET.reason
+    assert delivery.payload["data"]["state"] == "failed"
 
 
 def test_a_retried_export_that_fails_again_announces_each_failure(app, world, endpoint):
@@ -124,8 +130,8 @@ def test_the_expiry_warning_announces_export_expiring_once_even_if_the_mail_is_r
         finished_at=utcnow() - timedelta(days=6, hours=12),
         expires_at=utcnow() + timedelta(hours=12),
     )
-    assert service.claim_mail(export.id, MailKind.EXPIRING)
-    service.release_mail(export.id, MailKind.EXPIRING)  # SMTP was down: the mail is retried
+    assert send_export_mail(export.id, MailKind.EXPIRING).startswith("expiring mail sent")
+    service.release_mail(export.id, MailKind.EXPIRING)  # as if sending had failed
     assert service.claim_mail(export.id, MailKind.EXPIRING)
     [delivery] = deliveries()
     assert delivery.event == "export.expiring"
