@@ -83,7 +83,9 @@ def enable(endpoint: WebhookEndpoint) -> None:
 
 def send_again(delivery: WebhookDelivery) -> None:
     """Due now, with the same id and payload (a receiver that had it can tell); the attempts
-    so far stay in the log. An attempt in flight finishes first: its claim still holds."""
+    so far stay in the log. An attempt in flight finishes first: its claim still holds. A
+    delivery waiting for its next retry is simply tried now; its scheduled job then finds
+    it delivered, or not yet due again, and does nothing."""
     if not delivery.endpoint.enabled:
         raise EndpointError("Enable the endpoint before sending a delivery to it again.")
     db.session.execute(

@@ -188,3 +188,18 @@ def test_send_again_makes_a_delivered_one_due_and_logs_a_second_attempt(
         delivery.payload["data"]["id"]
     ] * 2
     assert [attempt.number for attempt in reloaded(delivery).tries] == [1, 2]
+
+
+def test_send_now_tries_a_delivery_that_waits_for_its_next_retry(client, receiver, make_delivery):
+    receiver.status = 503
+    delivery = make_delivery()
+    deliver(delivery.id)
+    receiver.status = 200
+    login(client, "admin@acme.test")
+    page = client.get(f"/admin/webhooks/{delivery.endpoint.public_id}").get_data(as_text=True)
+    assert "Send now" in page and "503" in page
+    client.post(
+        f"/admin/webhooks/deliveries/{delivery.public_id}/send-again",
+        data={"csrf_token": csrf(client)},
+    )
+    assert deliver(delivery.id) == "delivered on attempt 2"
