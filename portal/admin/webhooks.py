@@ -1,5 +1,6 @@
 """The admin's webhook pages at /admin/webhooks: register an endpoint (its secret shown once),
-see every delivery and each attempt's answer, send one again, disable or enable an endpoint.
+see every delivery and each attempt's answer, send one again, disable, enable or delete an
+endpoint.
 
 Org admins reach their organisation's endpoints, staff every organisation's (as with exports);
 everyone else gets 404. Another organisation's endpoint or delivery answers 404 too.
@@ -95,6 +96,20 @@ def enable(endpoint_id: str):
     endpoints.enable(endpoint)
     flash("Enabled: new events are sent to it again.", "success")
     return redirect(url_for("webhooks.detail", endpoint_id=endpoint_id), code=303)
+
+
+@bp.post("/<endpoint_id>/delete")
+def delete(endpoint_id: str):
+    """Only with the box ticked that says what goes with it: a stray click deletes nothing."""
+    endpoint = endpoint_or_404(endpoint_id)
+    if request.form.get("confirmed") != "yes":
+        abort(400, "Tick the box to confirm that the endpoint and its delivery log go too.")
+    endpoints.delete(endpoint)
+    current_app.logger.info(
+        "admin %s: deleted webhook endpoint %s", current_user.email, endpoint_id
+    )
+    flash(f"Deleted the endpoint {endpoint.url}.", "success")
+    return redirect(url_for("webhooks.index"), code=303)
 
 
 @bp.post("/deliveries/<delivery_id>/send-again")

@@ -1,5 +1,5 @@
 """What an organisation's admins do with webhook endpoints: register one (its secret shown
-once), disable or enable it, and send a delivery again. Every lookup is scoped by the
+once), disable or enable it, delete it, and send a delivery again. Every lookup is scoped by the
 caller (admin.access.within_reach), so another organisation's ids answer 404."""
 
 from __future__ import annotations
@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import select, update
 
 from portal.exports import queues
 from portal.extensions import db
-from portal.models import User, WebhookDelivery, WebhookEndpoint, utcnow
+from portal.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from portal.outbound.guard import Refused, policy_for, vet
 from portal.webhooks import signing
 from portal.webhooks.catalogue import EventType
@@ -78,6 +79,20 @@ def enable(endpoint: WebhookEndpoint) -> None:
         .where(WebhookEndpoint.id == endpoint.id)
         .values(disabled_at=None, disabled_reason=None, failing_since=None)
     )
+    db.session.commit()
+
+
+def delete(endpoint: WebhookEndpoint) -> None:
+    """The endpoint with its deliveries and their log; a delivery job still queued for it
+    finds no row and does nothing."""
+    deliveries = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    db.session.execute(
+        delete_rows(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries))
+    )
+    db.session.execute(
+        delete_rows(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+    )
+    db.session.execute(delete_rows(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id))
     db.session.commit()
 
 

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from portal.webhooks.delivery import deliver
 from tests import factories
 from tests.factories import login
 from tests.helpers import csrf
@@ -139,3 +140,22 @@ def test_staff_see_every_organisations_endpoints(client, world):
     listing = client.get("/admin/webhooks/").get_data(as_text=True)
     assert "https://acme.example/hooks" in listing and "https://bravo.example/hooks" in listing
     assert client.get(f"/admin/webhooks/{theirs.public_id}").status_code == 200
+
+
+def test_delete_needs_the_box_ticked_then_removes_the_endpoint_and_its_log(
+    client, world, make_delivery
+):
+    delivery = make_delivery()
+    assert deliver(delivery.id) == "delivered on attempt 1"
+    url = f"/admin/webhooks/{delivery.endpoint.public_id}"
+    login(client, "admin@acme.test")
+    token = csrf(client)
+    refused = client.post(f"{url}/delete", data={"csrf_token": token})
+    assert refused.status_code == 400 and "Tick the box" in refused.get_data(as_text=True)
+    assert endpoint_count() == 1
+    deleted = client.post(f"{url}/delete", data={"csrf_token": token, "confirmed": "yes"})
+    assert deleted.status_code == 303
+    assert endpoint_count() == 0
+    for table in (WebhookDelivery, WebhookAttempt):
+        assert db.session.scalar(select(func.count()).select_from(table)) == 0
+    assert client.get(url).status_code == 404
