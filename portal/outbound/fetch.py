@@ -94,7 +94,8 @@ def request(
     content: bytes = b"",
     max_redirects: int = 0,
 ) -> Answer:
-    """Send one request; with `max_redirects`, follow that many, each vetted like the first.
+    """Send one request; with `max_redirects`, follow that many (as GETs: the redirects of a
+    link a person pasted), each Location vetted like the first URL.
 
     Raises Refused when a URL (or a redirect's Location) may not be fetched, Unreachable
     when no answer came within the policy's limits."""
