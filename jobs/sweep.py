@@ -1,8 +1,8 @@
 """The sweeper: keeps the database, Redis and the bucket in agreement. Safe to run any time.
 
 Run by `flask exports sweep` and, every SWEEP_INTERVAL_SECONDS, by one of the workers. Its
-recovery part (lost and stalled exports, emails still owed) is cheap and must be quick, so
-a worker also runs that alone every RECOVERY_INTERVAL_SECONDS (see jobs/worker.py).
+recovery part (lost and stalled exports, emails and webhooks still owed) is cheap and must be
+quick, so a worker also runs that alone every RECOVERY_INTERVAL_SECONDS (see jobs/worker.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from flask import current_app
 from portal.exports import chunks, upkeep
 from portal.renders import cache
 from portal.storage import uploads
+from portal.webhooks import delivery
 
 
 def run_sweep() -> dict[str, int]:
@@ -28,9 +29,10 @@ def run_sweep() -> dict[str, int]:
 
 
 def run_recovery() -> dict[str, int]:
-    """Stalled first: a failed stall owes an email, which the last step then hands over."""
+    """Stalled first: a failed stall owes an email, which the next step then hands over."""
     return {
         "stalled_recovered": upkeep.recover_stalled(),
         "lost_requeued": upkeep.recover_lost_pending(),
         "owed_mail_queued": upkeep.deliver_owed_mail(),
+        "webhooks_requeued": delivery.hand_over_overdue(),
     }

@@ -3,7 +3,7 @@
 Jobs get a fresh app context (and database session) per job, as flask-rq does; nothing is
 built at import time. The worker also keeps the exports healthy, in a thread of its own:
 every RECOVERY_INTERVAL_SECONDS one worker, whichever takes the Redis key first, runs the
-recovery pass (lost and stalled exports, emails still owed) itself, and every
+recovery pass (lost and stalled exports, emails and webhook deliveries still owed) itself, and every
 SWEEP_INTERVAL_SECONDS one enqueues a full sweep, so M workers do each once.
 """
 

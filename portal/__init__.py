@@ -37,6 +37,7 @@ def trust_proxies(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (tables must be known to Flask-Migrate)
     from portal.auth.session import configure_login
+    from portal.webhooks import outbox
 
     db.init_app(app)
     configure_sqlite(app)
@@ -46,6 +47,7 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     configure_login(app)
+    outbox.listen()
 
 
 def configure_sqlite(app: Flask) -> None:
@@ -69,6 +71,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.admin.webhooks import bp as webhooks_bp
     from portal.auth.views import bp as auth_bp
     from portal.exports.views import bp as exports_bp
     from portal.records.views import bp as records_bp
@@ -77,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(webhooks_bp)
     if app.config["SITEPACK_ENV"] == "development":
         from portal.devmail.views import bp as devmail_bp
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from portal.outbound.guard import Allowed
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -50,7 +52,13 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
     """Settings from `environ`; tests pass their own mapping instead of patching os.environ."""
-    settings = {**_core(environ), **_mail(environ), **_exports(environ), **_cdn(environ)}
+    settings = {
+        **_core(environ),
+        **_mail(environ),
+        **_exports(environ),
+        **_cdn(environ),
+        **_webhooks(environ),
+    }
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
 
@@ -174,6 +182,33 @@ def _cdn(environ: Mapping[str, str]) -> dict:
         # CloudFront API endpoint; empty means AWS itself (tests point it at moto's server).
         "CLOUDFRONT_ENDPOINT_URL": env("CLOUDFRONT_ENDPOINT_URL") or None,
     }
+
+
+def _webhooks(environ: Mapping[str, str]) -> dict:
+    return {
+        # Addresses outbound requests (webhooks) may reach although they are not public, as
+        # comma-separated networks (10.0.0.0/8) or address:port (127.0.0.1:8080, [::1]:8080);
+        # plain http is allowed to them too. Empty in production; tests list their receivers.
+        "OUTBOUND_ALLOWLIST": _allowlist(environ, "OUTBOUND_ALLOWLIST"),
+        # Seconds before each retry of a failed webhook delivery (about a day in all, as in
+        # the Standard Webhooks schedule); after the last one the delivery is given up.
+        "WEBHOOK_RETRY_INTERVALS": _ints(
+            environ, "WEBHOOK_RETRY_INTERVALS", [5, 300, 1800, 7200, 18000, 36000, 36000]
+        ),
+        # An endpoint whose deliveries have failed for this long is disabled and its
+        # organisation's admins are emailed.
+        "WEBHOOK_DISABLE_AFTER_HOURS": _int(environ, "WEBHOOK_DISABLE_AFTER_HOURS", 24),
+    }
+
+
+def _allowlist(env: Mapping[str, str], name: str) -> list[str]:
+    entries = [part.strip() for part in env.get(name, "").split(",") if part.strip()]
+    for entry in entries:
+        try:
+            Allowed.parse(entry)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: {exc}") from exc
+    return entries
 
 
 def _normalise_db_url(url: str) -> str:

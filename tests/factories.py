@@ -24,8 +24,11 @@ from portal.models import (
     Project,
     Record,
     User,
+    WebhookEndpoint,
     utcnow,
 )
+from portal.webhooks import signing
+from portal.webhooks.catalogue import EventType
 from tests.helpers import csrf, request_export
 
 PASSWORD = "correct horse battery"
@@ -326,3 +329,19 @@ def record_snapshot(reference: str = "INS-0001", **overrides) -> RecordSnapshot:
         "photos": (PhotoRef(PHOTO_KEY, "a" * 64, "North bay", "north.jpg"),),
     }
     return RecordSnapshot(**(values | overrides))
+
+
+def webhook_endpoint(
+    admin: User, url: str = "https://hooks.example/sitepack", events: list[str] | None = None
+) -> WebhookEndpoint:
+    """An endpoint of the admin's organisation, subscribed to every event unless told."""
+    endpoint = WebhookEndpoint(
+        organization_id=admin.organization_id,
+        url=url,
+        events=events or [str(event) for event in EventType],
+        secret=signing.new_secret(),
+        created_by_id=admin.id,
+    )
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint

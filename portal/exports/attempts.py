@@ -81,7 +81,7 @@ def claim(export_id: int) -> Attempt | None:
         )
     ).rowcount
     if changed:
-        events.add(export_id, "started", f"attempt {number}")
+        events.add(export_id, "started", f"attempt {number}", state=ExportStatus.PROCESSING)
     db.session.commit()
     return Attempt(export_id, number) if changed else None
 
@@ -110,7 +110,7 @@ def _guarded(
     if changed and along:
         along()
     if changed and event:
-        events.add(attempt.export_id, event, detail)
+        events.add(attempt.export_id, event, detail, state=values.get("status"))
     db.session.commit()
     return bool(changed)
 

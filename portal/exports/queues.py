@@ -3,6 +3,8 @@ nothing an export needs ever waits behind the pre-rendering of records nobody as
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import redis
 from flask import current_app
 from rq import Queue, Retry
@@ -14,8 +16,11 @@ SMALL = "exports-small"
 LARGE = "exports-large"
 # Records rendered into the cache ahead of any export (a changed record, `renders warm`).
 RENDERS = "renders"
+# Webhook deliveries: a slow receiver (10 s at most, see outbound.guard.Policy) holds up
+# only this lane, never mail or an export waiting in its own.
+WEBHOOKS = "webhooks"
 # Workers take queues in this order, so a short job is always picked before a long one.
-WORKER_ORDER = (MAIL, SMALL, LARGE, RENDERS)
+WORKER_ORDER = (MAIL, SMALL, LARGE, WEBHOOKS, RENDERS)
 # Records per pre-render job: one render pool's set-up is paid for this many PDFs.
 PRERENDER_BATCH = 50
 
@@ -104,6 +109,23 @@ def enqueue_prerender(record_ids: list[int]) -> int:
 def enqueue_mail(export_id: int, kind: str) -> None:
     queue(MAIL).enqueue(
         "jobs.notify.send_export_mail", export_id, kind, retry=mail_retry(), result_ttl=3600
+    )
+
+
+def enqueue_delivery(delivery_id: int, delay_seconds: int = 0) -> None:
+    """A webhook delivery attempt, now or (RQ's scheduler, which every worker runs) later.
+    The row is the truth: the job claims it first, so a spare copy of the job does nothing."""
+    lane, job = queue(WEBHOOKS), "jobs.webhooks.deliver"
+    options = {"result_ttl": 600, "failure_ttl": 24 * 3600, "job_timeout": 120}
+    if delay_seconds:
+        lane.enqueue_in(timedelta(seconds=delay_seconds), job, delivery_id, **options)
+    else:
+        lane.enqueue(job, delivery_id, **options)
+
+
+def enqueue_endpoint_disabled_mail(endpoint_id: int) -> None:
+    queue(MAIL).enqueue(
+        "jobs.webhooks.send_disabled_mail", endpoint_id, retry=mail_retry(), result_ttl=3600
     )
 
 

@@ -29,6 +29,8 @@ from portal.renders.entries import PAPER_SIZES
 from portal.storage import cdn
 from portal.storage import client as s3
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
+from portal.webhooks import outbox
+from portal.webhooks.catalogue import EventType
 
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
 
@@ -294,7 +296,7 @@ def retry(export: Export, by: User) -> None:
         )
     ).rowcount
     if changed:
-        events.add(export.id, "retried", actor_id=by.id)
+        events.add(export.id, "retried", actor_id=by.id, state=states.LEADS_TO[Action.RETRY])
     db.session.commit()
     if not changed:
         raise ExportRequestError(*REFUSALS[Action.RETRY])
@@ -311,7 +313,7 @@ def cancel(export: Export, by: User) -> None:
         .values(status=states.LEADS_TO[Action.CANCEL], cancel_requested_at=now, finished_at=now)
     ).rowcount
     if changed:
-        events.add(export.id, ExportStatus.CANCELLED, actor_id=by.id)
+        events.add(export.id, ExportStatus.CANCELLED, actor_id=by.id, state=ExportStatus.CANCELLED)
     db.session.commit()
     if not changed:
         raise ExportRequestError(*REFUSALS[Action.CANCEL])
@@ -348,7 +350,11 @@ def hand_over_mail(export_id: int, kind: MailKind) -> bool:
 
 def claim_mail(export_id: int, kind: str) -> bool:
     """Take an email for sending before sending it; False when it was sent already or is no
-    longer owed (the export was retried, revoked, ...), so one export sends one of each."""
+    longer owed (the export was retried, revoked, ...), so one export sends one of each.
+
+    Taking the expiry warning is also the moment the export is announced as expiring to
+    webhooks, in the same transaction (outbox.emit sends it once per attempt of the export,
+    though a failed send gives the warning back to be taken again)."""
     where, values = [Export.id == export_id], {}
     if kind in MAIL_FLAGS:
         column = getattr(Export, MAIL_FLAGS[kind])
@@ -360,6 +366,8 @@ def claim_mail(export_id: int, kind: str) -> bool:
     if kind == MailKind.EXPIRING:
         where.append(states.is_shown_as(ExportStatus.COMPLETED))
     changed = db.session.execute(update(Export).where(*where).values(values)).rowcount
+    if changed and kind == MailKind.EXPIRING:
+        outbox.emit(export_id, EventType.EXPIRING)
     db.session.commit()
     return bool(changed)
 
@@ -411,7 +419,7 @@ def end_completed(
     if changed:
         zips = "zip" if len(keys) == 1 else f"{len(keys)} zips"
         detail = f"{zips} deleted from storage" + (f"; reason: {reason}" if reason else "")
-        events.add(export.id, status, detail, actor_id=actor_id)
+        events.add(export.id, status, detail, actor_id=actor_id, state=status)
     db.session.commit()
     if changed:
         discard_objects(keys)
@@ -455,6 +463,7 @@ def fail_missing_parts(export: Export, missing: list[int]) -> bool:
         .values(status=ExportStatus.FAILED, error=reason, finished_at=utcnow())
     ).rowcount
     if changed:
-        events.add(export.id, ExportStatus.FAILED, f"{reason} (found by storage reconcile)")
+        detail = f"{reason} (found by storage reconcile)"
+        events.add(export.id, ExportStatus.FAILED, detail, state=ExportStatus.FAILED)
     db.session.commit()
     return bool(changed)

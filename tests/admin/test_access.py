@@ -16,7 +16,12 @@ def admin_urls(app, public_id: str) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        values = {"public_id": public_id, "name": "revoke"}
+        values = {
+            "public_id": public_id,
+            "name": "revoke",
+            "endpoint_id": public_id,
+            "delivery_id": public_id,
+        }
         path = rule.rule
         for argument in rule.arguments:
             path = path.replace(f"<{argument}>", values[argument])

@@ -74,7 +74,9 @@ def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world
         parts=["exports/x.zip"],
         expires_at=utcnow() + timedelta(days=1),
     )
+    endpoint = factories.webhook_endpoint(world.admin_a)
     values = {
+        "endpoint_id": endpoint.public_id,
         "project_id": world.project_a.public_id,
         "record_id": record.public_id,
         "attachment_id": photo.public_id,

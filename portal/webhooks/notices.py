@@ -1,0 +1,39 @@
+"""The email an organisation's admins get when one of their webhook endpoints is disabled."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from portal.extensions import db, mail
+from portal.mailer import portal_url
+from portal.models import User, WebhookEndpoint
+
+
+def admins_of(organization_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(User.email).where(User.organization_id == organization_id, User.role == "admin")
+        )
+    )
+
+
+def send_disabled(endpoint: WebhookEndpoint) -> list[str]:
+    """One message to every admin of the endpoint's organisation; the addresses it went to."""
+    recipients = admins_of(endpoint.organization_id)
+    if not recipients:
+        return []
+    context = {
+        "endpoint": endpoint,
+        "page_url": portal_url(f"/admin/webhooks/{endpoint.public_id}"),
+    }
+    mail.send(
+        Message(
+            subject="A Sitepack webhook endpoint was disabled",
+            recipients=recipients,
+            body=render_template("email/webhook_disabled.txt", **context),
+            html=render_template("email/webhook_disabled.html", **context),
+        )
+    )
+    return recipients
