@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -71,12 +73,27 @@ def request(
 
 
 def _once(method, target: Target, policy: Policy, headers, content, started) -> Answer:
-    timeouts = {
-        "connect": policy.connect_timeout,
-        "read": policy.read_timeout,
-        "write": policy.read_timeout,
-        "pool": policy.connect_timeout,
-    }
+    with opened(method, target, policy, headers, content) as response:
+        body, truncated = _read_capped(response, policy, started)
+    return Answer(
+        response.status, header_dict(response), body, truncated, time.monotonic() - started
+    )
+
+
+@contextmanager
+def opened(
+    method: str,
+    target: Target,
+    policy: Policy,
+    headers: dict[str, str],
+    content: bytes = b"",
+    read_timeout: float | None = None,
+) -> Iterator[httpcore.Response]:
+    """The answer from the vetted address, its body still unread: the one way Sitepack dials
+    out. A failure to connect or read, inside the `with` too, becomes Unreachable."""
+    read = policy.read_timeout if read_timeout is None else read_timeout
+    timeouts = {"connect": policy.connect_timeout, "read": read, "write": read}
+    timeouts["pool"] = policy.connect_timeout
     url = httpcore.URL(scheme=target.scheme, host=target.host, port=target.port, target=target.path)
     pool = httpcore.ConnectionPool(
         ssl_context=ssl.create_default_context(), network_backend=PinnedBackend(target)
@@ -88,13 +105,16 @@ def _once(method, target: Target, policy: Policy, headers, content, started) -> 
                 method, url, headers=headers, content=content, extensions={"timeout": timeouts}
             ) as response,
         ):
-            body, truncated = _read_capped(response, policy, started)
+            yield response
     except httpcore.TimeoutException as exc:
         raise Unreachable("timed out") from exc
     except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
         raise Unreachable(str(exc) or type(exc).__name__) from exc
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
-    return Answer(response.status, headers, body, truncated, time.monotonic() - started)
+
+
+def header_dict(response: httpcore.Response) -> dict[str, str]:
+    """Header names lower-cased; of a repeated header, the last one."""
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
 
 
 def _read_capped(response, policy: Policy, started: float) -> tuple[bytes, bool]:

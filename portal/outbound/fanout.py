@@ -1,0 +1,102 @@
+"""A bundle's URLs fetched a few at a time, handed back in the order given.
+
+`Rules.concurrency` threads download (each request is blocking I/O; the GIL is free while
+they wait), at most `Rules.per_host` at once to one server, keyed by the vetted address and
+port, so a bundle never hammers a customer's server and one slow server cannot take every
+thread. At most `Rules.read_ahead` downloads run or wait to be taken, so memory and disk stay
+bounded whatever the bundle's length: a slow first URL holds the rest back rather than
+letting finished files pile up. All downloads share one byte budget for the bundle.
+
+`stop()` is looked at a few times a second; once it answers true, `fetch_all` raises Stopped
+and the downloads still running end at their next piece or wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+
+from portal.outbound.download import Budget, Download, Rules, download, never
+from portal.outbound.guard import Target
+
+POLL_SECONDS = 0.2
+
+
+class Stopped(Exception):
+    """`stop()` answered true: the bundle was cancelled, its remaining URLs not fetched."""
+
+
+class HostSlots:
+    """At most `per_host` requests at once to one address and port."""
+
+    def __init__(self, per_host: int, stop: Callable[[], bool]):
+        self.per_host, self.stop = per_host, stop
+        self._slots: dict[tuple[str, int], threading.Semaphore] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self, target: Target) -> Iterator[None]:
+        with self._lock:
+            key = (target.address, target.port)
+            semaphore = self._slots.setdefault(key, threading.Semaphore(self.per_host))
+        while not semaphore.acquire(timeout=POLL_SECONDS):
+            if self.stop():
+                raise Stopped
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+def fetch_all(
+    urls: Sequence[str], rules: Rules, stop: Callable[[], bool] = never
+) -> Iterator[Download]:
+    """Each URL's Download in the order of `urls`; the caller closes each one's file.
+
+    A URL is fetched once per call, so `urls` must hold each URL once (ValueError otherwise):
+    the caller maps repeated URLs onto one result. Close the iterator (or exhaust it) to stop
+    the downloads still running."""
+    if len(set(urls)) != len(urls):
+        raise ValueError("each URL must appear once; map repeats onto its one result")
+    return _fetch(urls, rules, stop)
+
+
+def _fetch(urls: Sequence[str], rules: Rules, stop: Callable[[], bool]) -> Iterator[Download]:
+    halted = threading.Event()
+
+    def stopping() -> bool:
+        return halted.is_set() or stop()
+
+    budget, hosts = Budget(rules.bundle_max_bytes), HostSlots(rules.per_host, stopping)
+    todo, running = iter(urls), deque()
+    pool = ThreadPoolExecutor(rules.concurrency, thread_name_prefix="bundle-fetch")
+    try:
+        while True:
+            while len(running) < rules.read_ahead and (url := next(todo, None)) is not None:
+                running.append(pool.submit(download, url, rules, budget, stopping, hosts.slot))
+            if not running:
+                return
+            _wait_for(running[0], stop)
+            yield running.popleft().result()
+    finally:
+        halted.set()
+        for future in running:
+            future.add_done_callback(_close_result)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _wait_for(future: Future, stop: Callable[[], bool]) -> None:
+    while True:
+        if stop():
+            raise Stopped
+        if wait([future], timeout=POLL_SECONDS).done:
+            return
+
+
+def _close_result(future: Future) -> None:
+    """A download finished after nobody wanted it any more: its file is closed."""
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
