@@ -236,3 +236,13 @@ def rules(
         allowed_types=frozenset(types),
         **{"bundle_max_bytes": 2**30, "backoff": 0.05, "max_wait": 0.5, **kw},
     )
+
+
+def together(route: Route, barrier: threading.Barrier) -> Route:
+    """`route` once every route sharing `barrier` has a connection open: all at once."""
+
+    def gated(h: Handler) -> None:
+        barrier.wait(timeout=20)
+        route(h)
+
+    return gated
