@@ -8,6 +8,8 @@ never followed by the transport; a caller that wants them gets each Location vet
 
 from __future__ import annotations
 
+import functools
+import os
 import ssl
 import time
 from collections.abc import Iterator
@@ -95,9 +97,7 @@ def opened(
     timeouts = {"connect": policy.connect_timeout, "read": read, "write": read}
     timeouts["pool"] = policy.connect_timeout
     url = httpcore.URL(scheme=target.scheme, host=target.host, port=target.port, target=target.path)
-    pool = httpcore.ConnectionPool(
-        ssl_context=ssl.create_default_context(), network_backend=PinnedBackend(target)
-    )
+    pool = httpcore.ConnectionPool(ssl_context=tls_context(), network_backend=PinnedBackend(target))
     try:
         with (
             pool,
@@ -110,6 +110,18 @@ def opened(
         raise Unreachable("timed out") from exc
     except (httpcore.NetworkError, httpcore.ProtocolError) as exc:
         raise Unreachable(str(exc) or type(exc).__name__) from exc
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's CA store, loaded once: loading it costs ~80 ms of CPU, more than the rest
+    of a request on loopback. Keyed by the variables OpenSSL finds the store with, so a
+    test that points SSL_CERT_FILE at its own CA gets a context that trusts it."""
+    return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
 def header_dict(response: httpcore.Response) -> dict[str, str]:
