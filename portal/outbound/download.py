@@ -4,17 +4,18 @@ A link bundle fetches URLs its customer typed, from servers nobody at Sitepack c
 hop is vetted by `guard.vet` and dialled at the vetted address by `fetch.opened` (the one way
 Sitepack dials out); redirects are followed here, by hand, at most MAX_REDIRECTS of them, each
 Location vetted again. One total deadline covers every attempt, hop and wait of a URL, so a
-server that drips a byte a second ends there. Sizes are counted after decoding gzip/deflate
-in pieces of at most CHUNK bytes (zlib's max_length), so a gzip bomb stops at the cap
-having inflated no more than one piece. The type is sniffed from the first bytes
-(`sniff.py`), not taken from the header. 429, 5xx, timeouts and broken connections are tried
-again with exponential backoff and jitter, honouring Retry-After within `Rules.max_wait`;
-everything else fails at once. A failure is a Download with a one-line `error`, never an
-exception: the bundle lists it in ERRORS.txt and carries on.
+server that drips a byte a second ends there (a silent one at most one read timeout later:
+no read waits longer than the time left when its request went out). Sizes are counted
+after decoding gzip/deflate in pieces of at most CHUNK bytes (zlib's max_length), so a gzip
+bomb stops at the cap having inflated no more than one piece. The type is sniffed from the
+first bytes (`sniff.py`), not taken from the header. 429, 5xx, timeouts and broken
+connections are tried again with exponential backoff and jitter, honouring Retry-After
+within `Rules.max_wait`; everything else fails at once. A failure is a Download with a
+one-line `error`, never an exception: the bundle lists it in ERRORS.txt and carries on.
 
-httpcore, not httpx: httpx has no way to choose the address a connection dials, and dialling
-the vetted address is the guard's whole point (DNS rebinding). httpcore is httpx's own
-transport, and its connection pool takes the network backend that pins the address.
+httpcore, not httpx: the address dialled is chosen by a network backend, which httpx's API
+does not take; httpcore, httpx's own transport, does, and `fetch.py` already uses it for
+webhooks. httpx on top would add a second layer of timeouts and redirects to switch off.
 """
 
 from __future__ import annotations
@@ -213,7 +214,7 @@ def download(
             failure = exc
             break
     suffix = f" (after {attempt} attempts)" if attempt > 1 else ""
-    return Download(url, attempts=attempt, error=f"{failure}{suffix}")
+    return Download(url, attempts=attempt, error=" ".join(f"{failure}{suffix}".split()))
 
 
 def backoff(attempt: int, retry_after: float | None, rules: Rules) -> float:
@@ -379,6 +380,8 @@ class Sink:
         self.content_type = found
 
     def download(self, url: str, status: int, disposition: str | None) -> Download:
+        if not self.size:
+            raise Failed("the server sent an empty file")
         if self.content_type is None:
             self._check_type()
         self.file.seek(0)

@@ -5,7 +5,9 @@ they wait), at most `Rules.per_host` at once to one server, keyed by the vetted 
 port, so a bundle never hammers a customer's server and one slow server cannot take every
 thread. At most `Rules.read_ahead` downloads run or wait to be taken, so memory and disk stay
 bounded whatever the bundle's length: a slow first URL holds the rest back rather than
-letting finished files pile up. All downloads share one byte budget for the bundle.
+letting finished files pile up. Memory holds at most read_ahead x `spool_bytes` of files
+(16 MB at the defaults); the work dir at most read_ahead files, and never more than the
+bundle's byte budget, which all downloads share.
 
 `stop()` is looked at a few times a second; once it answers true, `fetch_all` raises Stopped
 and the downloads still running end at their next piece or wait.

@@ -144,3 +144,9 @@ def test_rules_come_from_the_bundle_settings():
 def test_an_allowed_type_the_sniffer_never_finds_stops_start_up():
     with pytest.raises(ConfigError, match="BUNDLE_ALLOWED_TYPES: .* application/pfd"):
         from_environment({"BUNDLE_ALLOWED_TYPES": "application/pdf,application/pfd"})
+
+
+def test_an_empty_answer_is_not_a_file():
+    with Site({"/f": file(b"")}) as site:
+        result = download(site.url("/f"), rules(site, types=("text/plain",)))
+    assert result.error == "the server sent an empty file"

@@ -3,6 +3,7 @@ against three loopback servers that count the connections they hold at once."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import threading
@@ -90,6 +91,19 @@ def test_200_urls_over_three_hosts_come_back_in_order_within_the_connection_limi
     assert hops.final_url == a.url("/hop/3", host="hop3.example")
     assert [names.calls[f"hop{n}.example"] for n in range(4)] == [1, 1, 1, 1]
     assert max(meter.peak.values()) == 2 and 3 <= meter.peak_total <= 8
+
+
+def test_no_more_than_eight_connections_in_all_across_six_servers():
+    meter = Meter()
+    with contextlib.ExitStack() as stack:
+        sites = [stack.enter_context(Site({}, meter)) for _ in range(6)]
+        urls = []
+        for n in range(48):
+            sites[n % 6].routes[f"/{n}"] = file(PDF, delay=0.2)
+            urls.append(sites[n % 6].url(f"/{n}"))
+        results = list(fetch_all(urls, rules(*sites)))
+    assert all(r.ok for r in results)
+    assert meter.peak_total == 8 and max(meter.peak.values()) == 2
 
 
 def test_no_more_than_the_read_ahead_is_fetched_while_the_first_url_holds_up_the_rest():
