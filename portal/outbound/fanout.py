@@ -9,13 +9,15 @@ letting finished files pile up. Memory holds at most read_ahead x `spool_bytes` 
 (16 MB at the defaults); the work dir at most read_ahead files, and never more than the
 bundle's byte budget, which all downloads share.
 
-`stop()` is looked at a few times a second; once it answers true, `fetch_all` raises Stopped
-and the downloads still running end at their next piece or wait.
+`stop()` is asked a few times a second, from the iterating thread only; once it answers
+true, `fetch_all` raises Stopped and the downloads still running end at their next piece or
+wait (a silent server holds its thread until its read timeout, without holding up Stopped).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -34,8 +36,8 @@ class Stopped(Exception):
 class HostSlots:
     """At most `per_host` requests at once to one address and port."""
 
-    def __init__(self, per_host: int, stop: Callable[[], bool]):
-        self.per_host, self.stop = per_host, stop
+    def __init__(self, per_host: int, halted: Callable[[], bool]):
+        self.per_host, self.halted = per_host, halted
         self._slots: dict[tuple[str, int], threading.Semaphore] = {}
         self._lock = threading.Lock()
 
@@ -45,7 +47,7 @@ class HostSlots:
             key = (target.address, target.port)
             semaphore = self._slots.setdefault(key, threading.Semaphore(self.per_host))
         while not semaphore.acquire(timeout=POLL_SECONDS):
-            if self.stop():
+            if self.halted():
                 raise Stopped
         try:
             yield
@@ -67,35 +69,43 @@ def fetch_all(
 
 
 def _fetch(urls: Sequence[str], rules: Rules, stop: Callable[[], bool]) -> Iterator[Download]:
-    halted = threading.Event()
-
-    def stopping() -> bool:
-        return halted.is_set() or stop()
-
-    budget, hosts = Budget(rules.bundle_max_bytes), HostSlots(rules.per_host, stopping)
+    watch = Watch(stop)
+    halted = watch.halted.is_set
+    budget, hosts = Budget(rules.bundle_max_bytes), HostSlots(rules.per_host, halted)
     todo, running = iter(urls), deque()
     pool = ThreadPoolExecutor(rules.concurrency, thread_name_prefix="bundle-fetch")
     try:
         while True:
             while len(running) < rules.read_ahead and (url := next(todo, None)) is not None:
-                running.append(pool.submit(download, url, rules, budget, stopping, hosts.slot))
+                running.append(pool.submit(download, url, rules, budget, halted, hosts.slot))
             if not running:
                 return
-            _wait_for(running[0], stop)
+            while not wait([running[0]], timeout=POLL_SECONDS).done:
+                watch.check()
+            watch.check()
             yield running.popleft().result()
     finally:
-        halted.set()
+        watch.halted.set()
         for future in running:
             future.add_done_callback(_close_result)
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _wait_for(future: Future, stop: Callable[[], bool]) -> None:
-    while True:
-        if stop():
+class Watch:
+    """Asks `stop()` from the iterating thread only (it may read the database, which needs
+    that thread's app context), at most once per POLL_SECONDS; once it says stop, `halted`
+    tells the download threads, which look at it between pieces."""
+
+    def __init__(self, stop: Callable[[], bool]):
+        self.stop, self.halted, self.asked = stop, threading.Event(), 0.0
+
+    def check(self) -> None:
+        if time.monotonic() - self.asked >= POLL_SECONDS:
+            self.asked = time.monotonic()
+            if self.stop():
+                self.halted.set()
+        if self.halted.is_set():
             raise Stopped
-        if wait([future], timeout=POLL_SECONDS).done:
-            return
 
 
 def _close_result(future: Future) -> None:

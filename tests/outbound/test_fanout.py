@@ -143,6 +143,24 @@ def test_a_cancelled_bundle_stops_within_a_second_or_two_even_mid_drip():
             wait_until(lambda: site.meter.total == 0, timeout=2)
 
 
+def test_stop_is_asked_only_by_the_iterating_thread_a_few_times_a_second():
+    """The export's stop() reads its row: it needs the job's thread, and must stay cheap."""
+    askers: list[threading.Thread] = []
+
+    def stop() -> bool:
+        askers.append(threading.current_thread())
+        return False
+
+    routes = {f"/{n}": file(PDF, delay=0.3 if n % 20 == 0 else 0) for n in range(200)}
+    with Site(routes) as site:
+        started = time.monotonic()
+        results = list(fetch_all([site.url(f"/{n}") for n in range(200)], rules(site), stop))
+        elapsed = time.monotonic() - started
+    assert all(r.ok for r in results)
+    assert set(askers) == {threading.current_thread()}
+    assert 1 <= len(askers) <= elapsed / 0.2 + 2
+
+
 def test_the_downloads_share_one_byte_budget_for_the_bundle():
     body = PDF + bytes(2**20)
     with Site({f"/{n}": file(body) for n in range(10)}) as site:
