@@ -91,9 +91,12 @@ class Rules:
 
 
 def rules_for(config) -> Rules:
-    """The app's rules: its outbound policy with the BUNDLE_* limits."""
+    """The app's rules: its outbound policy with the BUNDLE_* limits, and plain http allowed
+    everywhere: a customer's links are often http, and the guard judges the address the
+    same either way (https is for webhooks, whose signed payload must not travel in clear)."""
     policy = replace(
         policy_for(config),
+        require_https=False,
         deadline=config["BUNDLE_FETCH_DEADLINE_SECONDS"],
         max_bytes=config["BUNDLE_ENTRY_MAX_BYTES"],
     )

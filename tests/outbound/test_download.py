@@ -132,9 +132,9 @@ def test_the_bundle_budget_refuses_the_file_that_would_pass_it_and_keeps_the_oth
     assert budget.used == len(BODY) + len(PDF)
 
 
-def test_rules_come_from_the_bundle_settings():
+def test_rules_come_from_the_bundle_settings_and_allow_plain_http_links_in_production():
     env = {"BUNDLE_ENTRY_MAX_BYTES": "1000", "BUNDLE_FETCH_DEADLINE_SECONDS": "7"}
-    env |= {"BUNDLE_ALLOWED_TYPES": "application/pdf, text/csv", "SITEPACK_ENV": "development"}
+    env |= {"BUNDLE_ALLOWED_TYPES": "application/pdf, text/csv", "SITEPACK_ENV": "production"}
     made = rules_for(from_environment(env))
     assert (made.policy.max_bytes, made.policy.deadline) == (1000, 7)
     assert made.allowed_types == {"application/pdf", "text/csv"}
