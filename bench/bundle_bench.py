@@ -3,40 +3,47 @@
 Starts four file servers (separate processes, on 127.0.0.1, allowlisted), then for each
 batch runs a fresh process (so its peak RSS is its own) that fetches every URL with
 `fanout.fetch_all` at the default limits (8 at once, 2 per server) and writes each file into
-a ZipArchive on a null sink (no disk, no S3: the fetcher's cost alone, with the zip's CRC):
+a ZipArchive, on a null sink (the fetcher's cost alone, with the zip's CRC) or, with
+`--sink s3`, into a MultipartWriter upload to a local rclone `serve s3` (the export's path):
 
 - small: 1,000 files of `--small-kb` KB;
 - large: 20 files of `--large-mb` MB.
 
-    .venv/bin/python -m bench.bundle_bench [--small-kb 50] [--large-mb 50]
+    .venv/bin/python -m bench.bundle_bench [--small-kb 50] [--large-mb 50] [--sink s3]
 
-CPU is the fetching process's (all threads); the servers' is shown apart. Peak RSS is
-VmHWM; files past 1 MB spool to the system temp dir. Loopback is not a network and the
-machine is shared: compare ratios from one run.
+CPU is the fetching process's (all threads); the servers' and rclone's are not in it (the
+servers' is shown apart). Peak RSS is VmHWM; files past 1 MB spool to a temp dir. Loopback
+is not a network and the machine is shared: compare ratios from one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.proctree import own_cpu, vm_hwm_kb
+from bench.proctree import own_cpu
+from bench.zipstream_bench import app_for, cpu_seconds, environment, memory_mb
 from jobs.archive import ZipArchive
 from portal.outbound.download import Rules
 from portal.outbound.fanout import fetch_all
 from portal.outbound.guard import Allowed, Policy
+from portal.storage import client as s3
+from portal.storage.multipart import MultipartWriter
 from tests.polling import wait_until
-from tests.servers import free_port, port_open, stop_process
+from tests.servers import RcloneS3, free_port, port_open, stop_process
 
 SERVERS = 4
+KEY = "exports/bench/bundle/attempt-1/bench.zip"
 BLOCK = os.urandom(2**20)  # each server's own random bytes; a file repeats its server's block
 PDF = b"%PDF-1.7\n"
 
@@ -47,12 +54,24 @@ def main() -> None:
         serve(args.serve)
         return
     if args.measure:
-        print(json.dumps(measure(args.measure, args.count, args.size, args.ports)))
+        print(json.dumps(measure(args.measure, args.count, args.size, args.ports, args.sink)))
         return
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bundle-bench-"))
+        env = {"EXPORT_WORK_DIR": tmp}
+        if args.sink == "s3":
+            env = environment(stack.enter_context(RcloneS3()), tmp)
+            with app_for(env).app_context():
+                s3.ensure_bucket()
+        report(args, env)
+
+
+def report(args: argparse.Namespace, env: dict[str, str]) -> None:
     ports = [free_port() for _ in range(SERVERS)]
     servers = [start_server(port) for port in ports]
     try:
-        print(f"loopback, {SERVERS} servers, 8 at once (2 per server), {os.cpu_count()} cores")
+        print(f"zip on {args.sink}; loopback, {SERVERS} servers; 8 at once, 2 per server; ", end="")
+        print(f"{os.cpu_count()} cores")
         print(
             f"{'batch':<22}{'MB/s':>7}{'entries/s':>11}{'CPU ms/entry':>14}{'CPU ms/MB':>11}"
             f"{'peak RSS MB':>13}{'(start)':>9}{'server ms/MB':>14}"
@@ -60,7 +79,7 @@ def main() -> None:
         batches = [("small", 1000, args.small_kb * 1024), ("large", 20, args.large_mb * 2**20)]
         for name, count, size in batches:
             before = sum(own_cpu(s.pid) for s in servers)
-            r = run(name, count, size, ports)
+            r = run(name, count, size, ports, args.sink, env)
             server = (sum(own_cpu(s.pid) for s in servers) - before) * 1000 / r["mb"]
             label = f"{count} x " + (f"{size >> 20} MB" if size >= 2**20 else f"{size >> 10} KB")
             print(
@@ -73,39 +92,48 @@ def main() -> None:
             stop_process(server)
 
 
-def run(name: str, count: int, size: int, ports: list[int]) -> dict:
-    args = [sys.executable, "-m", "bench.bundle_bench", "--measure", name]
+def run(name: str, count: int, size: int, ports: list[int], sink: str, env: dict) -> dict:
+    args = [sys.executable, "-m", "bench.bundle_bench", "--measure", name, "--sink", sink]
     args += ["--count", str(count), "--size", str(size), "--ports", *map(str, ports)]
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **env})
     if done.returncode:
         raise SystemExit(f"the {name} batch failed:\n{done.stderr}")
     return json.loads(done.stdout)
 
 
-def measure(name: str, count: int, size: int, ports: list[int]) -> dict:
-    """Fetch `count` files of `size` bytes into a zip on a null sink; this process's cost."""
-    urls = [
-        f"http://127.0.0.1:{ports[n % len(ports)]}/{name}/{n}?size={size}" for n in range(count)
-    ]
-    rules = bench_rules(ports, size)
-    start_rss = vm_hwm_kb(os.getpid())
-    cpu, started, sink = cpu_seconds(), time.monotonic(), NullSink()
-    with ZipArchive(sink) as archive:
+def measure(name: str, count: int, size: int, ports: list[int], sink: str) -> dict:
+    """Fetch `count` files of `size` bytes into a zip on `sink`; this process's cost."""
+    urls = [f"http://127.0.0.1:{ports[n % len(ports)]}/{n}?size={size}" for n in range(count)]
+    rules = replace(bench_rules(ports, size), work_dir=os.environ["EXPORT_WORK_DIR"])
+    app = app_for(dict(os.environ)) if sink == "s3" else None
+    with app.app_context() if app else contextlib.nullcontext():
+        if app:
+            s3.boto()  # the client made before the baseline, as every export has one
+        Path("/proc/self/clear_refs").write_text("5")  # peak RSS := current RSS
+        start_rss, cpu, started = memory_mb("VmRSS"), cpu_seconds(), time.monotonic()
+        if sink == "s3":
+            with MultipartWriter(KEY, "application/zip") as upload:
+                zip_into(upload, urls, rules, name)
+        else:
+            zip_into(NullSink(), urls, rules, name)
+        seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu
+    return {
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "mb": count * size / 2**20,
+        "peak_rss_mb": memory_mb("VmHWM"),
+        "start_rss_mb": start_rss,
+    }
+
+
+def zip_into(target, urls: list[str], rules: Rules, name: str) -> None:
+    with ZipArchive(target) as archive:
         for n, result in enumerate(fetch_all(urls, rules)):
             if not result.ok:
                 raise SystemExit(f"{result.url}: {result.error}")
             with result.file:
                 # Size and digest known: the zip hashes nothing again (as the export will).
                 archive.add_stream(f"{name}/{n}.pdf", result.file, result.size, result.sha256)
-    seconds = time.monotonic() - started
-    return {
-        "seconds": seconds,
-        "cpu_s": cpu_seconds() - cpu,
-        "mb": count * size / 2**20,
-        "zip_mb": sink.size / 2**20,
-        "peak_rss_mb": vm_hwm_kb(os.getpid()) / 1024,
-        "start_rss_mb": start_rss / 1024,
-    }
 
 
 def bench_rules(ports: list[int], size: int) -> Rules:
@@ -115,11 +143,6 @@ def bench_rules(ports: list[int], size: int) -> Rules:
     return Rules(
         policy=policy, allowed_types=frozenset({"application/pdf"}), bundle_max_bytes=2**40
     )
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class NullSink:
@@ -180,6 +203,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--small-kb", type=int, default=50)
     parser.add_argument("--large-mb", type=int, default=50)
+    parser.add_argument("--sink", choices=("null", "s3"), default="null")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
