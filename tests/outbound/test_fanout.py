@@ -161,6 +161,16 @@ def test_stop_is_asked_only_by_the_iterating_thread_a_few_times_a_second():
     assert 1 <= len(askers) <= elapsed / 0.2 + 2
 
 
+def test_a_url_waiting_for_a_connection_to_its_server_does_not_spend_its_deadline():
+    """Three 1-second answers from one server, one at a time: the last waits 2 s for its
+    turn, yet its 1.5 s deadline counts from its own request."""
+    with Site({f"/{n}": file(PDF, delay=1.0) for n in range(3)}) as site:
+        made = rules(site, per_host=1, policy={"deadline": 1.5})
+        results = list(fetch_all([site.url(f"/{n}") for n in range(3)], made))
+    assert [r.error for r in results] == [None, None, None]
+    assert site.meter.peak_total == 1
+
+
 def test_the_downloads_share_one_byte_budget_for_the_bundle():
     body = PDF + bytes(2**20)
     with Site({f"/{n}": file(body) for n in range(10)}) as site:
