@@ -4,6 +4,8 @@ httpcore's connection pool takes a network backend: ours connects to the address
 approved instead of resolving the name again, while the request still names the host (the
 Host header, and for https the TLS server name and the certificate check). Redirects are
 never followed by the transport; a caller that wants them gets each Location vetted again.
+`opened` is that one way to dial: `request` (webhooks) reads a capped answer through it,
+`download.py` (link bundles) streams a file.
 """
 
 from __future__ import annotations
@@ -94,8 +96,12 @@ def opened(
     """The answer from the vetted address, its body still unread: the one way Sitepack dials
     out. A failure to connect or read, inside the `with` too, becomes Unreachable."""
     read = policy.read_timeout if read_timeout is None else read_timeout
-    timeouts = {"connect": policy.connect_timeout, "read": read, "write": read}
-    timeouts["pool"] = policy.connect_timeout
+    timeouts = {
+        "connect": policy.connect_timeout,
+        "read": read,
+        "write": read,
+        "pool": policy.connect_timeout,
+    }
     url = httpcore.URL(scheme=target.scheme, host=target.host, port=target.port, target=target.path)
     pool = httpcore.ConnectionPool(ssl_context=tls_context(), network_backend=PinnedBackend(target))
     try:
