@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from portal.outbound import sniff
 from portal.outbound.guard import Allowed
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
@@ -58,6 +59,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         **_exports(environ),
         **_cdn(environ),
         **_webhooks(environ),
+        **_bundles(environ),
     }
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
@@ -199,6 +201,57 @@ def _webhooks(environ: Mapping[str, str]) -> dict:
         # organisation's admins are emailed.
         "WEBHOOK_DISABLE_AFTER_HOURS": _int(environ, "WEBHOOK_DISABLE_AFTER_HOURS", 24),
     }
+
+
+# What a link bundle may hold, by sniffed type: PDF, images, Office documents (OOXML and the
+# older OLE2 ones), DWG and DXF drawings, text and CSV, zips.
+BUNDLE_TYPES = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/tiff",
+    "image/webp",
+    "image/heic",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "image/vnd.dwg",
+    "image/vnd.dxf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+)
+
+
+def _bundles(environ: Mapping[str, str]) -> dict:
+    return {
+        # Types a link bundle's files may have, comma-separated MIME types, judged by the
+        # file's first bytes (portal/outbound/sniff.py), not by what its server says.
+        "BUNDLE_ALLOWED_TYPES": _types(environ, "BUNDLE_ALLOWED_TYPES", BUNDLE_TYPES),
+        # Largest file one link may bring, in bytes, counted after gzip/deflate decoding.
+        "BUNDLE_ENTRY_MAX_BYTES": _int(environ, "BUNDLE_ENTRY_MAX_BYTES", 250 * 2**20),
+        # Most bytes one bundle may fetch in all; links past it are listed in ERRORS.txt.
+        "BUNDLE_MAX_BYTES": _int(environ, "BUNDLE_MAX_BYTES", 2 * 2**30),
+        # Seconds one link may take in all, retries and redirects included: a server
+        # dripping a byte a second is cut off here, not kept forever.
+        "BUNDLE_FETCH_DEADLINE_SECONDS": _int(environ, "BUNDLE_FETCH_DEADLINE_SECONDS", 300),
+        # Links of one bundle fetched at once, and at most this many from one server.
+        "BUNDLE_FETCH_CONCURRENCY": _int(environ, "BUNDLE_FETCH_CONCURRENCY", 8),
+        "BUNDLE_FETCH_PER_HOST": _int(environ, "BUNDLE_FETCH_PER_HOST", 2),
+    }
+
+
+def _types(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> frozenset[str]:
+    raw = env.get(name)
+    types = [t.strip().lower() for t in raw.split(",") if t.strip()] if raw else default
+    unknown = [t for t in types if not sniff.can_return(t)]
+    if unknown:
+        raise ConfigError(f"{name}: the file sniffer never finds {', '.join(unknown)}")
+    return frozenset(types)
 
 
 def _allowlist(env: Mapping[str, str], name: str) -> list[str]:
