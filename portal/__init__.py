@@ -69,6 +69,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.api.views import bp as api_bp
+    from portal.apikeys.views import bp as apikeys_bp
     from portal.auth.views import bp as auth_bp
     from portal.exports.views import bp as exports_bp
     from portal.records.views import bp as records_bp
@@ -77,6 +79,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(apikeys_bp)
+    # No cookie authenticates the API (portal/api/auth.py), so there is no CSRF to guard.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
     if app.config["SITEPACK_ENV"] == "development":
         from portal.devmail.views import bp as devmail_bp
 

@@ -89,6 +89,8 @@ def _core(environ: Mapping[str, str]) -> dict:
         # the records table posting its ids twice (2 x 1,000 ids, about 50 KB); a bigger
         # selection travels as "all matching", held on the server, never as ids.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 256 * 1024),
+        # Largest photo one API upload may carry (the one body allowed past MAX_CONTENT_LENGTH).
+        "API_PHOTO_MAX_BYTES": _int(environ, "API_PHOTO_MAX_BYTES", 20 * 1024 * 1024),
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
@@ -198,6 +200,9 @@ def finalise(config: dict) -> None:
     _check_local_s3_root(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Flask-Limiter would set Retry-After on every limited answer (even a 202, whose
+    # Retry-After says when to poll): its own goes by another name; a 429's is set by errors.py.
+    config.setdefault("RATELIMIT_HEADER_RETRY_AFTER", "X-RateLimit-Retry-After")
     # Redis down must not lock everyone out: limits lapse until it is back.
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

@@ -1,0 +1,42 @@
+"""The /api/v1 blueprint and what runs before each of its views: the key, then the body."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from portal.api import problems
+from portal.api.auth import authenticate_request
+
+bp = Blueprint("api", __name__, url_prefix=problems.API_PREFIX)
+# Bodies the API reads: JSON, and a photo as multipart/form-data.
+BODY_TYPES = ("application/json", "multipart/form-data")
+# Open to anyone, like any API's documentation: they describe, and change nothing.
+PUBLIC = {"api.openapi", "api.reference"}
+# Routes whose body may be larger than MAX_CONTENT_LENGTH, and the setting that says how much.
+LARGE_BODIES = {"api.post_photo": "API_PHOTO_MAX_BYTES"}
+
+
+@bp.before_request
+def before_view():
+    if request.endpoint in PUBLIC:
+        return None
+    refused = authenticate_request()
+    if refused is not None:
+        return refused
+    if request.endpoint in LARGE_BODIES:
+        request.max_content_length = current_app.config[LARGE_BODIES[request.endpoint]]
+    return check_body()
+
+
+def check_body():
+    """415 for a body of a type the API does not read, 400 for JSON that does not parse:
+    both before validation, which would otherwise report missing fields."""
+    if not request.content_length and not request.headers.get("Transfer-Encoding"):
+        return None
+    if request.mimetype not in BODY_TYPES:
+        return problems.problem(
+            415, f"Send the body as application/json, not {request.mimetype or 'untyped'}."
+        )
+    if request.mimetype == "application/json" and request.get_json(silent=True) is None:
+        return problems.problem(400, "The body is not valid JSON.")
+    return None
