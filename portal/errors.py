@@ -61,7 +61,10 @@ def handle_http(error: HTTPException):
     status = error.code or 500
     message = error.description if _custom(error) else MESSAGES.get(status, error.description)
     body, status = render_error(status, error.name, message, api_detail(error))
-    headers = {"Retry-After": rate_limit_wait()} if status == 429 else {}
+    # The exception's own headers (Allow on a 405), not its HTML page's Content-Type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if status == 429:
+        headers["Retry-After"] = rate_limit_wait()
     return body, status, headers
 
 

@@ -8,8 +8,8 @@ from portal.api import problems
 from portal.api.auth import authenticate_request
 
 bp = Blueprint("api", __name__, url_prefix=problems.API_PREFIX)
-# Bodies the API reads: JSON, and a photo as multipart/form-data.
-BODY_TYPES = ("application/json", "multipart/form-data")
+# What a route's body must be: a photo upload is multipart/form-data, any other body JSON.
+BODY_TYPES = {"api.post_photo": "multipart/form-data"}
 # Open to anyone, like any API's documentation: they describe, and change nothing.
 PUBLIC = {"api.openapi", "api.reference"}
 # Routes whose body may be larger than MAX_CONTENT_LENGTH, and the setting that says how much.
@@ -29,14 +29,15 @@ def before_view():
 
 
 def check_body():
-    """415 for a body of a type the API does not read, 400 for JSON that does not parse:
+    """415 for a body of another type than the route reads, 400 for JSON that does not parse:
     both before validation, which would otherwise report missing fields."""
     if not request.content_length and not request.headers.get("Transfer-Encoding"):
         return None
-    if request.mimetype not in BODY_TYPES:
+    expected = BODY_TYPES.get(request.endpoint, "application/json")
+    if request.mimetype != expected:
         return problems.problem(
-            415, f"Send the body as application/json, not {request.mimetype or 'untyped'}."
+            415, f"Send the body as {expected}, not {request.mimetype or 'untyped'}."
         )
-    if request.mimetype == "application/json" and request.get_json(silent=True) is None:
+    if expected == "application/json" and request.get_json(silent=True) is None:
         return problems.problem(400, "The body is not valid JSON.")
     return None

@@ -11,6 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from portal.api import keys
@@ -20,8 +21,8 @@ from portal.models import ApiKey, KeyScope, utcnow
 bp = Blueprint("apikeys", __name__)
 
 SCOPE_CHOICES = [
-    (KeyScope.READ.value, "read: list projects, records and exports"),
-    (KeyScope.EXPORT.value, "export: also request exports and push records and photos"),
+    SelectChoice(KeyScope.READ.value, "read: list projects, records and exports"),
+    SelectChoice(KeyScope.EXPORT.value, "export: also request exports, push records and photos"),
 ]
 
 
