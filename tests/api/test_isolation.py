@@ -62,7 +62,9 @@ def test_another_organisations_ids_answer_404_like_missing_ones(app, caller, wor
     missing = dict.fromkeys(ids, MISSING) | {"external_ref": "NOPE-1"}
     walked = requests_for(app, ids)
     assert len(walked) >= 8
-    for (method, path, body), (_, missing_path, _) in zip(walked, requests_for(app, missing)):
+    for (method, path, body), (_, missing_path, _) in zip(
+        walked, requests_for(app, missing), strict=True
+    ):
         theirs = intruder.open(path, method, **body)
         nowhere = intruder.open(missing_path, method, **valid_body(missing_path, method))
         answer = assert_problem(theirs, 404, "not-found")
