@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, g, request
 
 from portal.api import problems
 from portal.api.auth import authenticate_request
+from portal.extensions import login_manager
 
 bp = Blueprint("api", __name__, url_prefix=problems.API_PREFIX)
 # What a route's body must be: a photo upload is multipart/form-data, any other body JSON.
@@ -19,6 +20,8 @@ LARGE_BODIES = {"api.post_photo": "API_PHOTO_MAX_BYTES"}
 @bp.before_request
 def before_view():
     if request.endpoint in PUBLIC:
+        # Nobody, for Flask-Login: not even the documents read the session under /api/v1.
+        g._login_user = login_manager.anonymous_user()
         return None
     refused = authenticate_request()
     if refused is not None:
