@@ -34,7 +34,7 @@ ACCEPTED = responses(400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut)
 
 @bp.post("/exports")
 @export_requests
-@api_spec.validate(json=schemas.ExportIn, resp=ACCEPTED, tags=TAGS)
+@api_spec.validate(json=schemas.ExportIn, resp=ACCEPTED, tags=TAGS, operation_id="create_export")
 def create_export(json: schemas.ExportIn):
     """Request an export
 
@@ -81,7 +81,10 @@ def accepted(export: Export):
 
 @bp.get("/exports")
 @api_spec.validate(
-    query=schemas.PageQuery, resp=responses(422, HTTP_200=schemas.ExportPage), tags=TAGS
+    query=schemas.PageQuery,
+    resp=responses(422, HTTP_200=schemas.ExportPage),
+    tags=TAGS,
+    operation_id="list_exports",
 )
 def list_exports(query: schemas.PageQuery):
     """Your exports, newest first"""
@@ -96,7 +99,7 @@ def list_exports(query: schemas.PageQuery):
 
 
 @bp.get("/exports/<public_id>")
-@api_spec.validate(resp=responses(HTTP_200=schemas.ExportOut), tags=TAGS)
+@api_spec.validate(resp=responses(HTTP_200=schemas.ExportOut), tags=TAGS, operation_id="get_export")
 def get_export(public_id: str):
     """An export: state, progress, time left, parts, links
 
@@ -110,7 +113,10 @@ def get_export(public_id: str):
 
 @bp.get("/exports/<public_id>/download")
 @api_spec.validate(
-    query=schemas.DownloadQuery, resp=responses(403, 409, 410, 422, codes=("HTTP_302",)), tags=TAGS
+    query=schemas.DownloadQuery,
+    resp=responses(403, 409, 410, 422, codes=("HTTP_302",)),
+    tags=TAGS,
+    operation_id="download_export",
 )
 def download_export(public_id: str, query: schemas.DownloadQuery):
     """Download a part of a ready export
@@ -126,7 +132,7 @@ ACTED = responses(403, 409, HTTP_200=schemas.ExportOut)
 
 
 @bp.post("/exports/<public_id>/cancel")
-@api_spec.validate(resp=ACTED, tags=TAGS)
+@api_spec.validate(resp=ACTED, tags=TAGS, operation_id="cancel_export")
 def cancel_export(public_id: str):
     """Cancel a pending or processing export"""
     export = export_or_404(public_id)
@@ -135,7 +141,7 @@ def cancel_export(public_id: str):
 
 
 @bp.post("/exports/<public_id>/retry")
-@api_spec.validate(resp=ACCEPTED, tags=TAGS)
+@api_spec.validate(resp=ACCEPTED, tags=TAGS, operation_id="retry_export")
 def retry_export(public_id: str):
     """Run a failed export again, as the same export"""
     export = export_or_404(public_id)
@@ -144,7 +150,7 @@ def retry_export(public_id: str):
 
 
 @bp.post("/exports/<public_id>/reorder")
-@api_spec.validate(resp=ACCEPTED, tags=TAGS)
+@api_spec.validate(resp=ACCEPTED, tags=TAGS, operation_id="reorder_export")
 def reorder_export(public_id: str):
     """Order an expired, cancelled (or, for admins, revoked) export again
 

@@ -16,7 +16,9 @@ TAGS = ("projects and records",)
 
 
 @bp.get("/projects")
-@api_spec.validate(resp=responses(HTTP_200=schemas.ProjectList), tags=TAGS)
+@api_spec.validate(
+    resp=responses(HTTP_200=schemas.ProjectList), tags=TAGS, operation_id="list_projects"
+)
 def list_projects():
     """Your organisation's projects, with their record counts"""
     return schemas.ProjectList(items=[present.project_out(s) for s in queries.project_summaries()])
@@ -24,7 +26,10 @@ def list_projects():
 
 @bp.get("/projects/<project_id>/records")
 @api_spec.validate(
-    query=schemas.RecordsQuery, resp=responses(422, HTTP_200=schemas.RecordPage), tags=TAGS
+    query=schemas.RecordsQuery,
+    resp=responses(422, HTTP_200=schemas.RecordPage),
+    tags=TAGS,
+    operation_id="list_records",
 )
 def list_records(project_id: str, query: schemas.RecordsQuery):
     """A project's records, oldest first, filtered as on the records page

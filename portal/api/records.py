@@ -20,6 +20,7 @@ TAGS = ("projects and records",)
     json=schemas.RecordIn,
     resp=responses(403, 415, 422, HTTP_200=schemas.RecordOut, HTTP_201=schemas.RecordOut),
     tags=TAGS,
+    operation_id="put_record",
 )
 def put_record(project_id: str, external_ref: str, json: schemas.RecordIn):
     """Create or replace a record by its reference in the system that owns it
@@ -42,6 +43,7 @@ def put_record(project_id: str, external_ref: str, json: schemas.RecordIn):
     form=schemas.PhotoForm,
     resp=responses(403, 413, 415, 422, HTTP_201=schemas.PhotoOut),
     tags=TAGS,
+    operation_id="post_photo",
 )
 def post_photo(project_id: str, external_ref: str):
     """Add a photo to a record (multipart/form-data: `photo`, optional `caption`)

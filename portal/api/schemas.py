@@ -8,10 +8,10 @@ paper sizes from the render cache, export states from ExportStatus), never retyp
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from portal.models import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES, ExportStatus
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
@@ -27,6 +27,16 @@ PublicId = Field(pattern=r"^[A-Za-z0-9_-]{8,32}$")
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
 EXTERNAL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 PAGE_LIMIT_MAX = 200
+# Cursors are ASCII this API made (portal/api/cursor.py); anything longer is not one.
+Cursor = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="`next` of a page")
+
+
+def as_utc(value: datetime) -> datetime:
+    """The database keeps naive UTC; the API says so (RFC 3339, with `Z`)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Strict(BaseModel):
@@ -85,7 +95,7 @@ class RecordFilterIn(Strict):
 
 
 class RecordsQuery(RecordFilterIn):
-    cursor: str | None = Field(default=None, max_length=200, description="`next` of the last page")
+    cursor: str | None = Cursor
     limit: int = Field(default=50, ge=1, le=PAGE_LIMIT_MAX)
 
 
@@ -129,8 +139,8 @@ class RecordOut(BaseModel):
     assignee: str
     due_date: date | None
     description: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
     version: int
     checklist: list[ChecklistLine]
     photos: list[PhotoOut]
@@ -154,12 +164,25 @@ class ExportOptionsIn(Strict):
     include_originals: bool = False
 
 
+def no_default(schema: dict) -> None:
+    """An optional field that may be absent but not null: no `"default": null` to document."""
+    schema.pop("default", None)
+
+
 class ExportIn(Strict):
     """Which records: `record_ids` (ids from the records listing) or `filter`, not both."""
 
+    # Exactly one of the two, as the document says too (absent, not null).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["record_ids"]}, {"required": ["filter"]}]},
+    )
+
     project: str = PublicId
-    record_ids: list[str] | None = Field(default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST)
-    filter: RecordFilterIn | None = None
+    record_ids: list[str] = Field(
+        default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST, json_schema_extra=no_default
+    )
+    filter: RecordFilterIn = Field(default=None, json_schema_extra=no_default)
     options: ExportOptionsIn = Field(default_factory=ExportOptionsIn)
 
     @model_validator(mode="after")
@@ -197,10 +220,10 @@ class ExportOut(BaseModel):
     eta_seconds: int | None = Field(description="Time left while live; null when unknown")
     warnings: int
     options: ExportOptionsIn
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    expires_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    expires_at: Timestamp | None
     byte_size: int | None
     error: str | None
     parts: list[PartOut]
@@ -214,7 +237,7 @@ class ExportPage(BaseModel):
 
 
 class PageQuery(Strict):
-    cursor: str | None = Field(default=None, max_length=200)
+    cursor: str | None = Cursor
     limit: int = Field(default=50, ge=1, le=PAGE_LIMIT_MAX)
 
 

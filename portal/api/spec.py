@@ -19,6 +19,7 @@ as application/problem+json and adds the headers the views send (Location, Retry
 from __future__ import annotations
 
 import copy
+from http import HTTPStatus
 
 from flask import request
 from spectree import Response, SecurityScheme, SpecTree
@@ -36,6 +37,8 @@ DESCRIPTION = (
 )
 # Statuses every operation may answer, besides its own.
 COMMON_ERRORS = (401, 404, 405, 429, 500)
+# What portal/api/blueprint.check_body answers on any route that takes a body.
+BODY_ERRORS = (400, 413, 415)
 HEADERS = {
     "Location": "Where the export (or re-ordered export) can be followed",
     "Retry-After": "Seconds to wait before asking again",
@@ -89,17 +92,61 @@ def responses(*errors: int, codes: tuple[str, ...] = (), **ok) -> Response:
     return Response(*codes, **ok, **{f"HTTP_{code}": Problem for code in failures})
 
 
+# OpenAPI links: which ids of an answer lead to which next call (clients and Schemathesis's
+# stateful phase follow them). {operation answering: {status: {link name: (operation, ids)}}}
+EXPORT = {"public_id": "$response.body#/id"}
+RECORD = {"project_id": "$request.path.project_id", "external_ref": "$request.path.external_ref"}
+EXPORT_LINKS = {
+    "get": ("get_export", EXPORT),
+    "download": ("download_export", EXPORT),
+    "cancel": ("cancel_export", EXPORT),
+    "retry": ("retry_export", EXPORT),
+    "reorder": ("reorder_export", EXPORT),
+}
+LINKS = {
+    "create_export": {"202": EXPORT_LINKS},
+    "reorder_export": {"202": EXPORT_LINKS},
+    "list_projects": {
+        "200": {"records": ("list_records", {"project_id": "$response.body#/items/0/id"})}
+    },
+    "put_record": {
+        "200": {"add_photo": ("post_photo", RECORD)},
+        "201": {"add_photo": ("post_photo", RECORD)},
+    },
+}
+
+
 def document() -> dict:
-    """The OpenAPI document as served: spectree's, with problem+json error bodies and the
-    response headers declared."""
+    """The OpenAPI document as served: spectree's, with problem+json error bodies, the body
+    errors, the response headers and the links declared."""
     spec = copy.deepcopy(api_spec.spec)
     spec["servers"] = [{"url": request.host_url.rstrip("/")}]
+    problem = {"$ref": f"#/components/schemas/{Problem.__name__}"}
     for operations in spec["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
+            if method in ("post", "put"):
+                for status in BODY_ERRORS:
+                    operation["responses"].setdefault(
+                        str(status),
+                        {
+                            "description": HTTPStatus(status).phrase,
+                            "content": {"application/json": {"schema": problem}},
+                        },
+                    )
             for status, answer in operation["responses"].items():
                 mark_problem(status, answer)
                 declare_headers(status, answer)
+                declare_links(operation["operationId"], status, answer)
     return spec
+
+
+def declare_links(operation_id: str, status: str, answer: dict) -> None:
+    links = LINKS.get(operation_id, {}).get(status)
+    if links:
+        answer["links"] = {
+            name: {"operationId": target, "parameters": parameters}
+            for name, (target, parameters) in links.items()
+        }
 
 
 def mark_problem(status: str, answer: dict) -> None:
