@@ -101,34 +101,8 @@ def project_out(summary: ProjectSummary) -> schemas.ProjectOut:
 
 
 def record_out(record: Record) -> schemas.RecordOut:
-    return schemas.RecordOut(
-        id=record.public_id,
-        external_ref=record.reference,
-        kind=record.kind,
-        title=record.title,
-        status=record.status,
-        location=record.location,
-        trade=record.trade,
-        assignee=record.assignee,
-        due_date=record.due_date,
-        description=record.description,
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-        version=record.version,
-        checklist=[
-            schemas.ChecklistLine(label=item.label, result=item.result, comment=item.comment)
-            for item in record.checklist
-        ],
-        photos=[photo_out(attachment) for attachment in record.attachments],
-    )
+    return schemas.RecordOut.model_validate(record)
 
 
 def photo_out(attachment: Attachment) -> schemas.PhotoOut:
-    return schemas.PhotoOut(
-        id=attachment.public_id,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-        byte_size=attachment.byte_size,
-        sha256=attachment.sha256,
-        caption=attachment.caption,
-    )
+    return schemas.PhotoOut.model_validate(attachment)

@@ -100,13 +100,21 @@ class RecordsQuery(RecordFilterIn):
 
 
 class ChecklistLine(Strict):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
     label: str = Field(min_length=1, max_length=300)
     result: CheckResult
     comment: str = Field(default="", max_length=2000)
 
 
-class PhotoOut(BaseModel):
-    id: str
+class Shown(BaseModel):
+    """A response model read straight from a row's attributes (`Model.model_validate(row)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PhotoOut(Shown):
+    id: str = Field(validation_alias="public_id")
     filename: str
     content_type: str
     byte_size: int
@@ -128,9 +136,9 @@ class RecordIn(Strict):
     checklist: list[ChecklistLine] = Field(default_factory=list, max_length=200)
 
 
-class RecordOut(BaseModel):
-    id: str
-    external_ref: str
+class RecordOut(Shown):
+    id: str = Field(validation_alias="public_id")
+    external_ref: str = Field(validation_alias="reference")
     kind: str
     title: str
     status: str
@@ -143,7 +151,7 @@ class RecordOut(BaseModel):
     updated_at: Timestamp
     version: int
     checklist: list[ChecklistLine]
-    photos: list[PhotoOut]
+    photos: list[PhotoOut] = Field(validation_alias="attachments")
 
 
 class RecordPage(BaseModel):
