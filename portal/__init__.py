@@ -9,6 +9,7 @@ from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     load_config(app, overrides)
+    redact_logs(app)
     trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
@@ -23,6 +24,12 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
     settings.finalise(app.config)
+
+
+def redact_logs(app: Flask) -> None:
+    from portal.redaction import install
+
+    install(app)
 
 
 def trust_proxies(app: Flask) -> None:

@@ -34,8 +34,14 @@ ACCEPTED = responses(400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut)
 
 @bp.post("/exports")
 @export_requests
-@api_spec.validate(json=schemas.ExportIn, resp=ACCEPTED, tags=TAGS, operation_id="create_export")
-def create_export(json: schemas.ExportIn):
+@api_spec.validate(
+    json=schemas.ExportIn,
+    headers=schemas.ExportHeaders,
+    resp=ACCEPTED,
+    tags=TAGS,
+    operation_id="create_export",
+)
+def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     """Request an export
 
     202 Accepted with the export, `Location` (poll it) and `Retry-After`. An identical export
@@ -45,7 +51,7 @@ def create_export(json: schemas.ExportIn):
     project = get_or_404(Project, json.project)
     options = ExportOptions(json.options.paper, json.options.include_originals)
     record_ids = selected_records(project, json)
-    claim = idempotency.claim_of(json)
+    claim = idempotency.claim_of(headers.idempotency_key, json)
     if claim and (earlier := idempotency.earlier_export(current_user, claim)):
         return accepted(earlier)
     remember = idempotency.remember(current_user, claim) if claim else None

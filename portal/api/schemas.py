@@ -200,6 +200,17 @@ class ExportIn(Strict):
         return self
 
 
+class ExportHeaders(BaseModel):
+    """POST /exports reads one header of its own; the others (Authorization, ...) pass."""
+
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description="Retrying with the same key answers with the first request's export",
+    )
+
+
 class PartOut(BaseModel):
     number: int
     byte_size: int

@@ -50,7 +50,7 @@ def validation_problem(req, resp, req_validation_error, _instance, model_adapter
     the problem document built in place of spectree's own body (it aborts with `resp`)."""
     if req_validation_error is None:
         return
-    where = "query" if req.method in ("GET", "HEAD") else "body"
+    where = location_of(req_validation_error.title)
     errors = [
         {**error, "loc": (where, *error.get("loc", ()))}
         for error in model_adapter.validation_errors(req_validation_error)
@@ -61,6 +61,14 @@ def validation_problem(req, resp, req_validation_error, _instance, model_adapter
     resp.set_data(built.get_data())
     resp.headers.clear()
     resp.headers.extend(built.headers)
+
+
+def location_of(model_name: str) -> str:
+    """Where the failing model was read from, by the naming of portal/api/schemas.py:
+    `...Headers` from headers, `...Query` from the query string, anything else the body."""
+    if model_name.endswith("Headers"):
+        return "header"
+    return "query" if model_name.endswith("Query") else "body"
 
 
 api_spec = SpecTree(

@@ -60,7 +60,8 @@ def test_a_malformed_key_is_422(api, world, records):
         response = api.post(
             "/api/v1/exports", json=body_for(world, records), headers={"Idempotency-Key": key}
         )
-        assert_problem(response, 422, "validation")
+        problem = assert_problem(response, 422, "validation")
+        assert problem["errors"][0]["field"] == "header.Idempotency-Key"
     assert Export.query.count() == 0
 
 
