@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.api import idempotency, present, schemas
 from portal.api.blueprint import bp
@@ -94,7 +95,11 @@ def accepted(export: Export):
 )
 def list_exports(query: schemas.PageQuery):
     """Your exports, newest first"""
-    mine = scoped(Export).where(Export.requested_by_id == current_user.id)
+    mine = (
+        scoped(Export)
+        .where(Export.requested_by_id == current_user.id)
+        .options(selectinload(Export.project), selectinload(Export.parts))
+    )
     page = paginate(mine, Export.id, query.cursor, query.limit, newest_first=True)
     next_url = (
         present.link("api.list_exports", cursor=page.next_cursor, limit=query.limit)

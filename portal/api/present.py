@@ -10,6 +10,7 @@ import math
 from flask import current_app, url_for
 
 from portal.api import schemas
+from portal.exports.parts import PartView
 from portal.exports.presenter import StatusView
 from portal.exports.service import ExportOptions
 from portal.exports.states import Action
@@ -46,18 +47,18 @@ def export_out(export: Export, view: StatusView | None = None) -> schemas.Export
         expires_at=export.expires_at,
         byte_size=export.byte_size,
         error=export.error,
-        parts=[part_out(export, part) for part in export.parts],
+        parts=[part_out(export, part) for part in view.parts],
         reordered_from=export_public_id(export.reordered_from_id),
         links=export_links(export, view),
     )
 
 
-def part_out(export: Export, part) -> schemas.PartOut:
+def part_out(export: Export, part: PartView) -> schemas.PartOut:
     return schemas.PartOut(
         number=part.number,
         byte_size=part.byte_size,
         sha256=part.sha256,
-        file_name=part.object_key.rsplit("/", 1)[-1],
+        file_name=part.file_name,
         download=link("api.download_export", public_id=export.public_id, part=part.number),
     )
 
