@@ -7,7 +7,6 @@ from flask import abort, request
 from portal.api import present, schemas
 from portal.api.blueprint import bp
 from portal.api.spec import api_spec, responses
-from portal.extensions import db
 from portal.models import Project, Record
 from portal.records import queries, upsert
 from portal.tenancy import get_or_404
@@ -76,9 +75,7 @@ def check_reference(external_ref: str) -> None:
 
 def record_by_reference(project: Project, external_ref: str) -> Record:
     check_reference(external_ref)
-    record = db.session.scalar(
-        queries.project_records(project).where(Record.reference == external_ref)
-    )
+    record = queries.record_by_reference(project, external_ref)
     if record is None:
         abort(404)
     return record

@@ -64,8 +64,7 @@ def upsert(project: Project, reference: str, content: RecordContent) -> Upserted
 
 
 def _write(project: Project, reference: str, content: RecordContent) -> Upserted:
-    stmt = queries.project_records(project).where(Record.reference == reference)
-    record = db.session.scalar(stmt)
+    record = queries.record_by_reference(project, reference)
     created = record is None
     if created:
         record = Record(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 
 import pytest
+import requests
 from PIL import Image
 from rq import Queue
 
@@ -16,6 +18,7 @@ from portal.models import Attachment, Record
 from portal.storage import client as s3
 from tests import factories
 from tests.api.calls import assert_problem
+from tests.servers import serving
 
 RECORD = {
     "kind": "issue",
@@ -201,3 +204,22 @@ def test_a_photo_needs_the_photo_field_and_an_existing_record(api, world, bucket
     )
     assert_problem(no_file, 422, "validation")
     assert_problem(post_photo(api, world, photo(), ref="FA-404"), 404, "not-found")
+
+
+def test_concurrent_puts_of_a_new_reference_make_one_record(app, api, world):
+    """The (project, reference) constraint decides; the others replace the winner's row."""
+    count, barrier, answers = 6, threading.Barrier(6), []
+    headers, path = factories.bearer(api.secret), records_url(world, "FA-2001")
+
+    def put(url):
+        barrier.wait()
+        answers.append(requests.put(url + path, json=RECORD, headers=headers, timeout=30))
+
+    with serving(app) as url:
+        threads = [threading.Thread(target=put, args=(url,)) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(a.status_code for a in answers) == [200] * (count - 1) + [201]
+    assert Record.query.count() == 1 and Record.query.one().version == 1
