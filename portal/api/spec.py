@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 from http import HTTPStatus
 
-from flask import request
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
@@ -128,7 +127,6 @@ def document() -> dict:
     """The OpenAPI document as served: spectree's, with problem+json error bodies, the body
     errors, the response headers and the links declared."""
     spec = copy.deepcopy(api_spec.spec)
-    spec["servers"] = [{"url": request.host_url.rstrip("/")}]
     problem = {"$ref": f"#/components/schemas/{Problem.__name__}"}
     for operations in spec["paths"].values():
         for method, operation in operations.items():
