@@ -44,7 +44,7 @@ def put_record(project_id: str, external_ref: str, json: schemas.RecordIn):
     tags=TAGS,
     operation_id="post_photo",
 )
-def post_photo(project_id: str, external_ref: str):
+def post_photo(project_id: str, external_ref: str, form: schemas.PhotoForm):
     """Add a photo to a record (multipart/form-data: `photo`, optional `caption`)
 
     The photo is checked and given its report-size rendition, as in the portal; the record's
@@ -56,9 +56,7 @@ def post_photo(project_id: str, external_ref: str):
         abort(422, "Send the photo as the multipart/form-data field `photo`.")
     data = upload.read()
     try:
-        attachment = upsert.add_photo(
-            record, upload.filename or "photo", data, request.form.get("caption", "")
-        )
+        attachment = upsert.add_photo(record, upload.filename or "photo", data, form.caption)
     except ValueError as exc:
         abort(422, str(exc))
     return present.photo_out(attachment), 201

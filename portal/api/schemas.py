@@ -11,7 +11,14 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from portal.models import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES, ExportStatus
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
@@ -40,9 +47,17 @@ Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Strict(BaseModel):
-    """Request models refuse unknown fields: a misspelt option is an error, not a no-op."""
+    """Request models refuse unknown fields (a misspelt option is an error, not a no-op) and
+    NUL characters, which PostgreSQL cannot store in text."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class FieldError(BaseModel):
@@ -159,7 +174,7 @@ class RecordPage(BaseModel):
     next: str | None = Field(description="URL of the next page; null on the last")
 
 
-class PhotoForm(BaseModel):
+class PhotoForm(Strict):
     photo: Any = Field(
         json_schema_extra={"type": "string", "format": "binary"},
         description="The photo file (JPEG, PNG, ...)",

@@ -12,9 +12,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.api import keys
+from portal.auth.views import PRINTABLE
 from portal.extensions import db
 from portal.models import ApiKey, KeyScope, utcnow
 
@@ -27,7 +28,14 @@ SCOPE_CHOICES = [
 
 
 class NewKeyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=keys.NAME_MAX)])
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired(),
+            Length(max=keys.NAME_MAX),
+            Regexp(PRINTABLE, message="Use letters, digits and punctuation only."),
+        ],
+    )
     scope = SelectField("Scope", choices=SCOPE_CHOICES, default=KeyScope.READ.value)
     expires_on = DateField("Expires on (optional)", validators=[Optional()])
 

@@ -53,6 +53,7 @@ def test_bad_input_creates_no_key(client, world):
     cases = [
         {"name": ""},
         {"name": "x" * 101},
+        {"name": "tab\x00nul"},
         {"scope": "admin"},
         {"expires_on": date.today().isoformat()},
         {"expires_on": "yesterday"},

@@ -223,3 +223,14 @@ def test_concurrent_puts_of_a_new_reference_make_one_record(app, api, world):
             thread.join()
     assert sorted(a.status_code for a in answers) == [200] * (count - 1) + [201]
     assert Record.query.count() == 1 and Record.query.one().version == 1
+
+
+def test_nul_characters_are_refused_not_stored(api, world, bucket):
+    """PostgreSQL cannot store them: a 422 names the field instead of a failed INSERT."""
+    bad = {**RECORD, "title": "Crack\x00", "checklist": [{"label": "a\x00", "result": "pass"}]}
+    body = assert_problem(api.put(records_url(world, "FA-1"), json=bad), 422, "validation")
+    assert {e["field"] for e in body["errors"]} == {"body.title", "body.checklist.0.label"}
+    api.put(records_url(world, "FA-1"), json=RECORD)
+    response = post_photo(api, world, photo(), ref="FA-1", caption="north\x00face")
+    assert_problem(response, 422, "validation")
+    assert Attachment.query.count() == 0
