@@ -5,7 +5,7 @@ The key is stored with the export in the transaction that accepts it (service.re
 `alongside`), under a unique (user, key) constraint: of two requests racing with one key,
 one commits and the other's whole transaction, export included, is rolled back, after which
 it answers with the winner's export. No read-then-write window decides it.
-Keys are remembered per user for as long as the export exists.
+Keys are remembered per user, without expiry (one small row per export requested with one).
 """
 
 from __future__ import annotations
