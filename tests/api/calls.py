@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
+import requests
+
 from tests import factories
+from tests.servers import serving
 
 
 @dataclass
@@ -37,3 +41,21 @@ def assert_problem(response, status: int, slug: str) -> dict:
     assert body["type"].endswith(f"/api/v1/reference#problem-{slug}")
     assert body["title"] and body["detail"]
     return body
+
+
+def at_once(app, count: int, method: str, path: str, headers: dict, **kwargs) -> list:
+    """`count` identical requests to the app served over HTTP, released together by a
+    barrier so that they race; answers their responses."""
+    barrier, answers = threading.Barrier(count), []
+
+    def send(url: str) -> None:
+        barrier.wait()
+        answers.append(requests.request(method, url + path, headers=headers, timeout=30, **kwargs))
+
+    with serving(app) as url:
+        threads = [threading.Thread(target=send, args=(url,)) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return answers

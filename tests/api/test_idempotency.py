@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-import requests
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Export, IdempotentRequest
 from tests import factories
-from tests.api.calls import assert_problem
-from tests.servers import serving
+from tests.api.calls import assert_problem, at_once
 
 
 @pytest.fixture
@@ -69,20 +65,7 @@ def test_concurrent_requests_with_one_key_make_one_export(app, world, records, a
     """Eight threads post the same request at once to the app served over HTTP."""
     body, count = body_for(world, records), 8
     headers = {**factories.bearer(api.secret), "Idempotency-Key": "burst-1"}
-    barrier, answers = threading.Barrier(count), []
-
-    def post(url):
-        barrier.wait()
-        answers.append(
-            requests.post(f"{url}/api/v1/exports", json=body, headers=headers, timeout=30)
-        )
-
-    with serving(app) as url:
-        threads = [threading.Thread(target=post, args=(url,)) for _ in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    answers = at_once(app, count, "POST", "/api/v1/exports", headers, json=body)
     assert [a.status_code for a in answers] == [202] * count
     assert len({a.json()["id"] for a in answers}) == 1
     assert Export.query.count() == 1 and IdempotentRequest.query.count() == 1

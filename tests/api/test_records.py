@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 
 import pytest
-import requests
 from PIL import Image
 from rq import Queue
 
@@ -17,8 +15,7 @@ from portal.extensions import db
 from portal.models import Attachment, Record
 from portal.storage import client as s3
 from tests import factories
-from tests.api.calls import assert_problem
-from tests.servers import serving
+from tests.api.calls import assert_problem, at_once
 
 RECORD = {
     "kind": "issue",
@@ -208,19 +205,8 @@ def test_a_photo_needs_the_photo_field_and_an_existing_record(api, world, bucket
 
 def test_concurrent_puts_of_a_new_reference_make_one_record(app, api, world):
     """The (project, reference) constraint decides; the others replace the winner's row."""
-    count, barrier, answers = 6, threading.Barrier(6), []
-    headers, path = factories.bearer(api.secret), records_url(world, "FA-2001")
-
-    def put(url):
-        barrier.wait()
-        answers.append(requests.put(url + path, json=RECORD, headers=headers, timeout=30))
-
-    with serving(app) as url:
-        threads = [threading.Thread(target=put, args=(url,)) for _ in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    count, headers = 6, factories.bearer(api.secret)
+    answers = at_once(app, count, "PUT", records_url(world, "FA-2001"), headers, json=RECORD)
     assert sorted(a.status_code for a in answers) == [200] * (count - 1) + [201]
     assert Record.query.count() == 1 and Record.query.one().version == 1
 
