@@ -150,7 +150,7 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Seconds between recovery passes (stalled and lost exports, emails still owed), run
         # by any one worker; each is a few indexed queries.
         "RECOVERY_INTERVAL_SECONDS": _int(environ, "RECOVERY_INTERVAL_SECONDS", 5),
-        # Requests per minute per user to POST /exports (Flask-Limiter, stored in Redis).
+        # Export requests per user, by the portal and /api/v1 together (Flask-Limiter, in Redis).
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
