@@ -9,6 +9,7 @@ from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     load_config(app, overrides)
+    redact_logs(app)
     trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
@@ -23,6 +24,12 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
     settings.finalise(app.config)
+
+
+def redact_logs(app: Flask) -> None:
+    from portal.redaction import install
+
+    install(app)
 
 
 def trust_proxies(app: Flask) -> None:
@@ -72,6 +79,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.admin.webhooks import bp as webhooks_bp
+    from portal.api.views import bp as api_bp
+    from portal.apikeys.views import bp as apikeys_bp
     from portal.auth.views import bp as auth_bp
     from portal.exports.views import bp as exports_bp
     from portal.records.views import bp as records_bp
@@ -81,6 +90,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(webhooks_bp)
+    app.register_blueprint(apikeys_bp)
+    # No cookie authenticates the API (portal/api/auth.py), so there is no CSRF to guard.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
     if app.config["SITEPACK_ENV"] == "development":
         from portal.devmail.views import bp as devmail_bp
 

@@ -99,6 +99,8 @@ def _core(environ: Mapping[str, str]) -> dict:
         # the records table posting its ids twice (2 x 1,000 ids, about 50 KB); a bigger
         # selection travels as "all matching", held on the server, never as ids.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 256 * 1024),
+        # Largest photo one API upload may carry (the one body allowed past MAX_CONTENT_LENGTH).
+        "API_PHOTO_MAX_BYTES": _int(environ, "API_PHOTO_MAX_BYTES", 20 * 1024 * 1024),
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
@@ -158,7 +160,7 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Seconds between recovery passes (stalled and lost exports, emails still owed), run
         # by any one worker; each is a few indexed queries.
         "RECOVERY_INTERVAL_SECONDS": _int(environ, "RECOVERY_INTERVAL_SECONDS", 5),
-        # Requests per minute per user to POST /exports (Flask-Limiter, stored in Redis).
+        # Export requests per user, by the portal and /api/v1 together (Flask-Limiter, in Redis).
         "EXPORT_RATE_LIMIT": env("EXPORT_RATE_LIMIT", "10 per minute"),
         # Days after which the bucket lifecycle deletes objects under exports/.
         "EXPORT_LIFECYCLE_DAYS": _int(environ, "EXPORT_LIFECYCLE_DAYS", 8),
@@ -286,6 +288,9 @@ def finalise(config: dict) -> None:
     _check_local_s3_root(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Flask-Limiter would set Retry-After on every limited answer (even a 202, whose
+    # Retry-After says when to poll): its own goes by another name; a 429's is set by errors.py.
+    config.setdefault("RATELIMIT_HEADER_RETRY_AFTER", "X-RateLimit-Retry-After")
     # Redis down must not lock everyone out: limits lapse until it is back.
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})

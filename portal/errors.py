@@ -1,9 +1,16 @@
-"""Every error answers with a page a person can read (or JSON for the API), never a trace."""
+"""Every error answers with a page a person can read (or a problem document for the API,
+portal/api/problems.py), never a trace."""
+
+import math
+import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.api import problems
+from portal.extensions import limiter
 
 MESSAGES = {
     400: "The request could not be understood. Check what you entered and try again.",
@@ -37,7 +44,10 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def render_error(status: int, title: str, message: str):
+def render_error(status: int, title: str, message: str, api_detail: str | None = None):
+    """`api_detail` replaces `message` for the API, whose readers are programs' authors."""
+    if problems.is_api():
+        return problems.problem(status, api_detail or message, title), status
     if wants_json():
         return jsonify({"status": status, "title": title, "detail": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -50,7 +60,34 @@ def handle_csrf(error: CSRFError):
 def handle_http(error: HTTPException):
     status = error.code or 500
     message = error.description if _custom(error) else MESSAGES.get(status, error.description)
-    return render_error(status, error.name, message)
+    body, status = render_error(status, error.name, message, api_detail(error))
+    # The exception's own headers (Allow on a 405), not its HTML page's Content-Type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if status == 429:
+        headers["Retry-After"] = rate_limit_wait()
+    return body, status, headers
+
+
+def rate_limit_wait() -> str:
+    """Seconds until the breached limit's window resets. Flask-Limiter's own Retry-After is
+    renamed (config: RATELIMIT_HEADER_RETRY_AFTER), as it would overwrite the API's polling
+    hint on a 202 with the window's reset; a 429 gets the real header here."""
+    breached = limiter.current_limit
+    seconds = breached.reset_at - time.time() if breached else QUEUE_DOWN_RETRY_AFTER
+    return str(max(1, math.ceil(seconds)))
+
+
+def api_detail(error: HTTPException) -> str:
+    status = error.code or 500
+    if status == 429:
+        return (
+            f"Too many requests (the limit is {error.description}, per person, counted across "
+            "the portal and the API). Retry after the number of seconds in Retry-After."
+        )
+    if _custom(error):
+        return error.description
+    kind = problems.TYPES.get(status)
+    return kind.explanation if kind else error.description
 
 
 def handle_queue_down(error: RedisError):

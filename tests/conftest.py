@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from portal import create_app
 from portal.extensions import db
+from portal.models import Export, ExportStatus, Project, User
 from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
@@ -115,6 +116,23 @@ def client(app):
 def world(app):
     """Two organisations: A with an admin and a member and a project, B with a member."""
     return factories.two_organisations()
+
+
+@pytest.fixture
+def make_export(world):
+    """`make_export(status=..., **columns)`: an export of 2 fresh records in org A's project."""
+
+    def build(
+        requester: User | None = None,
+        project: Project | None = None,
+        status: ExportStatus = ExportStatus.PENDING,
+        **columns,
+    ) -> Export:
+        requester = requester or world.member_a
+        project = project or world.project_a
+        return factories.export_in(ExportStatus(status), requester, project, records=2, **columns)
+
+    return build
 
 
 def jpeg(seed: int, size=(640, 480)) -> bytes:

@@ -140,6 +140,22 @@ def login(client, email: str, password: str = PASSWORD, next_path: str | None = 
     return client.post(url, data={"email": email, "password": password, "csrf_token": token})
 
 
+def api_key(user: User, scope: str = "export", **columns) -> str:
+    """A key for `user`, committed; answers its secret (`columns` set expiry, revocation)."""
+    from portal.api import keys
+    from portal.models import KeyScope
+
+    issued = keys.issue(user, "test key", KeyScope(scope), columns.pop("expires_at", None))
+    for name, value in columns.items():
+        setattr(issued.key, name, value)
+    db.session.commit()
+    return issued.secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
 def member_exports(client, world, records) -> Export:
     """Org A's member logs in and exports `records` through the form; the new (pending) row."""
     login(client, "member@acme.test")

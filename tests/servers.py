@@ -42,13 +42,15 @@ def port_open(port: int) -> bool:
 LOGS = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"
 
 
-def start_process(args: list[str], port: int, log_name: str) -> subprocess.Popen:
+def start_process(
+    args: list[str], port: int, log_name: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """Start a server and wait until its port answers; its output goes to
     test-artifacts/logs/<name>-<port>.log (git-ignored), kept for when something fails."""
     LOGS.mkdir(parents=True, exist_ok=True)
     log_path = LOGS / f"{log_name}-{port}.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_until(lambda: port_open(port) or proc.poll() is not None, timeout=20)
     except TimeoutError:
@@ -199,6 +201,31 @@ def text_body(message: Message) -> str:
         if part.get_content_type() == "text/plain":
             return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
     raise AssertionError("message has no text/plain part")
+
+
+class Gunicorn:
+    """The app as production serves it (`gunicorn -c gunicorn.conf.py wsgi:app`, the Procfile's
+    `web`), configured by `env` as the worker processes are, on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2):
+        self.env, self.workers = env, workers
+
+    def __enter__(self) -> str:
+        port = free_port()
+        env = {
+            **os.environ,
+            **self.env,
+            "BIND_HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WEB_CONCURRENCY": str(self.workers),
+        }
+        root = Path(__file__).resolve().parent.parent
+        args = [str(VENV_BIN / "gunicorn"), "-c", str(root / "gunicorn.conf.py"), "wsgi:app"]
+        self.proc = start_process(args, port, "gunicorn", env={**env, "PYTHONPATH": str(root)})
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        stop_process(self.proc)
 
 
 @contextmanager

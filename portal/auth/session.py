@@ -6,6 +6,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from portal.api import problems
 from portal.extensions import db, login_manager
 from portal.models import User
 
@@ -66,7 +67,10 @@ def page_path() -> str:
 
 
 def require_login():
-    """Every page but the login form (and static files) needs a session."""
+    """Every page but the login form (and static files) needs a session. The API is not a
+    page: its own key check runs instead, and its requests never load a session's user."""
+    if problems.is_api():
+        return None
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
     return login_manager.unauthorized()

@@ -21,6 +21,7 @@ class PartView:
     # The worker names the object after the file (jobs/assemble.part_name), and S3 serves it
     # with that name.
     file_name: str
+    sha256: str
 
     @property
     def label(self) -> str:
@@ -30,6 +31,6 @@ class PartView:
 def parts_of(export: Export) -> list[PartView]:
     of = len(export.parts)
     return [
-        PartView(part.number, of, part.byte_size, PurePosixPath(part.object_key).name)
+        PartView(part.number, of, part.byte_size, PurePosixPath(part.object_key).name, part.sha256)
         for part in export.parts
     ]

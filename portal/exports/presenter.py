@@ -75,19 +75,22 @@ class StatusView:
         total = self.export.total or 1
         return min(100, int(100 * self.export.done / total))
 
-    @property
-    def eta(self) -> str:
+    @cached_property
+    def eta_seconds(self) -> float | None:
         """Time left: from this attempt's own rate once it has one worth trusting, before that
         from the lane's recent exports (a render pool's start-up would make the first
-        record's rate say minutes for a job of seconds); honest about not knowing."""
+        record's rate say minutes for a job of seconds); None when there is no way to know."""
         export = self.export
         remaining_records = export.total - export.done
         own, cached = own_rate(export), export.cache_hits or 0
         trusted = own is not None and export.done - cached >= trusted_after(export.total - cached)
         rate = own if trusted else (lane_rate(export.queue_name) or own)
-        if not rate:
-            return "estimating time left…"
-        return time_left(remaining_records / rate)
+        return remaining_records / rate if rate else None
+
+    @property
+    def eta(self) -> str:
+        seconds = self.eta_seconds
+        return "estimating time left…" if seconds is None else time_left(seconds)
 
     @property
     def retry_note(self) -> str | None:

@@ -76,12 +76,13 @@ def request_export(
     project: Project,
     record_ids: list[int],
     options: ExportOptions,
-    alongside: Callable[[], object] | None = None,
+    alongside: Callable[[Export], object] | None = None,
 ) -> ExportRequest:
     """Create (or reuse an identical live) export of `record_ids`, then enqueue it.
 
-    `alongside` joins the transaction that accepts the request (the records page clears the
-    selection the export was made from), so it happens exactly when the request succeeds."""
+    `alongside(export)` joins the transaction that accepts the request (the records page
+    clears the selection the export was made from, the API stores the Idempotency-Key with
+    the export it answers with), so it happens exactly when the request succeeds."""
     check_size(len(record_ids))
     fingerprint = fingerprint_of(user.id, record_ids, options)
     with queues.request_lock(user.id):
@@ -90,12 +91,21 @@ def request_export(
             check_active_limit(user.id)
             export = create_export(user, project, record_ids, options, fingerprint)
         if alongside:
-            alongside()
+            alongside(existing or export)
         db.session.commit()
     if existing:
         return ExportRequest(existing, reused=True)
     queues.enqueue_export(export)
     return ExportRequest(export, reused=False)
+
+
+def saved_despite_queue(user: User, record_ids: list[int], options: ExportOptions) -> Export | None:
+    """Redis failed inside request_export. Before the row was written (the lock) nothing was
+    saved, and errors.handle_queue_down answers 503. After the commit (the enqueue, the lock's
+    release) the row stays pending and the sweeper's lost-job recovery enqueues it once Redis
+    is back; the same holds for an identical live export from before. None: nothing saved."""
+    db.session.rollback()
+    return live_export_with(user.id, fingerprint_of(user.id, record_ids, options))
 
 
 def check_size(count: int) -> None:

@@ -9,28 +9,24 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
-from portal.exports import service, states
+from portal.exports import downloads, service, states
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import activity_since, parse_since
+from portal.exports.limits import export_requests
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
 from portal.exports.service import ExportOptions, ExportRequestError
 from portal.exports.states import Action
-from portal.extensions import db, limiter
-from portal.models import Download, Export, Project
+from portal.extensions import db
+from portal.models import Export, Project
 from portal.records import selection
-from portal.storage import client as s3
 from portal.tenancy import get_or_404, scoped
 
 bp = Blueprint("exports", __name__)
 
 
-def export_rate_limit() -> str:
-    return current_app.config["EXPORT_RATE_LIMIT"]
-
-
 @bp.post("/exports")
-@limiter.limit(export_rate_limit, key_func=lambda: f"user:{current_user.id}")
+@export_requests
 def create():
     project = get_or_404(Project, request.form.get("project", ""))
     try:
@@ -58,13 +54,7 @@ def create():
 
 
 def saved_while_queue_down(record_ids: list[int], options: ExportOptions) -> Export | None:
-    """Redis failed inside request_export. Before the row was written (the lock) nothing was
-    saved, and errors.handle_queue_down answers 503. After the commit (the enqueue, the lock's
-    release) the row stays pending and the sweeper's lost-job recovery enqueues it once Redis
-    is back; the same holds for an identical live export from before."""
-    db.session.rollback()
-    fingerprint = service.fingerprint_of(current_user.id, record_ids, options)
-    saved = service.live_export_with(current_user.id, fingerprint)
+    saved = service.saved_despite_queue(current_user, record_ids, options)
     if saved is not None:
         current_app.logger.warning(
             "export %s is saved but not enqueued (Redis unreachable); the sweeper will enqueue it",
@@ -86,12 +76,12 @@ def requested_record_ids(project: Project) -> list[int]:
     return list(db.session.scalars(selection.selected_record_ids(current_user.id, project.id)))
 
 
-def selection_cleanup(project: Project) -> Callable[[], None] | None:
+def selection_cleanup(project: Project) -> Callable[[Export], None] | None:
     """An export made from the selection clears it, with the export's row; its page offers
     "Select these again". Explicit ids leave the selection alone."""
     if request.form.getlist("record"):
         return None
-    return lambda: selection.clear(current_user.id, project.id)
+    return lambda _export: selection.clear(current_user.id, project.id)
 
 
 def see_other(location: str):
@@ -161,32 +151,14 @@ def status(public_id: str):
 
 @bp.get("/exports/<public_id>/download")
 def download(public_id: str):
-    """A Download row means a presigned link to one part went to this person's browser (S3
-    does not tell whether the transfer finished), so nothing is recorded for a refused request
-    or a HEAD (link checkers, mail scanners); the admin console counts people, not clicks.
-    `?part=N` picks a zip of a multi-part export; without it, part 1."""
+    """`?part=N` picks a zip of a multi-part export; without it, part 1."""
     export = export_or_404(public_id)
     try:
         service.authorise(export, Action.DOWNLOAD, current_user)
     except ExportRequestError as exc:
         state = states.effective(export)
         return render_template("exports/unavailable.html", export=export, state=state), exc.status
-    part = part_or_404(export, request.args.get("part"))
-    url = s3.presigned_get(part.object_key, seconds=60)
-    if request.method == "GET":
-        db.session.add(
-            Download(
-                export_id=export.id,
-                part=part.number,
-                user_id=current_user.id,
-                ip_address=request.remote_addr or "unknown",
-            )
-        )
-        db.session.commit()
-    response = redirect(url, code=302)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return downloads.hand_out(export, part_or_404(export, request.args.get("part")), current_user)
 
 
 @bp.post("/exports/<public_id>/cancel")

@@ -129,8 +129,12 @@ def _choice(args: Mapping[str, str], name: str, allowed, ignored: list[Ignored])
 
 
 def _text(args: Mapping[str, str], name: str) -> str:
+    return clean_text(args.get(name) or "")
+
+
+def clean_text(raw: str) -> str:
     """Free text as typed, minus NUL bytes (PostgreSQL refuses them in a string)."""
-    return (args.get(name) or "").replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
+    return raw.replace("\x00", "").strip()[:MAX_QUERY_LENGTH]
 
 
 def _date(args: Mapping[str, str], name: str, ignored: list[Ignored]) -> date | None:

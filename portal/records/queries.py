@@ -41,6 +41,11 @@ def project_records(project: Project) -> Select:
     )
 
 
+def record_by_reference(project: Project, reference: str) -> Record | None:
+    """A record of this project by its reference (the id of the system that owns it)."""
+    return db.session.scalar(project_records(project).where(Record.reference == reference))
+
+
 def record_ids(project: Project, public_ids: list[str]) -> Select:
     """SELECT the ids of those public ids that belong to this project; others drop out."""
     return (

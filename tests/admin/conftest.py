@@ -1,4 +1,4 @@
-"""Admin fixtures: a staff user, exports in any state, and an app on moto (S3 + CloudFront)."""
+"""Admin fixtures: a staff user, and an app on moto (S3 + CloudFront)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from portal import create_app
 from portal.extensions import db
-from portal.models import Export, ExportStatus, Project, User
+from portal.models import User
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import FreshContextClient, config_from_env, fresh_database
@@ -19,23 +19,6 @@ def staff(world) -> User:
     user = factories.user(operators, "ops@sitepack.test", is_staff=True)
     db.session.commit()
     return user
-
-
-@pytest.fixture
-def make_export(world):
-    """`make_export(status=..., **columns)`: an export of 2 fresh records in org A's project."""
-
-    def build(
-        requester: User | None = None,
-        project: Project | None = None,
-        status: ExportStatus = ExportStatus.PENDING,
-        **columns,
-    ) -> Export:
-        requester = requester or world.member_a
-        project = project or world.project_a
-        return factories.export_in(ExportStatus(status), requester, project, records=2, **columns)
-
-    return build
 
 
 @pytest.fixture

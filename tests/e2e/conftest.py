@@ -1,4 +1,5 @@
-"""Browser tests: the test's app served over HTTP on 127.0.0.1, driven by Debian's Chromium.
+"""Browser tests: the test's app served over HTTP on 127.0.0.1, driven by Debian's Chromium
+(and examples/sitepack_client.py, run against the same server, without a browser).
 
 `page` comes from pytest-playwright (launched with Debian's binary, see tests/conftest.py).
 `watched` wraps it (tests/e2e/browser.py): it collects console errors and CSP violations of

@@ -1,0 +1,170 @@
+"""/api/v1/exports: request an export, follow it, download it, and act on it.
+
+Every rule is the portal's: service.request_export (size, active limit, reuse of a live
+identical export), service.authorise with states.POLICY (who may do what in which state),
+access.export_or_404 (tenant and requester), the shared per-person rate limit, and
+downloads.hand_out (the minute-long presigned URL). The service's refusals
+(ExportRequestError) become problem documents in portal/api/views.py.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal.api import idempotency, present, schemas
+from portal.api.blueprint import bp
+from portal.api.cursor import paginate
+from portal.api.spec import api_spec, responses
+from portal.exports import downloads, service
+from portal.exports.access import export_or_404, part_or_404
+from portal.exports.limits import export_requests
+from portal.exports.presenter import StatusView
+from portal.exports.service import ExportOptions
+from portal.exports.states import Action
+from portal.extensions import db
+from portal.models import Export, Project, Record
+from portal.records import queries
+from portal.tenancy import get_or_404, scoped
+
+TAGS = ("exports",)
+ACCEPTED = responses(400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut)
+
+
+@bp.post("/exports")
+@export_requests
+@api_spec.validate(
+    json=schemas.ExportIn,
+    headers=schemas.ExportHeaders,
+    resp=ACCEPTED,
+    tags=TAGS,
+    operation_id="create_export",
+)
+def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
+    """Request an export
+
+    202 Accepted with the export, `Location` (poll it) and `Retry-After`. An identical export
+    of yours still running is answered instead of a new one. With `Idempotency-Key`, a
+    retried request answers with the export the first one made (the same key with another
+    body is a 422)."""
+    project = get_or_404(Project, json.project)
+    options = ExportOptions(json.options.paper, json.options.include_originals)
+    record_ids = selected_records(project, json)
+    claim = idempotency.claim_of(headers.idempotency_key, json)
+    if claim and (earlier := idempotency.earlier_export(current_user, claim)):
+        return accepted(earlier)
+    remember = idempotency.remember(current_user, claim) if claim else None
+    try:
+        result = service.request_export(current_user, project, record_ids, options, remember)
+    except IntegrityError:
+        db.session.rollback()
+        winner = idempotency.earlier_export(current_user, claim) if claim else None
+        if winner is None:
+            raise
+        return accepted(winner)
+    except RedisError:
+        saved = service.saved_despite_queue(current_user, record_ids, options)
+        if saved is None:
+            raise
+        return accepted(saved)
+    return accepted(result.export)
+
+
+def selected_records(project: Project, body: schemas.ExportIn) -> list[int]:
+    """The ids the body names (all in the project, or refused), or those its filter matches
+    (the records page's filter, so both select the same records)."""
+    if body.record_ids is not None:
+        return service.records_in_project(project, body.record_ids)
+    matching = body.filter.as_filter().apply(queries.project_records(project))
+    return list(db.session.scalars(matching.with_only_columns(Record.id)))
+
+
+def accepted(export: Export):
+    out = present.export_out(export)
+    return out, 202, {"Location": out.links.self, "Retry-After": str(present.poll_after(out))}
+
+
+@bp.get("/exports")
+@api_spec.validate(
+    query=schemas.PageQuery,
+    resp=responses(422, HTTP_200=schemas.ExportPage),
+    tags=TAGS,
+    operation_id="list_exports",
+)
+def list_exports(query: schemas.PageQuery):
+    """Your exports, newest first"""
+    mine = (
+        scoped(Export)
+        .where(Export.requested_by_id == current_user.id)
+        .options(selectinload(Export.project), selectinload(Export.parts))
+    )
+    page = paginate(mine, Export.id, query.cursor, query.limit, newest_first=True)
+    next_url = (
+        present.link("api.list_exports", cursor=page.next_cursor, limit=query.limit)
+        if page.next_cursor
+        else None
+    )
+    return schemas.ExportPage(items=[present.export_out(e) for e in page.items], next=next_url)
+
+
+@bp.get("/exports/<public_id>")
+@api_spec.validate(resp=responses(HTTP_200=schemas.ExportOut), tags=TAGS, operation_id="get_export")
+def get_export(public_id: str):
+    """An export: state, progress, time left, parts, links
+
+    While the export is live (pending or processing) the answer carries `Retry-After`."""
+    export = export_or_404(public_id)
+    view = StatusView.of(export, newer=service.newer_export(export))
+    out = present.export_out(export, view)
+    headers = {"Retry-After": str(present.poll_after(out))} if view.live else {}
+    return out, 200, headers
+
+
+@bp.get("/exports/<public_id>/download")
+@api_spec.validate(
+    query=schemas.DownloadQuery,
+    resp=responses(403, 409, 410, 422, codes=("HTTP_302",)),
+    tags=TAGS,
+    operation_id="download_export",
+)
+def download_export(public_id: str, query: schemas.DownloadQuery):
+    """Download a part of a ready export
+
+    302 to a presigned URL that works for 60 seconds: ask this route again for a fresh one.
+    409 while the export is not ready, 410 once it expired or was revoked."""
+    export = export_or_404(public_id)
+    service.authorise(export, Action.DOWNLOAD, current_user)
+    return downloads.hand_out(export, part_or_404(export, str(query.part)), current_user)
+
+
+ACTED = responses(403, 409, HTTP_200=schemas.ExportOut)
+
+
+@bp.post("/exports/<public_id>/cancel")
+@api_spec.validate(resp=ACTED, tags=TAGS, operation_id="cancel_export")
+def cancel_export(public_id: str):
+    """Cancel a pending or processing export"""
+    export = export_or_404(public_id)
+    service.cancel(export, current_user)
+    return present.export_out(export)
+
+
+@bp.post("/exports/<public_id>/retry")
+@api_spec.validate(resp=ACCEPTED, tags=TAGS, operation_id="retry_export")
+def retry_export(public_id: str):
+    """Run a failed export again, as the same export"""
+    export = export_or_404(public_id)
+    service.retry(export, current_user)
+    return accepted(export)
+
+
+@bp.post("/exports/<public_id>/reorder")
+@api_spec.validate(resp=ACCEPTED, tags=TAGS, operation_id="reorder_export")
+def reorder_export(public_id: str):
+    """Order an expired, cancelled (or, for admins, revoked) export again
+
+    Answers with the new export; asked again, with the same new export."""
+    export = export_or_404(public_id)
+    return accepted(service.reorder(export, current_user).export)

@@ -1,0 +1,279 @@
+"""The typed models of /api/v1: every request is validated by one, every response built from
+one, and the OpenAPI document is generated from the same models (portal/api/spec.py).
+
+Allowed values come from where the rule lives (record kinds and statuses from the models,
+paper sizes from the render cache, export states from ExportStatus), never retyped here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from portal.models import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES, ExportStatus
+from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
+from portal.renders.entries import PAPER_SIZES
+from portal.tenancy import MAX_IDS_PER_REQUEST
+
+Kind = Literal[tuple(RECORD_KINDS)]  # type: ignore[valid-type]
+Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
+CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
+Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
+State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
+PublicId = Field(pattern=r"^[A-Za-z0-9_-]{8,32}$")
+# A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
+EXTERNAL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
+PAGE_LIMIT_MAX = 200
+# Cursors are ASCII this API made (portal/api/cursor.py); anything longer is not one.
+Cursor = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="`next` of a page")
+
+
+def as_utc(value: datetime) -> datetime:
+    """The database keeps naive UTC; the API says so (RFC 3339, with `Z`)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+Timestamp = Annotated[datetime, AfterValidator(as_utc)]
+
+
+class Strict(BaseModel):
+    """Request models refuse unknown fields (a misspelt option is an error, not a no-op) and
+    NUL characters, which PostgreSQL cannot store in text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def no_nul(cls, value):
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where: `body.record_ids.3`, `query.limit`, ...")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document (served as application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldError] | None = None
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    code: str
+    address: str
+    records: int
+    open_records: int
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectOut]
+
+
+class RecordFilterIn(Strict):
+    """The records page's filters; all optional, combined with AND."""
+
+    kind: Kind | None = None
+    status: Status | None = None
+    q: str = Field(default="", max_length=MAX_QUERY_LENGTH, description="In reference or title")
+    created_from: date | None = None
+    created_to: date | None = None
+
+    def as_filter(self) -> RecordFilter:
+        """The records page's filter with these values, so both select the same records."""
+        return RecordFilter(
+            kind=self.kind,
+            status=self.status,
+            q=clean_text(self.q),
+            date_from=self.created_from,
+            date_to=self.created_to,
+        )
+
+
+class RecordsQuery(RecordFilterIn):
+    cursor: str | None = Cursor
+    limit: int = Field(default=50, ge=1, le=PAGE_LIMIT_MAX)
+
+
+class ChecklistLine(Strict):
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    label: str = Field(min_length=1, max_length=300)
+    result: CheckResult
+    comment: str = Field(default="", max_length=2000)
+
+
+class Shown(BaseModel):
+    """A response model read straight from a row's attributes (`Model.model_validate(row)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PhotoOut(Shown):
+    id: str = Field(validation_alias="public_id")
+    filename: str
+    content_type: str
+    byte_size: int
+    sha256: str
+    caption: str
+
+
+class RecordIn(Strict):
+    """A record as the system that owns it holds it: the PUT replaces all of it."""
+
+    kind: Kind
+    title: str = Field(min_length=1, max_length=300)
+    status: Status = "open"
+    location: str = Field(default="", max_length=200)
+    trade: str = Field(default="", max_length=100)
+    assignee: str = Field(default="", max_length=200)
+    due_date: date | None = None
+    description: str = Field(default="", max_length=20_000)
+    checklist: list[ChecklistLine] = Field(default_factory=list, max_length=200)
+
+
+class RecordOut(Shown):
+    id: str = Field(validation_alias="public_id")
+    external_ref: str = Field(validation_alias="reference")
+    kind: str
+    title: str
+    status: str
+    location: str
+    trade: str
+    assignee: str
+    due_date: date | None
+    description: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    version: int
+    checklist: list[ChecklistLine]
+    photos: list[PhotoOut] = Field(validation_alias="attachments")
+
+
+class RecordPage(BaseModel):
+    items: list[RecordOut]
+    next: str | None = Field(description="URL of the next page; null on the last")
+
+
+class PhotoForm(Strict):
+    photo: Any = Field(
+        json_schema_extra={"type": "string", "format": "binary"},
+        description="The photo file (JPEG, PNG, ...)",
+    )
+    caption: str = Field(default="", max_length=300)
+
+
+class ExportOptionsIn(Strict):
+    paper: Paper = "A4"
+    include_originals: bool = False
+
+
+def no_default(schema: dict) -> None:
+    """An optional field that may be absent but not null: no `"default": null` to document."""
+    schema.pop("default", None)
+
+
+class ExportIn(Strict):
+    """Which records: `record_ids` (ids from the records listing) or `filter`, not both."""
+
+    # Exactly one of the two, as the document says too (absent, not null).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["record_ids"]}, {"required": ["filter"]}]},
+    )
+
+    project: str = PublicId
+    record_ids: list[str] = Field(
+        default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST, json_schema_extra=no_default
+    )
+    filter: RecordFilterIn = Field(default=None, json_schema_extra=no_default)
+    options: ExportOptionsIn = Field(default_factory=ExportOptionsIn)
+
+    @model_validator(mode="after")
+    def one_selection(self) -> ExportIn:
+        if (self.record_ids is None) == (self.filter is None):
+            raise ValueError("give either record_ids or filter (exactly one of them)")
+        return self
+
+
+class ExportHeaders(BaseModel):
+    """POST /exports reads one header of its own; the others (Authorization, ...) pass."""
+
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="Idempotency-Key",
+        pattern=r"^[\x21-\x7e]{1,255}$",
+        description="Retrying with the same key answers with the first request's export",
+    )
+
+
+class PartOut(BaseModel):
+    number: int
+    byte_size: int
+    sha256: str
+    file_name: str
+    download: str = Field(description="GET it for a 302 to a URL that lives 60 seconds")
+
+
+class ExportLinks(BaseModel):
+    self: str
+    download: str | None = None
+    cancel: str | None = None
+    retry: str | None = None
+    reorder: str | None = None
+    reordered_as: str | None = None
+
+
+class ExportOut(BaseModel):
+    id: str
+    project: str
+    state: State
+    label: str = Field(description="The state in words, as the portal shows it")
+    done: int
+    total: int
+    percent: int
+    eta_seconds: int | None = Field(description="Time left while live; null when unknown")
+    warnings: int
+    options: ExportOptionsIn
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    expires_at: Timestamp | None
+    byte_size: int | None
+    error: str | None
+    parts: list[PartOut]
+    reordered_from: str | None
+    links: ExportLinks
+
+
+class ExportPage(BaseModel):
+    items: list[ExportOut]
+    next: str | None
+
+
+class PageQuery(Strict):
+    cursor: str | None = Cursor
+    limit: int = Field(default=50, ge=1, le=PAGE_LIMIT_MAX)
+
+
+class DownloadQuery(Strict):
+    part: int = Field(default=1, ge=1, le=9999)

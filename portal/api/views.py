@@ -1,0 +1,14 @@
+"""Importing this module registers every /api/v1 route on the blueprint, and the error
+handler that turns the export service's refusals into problem documents."""
+
+from portal.api import docs, exports, problems, projects, records  # noqa: F401  (they join bp)
+from portal.api.blueprint import bp
+from portal.exports.service import ExportRequestError
+
+__all__ = ["bp"]
+
+
+@bp.errorhandler(ExportRequestError)
+def refused(error: ExportRequestError):
+    """The service's own words, with its status: 400, 403, 409, 410 or 429."""
+    return problems.problem(error.status, str(error))

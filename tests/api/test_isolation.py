@@ -1,0 +1,103 @@
+"""Organisation B's key on every /api/v1 route with organisation A's ids: 404, exactly like
+an id that does not exist; and nothing of A's in B's lists. The routes are read from the URL
+map, so a route added later is walked too."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from portal.extensions import db
+from portal.models import Export, ExportStatus, Record, utcnow
+from tests import factories
+from tests.api.calls import assert_problem
+
+MISSING = "doesNotExist1234"
+PUBLIC_ROUTES = {"/api/v1/openapi.json", "/api/v1/reference"}
+
+
+def requests_for(app, ids: dict[str, str]) -> list[tuple[str, str, dict]]:
+    """(method, path, request arguments) for every /api/v1 route taking an id, filled in."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or not rule.arguments:
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            path = path.replace(f"<{argument}>", ids[argument])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, path, valid_body(path, method)))
+    return found
+
+
+def valid_body(path: str, method: str) -> dict:
+    """A body the route would accept, so that only the ids can make it refuse."""
+    if method == "PUT":
+        return {"json": {"kind": "issue", "title": "Crack in slab"}}
+    if path.endswith("/photos"):
+        return {"data": {"photo": (io.BytesIO(factories.jpeg()), "site.jpg")}}
+    return {}
+
+
+def org_a_ids(world) -> dict[str, str]:
+    record = factories.record(world.project_a)
+    db.session.commit()
+    export = factories.export_in(
+        ExportStatus.COMPLETED,
+        world.member_a,
+        world.project_a,
+        records=[record],
+        expires_at=utcnow() + timedelta(days=1),
+    )
+    return {
+        "public_id": export.public_id,
+        "project_id": world.project_a.public_id,
+        "external_ref": record.reference,
+    }
+
+
+def test_another_organisations_ids_answer_404_like_missing_ones(app, caller, world, bucket):
+    ids = org_a_ids(world)
+    intruder = caller(world.member_b)
+    missing = dict.fromkeys(ids, MISSING) | {"external_ref": "NOPE-1"}
+    walked = requests_for(app, ids)
+    assert len(walked) >= 8
+    for (method, path, body), (_, missing_path, _) in zip(
+        walked, requests_for(app, missing), strict=True
+    ):
+        theirs = intruder.open(path, method, **body)
+        nowhere = intruder.open(missing_path, method, **valid_body(missing_path, method))
+        answer = assert_problem(theirs, 404, "not-found")
+        assert answer["detail"] == assert_problem(nowhere, 404, "not-found")["detail"], path
+    db.session.expire_all()
+    assert Record.query.count() == 1 and Export.query.one().status == ExportStatus.COMPLETED
+
+
+def test_every_id_taking_route_is_walked(app):
+    """The walk above covers every API route but the documents and the two lists."""
+    routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
+    with_ids = {rule for rule in routes if "<" in rule}
+    assert routes - with_ids == PUBLIC_ROUTES | {"/api/v1/projects", "/api/v1/exports"}
+
+
+def test_another_organisations_project_cannot_be_exported(caller, world):
+    record = factories.record(world.project_a)
+    db.session.commit()
+    body = {"project": world.project_a.public_id, "record_ids": [record.public_id]}
+    assert_problem(caller(world.member_b).post("/api/v1/exports", json=body), 404, "not-found")
+    assert Export.query.count() == 0
+
+
+def test_lists_show_nothing_of_another_organisation(caller, world):
+    factories.export_in(ExportStatus.FAILED, world.member_a, world.project_a, records=1)
+    intruder = caller(world.member_b)
+    projects = intruder.get("/api/v1/projects").get_json()["items"]
+    assert [p["id"] for p in projects] == [world.project_b.public_id]
+    assert intruder.get("/api/v1/exports").get_json()["items"] == []
+
+
+def test_a_records_listing_of_another_organisations_project_is_404(caller, world):
+    factories.record(world.project_a)
+    db.session.commit()
+    url = f"/api/v1/projects/{world.project_a.public_id}/records"
+    assert_problem(caller(world.member_b).get(url), 404, "not-found")
