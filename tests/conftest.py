@@ -22,7 +22,7 @@ from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import FreshContextClient, config_from_env, fresh_database
-from tests.servers import MailSink, MotoServer, RcloneS3, RedisServer
+from tests.servers import MailSink, MotoServer, RcloneS3, Receiver, RedisServer
 from tests.workers import WorkerProcess
 
 
@@ -88,6 +88,14 @@ def postgres_schema():
         db.metadata.create_all(engine)
         engine.dispose()
     return url
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP receiver on 127.0.0.1 that records what is posted to it (webhooks). A module
+    that sends to it lists it in OUTBOUND_ALLOWLIST by overriding sitepack_env."""
+    with Receiver() as server:
+        yield server
 
 
 @pytest.fixture

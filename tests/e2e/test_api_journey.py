@@ -1,5 +1,6 @@
-"""An integrator's first hour: a key made in the browser, then an export requested, followed
-and downloaded over /api/v1 with it, on the real servers (RQ worker, rclone's S3)."""
+"""An integrator's first hour: a key made in the browser, then an export requested, followed,
+announced by a signed webhook and downloaded over /api/v1 with it, on the real servers (RQ
+worker, rclone's S3, a receiver on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ import zipfile
 
 import pytest
 import requests
+from standardwebhooks import Webhook
 
 from portal.models import ApiKey
+from tests import factories
 from tests.e2e.browser import PHONE
 from tests.polling import wait_until
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sitepack_env(sitepack_env, receiver):
+    return {**sitepack_env, "OUTBOUND_ALLOWLIST": f"127.0.0.1:{receiver.port}"}
 
 
 def create_key_in_browser(watched, name: str, scope: str) -> str:
@@ -28,9 +36,11 @@ def create_key_in_browser(watched, name: str, scope: str) -> str:
 
 
 def test_a_key_made_in_the_browser_exports_and_downloads_over_the_api(
-    world, project_records, worker, watched
+    world, project_records, worker, watched, receiver
 ):
+    """Create key → request → webhook → download, as the README's walkthrough goes."""
     records = project_records(6, photo_every=3)
+    endpoint = factories.webhook_endpoint(world.admin_a, f"{receiver.url}/sitepack")
     watched.login("member@acme.test")
     secret = create_key_in_browser(watched, "BI nightly job", "export")
     watched.screenshot("api-key-created")
@@ -51,7 +61,12 @@ def test_a_key_made_in_the_browser_exports_and_downloads_over_the_api(
 
     with worker():
         export = wait_until(completed, timeout=180, interval=0.5)
+        wait_until(lambda: receiver.requests, timeout=60)
     [part] = export["parts"]
+    [hook] = receiver.requests
+    event = Webhook(endpoint.secret).verify(hook.body, hook.headers)  # raises unless signed
+    assert (event["type"], event["data"]["id"]) == ("export.completed", export["id"])
+    assert [p["sha256"] for p in event["data"]["parts"]] == [part["sha256"]]
     redirect = api.get(export["links"]["download"], allow_redirects=False, timeout=30)
     assert redirect.status_code == 302
     zip_bytes = requests.get(redirect.headers["Location"], timeout=60).content

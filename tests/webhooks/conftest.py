@@ -1,4 +1,4 @@
-"""A webhook receiver on 127.0.0.1, allowlisted for this test's app and workers alone."""
+"""The webhook receiver (tests/conftest.py) allowlisted for this test's app and workers alone."""
 
 from __future__ import annotations
 
@@ -10,13 +10,6 @@ from portal.models import ExportStatus, WebhookDelivery, WebhookEndpoint, utcnow
 from portal.webhooks import outbox
 from portal.webhooks.catalogue import EventType
 from tests import factories
-from tests.servers import Receiver
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as server:
-        yield server
 
 
 @pytest.fixture
