@@ -74,19 +74,22 @@ class ExportRow:
 
 
 _live = Export.__table__.alias("live")
+# The columns of ExportRow, in its order.
+COLUMNS = (
+    Export.id, Export.public_id, Export.organization_id, Export.requested_by_id, Export.status,
+    Export.queue_name, Export.total, Export.done, Export.attempt, Export.cache_hits,
+    Export.started_at, Export.expires_at, Export.finished_at, Export.next_try_at,
+    Export.next_try_number, Export.max_tries, Export.error, Project.name, User.email,
+)  # fmt: skip
+ACTIVE = (
+    select(func.count())
+    .where(_live.c.requested_by_id == bindparam("viewer"))
+    .where(_live.c.status.in_([str(s) for s in states.LIVE]))
+    .scalar_subquery()
+)
 # Built once: each poll only binds its values (SQLAlchemy caches the compiled form too).
 STATUS_QUERY = (
-    select(
-        Export.id, Export.public_id, Export.organization_id, Export.requested_by_id,
-        Export.status, Export.queue_name, Export.total, Export.done, Export.attempt,
-        Export.cache_hits, Export.started_at, Export.expires_at, Export.finished_at,
-        Export.next_try_at, Export.next_try_number, Export.max_tries, Export.error,
-        Project.name, User.email,
-        select(func.count())
-        .where(_live.c.requested_by_id == bindparam("viewer"),
-               _live.c.status.in_([str(s) for s in states.LIVE]))
-        .scalar_subquery(),
-    )  # fmt: skip
+    select(*COLUMNS, ACTIVE)
     .join(Project, Project.id == Export.project_id)
     .join(User, User.id == Export.requested_by_id)
     .where(Export.public_id == bindparam("public_id"))
@@ -136,4 +139,3 @@ def etag(row: ExportRow, position: int | None, now: float | None = None) -> str:
     clock = int((now or time.time()) // CLOCK_SECONDS) if state in states.LIVE else None
     parts = (TEMPLATE_VERSION, current_user.id, role, state, position, clock, row)
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
-
