@@ -9,6 +9,7 @@ from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     load_config(app, overrides)
+    answer_unchanged_polls(app)
     trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
@@ -23,6 +24,14 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.update(settings.from_environment())
     app.config.update(overrides or {})
     settings.finalise(app.config)
+
+
+def answer_unchanged_polls(app: Flask) -> None:
+    """An export's status poll that nothing changed is answered 304 before Flask's request
+    machinery (portal/exports/poll.py); inside ProxyFix, so it sees the client's address."""
+    from portal.exports.poll import UnchangedPolls
+
+    app.wsgi_app = UnchangedPolls(app)
 
 
 def trust_proxies(app: Flask) -> None:

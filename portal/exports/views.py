@@ -150,8 +150,9 @@ def show(public_id: str):
 
 @bp.get("/exports/<public_id>/status")
 def status(public_id: str):
-    """The poll (portal/exports/poll.py): 304 while nothing it shows changed; a live export
-    rendered from its one row, a terminal one once from the ORM, as its page does."""
+    """The poll (portal/exports/poll.py, whose middleware answers most unchanged polls before
+    they get here): 304 while nothing it shows changed; a live export rendered from its one
+    row, a terminal one once from the ORM, as its page does."""
     row = poll.export_row_or_404(public_id)
     view = StatusView.of(row, with_position=True)
     tag = poll.etag(row, view.position)
@@ -168,8 +169,7 @@ def status(public_id: str):
             )
         )
     response.set_etag(tag)
-    # Each user's own answer: a shared cache must not keep it, a browser must ask again.
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Cache-Control"] = poll.CACHE_CONTROL
     response.vary.add("Cookie")
     return response
 
