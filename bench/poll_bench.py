@@ -4,13 +4,15 @@ gunicorn starts as the Procfile starts it (`gunicorn -c gunicorn.conf.py wsgi:ap
 WEB_CONCURRENCY web workers) on a private Redis, rclone S3 and SQLite (or --database-url),
 next to a real `python -m jobs.worker`. Clients (bench/pollers.py) poll the status fragment
 every 2 s on keep-alive connections as htmx does, half as the export's requester and half as
-an organisation admin, each session logged in through the real form. Four runs, side by side:
+an organisation admin, each session logged in through the real form. The runs, side by side:
 
-1. the worker renders an export of photo records, nobody polls: the render rate alone;
+1. the worker renders an export of photo records, nobody polls: the render rate alone
+   (1' again after the loaded runs: the machine is shared, the mean is the reference);
 2. the same render (cold cache) while N clients poll its status (the fragment changes as
    records are made): latency, errors, skipped polls, server CPU, and the render rate;
-3. N clients poll a queued export that nobody works on: 304s, but for the fragment rendered
-   afresh every poll.CLOCK_SECONDS for its clock-bound text;
+2b. the same while they poll an export queued behind it (unchanged: 304s);
+3. N clients poll a queued export that nobody works on, no worker running: 304s, but for the
+   fragment rendered afresh every poll.CLOCK_SECONDS for its clock-bound text;
 4. the same clients without If-None-Match: every poll renders the fragment (a 200).
 
 Server CPU is the gunicorn tree's (master and workers) from /proc over each run's window,
@@ -228,16 +230,21 @@ def runs(args, env: dict[str, str], tmp: Path, log: Path) -> list[Window]:
         db.session.execute(update(Export).where(Export.id == queued.id).values(status="cancelled"))
         db.session.commit()
         with WorkerProcess(env, log) as worker:
-            alone_id = engine_lab.new_export(world, world.photos_project, world.ids)
-            alone = Window("1 render alone", args.seconds,
-                           render_rate=render_rate(alone_id, args.seconds))  # fmt: skip
-            note(f"render alone: {alone.render_rate:.2f} records/s")
-            stop_render(world, [alone_id], worker.redis)
+            alone = render_alone(world, args, worker, "1 render alone")
             loaded = render_watched(web, world, cookies, args, watch_render=True)
             stop_render(world, loaded.exports, worker.redis)
             behind = render_watched(web, world, cookies, args, watch_render=False)
             stop_render(world, behind.exports, worker.redis)
-    return [alone, loaded.window, behind.window, unchanged, changed]
+            again = render_alone(world, args, worker, "1' render alone, again")
+    return [alone, loaded.window, behind.window, again, unchanged, changed]
+
+
+def render_alone(world, args, worker, what: str) -> Window:
+    export_id = engine_lab.new_export(world, world.photos_project, world.ids)
+    window = Window(what, args.seconds, render_rate=render_rate(export_id, args.seconds))
+    note(f"{what}: {window.render_rate:.2f} records/s")
+    stop_render(world, [export_id], worker.redis)
+    return window
 
 
 @dataclass(frozen=True)
@@ -287,11 +294,13 @@ def table(windows: list[Window], args) -> str:
 
 
 def verdicts(windows: list[Window]) -> list[str]:
-    alone, loaded, behind, unchanged, changed = windows
+    alone, loaded, behind, again, unchanged, changed = windows
     per_200 = changed.cpu_ms
     # The unchanged run's few 200s (the clock's refreshes) at run 4's price; the rest are 304s.
     per_304 = (1000 * unchanged.cpu - unchanged.count(200) * per_200) / unchanged.count(304)
-    ratio = loaded.render_rate / alone.render_rate
+    # The machine is shared: the rate alone is the mean of the runs before and after the load.
+    rate_alone = (alone.render_rate + again.render_rate) / 2
+    ratio = loaded.render_rate / rate_alone
     checks = [
         (f"CPU per poll of an unchanged export: {unchanged.cpu_ms:.2f} ms all polls, "
          f"{per_304:.2f} ms per 304 (goal ≤ 1)", unchanged.cpu_ms <= 1),
@@ -299,12 +308,13 @@ def verdicts(windows: list[Window]) -> list[str]:
         (f"{loaded.clients} clients while rendering: p99 {loaded.percentile(0.99):.1f} ms "
          f"(goal < 100), {loaded.errors} errors, {loaded.skipped} skipped (goal 0, 0)",
          loaded.percentile(0.99) < 100 and loaded.errors == 0 and loaded.skipped == 0),
-        (f"render rate while they poll it ÷ alone: {ratio:.2f} (goal ≥ 0.8)", ratio >= 0.8),
+        (f"render rate while they poll it ÷ alone (mean of 1 and 1'): {ratio:.2f} (goal ≥ 0.8)",
+         ratio >= 0.8),
         (f"{behind.clients} clients polling an export queued behind the render: p99 "
          f"{behind.percentile(0.99):.1f} ms, {behind.errors} errors, {behind.skipped} skipped; "
-         f"render rate ÷ alone: {behind.render_rate / alone.render_rate:.2f}",
+         f"render rate ÷ alone: {behind.render_rate / rate_alone:.2f}",
          behind.percentile(0.99) < 100 and behind.errors == behind.skipped == 0
-         and behind.render_rate >= 0.8 * alone.render_rate),
+         and behind.render_rate >= 0.8 * rate_alone),
     ]  # fmt: skip
     return [f"{text}: {'met' if met else 'MISSED'}" for text, met in checks]
 

@@ -6,6 +6,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from portal.exports.poll import Viewer, viewer_read_for
 from portal.extensions import db, login_manager
 from portal.models import User
 
@@ -19,10 +20,12 @@ def configure_login(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> User | Viewer | None:
+    """The session's user; on an export's status poll, the one read with the export's row
+    (portal/exports/poll.py), which saves the poll a query."""
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    return viewer_read_for(int(user_id)) or db.session.get(User, int(user_id))
 
 
 @login_manager.unauthorized_handler

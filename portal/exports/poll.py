@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flask import Flask, abort, request
-from flask_login import current_user
+from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature
 from sqlalchemy import bindparam, func, or_, select
 from werkzeug.http import parse_cookie, parse_etags
@@ -49,8 +49,11 @@ CACHE_CONTROL = "private, no-cache"  # each user's own answer; a browser must as
 ROW_KEY = "sitepack.status_row"  # the row the middleware read, for the view it passes on to
 
 
-class Viewer(NamedTuple):
-    """Who polls, as states.role_of reads a user."""
+@dataclass(frozen=True)
+class Viewer(UserMixin):
+    """Who polls, read with the export's row: what states.role_of and the status view read
+    of a user. Flask-Login's current_user on that request (auth.session.load_user), so the
+    poll needs no second query; anything else asked of it loads the User."""
 
     id: int
     organization_id: int
@@ -60,6 +63,11 @@ class Viewer(NamedTuple):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(db.session.get(User, self.id), name)
 
 
 class Named(NamedTuple):
@@ -143,6 +151,12 @@ def find_row(public_id: str, viewer_id: int, connection=None) -> ExportRow | Non
                      active or 0, viewer)  # fmt: skip
 
 
+def viewer_read_for(user_id: int) -> Viewer | None:
+    """The user the middleware read with this request's export row, if it was this one."""
+    row = request.environ.get(ROW_KEY)
+    return row.viewer if row is not None and row.viewer.id == user_id else None
+
+
 def export_row_or_404(public_id: str) -> ExportRow:
     """The export by its public id, as `access.export_or_404` would allow it; the row the
     middleware read for this request when it was read for this user."""
@@ -201,7 +215,7 @@ class UnchangedPolls:
         self.verified = lru_cache(maxsize=4096)(self._verify)
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("HTTP_IF_NONE_MATCH"):
+        if environ.get("REQUEST_METHOD") == "GET":
             match = STATUS_PATH.fullmatch(environ.get("PATH_INFO", ""))
             tag = match and self.unchanged(environ, match[1])
             if tag:
@@ -210,7 +224,8 @@ class UnchangedPolls:
         return self.wsgi_app(environ, start_response)
 
     def unchanged(self, environ, public_id: str) -> str | None:
-        """The poll's tag when it matches If-None-Match for a viewer who may see the export."""
+        """The poll's tag when it matches If-None-Match for a viewer who may see the export;
+        otherwise None, the row kept in the environment for the view."""
         viewer = self.session_user(environ)
         if viewer is None:
             return None
@@ -226,7 +241,7 @@ class UnchangedPolls:
                 tag = etag(row, position_of(row))
         else:
             tag = etag(row, None)
-        if parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(tag):
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains(tag):
             return tag
         environ[ROW_KEY] = row
         return None
