@@ -16,7 +16,8 @@ an organisation admin, each session logged in through the real form. The runs, s
 4. the same clients without If-None-Match: every poll renders the fragment (a 200).
 
 Server CPU is the gunicorn tree's (master and workers) from /proc over each run's window,
-divided by the polls answered in it; the clients' own CPU is not counted. The machine is
+divided by the polls answered in it. The clients' own CPU is not in it; it is shown apart (in
+cores), since on one machine it is taken from the render too. The machine is
 shared: read the ratios, measured side by side in this one run.
 
     .venv/bin/python -m bench.poll_bench [--clients 1000] [--seconds 60] [--web-workers 2]
@@ -119,6 +120,7 @@ class Window:
     tally: Tally | None = None
     cpu: float = 0.0  # gunicorn's CPU seconds in the window
     render_rate: float | None = None
+    client_cpu: float = 0.0  # this process's (the pollers'), for reading the render rate
 
     def polls(self) -> list:
         return self.tally.polls if self.tally else []
@@ -161,11 +163,11 @@ def watch(web: Gunicorn, paths, cookies, clients, seconds, what, send_tags=True,
     pollers = Pollers(web.port, paths, cookies, AGENT, clients, send_tags=send_tags)
     pollers.start()
     time.sleep(WARMUP)
-    opened, cpu = time.monotonic(), web.cpu()
+    opened, cpu, own = time.monotonic(), web.cpu(), time.process_time()
     render_rate = rate(seconds) if rate else time.sleep(seconds)
-    closed, used = time.monotonic(), web.cpu() - cpu
+    closed, used, own = time.monotonic(), web.cpu() - cpu, time.process_time() - own
     tally = in_window(pollers.stop(), opened, closed)
-    window = Window(what, closed - opened, clients, tally, used, render_rate)
+    window = Window(what, closed - opened, clients, tally, used, render_rate, own)
     note(f"{what}: {window.served / window.seconds:.0f} served/s, p99 {window.percentile(0.99)} ms")
     return window
 
@@ -275,7 +277,7 @@ def table(windows: list[Window], args) -> str:
 
     head = (f"{'run':<42} {'clients':>7} {'served/s':>8} {'p50 ms':>7} {'p95 ms':>7} "
             f"{'p99 ms':>7} {'errors':>6} {'skipped':>7} {'304s':>6} {'200s':>6} "
-            f"{'CPU ms/poll':>11} {'render rec/s':>12}")  # fmt: skip
+            f"{'CPU ms/poll':>11} {'render rec/s':>12} {'client cores':>12}")  # fmt: skip
     lines = [head]
     for w in windows:
         polled = w.tally is not None
@@ -287,7 +289,8 @@ def table(windows: list[Window], args) -> str:
             f"{cell(w.skipped if polled else None):>7} "
             f"{cell(w.count(304) if polled else None):>6} "
             f"{cell(w.count(200) if polled else None):>6} {cell(w.cpu_ms, 2):>11} "
-            f"{cell(w.render_rate, 2):>12}"
+            f"{cell(w.render_rate, 2):>12} "
+            f"{cell(w.client_cpu / w.seconds if polled else None, 2):>12}"
         )
     lines += ["", *verdicts(windows)]
     return "\n".join(lines)

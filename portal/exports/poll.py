@@ -122,7 +122,8 @@ VIEWER = (_viewer.c.id, _viewer.c.organization_id, _viewer.c.role, _viewer.c.is_
 ACTIVE = (
     select(func.count())
     .where(_live.c.requested_by_id == bindparam("viewer"))
-    .where(_live.c.status.in_([str(s) for s in states.LIVE]))
+    # Not IN (…): SQLAlchemy would expand that list anew at every poll.
+    .where(or_(*(_live.c.status == str(s) for s in states.LIVE)))
     .scalar_subquery()
 )
 # Built once: each poll only binds its values (SQLAlchemy caches the compiled form too).
