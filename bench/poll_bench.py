@@ -12,7 +12,7 @@ an organisation admin, each session logged in through the real form. The runs, s
    records are made): latency, errors, skipped polls, server CPU, and the render rate;
 2b. the same while they poll an export queued behind it (unchanged: 304s);
 3. N clients poll a queued export that nobody works on, no worker running: 304s, but for the
-   fragment rendered afresh every poll.CLOCK_SECONDS for its clock-bound text;
+   fragment rendered afresh every STATUS_REFRESH_SECONDS (30) for its ETA's wording;
 4. the same clients without If-None-Match: every poll renders the fragment (a 200).
 
 Server CPU is the gunicorn tree's (master and workers) from /proc over each run's window,

@@ -41,9 +41,6 @@ from portal.extensions import db
 from portal.models import Export, Project, User
 from portal.tenancy import PUBLIC_ID
 
-# A live fragment is rendered afresh at least this often even when its row stands still, so
-# that what it computes from the clock (the ETA, "next try in 5 minutes") does not go stale.
-CLOCK_SECONDS = 30
 STATUS_PATH = re.compile(r"/exports/([A-Za-z0-9_-]{8,32})/status")
 CACHE_CONTROL = "private, no-cache"  # each user's own answer; a browser must ask again
 ROW_KEY = "sitepack.status_row"  # the row the middleware read, for the view it passes on to
@@ -183,13 +180,14 @@ def _template_version() -> str:
 TEMPLATE_VERSION = _template_version()
 
 
-def etag(row: ExportRow, position: int | None, now: float | None = None) -> str:
+def etag(row: ExportRow, position: int | None, refresh: int, now: float | None = None) -> str:
     """Everything the fragment renders from, hashed: the row's columns, the viewer (their
     role picks the buttons; the tag is theirs alone), the queue position, the navbar count,
-    and for a live export the clock in CLOCK_SECONDS steps."""
+    and for a live export the clock in steps of `refresh` seconds (STATUS_REFRESH_SECONDS),
+    for what the fragment computes from it (the ETA, "next try in 5 minutes")."""
     state = states.effective(row)
     role = states.role_of(row.viewer, row)
-    clock = int((now or time.time()) // CLOCK_SECONDS) if state in states.LIVE else None
+    clock = int((now or time.time()) // refresh) if state in states.LIVE else None
     parts = (TEMPLATE_VERSION, role, state, position, clock, row)
     return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
 
@@ -210,6 +208,7 @@ class UnchangedPolls:
         self.serializer = app.session_interface.get_signing_serializer(app)
         self.max_age = int(app.permanent_session_lifetime.total_seconds())
         self.headers = not_modified_headers(app)
+        self.refresh = app.config["STATUS_REFRESH_SECONDS"]
         self.engine = None
         # A signature checked once need not be checked again: the same cookie verifies the
         # same way until it is too old, which session_user checks on every poll.
@@ -239,9 +238,9 @@ class UnchangedPolls:
             return None
         if states.effective(row) == states.PENDING:  # its queue position, from Redis
             with self.app.app_context():
-                tag = etag(row, position_of(row))
+                tag = etag(row, position_of(row), self.refresh)
         else:
-            tag = etag(row, None)
+            tag = etag(row, None, self.refresh)
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains(tag):
             return tag
         environ[ROW_KEY] = row

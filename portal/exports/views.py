@@ -155,7 +155,7 @@ def status(public_id: str):
     row, a terminal one once from the ORM, as its page does."""
     row = poll.export_row_or_404(public_id)
     view = StatusView.of(row, with_position=True)
-    tag = poll.etag(row, view.position)
+    tag = poll.etag(row, view.position, current_app.config["STATUS_REFRESH_SECONDS"])
     if request.if_none_match.contains(tag):
         response = current_app.response_class(status=304)
     else:

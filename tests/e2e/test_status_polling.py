@@ -12,6 +12,13 @@ from tests import factories
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """No refresh for the clock's sake while the test watches for 304s."""
+    return {"STATUS_REFRESH_SECONDS": 3600}
+
+
 # Playwright cannot hide a tab of a headless browser; the page's script reads
 # document.visibilityState, so the test overrides it and fires the event a browser would.
 SET_VISIBILITY = """(state) => {

@@ -146,9 +146,9 @@ def test_a_live_fragment_is_rendered_again_once_the_clock_moves_on(app, world):
     with app.test_request_context():
         login_user(db.session.get(User, world.member_a.id))
         row = poll.export_row_or_404(export.public_id)
-        now = 1_000_000.0
-        assert poll.etag(row, None, now) == poll.etag(row, None, now + 1)
-        assert poll.etag(row, None, now) != poll.etag(row, None, now + poll.CLOCK_SECONDS)
+        now, refresh = 1_000_000.0, app.config["STATUS_REFRESH_SECONDS"]
+        assert poll.etag(row, None, refresh, now) == poll.etag(row, None, refresh, now + 1)
+        assert poll.etag(row, None, refresh, now) != poll.etag(row, None, refresh, now + refresh)
 
 
 def test_the_etag_is_the_viewers_own(app, world):
