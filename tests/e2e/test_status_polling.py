@@ -52,20 +52,31 @@ class Answers:
         raise AssertionError(f"no {count} × {status} within {timeout} s: {self.codes[start:]}")
 
 
-def test_status_keeps_updating_through_304s_and_stops_at_the_end(world, watched):
+def watch_an_export(world, watched, done: int) -> tuple[Export, Answers]:
+    """The member's page of their export, building its PDFs, after its first poll."""
     export = factories.export_in(
-        ExportStatus.PROCESSING, world.member_a, world.project_a, done=137, started_at=utcnow()
+        ExportStatus.PROCESSING, world.member_a, world.project_a, done=done, started_at=utcnow()
     )
     db.session.commit()
-    page = watched.page
     url = f"{watched.base_url}/exports/{export.public_id}"
-    answers = Answers(page, f"{url}/status")
+    answers = Answers(watched.page, f"{url}/status")
     watched.login("member@acme.test")
-    page.goto(url)
-    page.locator("#export-status", has_text="137 of 500").wait_for()
+    watched.page.goto(url)
     answers.wait_for(200)  # the page's own render carries no tag: the first poll gets one
-    page.locator("#export-status[data-etag]").wait_for()
-    page.wait_for_timeout(300)  # htmx settles the swapped fragment
+    settled(watched.page)
+    return export, answers
+
+
+def settled(page) -> None:
+    """The fragment a poll brought, swapped in and settled, no poll of it under way."""
+    page.locator(
+        "#export-status[data-etag]:not(.htmx-settling):not(.htmx-swapping):not(.htmx-request)"
+    ).wait_for()
+
+
+def test_status_keeps_updating_through_304s_and_stops_at_the_end(world, watched):
+    export, answers = watch_an_export(world, watched, done=137)
+    page = watched.page
     page.evaluate(MARK_FRAGMENT)
     answers.wait_for(304, count=2)
     assert page.evaluate(SAME_FRAGMENT), "a 304 replaced the fragment"
@@ -74,7 +85,7 @@ def test_status_keeps_updating_through_304s_and_stops_at_the_end(world, watched)
     change(export, done=250)
     page.locator("#export-status", has_text="250 of 500").wait_for()
     assert not page.evaluate(SAME_FRAGMENT)
-    page.wait_for_timeout(300)
+    settled(page)
     page.evaluate(MARK_FRAGMENT)
     answers.wait_for(304)
     assert page.evaluate(SAME_FRAGMENT)
@@ -88,19 +99,10 @@ def test_status_keeps_updating_through_304s_and_stops_at_the_end(world, watched)
 
 
 def test_a_hidden_tab_stops_polling_and_resumes_when_shown(world, watched):
-    export = factories.export_in(
-        ExportStatus.PROCESSING, world.member_a, world.project_a, done=10, started_at=utcnow()
-    )
-    db.session.commit()
+    export, answers = watch_an_export(world, watched, done=10)
     page = watched.page
-    url = f"{watched.base_url}/exports/{export.public_id}"
-    answers = Answers(page, f"{url}/status")
-    watched.login("member@acme.test")
-    page.goto(url)
-    answers.wait_for(200)
-
     page.evaluate(SET_VISIBILITY, "hidden")
-    page.wait_for_timeout(500)  # a poll already under way may still land
+    settled(page)  # a poll already under way has landed
     polls = len(answers.codes)
     change(export, done=60)
     page.wait_for_timeout(5000)  # 2 s polls: two or three would have gone out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,31 +9,16 @@ import time_machine
 from flask import request
 from flask_login import login_user
 from flask_login.utils import _create_identifier
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from portal.exports import poll
 from portal.extensions import db
 from portal.models import Export, ExportStatus, User, utcnow
 from tests import factories
 from tests.factories import login
-from tests.helpers import reload
+from tests.helpers import reload, sql_statements
 
 HTMX = {"HX-Request": "true"}
-
-
-@contextmanager
-def counted_statements():
-    """Every SQL statement the app sends while the block runs, as SQLAlchemy hands it over."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def processing(world, **columns) -> Export:
@@ -73,7 +57,7 @@ def test_an_unchanged_poll_runs_at_most_two_statements(client, world):
     export = processing(world, started_at=utcnow())
     login(client, "member@acme.test")
     tag = poll_once(client, export).get_etag()[0]
-    with counted_statements() as statements:
+    with sql_statements() as statements:
         assert poll_once(client, export, tag).status_code == 304
     assert len(statements) <= 2, statements
     assert len(statements) == 1 and "viewer" in statements[0]
@@ -102,7 +86,7 @@ def test_a_changed_poll_renders_without_lazy_loads(client, world):
     login(client, "member@acme.test")
     tag = poll_once(client, export).get_etag()[0]
     change(export, done=200)
-    with counted_statements() as statements:
+    with sql_statements() as statements:
         answer = poll_once(client, export, tag)
     assert answer.status_code == 200 and "200 of 500" in answer.get_data(as_text=True)
     assert len(statements) <= 2, statements
