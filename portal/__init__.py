@@ -10,6 +10,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     load_config(app, overrides)
     redact_logs(app)
+    answer_unchanged_polls(app)
     trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
@@ -30,6 +31,14 @@ def redact_logs(app: Flask) -> None:
     from portal.redaction import install
 
     install(app)
+
+
+def answer_unchanged_polls(app: Flask) -> None:
+    """An export's status poll that nothing changed is answered 304 before Flask's request
+    machinery (portal/exports/poll.py); inside ProxyFix, so it sees the client's address."""
+    from portal.exports.poll import UnchangedPolls
+
+    app.wsgi_app = UnchangedPolls(app)
 
 
 def trust_proxies(app: Flask) -> None:

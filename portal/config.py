@@ -173,6 +173,10 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Days after which the bucket lifecycle deletes a cached record PDF under renders/;
         # the next export that needs it renders it again.
         "RENDER_CACHE_DAYS": _int(environ, "RENDER_CACHE_DAYS", 30),
+        # Seconds after which a live export's status poll renders its fragment again though
+        # its row stood still (the ETA and "next try in 5 minutes" follow the clock); between
+        # those, an unchanged poll is a 304.
+        "STATUS_REFRESH_SECONDS": _int(environ, "STATUS_REFRESH_SECONDS", 30),
     }
 
 

@@ -12,11 +12,12 @@ import re
 import shutil
 import subprocess
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from portal import config as settings
 from portal.extensions import db
@@ -161,3 +162,19 @@ class HashingWriter:
     @property
     def sha256(self) -> str:
         return self._sha.hexdigest()
+
+
+@contextmanager
+def sql_statements():
+    """Every SQL statement the app sends while the block runs, as SQLAlchemy's event hook
+    sees it (no mock: the statements really run)."""
+    seen: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from portal.api import problems
+from portal.exports.poll import Viewer, viewer_read_for
 from portal.extensions import db, login_manager
 from portal.models import User
 
@@ -20,10 +21,12 @@ def configure_login(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> User | Viewer | None:
+    """The session's user; on an export's status poll, the one read with the export's row
+    (portal/exports/poll.py), which saves the poll a query."""
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    return viewer_read_for(int(user_id)) or db.session.get(User, int(user_id))
 
 
 @login_manager.unauthorized_handler

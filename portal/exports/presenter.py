@@ -48,6 +48,14 @@ class StatusView:
         return view
 
     @property
+    def poll_seconds(self) -> int:
+        """Seconds between a live fragment's polls: 2 while its PDFs are being made or it is
+        next in line, 5 while it waits behind others (or for an automatic retry)."""
+        if self.state == ExportStatus.PROCESSING or self.position == 0:
+            return 2
+        return 5
+
+    @property
     def label(self) -> str:
         return LABELS[self.state]
 

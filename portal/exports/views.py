@@ -9,9 +9,9 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
-from portal.exports import downloads, service, states
+from portal.exports import downloads, poll, service, states
 from portal.exports.access import export_or_404, part_or_404
-from portal.exports.activity import activity_since, parse_since
+from portal.exports.activity import Activity, activity_since, parse_since
 from portal.exports.limits import export_requests
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
@@ -140,12 +140,27 @@ def show(public_id: str):
 
 @bp.get("/exports/<public_id>/status")
 def status(public_id: str):
-    export = export_or_404(public_id)
-    view = StatusView.of(export, with_position=True)
-    response = current_app.make_response(
-        render_template("exports/_status_poll.html", export=export, view=view)
-    )
-    response.headers["Cache-Control"] = "no-store"
+    """The poll (portal/exports/poll.py, whose middleware answers most unchanged polls before
+    they get here): 304 while nothing it shows changed; a live export rendered from its one
+    row, a terminal one once from the ORM, as its page does."""
+    row = poll.export_row_or_404(public_id)
+    view = StatusView.of(row, with_position=True)
+    tag = poll.etag(row, view.position, current_app.config["STATUS_REFRESH_SECONDS"])
+    if request.if_none_match.contains(tag):
+        response = current_app.response_class(status=304)
+    else:
+        activity = Activity(active=row.active)
+        if not view.live:
+            export = export_or_404(public_id)
+            row, view = export, StatusView.of(export)
+        response = current_app.make_response(
+            render_template(
+                "exports/_status_poll.html", export=row, view=view, activity=activity, etag=tag
+            )
+        )
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = poll.CACHE_CONTROL
+    response.vary.add("Cookie")
     return response
 
 

@@ -27,3 +27,31 @@ window.addEventListener("load", () => {
   const link = prompt.querySelector("a[data-start-download]");
   if (link) window.location.assign(link.href);
 });
+
+// Polls (an element whose hx-trigger says "every …") cost nothing while nobody looks: none
+// is sent while the tab is hidden, and one goes at once when it is shown again (each polled
+// element also listens for `sitepack-poll` on the document). A polled fragment that carries
+// `data-etag` sends it as If-None-Match; the server answers 304 with no body while nothing
+// changed, and the htmx-config in base.html swaps nothing on a 304.
+(() => {
+  let skipped = false;
+  const polls = (element) => /(^|,)\s*every\s/.test(element.getAttribute("hx-trigger") || "");
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (document.visibilityState !== "visible" && polls(event.detail.elt)) {
+      event.preventDefault();
+      skipped = true;
+    }
+  });
+  document.addEventListener("htmx:configRequest", (event) => {
+    const tag = event.detail.elt.dataset.etag;
+    if (tag) event.detail.headers["If-None-Match"] = '"' + tag + '"';
+  });
+  const resume = () => {
+    if (skipped && document.visibilityState === "visible") {
+      skipped = false;
+      document.dispatchEvent(new Event("sitepack-poll"));
+    }
+  };
+  document.addEventListener("visibilitychange", resume);
+  window.addEventListener("focus", resume);
+})();

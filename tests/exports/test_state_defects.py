@@ -134,7 +134,7 @@ def test_an_export_whose_pdfs_are_all_made_says_it_is_packing_the_zip(client, wo
     fragment = client.get(f"/exports/{packing.public_id}/status").get_data(as_text=True)
     assert "Packing your zip: all 20 PDFs are made." in fragment
     assert "15 were already made for an earlier export." in fragment
-    assert "left" not in fragment and 'hx-trigger="every 2s"' in fragment
+    assert "left" not in fragment and 'hx-trigger="every 2s' in fragment
 
 
 def test_records_found_in_the_cache_do_not_make_the_eta_optimistic(client, world):

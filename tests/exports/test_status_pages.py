@@ -55,7 +55,7 @@ def test_status_fragment_says_the_state_and_polls_only_while_live(client, world,
     html = response.get_data(as_text=True)
     assert EXPECTED_TEXT[state] in html
     assert 'role="status"' in html and 'aria-live="polite"' in html
-    assert ('hx-trigger="every 2s"' in html) == (state in ("pending", "processing"))
+    assert ('hx-trigger="every ' in html) == (state in ("pending", "processing"))
 
 
 def test_terminal_states_offer_the_right_action(client, world):
@@ -81,8 +81,8 @@ def test_my_exports_polls_once_for_the_whole_table_while_one_is_live(client, wor
     make_export(world, "pending")
     login(client, "member@acme.test")
     html = client.get("/exports").get_data(as_text=True)
-    assert html.count('hx-trigger="every 2s"') == 1
-    assert 'hx-trigger="every 5s"' not in html  # the navbar does not poll on top of it
+    assert html.count('hx-trigger="every 2s') == 1
+    assert 'hx-trigger="every 5s' not in html  # the navbar does not poll on top of it
 
 
 def test_empty_my_exports_says_how_to_start(client, world):
@@ -94,7 +94,7 @@ def test_navbar_counts_live_exports_and_toasts_one_that_finished(client, world):
     make_export(world, "processing")
     login(client, "member@acme.test")
     page = client.get("/").get_data(as_text=True)
-    assert 'class="nav-count"' in page and 'hx-trigger="every 5s"' in page
+    assert 'class="nav-count"' in page and 'hx-trigger="every 5s' in page
     since = int(time.time()) - 60
     make_export(world, "completed")
     poll = client.get(f"/exports/activity?since={since}", headers={"HX-Request": "true"})
@@ -188,4 +188,4 @@ def test_while_an_automatic_retry_waits_the_status_says_why_when_and_which_try(
     assert "Retrying after a storage problem; next try in 5 minutes (attempt 2 of 3)." in html
     assert "select Retry" not in html and "/retry" not in html
     assert "waiting for a free export worker" not in html
-    assert 'hx-trigger="every 2s"' in html
+    assert 'hx-trigger="every 5s' in html  # waiting for the retry: polled less often

@@ -86,3 +86,18 @@ def test_procfile_web_command_serves_the_login_page(sitepack_env, tmp_path):
     finally:
         stop_process(process)
     assert "Control socket" not in (tmp_path / "gunicorn.log").read_text()
+
+
+def test_the_access_log_keeps_every_request_but_one_in_100_status_polls(monkeypatch):
+    """portal/accesslog.py: writing each poll's line cost as much CPU as answering it."""
+    config = Config()
+    for name, value in load(monkeypatch).items():
+        if name not in ("multiprocessing", "os"):
+            config.set(name, value)
+    logger = config.logger_class(config)
+    status = "/exports/AbCdEfGh12345678/status"
+    logged = [not logger.sampled_out(304, status) for _ in range(300)]
+    assert sum(logged) == 3
+    assert sum(not logger.sampled_out(200, status) for _ in range(100)) == 1
+    assert not any(logger.sampled_out(code, status) for code in (401, 404, 500))
+    assert not any(logger.sampled_out(304, path) for path in ("/exports", "/static/app.css"))

@@ -1,15 +1,14 @@
 """The server-side selection: ticks, pages, all matching, clear, and the tenant scope."""
 
 import re
-from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import SelectedRecord
 from portal.records import selection
 from tests import factories
-from tests.helpers import csrf_headers
+from tests.helpers import csrf_headers, sql_statements
 from tests.records.helpers import (
     HTMX,
     checked_refs,
@@ -98,21 +97,6 @@ def test_select_all_matching_5000_records_is_one_insert(member, world):
     assert selection.count_selected(world.member_a.id, world.project_a.id) == 1250
     member.post(selection_url(world.project_a, "matching"), headers=headers)
     assert selection.count_selected(world.member_a.id, world.project_a.id) == 5000
-
-
-@contextmanager
-def sql_statements():
-    """Every SQL statement the app sends while the block runs."""
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def test_select_all_matching_keeps_earlier_ticks_and_skips_duplicates(member, world):
