@@ -229,6 +229,11 @@ BUNDLE_TYPES = (
 
 def _bundles(environ: Mapping[str, str]) -> dict:
     return {
+        # Most links one bundle may list (repeats of a URL count once).
+        "BUNDLE_MAX_URLS": _int(environ, "BUNDLE_MAX_URLS", 1_000),
+        # How long a bundle's link works unless its requester picks another lifetime (from
+        # 1 hour up to EXPORT_TTL_HOURS); the bucket expires its zips after as many days.
+        "BUNDLE_TTL_HOURS": _int(environ, "BUNDLE_TTL_HOURS", 24),
         # Types a link bundle's files may have, comma-separated MIME types, judged by the
         # file's first bytes (portal/outbound/sniff.py), not by what its server says.
         "BUNDLE_ALLOWED_TYPES": _types(environ, "BUNDLE_ALLOWED_TYPES", BUNDLE_TYPES),
