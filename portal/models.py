@@ -249,10 +249,14 @@ class Export(PublicIdMixin, db.Model):
         return self.project.name
 
     @property
+    def noun(self) -> str:
+        """What one of its items is called: a bundle holds files, an export records."""
+        return "file" if self.is_bundle else "record"
+
+    @property
     def count_label(self) -> str:
-        """What its items are called, counted: "1 record", "3,000 files"."""
-        noun = "file" if self.is_bundle else "record"
-        return f"{self.total:,} {noun}{'s' if self.total != 1 else ''}"
+        """Its items, counted: "1 record", "3,000 files"."""
+        return f"{self.total:,} {self.noun}{'s' if self.total != 1 else ''}"
 
 
 class ExportPart(db.Model):

@@ -1,14 +1,15 @@
 """A bundle's links as people give them: checked, named, repeats dropped, before any row exists.
 
 The portal's textarea and CSV upload and the API's JSON all end here, so a bad link is
-refused with the same message wherever it came from, naming where it was (line 3, row 7,
-link 12) so the person can find it.
+refused with the same message wherever it came from, naming where it was (line 3, CSV row
+7, link 12) so the person can find it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +21,8 @@ from portal.exports.errors import ExportRequestError
 MAX_URL_CHARS = 2048
 MAX_NAME_CHARS = 255
 SCHEMES = ("http", "https")
+# Never part of a URL or a file name (and a NUL byte would make PostgreSQL refuse the row).
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,18 @@ class LinkIn:
 
 def checked(links: Sequence[LinkIn], places: Sequence[str] | None = None) -> list[LinkIn]:
     """The links, each URL once (the first name given wins), or ExportRequestError naming the
-    first bad one by `places[i]` ("line 3"; "link 3" by default)."""
+    first bad one by `places[i]` ("Line 3"; "Link 3" by default)."""
     unique: dict[str, LinkIn] = {}
     for index, link in enumerate(links):
-        place = places[index] if places else f"link {index + 1}"
+        place = places[index] if places else f"Link {index + 1}"
         url, name = link.url.strip(), (link.name or "").strip() or None
         _check_url(url, place)
         if name and len(name) > MAX_NAME_CHARS:
             raise ExportRequestError(
-                f"{place.capitalize()}: the name is longer than {MAX_NAME_CHARS} characters."
+                f"{place}: the name is longer than {MAX_NAME_CHARS} characters."
             )
+        if name and CONTROL.search(name):
+            raise ExportRequestError(f"{place}: the name has a control character.")
         unique.setdefault(url, LinkIn(url, name))
     limit = current_app.config["BUNDLE_MAX_URLS"]
     if not unique:
@@ -56,18 +61,19 @@ def checked(links: Sequence[LinkIn], places: Sequence[str] | None = None) -> lis
 
 
 def _check_url(url: str, place: str) -> None:
-    where = place.capitalize()
     if len(url) > MAX_URL_CHARS:
-        raise ExportRequestError(f"{where}: the URL is longer than {MAX_URL_CHARS:,} characters.")
+        raise ExportRequestError(f"{place}: the URL is longer than {MAX_URL_CHARS:,} characters.")
+    if CONTROL.search(url) or " " in url:
+        raise ExportRequestError(f"{place}: the URL has a space or a control character in it.")
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
-        raise ExportRequestError(f"{where}: “{url}” is not a valid URL.") from None
+        raise ExportRequestError(f"{place}: “{url}” is not a valid URL.") from None
     if parts.scheme.lower() not in SCHEMES:
-        raise ExportRequestError(f"{where}: “{url}” is not an http:// or https:// URL.")
+        raise ExportRequestError(f"{place}: “{url}” is not an http:// or https:// URL.")
     if not host:
-        raise ExportRequestError(f"{where}: “{url}” has no server name.")
+        raise ExportRequestError(f"{place}: “{url}” has no server name.")
 
 
 def from_text(text: str) -> tuple[list[LinkIn], list[str]]:
@@ -78,7 +84,7 @@ def from_text(text: str) -> tuple[list[LinkIn], list[str]]:
         url, *name = line.split(None, 1) or [""]
         if url:
             links.append(LinkIn(url, name[0].strip() if name else None))
-            places.append(f"line {number}")
+            places.append(f"Line {number}")
     return links, places
 
 

@@ -9,9 +9,10 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
-from portal.exports import service, states
+from portal.exports import links, service, states
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import activity_since, parse_since
+from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
 from portal.exports.service import ExportOptions, ExportRequestError
@@ -99,6 +100,47 @@ def see_other(location: str):
     if request.headers.get("HX-Request"):
         return "", 204, {"HX-Redirect": location}
     return redirect(location, code=303)
+
+
+@bp.get("/bundles/new")
+def new_bundle():
+    return render_bundle_form(BundleForm.blank())
+
+
+@bp.post("/bundles")
+@limiter.limit(export_rate_limit, key_func=lambda: f"user:{current_user.id}")
+def create_bundle():
+    """A bundle from pasted lines and/or a CSV file; a refusal shows the form again, as typed."""
+    form = BundleForm.from_request()
+    try:
+        asked, places = links.from_text(form.text)
+        upload = request.files.get("csv")
+        if upload and upload.filename:
+            more, more_places = links.from_csv(upload.read())
+            asked, places = asked + more, places + more_places
+        links.checked(asked, places)  # refused here, naming the line or row, before the service
+        result = service.request_bundle(
+            current_user, form.project, form.name, asked, form.ttl_hours
+        )
+    except ExportRequestError as exc:
+        return render_bundle_form(form, str(exc)), exc.status
+    return see_other(
+        url_for(
+            "exports.show", public_id=result.export.public_id, reused=1 if result.reused else None
+        )
+    )
+
+
+def render_bundle_form(form: BundleForm, error: str | None = None) -> str:
+    projects = db.session.scalars(scoped(Project).order_by(Project.name)).all()
+    return render_template(
+        "exports/bundle_new.html",
+        form=form,
+        error=error,
+        projects=projects,
+        ttl_choices=bundle_ttl_choices(),
+        max_urls=current_app.config["BUNDLE_MAX_URLS"],
+    )
 
 
 @bp.get("/exports")

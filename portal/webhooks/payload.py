@@ -20,7 +20,11 @@ def export_resource(export: Export) -> dict:
     return {
         "id": export.public_id,
         "state": states.effective(export),
-        "project": {"id": export.project.public_id, "name": export.project.name},
+        "kind": export.kind,
+        "name": export.title,
+        "project": {"id": export.project.public_id, "name": export.project.name}
+        if export.project
+        else None,
         "records": export.total,
         "created_at": iso(export.created_at),
         "finished_at": iso(export.finished_at),
