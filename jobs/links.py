@@ -67,13 +67,15 @@ def _add(archive: PartedArchive, link: LinkIn, download: Download) -> None:
 
 
 def entry_name(link: LinkIn, download: Download) -> str:
-    """The name asked for, else the one its server gave, else the URL's last path segment,
-    else "download"; with an extension for its sniffed type when the name has none."""
-    name = link.name or download.filename or _url_filename(download.final_url or link.url)
+    """The name asked for (folders allowed), else the one its server gave, else the URL's
+    last path segment, else "download"; with an extension for its sniffed type when the name
+    has none. Only the person's own name may make folders: a server's is a file name."""
+    served = _last_segment(download.filename or "")
+    where = download.final_url or link.url  # where a redirect led: often the real file name
+    name = link.name or served or _last_segment(unquote(urlsplit(where).path))
     extension = mimetypes.guess_extension(download.content_type, strict=False) or ""
     return path_entry_name(name or FALLBACK_NAME, extension)
 
 
-def _url_filename(url: str) -> str:
-    """The last segment of the URL's path, percent-decoded ("" for "/")."""
-    return posixpath.basename(unquote(urlsplit(url).path))
+def _last_segment(path: str) -> str:
+    return posixpath.basename(path.replace("\\", "/"))
