@@ -13,6 +13,8 @@ import urllib.request
 import zipfile
 
 import pytest
+import redis
+from rq import Worker
 from standardwebhooks import Webhook
 
 from portal.models import Export
@@ -20,7 +22,7 @@ from portal.storage import client as s3
 from tests import factories
 from tests.exports.test_pipeline_e2e import wait_for_state
 from tests.factories import login
-from tests.helpers import csrf
+from tests.helpers import csrf, reload
 from tests.outbound.sites import PDF, Meter, Site, file, in_turn, redirect, status
 from tests.polling import wait_until
 from tests.servers import Receiver, text_body, wait_for_mail
@@ -157,3 +159,28 @@ def assert_zip_holds_the_pack(data: bytes, pack: Pack) -> None:
     errors = archive.read("ERRORS.txt").decode().splitlines()
     assert len(errors) == 1 and errors[0].startswith(f"{pack.missing}: ")
     assert "404" in errors[0]
+
+
+def test_cancelling_a_bundle_while_it_fetches_stops_the_worker_and_leaves_no_zip(
+    app, client, world, worker, sites, bucket
+):
+    site = sites[0]
+    for n in range(40):
+        site.routes[f"/slow/{n}.pdf"] = file(PDF + bytes(2000), delay=1.0)  # 2 at a time: 20 s
+    export = request_bundle(client, [site.url(f"/slow/{n}.pdf") for n in range(40)])
+    with worker():
+        wait_until(lambda: reload(export.id).done >= 2, timeout=60)
+        token = csrf(client, f"/exports/{export.public_id}")
+        client.post(f"/exports/{export.public_id}/cancel", data={"csrf_token": token})
+        connection = redis.Redis.from_url(app.config["REDIS_URL"])
+        wait_until(
+            lambda: all(w.get_current_job_id() is None for w in Worker.all(connection=connection)),
+            timeout=30,
+        )
+        hits = sum(site.hits.values())
+
+    export = reload(export.id)
+    assert export.status == "cancelled" and export.done < 40
+    assert hits < 40  # the links after the cancel were never asked for
+    listing = s3.boto().list_objects_v2(Bucket=bucket, Prefix="bundles/")
+    assert listing.get("KeyCount", 0) == 0
