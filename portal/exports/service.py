@@ -118,18 +118,22 @@ def request_export(
     record_ids: list[int],
     options: ExportOptions,
     alongside: Callable[[], object] | None = None,
+    links: Sequence[LinkIn] = (),
 ) -> ExportRequest:
     """Create (or reuse an identical live) export of `record_ids`, then enqueue it.
 
     `alongside` joins the transaction that accepts the request (the records page clears the
-    selection the export was made from), so it happens exactly when the request succeeds."""
+    selection the export was made from), so it happens exactly when the request succeeds.
+    `links`, if any, are fetched into the same zip after the PDFs (a handover pack: records
+    and the documents kept elsewhere), checked as a bundle's are."""
     check_size(len(record_ids))
-    fingerprint = fingerprint_of(user.id, record_ids, options)
+    extra = checked(links) if links else []
+    fingerprint = fingerprint_of(user.id, record_ids, options, extra)
     with queues.request_lock(user.id):
         existing = live_export_with(user.id, fingerprint)
         if existing is None:
             check_active_limit(user.id)
-            export = create_export(user, project, record_ids, options, fingerprint)
+            export = create_export(user, project, record_ids, options, fingerprint, links=extra)
         if alongside:
             alongside()
         db.session.commit()

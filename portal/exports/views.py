@@ -39,15 +39,21 @@ def create():
             request.form.get("paper"), "include_originals" in request.form
         )
         record_ids = requested_record_ids(project)
+        extra = handover_links()
         result = service.request_export(
-            current_user, project, record_ids, options, alongside=selection_cleanup(project)
+            current_user,
+            project,
+            record_ids,
+            options,
+            alongside=selection_cleanup(project),
+            links=extra,
         )
     except ExportRequestError as exc:
         return render_template(
             "exports/refused.html", message=str(exc), project=project
         ), exc.status
     except RedisError:
-        saved = saved_while_queue_down(record_ids, options)
+        saved = saved_while_queue_down(record_ids, options, extra)
         if saved is None:
             raise
         return see_other(url_for("exports.show", public_id=saved.public_id))
@@ -58,13 +64,22 @@ def create():
     )
 
 
-def saved_while_queue_down(record_ids: list[int], options: ExportOptions) -> Export | None:
+def handover_links() -> list[links.LinkIn]:
+    """The links pasted beside a records export (a handover pack), each URL once; a bad one
+    is refused naming its line."""
+    asked, places = links.from_text(request.form.get("links", ""))
+    return links.checked(asked, places) if asked else []
+
+
+def saved_while_queue_down(
+    record_ids: list[int], options: ExportOptions, extra: list[links.LinkIn]
+) -> Export | None:
     """Redis failed inside request_export. Before the row was written (the lock) nothing was
     saved, and errors.handle_queue_down answers 503. After the commit (the enqueue, the lock's
     release) the row stays pending and the sweeper's lost-job recovery enqueues it once Redis
     is back; the same holds for an identical live export from before."""
     db.session.rollback()
-    fingerprint = service.fingerprint_of(current_user.id, record_ids, options)
+    fingerprint = service.fingerprint_of(current_user.id, record_ids, options, extra)
     saved = service.live_export_with(current_user.id, fingerprint)
     if saved is not None:
         current_app.logger.warning(

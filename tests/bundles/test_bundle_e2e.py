@@ -22,7 +22,7 @@ from portal.storage import client as s3
 from tests import factories
 from tests.exports.test_pipeline_e2e import wait_for_state
 from tests.factories import login
-from tests.helpers import csrf, reload
+from tests.helpers import csrf, reload, request_export
 from tests.outbound.sites import PDF, Meter, Site, file, in_turn, redirect, status
 from tests.polling import wait_until
 from tests.servers import Receiver, text_body, wait_for_mail
@@ -184,3 +184,31 @@ def test_cancelling_a_bundle_while_it_fetches_stops_the_worker_and_leaves_no_zip
     assert hits < 40  # the links after the cancel were never asked for
     listing = s3.boto().list_objects_v2(Bucket=bucket, Prefix="bundles/")
     assert listing.get("KeyCount", 0) == 0
+
+
+def test_a_handover_pack_holds_the_records_pdfs_and_the_linked_documents_in_one_zip(
+    app, client, world, project_records, worker, sites
+):
+    records = project_records(3, photo_every=0)
+    manual = PDF + b"O&M manual" * 500
+    sites[0].routes["/om.pdf"] = file(manual)
+    pasted = f"{sites[0].url('/om.pdf')} O&M/Manual.pdf\n{sites[0].url('/gone.pdf')}"
+    login(client, "member@acme.test")
+    assert request_export(client, world.project_a, records, links=pasted).status_code == 303
+    export = Export.query.one()
+    assert (export.kind, export.total) == ("records", 5)
+    with worker():
+        export = wait_for_state(export.id, ("completed", "failed"))
+    assert export.status == "completed", export.error
+    assert (export.done, export.warnings) == (5, 1)
+
+    archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0])))
+    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode())))
+    assert [row["reference"] for row in manifest[:3]] == [r.reference for r in records]
+    assert {row["content_type"] for row in manifest[:3]} == {"application/pdf"}
+    assert archive.read("O&M/Manual.pdf") == manual
+    assert [(row["url"], row["status"]) for row in manifest[3:]] == [
+        (sites[0].url("/om.pdf"), "ok"),
+        (sites[0].url("/gone.pdf"), "error"),
+    ]
+    assert archive.read("ERRORS.txt").decode().startswith(sites[0].url("/gone.pdf") + ": ")

@@ -272,6 +272,14 @@ BUNDLES = [
         bundle("", csv=csv_file(b"url,name\nhttps://docs.test/a.pdf,A\nmailto:x@y.test,B\n")),
         "CSV row 3: “mailto:x@y.test” is not an http:// or https:// URL.",
     ),
+    Case(
+        "handover pack with a bad link",
+        "POST",
+        "/exports",
+        400,
+        export_form(record="{record}", links="https://docs.test/a.pdf\njavascript:alert(1)"),
+        says="Line 2: “javascript:alert(1)” is not an http:// or https:// URL.",
+    ),
     refused(
         "bundle CSV not UTF-8",
         bundle("", csv=csv_file(b"\xff\xfe\x00h")),
