@@ -289,6 +289,7 @@ def finalise(config: dict) -> None:
             "or set SITEPACK_ENV=development on a laptop (`make run` leaves it in .flaskenv)."
         )
     _check_local_s3_root(config)
+    _check_bundle_ttl(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Redis down must not lock everyone out: limits lapse until it is back.
@@ -297,6 +298,16 @@ def finalise(config: dict) -> None:
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+
+def _check_bundle_ttl(config: dict) -> None:
+    """A bundle's default lifetime must be one a bundle may have, or every request without
+    its own would be refused."""
+    default, longest = config.get("BUNDLE_TTL_HOURS", 24), config.get("EXPORT_TTL_HOURS", 168)
+    if not 1 <= default <= longest:
+        raise ConfigError(
+            f"BUNDLE_TTL_HOURS is {default}: it must be 1 to EXPORT_TTL_HOURS ({longest})"
+        )
 
 
 def _check_local_s3_root(config: dict) -> None:

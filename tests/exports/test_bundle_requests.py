@@ -9,6 +9,7 @@ import pytest
 import redis
 from rq import Queue
 
+from portal import config as settings
 from portal.exports import queues, service
 from portal.exports.links import LinkIn
 from portal.exports.service import ExportRequestError
@@ -145,3 +146,10 @@ def test_a_project_of_another_organisation_is_refused_by_the_service(app, world)
 
     assert refused.value.status == 404
     assert Export.query.count() == 0
+
+
+@pytest.mark.parametrize("hours", [0, 169])
+def test_a_default_bundle_lifetime_past_the_export_ttl_stops_start_up(hours):
+    config = {"TESTING": True, "REDIS_URL": "redis://x", "EXPORT_TTL_HOURS": 168}
+    with pytest.raises(settings.ConfigError, match="BUNDLE_TTL_HOURS is"):
+        settings.finalise({**config, "BUNDLE_TTL_HOURS": hours})
