@@ -155,6 +155,7 @@ def render_bundle_form(form: BundleForm, error: str | None = None) -> str:
         projects=projects,
         ttl_choices=bundle_ttl_choices(),
         max_urls=current_app.config["BUNDLE_MAX_URLS"],
+        name_max=service.BUNDLE_NAME_MAX,
     )
 
 
