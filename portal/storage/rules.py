@@ -21,6 +21,12 @@ EXPORTS_RULE = "sitepack-expire-exports"
 RENDERS_RULE = "sitepack-expire-render-cache"
 MULTIPART_RULE = "sitepack-abort-incomplete-multipart"
 BUNDLES_RULE = "sitepack-expire-bundles-{days}d"
+# S3 counts a rule's days from when the object was created (a multipart upload's start, so
+# before the bundle completed) and rounds up to midnight UTC: a rule of exactly the bundle's
+# days could delete a zip assembled across midnight minutes before its link expires. The
+# sweeper deletes each zip when its link expires; the rule is the backstop a day later, as
+# EXPORT_LIFECYCLE_DAYS is for exports.
+BUNDLE_SLACK_DAYS = 1
 ENCRYPTION = "AES256"
 PUBLIC_ACCESS_FLAGS = (
     "BlockPublicAcls",
@@ -81,7 +87,7 @@ def _bundle_rules(config) -> list[dict]:
             "ID": BUNDLES_RULE.format(days=days),
             "Filter": {"Prefix": keys.bundle_prefix(days)},
             "Status": "Enabled",
-            "Expiration": {"Days": days},
+            "Expiration": {"Days": days + BUNDLE_SLACK_DAYS},
         }
         for days in range(1, keys.bundle_days(config["EXPORT_TTL_HOURS"]) + 1)
     ]

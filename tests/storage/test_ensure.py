@@ -186,6 +186,7 @@ def _rules_before_the_cache(app) -> list[dict]:
 
 
 def test_ensure_adds_a_rule_per_bundle_day_count_up_to_the_export_ttl(moto_app, moto_config):
+    """Each a day past its lifetime, as S3 counts from the upload's start (rules.py says why)."""
     shorter = create_app({**moto_config, "EXPORT_TTL_HOURS": 49})  # a bundle lasts 1 to 3 days
     with shorter.app_context():
         s3.ensure_bucket()
@@ -195,7 +196,8 @@ def test_ensure_adds_a_rule_per_bundle_day_count_up_to_the_export_ttl(moto_app, 
 
     bundle_rules = {rid: rule for rid, rule in rules.items() if "bundles" in rid}
     assert {rid: (r["Filter"], r["Expiration"]) for rid, r in bundle_rules.items()} == {
-        BUNDLES_RULE.format(days=d): ({"Prefix": f"bundles/{d}d/"}, {"Days": d}) for d in (1, 2, 3)
+        BUNDLES_RULE.format(days=d): ({"Prefix": f"bundles/{d}d/"}, {"Days": d + 1})
+        for d in (1, 2, 3)
     }
     assert f"added lifecycle rule {BUNDLES_RULE.format(days=3)} (prefix 'bundles/3d/'" in (
         result.output
