@@ -7,11 +7,26 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 
+from portal.exports.links import MAX_NAME_CHARS, MAX_URL_CHARS
 from portal.models import Project
 from portal.tenancy import get_or_404
 
 # The lifetimes offered, in hours; those past EXPORT_TTL_HOURS are left out.
 TTL_CHOICES = (24, 48, 72, 168, 336, 720)
+# The most one link's line takes: the longest URL, a tab, the longest name in UTF-8, CRLF.
+LINE_BYTES = MAX_URL_CHARS + 1 + 4 * MAX_NAME_CHARS + 2
+FORM_BYTES = 64 * 1024  # the name, the other fields and multipart's boundaries
+
+
+def room_for_links() -> None:
+    """Runs before CSRF reads any form: the bundle form may carry BUNDLE_MAX_URLS of the
+    longest links, pasted and again in a CSV, which is more than MAX_CONTENT_LENGTH lets
+    any other form send."""
+    if request.endpoint != "exports.create_bundle":
+        return
+    room = 2 * current_app.config["BUNDLE_MAX_URLS"] * LINE_BYTES + FORM_BYTES
+    request.max_content_length = max(room, current_app.config["MAX_CONTENT_LENGTH"])
+    request.max_form_memory_size = request.max_content_length
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,19 @@ def test_a_default_bundle_lifetime_past_the_export_ttl_stops_start_up(hours):
     config = {"TESTING": True, "REDIS_URL": "redis://x", "EXPORT_TTL_HOURS": 168}
     with pytest.raises(settings.ConfigError, match="BUNDLE_TTL_HOURS is"):
         settings.finalise({**config, "BUNDLE_TTL_HOURS": hours})
+
+
+def test_a_thousand_long_links_fit_the_form_though_other_forms_stay_small(app, client, world):
+    login(client, "member@acme.test")
+    text = "\n".join(f"https://docs.test/{n:04d}/" + "a" * 1000 for n in range(1000))  # 1 MB
+    token = csrf(client, "/bundles/new")
+    form = {"name": "Long links", "ttl_hours": "24", "links": text, "csrf_token": token}
+
+    bundled = client.post("/bundles", data=form, content_type="multipart/form-data")
+    elsewhere = client.post(
+        "/exports", data={"project": world.project_a.public_id, "links": text, "csrf_token": token}
+    )
+
+    assert bundled.status_code == 303
+    assert Export.query.one().total == 1000
+    assert elsewhere.status_code == 413
