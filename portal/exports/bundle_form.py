@@ -16,13 +16,15 @@ TTL_CHOICES = (24, 48, 72, 168, 336, 720)
 # The most one link's line takes: the longest URL, a tab, the longest name in UTF-8, CRLF.
 LINE_BYTES = MAX_URL_CHARS + 1 + 4 * MAX_NAME_CHARS + 2
 FORM_BYTES = 64 * 1024  # the name, the other fields and multipart's boundaries
+# The routes that take a whole bundle's links in one request.
+BUNDLE_ENDPOINTS = {"exports.create_bundle"}
 
 
 def room_for_links() -> None:
-    """Runs before CSRF reads any form: the bundle form may carry BUNDLE_MAX_URLS of the
-    longest links, pasted and again in a CSV, which is more than MAX_CONTENT_LENGTH lets
-    any other form send."""
-    if request.endpoint != "exports.create_bundle":
+    """Runs before CSRF reads any form: a bundle's request may carry BUNDLE_MAX_URLS of the
+    longest links (the form: pasted and again in a CSV), which is more than
+    MAX_CONTENT_LENGTH lets any other request send."""
+    if request.endpoint not in BUNDLE_ENDPOINTS:
         return
     room = 2 * current_app.config["BUNDLE_MAX_URLS"] * LINE_BYTES + FORM_BYTES
     request.max_content_length = max(room, current_app.config["MAX_CONTENT_LENGTH"])
