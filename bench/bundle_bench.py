@@ -10,6 +10,10 @@ a ZipArchive, on a null sink (the fetcher's cost alone, with the zip's CRC) or, 
 - large: 20 files of `--large-mb` MB.
 
     .venv/bin/python -m bench.bundle_bench [--small-kb 50] [--large-mb 50] [--sink s3]
+                                           [--end-to-end]
+
+`--end-to-end` adds a row: the small batch as a real bundle, from its row through a real
+worker to the zip in rclone's S3 and the email (bench/bundle_e2e.py).
 
 CPU is the fetching process's (all threads); the servers' and rclone's are not in it (the
 servers' is shown apart). Peak RSS is VmHWM; files past 1 MB spool to a temp dir. Loopback
@@ -31,6 +35,7 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench import bundle_e2e
 from bench.proctree import own_cpu
 from bench.zipstream_bench import app_for, cpu_seconds, environment, memory_mb
 from jobs.archive import ZipArchive
@@ -87,9 +92,23 @@ def report(args: argparse.Namespace, env: dict[str, str]) -> None:
                 f"{r['cpu_s'] * 1000 / count:>14.2f}{r['cpu_s'] * 1000 / r['mb']:>11.2f}"
                 f"{r['peak_rss_mb']:>13.0f}{r['start_rss_mb']:>9.0f}{server:>14.2f}"
             )
+        if args.end_to_end:
+            print(end_to_end_row(ports, 1000, args.small_kb * 1024))
     finally:
         for server in servers:
             stop_process(server)
+
+
+def end_to_end_row(ports: list[int], count: int, size: int) -> str:
+    """The same columns for a whole bundle; RSS is the work-horse's, with no start figure,
+    and the last column is rclone's CPU per MB rather than the file servers'."""
+    r = bundle_e2e.end_to_end(ports, count, size)
+    mb = count * size / 2**20
+    label = f"{count} x {size >> 10} KB end to end"
+    return (
+        f"{label:<22}{mb / r.wall:>7.0f}{count / r.wall:>11.0f}{r.cpu * 1000 / count:>14.2f}"
+        f"{r.cpu * 1000 / mb:>11.2f}{r.horse_mb:>13.0f}{'':>9}{r.rclone_cpu * 1000 / mb:>14.2f}"
+    )
 
 
 def run(name: str, count: int, size: int, ports: list[int], sink: str, env: dict) -> dict:
@@ -204,6 +223,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--small-kb", type=int, default=50)
     parser.add_argument("--large-mb", type=int, default=50)
     parser.add_argument("--sink", choices=("null", "s3"), default="null")
+    parser.add_argument("--end-to-end", action="store_true", help="add the end-to-end row")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)

@@ -39,7 +39,11 @@ PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # `exported_at` is when the export was assembled, the same in every row of every part: the
 # time of export lives here, never inside a record's PDF (whose bytes stay reproducible).
-MANIFEST_HEADER = ("reference", "title", "file", "bytes", "sha256", "status", "exported_at")
+# A row is a record's PDF (url empty) or a bundle's link (reference empty).
+MANIFEST_HEADER = (
+    "reference", "title", "url", "file", "bytes", "sha256", "content_type", "status",
+    "exported_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,20 @@ def photo_entry_name(reference: str, filename: str) -> str:
     if not PLAIN_EXTENSION.fullmatch(extension):
         stem, extension = filename, ""
     return f"photos/{safe_component(reference, 30)}/{_safe_filename(stem, extension.lower())}"
+
+
+def path_entry_name(path: str, extension: str = "") -> str:
+    """A name someone chose, folders allowed ("Drawings/A-101 rev C.pdf"): each component
+    cleaned, empty, "." and ".." ones dropped (nothing climbs out), `extension` added to the
+    file name when it has none of its own."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p.strip() not in ("", ".", "..")]
+    *folders, filename = parts or [FALLBACK]
+    stem, own = os.path.splitext(filename)
+    if PLAIN_EXTENSION.fullmatch(own):
+        stem, extension = stem, own
+    else:
+        stem = filename
+    return "/".join([*map(safe_component, folders), _safe_filename(stem, extension.lower())])
 
 
 def _safe_filename(stem: str, extension: str) -> str:

@@ -1,10 +1,11 @@
-"""Step 3: the zip, assembled from the render cache and streamed straight into S3.
+"""Step 3: the zip, assembled from the render cache and a bundle's links, streamed into S3.
 
 By now every record's PDF is in the cache. Each is read back, checked against the digest
 the cache recorded (an object that fails is rendered again), and written into the zip
 stream, which goes to S3 in 16 MiB parts as it fills: no zip ever touches the worker's
 disk. A zip that would pass EXPORT_PART_BYTES is closed and the next part begun
-(jobs/parts.py). A few PDFs are read ahead on threads, so the upload sets the pace.
+(jobs/parts.py). A few PDFs are read ahead on threads, so the upload sets the pace. The
+links' files follow the records' PDFs (jobs/links.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from urllib.parse import quote
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from jobs import fill, plan
-from jobs.archive import entry_name, photo_entry_name
+from jobs import fill, links, plan
+from jobs.archive import entry_name, photo_entry_name, slug
 from jobs.heartbeat import Heartbeat
 from jobs.parts import PartedArchive
 from jobs.plan import Work
@@ -35,6 +36,7 @@ from portal.storage import client as s3
 from portal.storage import keys
 from portal.storage.multipart import MultipartWriter
 
+PDF_TYPE = "application/pdf"
 READ_AHEAD = 4  # cached PDFs fetched ahead of the zip, on as many threads
 BATCH = 200  # records whose names and cache entries are read per query
 
@@ -70,9 +72,7 @@ def assemble(
 
     def open_part(number: int) -> MultipartWriter:
         name = part_name(base, number)
-        stored.append(
-            keys.export_zip(export.organization_id, export.public_id, attempt.number, name)
-        )
+        stored.append(zip_key(export, attempt, name))
         return MultipartWriter(stored[-1], "application/zip", content_disposition(name))
 
     try:
@@ -82,6 +82,7 @@ def assemble(
         )
         with archive:
             _fill_archive(archive, export, work, errors, pool, pulse)
+            links.add_links(archive, export, pulse)
     except BaseException:
         s3.delete_many(stored)
         raise
@@ -99,7 +100,12 @@ def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
             data, sha256 = pdf
             name = entry_name(label.project, label.kind, label.reference, label.title)
             archive.add_bytes(
-                name, data, reference=label.reference, title=label.title, sha256=sha256
+                name,
+                data,
+                reference=label.reference,
+                title=label.title,
+                sha256=sha256,
+                content_type=PDF_TYPE,
             )
             if originals:
                 _add_originals(archive, label)
@@ -202,7 +208,21 @@ def _add_originals(archive: PartedArchive, label: Label) -> None:
         archive.add_stream(name, body["Body"], body["ContentLength"])
 
 
+def zip_key(export: Export, attempt: Attempt, filename: str) -> str:
+    """A bundle's zips go under the prefix its lifetime and namespace name."""
+    if export.is_bundle:
+        options = ExportOptions.of(export)
+        return keys.bundle_zip(
+            options.ttl_hours, export.organization_id, options.namespace, export.public_id,
+            attempt.number, filename,
+        )  # fmt: skip
+    return keys.export_zip(export.organization_id, export.public_id, attempt.number, filename)
+
+
 def download_name(export: Export, today: date) -> str:
+    if export.is_bundle:
+        name = slug(ExportOptions.of(export).name)
+        return f"Sitepack-bundle-{name}-{today.isoformat()}-{export.total}-files.zip"
     code = "".join(ch for ch in export.project.code if ch.isalnum()) or "project"
     return f"Sitepack-{code}-{today.isoformat()}-{export.total}-records.zip"
 

@@ -60,6 +60,10 @@ class Heartbeat:
         if self._lost is not None:
             raise self._lost
 
+    def lost(self) -> bool:
+        """Whether a beat was refused: a `stop()` for work that must not raise (fetching)."""
+        return self._lost is not None
+
     def wait(self, seconds: float) -> None:
         """Sleep between polls, waking to raise as soon as a beat was refused."""
         self._stop.wait(seconds)
@@ -93,8 +97,9 @@ class Heartbeat:
 
 
 def of_attempt(attempt: Attempt) -> Heartbeat:
-    """The export's own proof of life, from its claim to its completion."""
-    return Heartbeat(lambda _rendered, _failed: attempts.beat(attempt), f"export-{attempt}")
+    """The export's own proof of life, from its claim to its completion; it also carries
+    what the job itself counts (a bundle's links) into the export's `done`."""
+    return Heartbeat(lambda done, _failed: attempts.beat(attempt, done), f"export-{attempt}")
 
 
 def of_chunk(claim: ChunkClaim) -> Heartbeat:

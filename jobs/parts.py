@@ -113,19 +113,10 @@ class PartedArchive:
             if self._part is not None:
                 self._part.rows.close()
 
-    def add_bytes(
-        self,
-        name: str,
-        data: bytes,
-        *,
-        reference: str | None = None,
-        title: str = "",
-        sha256: str | None = None,
-    ) -> ArchiveEntry:
-        source = InMemory(data)
-        return self.add_stream(
-            name, source, len(data), reference=reference, title=title, sha256=sha256
-        )
+    def add_bytes(self, name: str, data: bytes, **row) -> ArchiveEntry:
+        """`add_stream` of bytes in memory (read as views, not copied); `row` as add_stream
+        takes it."""
+        return self.add_stream(name, InMemory(data), len(data), **row)
 
     def add_stream(
         self,
@@ -136,31 +127,38 @@ class PartedArchive:
         reference: str | None = None,
         title: str = "",
         sha256: str | None = None,
+        url: str = "",
+        content_type: str = "",
     ) -> ArchiveEntry:
         """Adds `size` bytes from `source` under `name` (made unique across the parts); with a
-        `reference`, the entry is a record's PDF and gets a row in the manifests. A `sha256`
-        the caller has just checked the bytes against is used as is, not computed again."""
+        `reference`, the entry is a record's PDF (or, with a `url` and an empty reference, a
+        bundle's file) and gets a row in the manifests. A `sha256` the caller has just
+        checked the bytes against is used as is, not computed again."""
         name = self._names.unique(name)
+        row = Row(reference or "", title, url, content_type)
         # A row's length is known before the data is read: a SHA-256 is always 64 hex digits.
         planned = ArchiveEntry(name, size, "0" * 64)
-        row = _line(*self._cells(reference, title, planned)) if reference is not None else b""
-        part = self._room_for(name, size, len(row))
+        line = _line(*self._cells(row, planned)) if reference is not None else b""
+        part = self._room_for(name, size, len(line))
         entry = part.archive.add_stream(name, source, size, sha256)
         part.central += CENTRAL_COST + len(name.encode())
         part.entries += 1
         if reference is not None:
-            cells = self._cells(reference, title, entry)
+            cells = self._cells(row, entry)
             part.rows.write(_line(*cells))
             self._all.write(_line(*cells, part.number))
             part.records += 1
             self.ok += 1
         return entry
 
-    def add_failure(self, reference: str, title: str, reason: str) -> None:
-        cells = self._cells(reference, title, None)
+    def add_failure(self, reference: str, title: str, reason: str, url: str = "") -> None:
+        """A record with no PDF, or a link with no file (`url`): a manifest row saying
+        "error", and a line of ERRORS.txt saying why."""
+        cells = self._cells(Row(reference, title, url, ""), None)
         self._failures.write(_line(*cells))
         self._all.write(_line(*cells, ""))
-        line = f"{one_line(reference)} — {one_line(title)}: {one_line(reason)}\n"
+        what = one_line(url) if url else f"{one_line(reference)} — {one_line(title)}"
+        line = f"{what}: {one_line(reason)}\n"
         self._errors.write(line.encode())
         self.failed += 1
 
@@ -176,12 +174,15 @@ class PartedArchive:
         self._finish(part or self._start(), last=True)
         return self.parts
 
-    def _cells(self, reference: str, title: str, entry: ArchiveEntry | None) -> tuple:
-        """A record's row in MANIFEST_HEADER's order: its PDF's, or "error" when it has none.
-        The room a part keeps for its next row is measured from this too, so it stays exact."""
+    def _cells(self, row: Row, entry: ArchiveEntry | None) -> tuple:
+        """A row in MANIFEST_HEADER's order: its file's, or "error" when it has none. The
+        room a part keeps for its next row is measured from this too, so it stays exact."""
         if entry is None:
-            return (reference, title, "", "", "", "error", self._stamp)
-        return (reference, title, entry.name, entry.size, entry.sha256, "ok", self._stamp)
+            return (row.reference, row.title, row.url, "", "", "", "", "error", self._stamp)
+        return (
+            row.reference, row.title, row.url, entry.name, entry.size, entry.sha256,
+            row.content_type, "ok", self._stamp,
+        )  # fmt: skip
 
     def _room_for(self, name: str, size: int, row: int) -> _OpenPart:
         part = self._part
@@ -227,6 +228,16 @@ class PartedArchive:
         self.parts.append(
             ArchivePart(part.number, part.stream.tell(), part.stream.sha256, entries, part.records)
         )
+
+
+@dataclass(frozen=True)
+class Row:
+    """What a manifest row says of an entry besides the entry itself."""
+
+    reference: str
+    title: str
+    url: str
+    content_type: str
 
 
 @dataclass

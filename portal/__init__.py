@@ -53,11 +53,13 @@ def trust_proxies(app: Flask) -> None:
 def init_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (tables must be known to Flask-Migrate)
     from portal.auth.session import configure_login
+    from portal.exports.bundle_form import room_for_links
     from portal.webhooks import outbox
 
     db.init_app(app)
     configure_sqlite(app)
     migrate.init_app(app, db, directory=str(settings.INSTANCE_DIR.parent / "migrations"))
+    app.before_request(room_for_links)  # before CSRF's own hook, which reads the form
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)

@@ -235,6 +235,11 @@ BUNDLE_TYPES = (
 
 def _bundles(environ: Mapping[str, str]) -> dict:
     return {
+        # Most links one bundle may list (repeats of a URL count once).
+        "BUNDLE_MAX_URLS": _int(environ, "BUNDLE_MAX_URLS", 1_000),
+        # How long a bundle's link works unless its requester picks another lifetime (from
+        # 1 hour up to EXPORT_TTL_HOURS); the bucket expires its zips after as many days.
+        "BUNDLE_TTL_HOURS": _int(environ, "BUNDLE_TTL_HOURS", 24),
         # Types a link bundle's files may have, comma-separated MIME types, judged by the
         # file's first bytes (portal/outbound/sniff.py), not by what its server says.
         "BUNDLE_ALLOWED_TYPES": _types(environ, "BUNDLE_ALLOWED_TYPES", BUNDLE_TYPES),
@@ -290,6 +295,7 @@ def finalise(config: dict) -> None:
             "or set SITEPACK_ENV=development on a laptop (`make run` leaves it in .flaskenv)."
         )
     _check_local_s3_root(config)
+    _check_bundle_ttl(config)
     config.setdefault("RATELIMIT_STORAGE_URI", config["REDIS_URL"])
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     # Flask-Limiter would set Retry-After on every limited answer (even a 202, whose
@@ -301,6 +307,16 @@ def finalise(config: dict) -> None:
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+
+
+def _check_bundle_ttl(config: dict) -> None:
+    """A bundle's default lifetime must be one a bundle may have, or every request without
+    its own would be refused."""
+    default, longest = config.get("BUNDLE_TTL_HOURS", 24), config.get("EXPORT_TTL_HOURS", 168)
+    if not 1 <= default <= longest:
+        raise ConfigError(
+            f"BUNDLE_TTL_HOURS is {default}: it must be 1 to EXPORT_TTL_HOURS ({longest})"
+        )
 
 
 def _check_local_s3_root(config: dict) -> None:

@@ -52,9 +52,9 @@ class MailKind(StrEnum):
 
 
 SUBJECTS = {
-    MailKind.READY: "Your export of {n} records is ready",
-    MailKind.FAILURE: "Your export of {n} records could not be completed",
-    MailKind.EXPIRING: "Your export of {n} records expires tomorrow",
+    MailKind.READY: "Your export of {n} is ready",
+    MailKind.FAILURE: "Your export of {n} could not be completed",
+    MailKind.EXPIRING: "Your export of {n} expires tomorrow",
 }
 TEMPLATES = {
     MailKind.READY: "email/export_ready",
@@ -68,12 +68,11 @@ def send_export_mail(export: Export, kind: MailKind) -> None:
     context = {
         "export": export,
         "user": export.requested_by,
-        "project": export.project,
         "support_email": support,
         **export_links(export),
     }
     message = Message(
-        subject=SUBJECTS[kind].format(n=f"{export.total:,}"),
+        subject=SUBJECTS[kind].format(n=export.count_label),
         recipients=[export.requested_by.email],
         reply_to=support,
         body=render_template(f"{TEMPLATES[kind]}.txt", **context),

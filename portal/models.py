@@ -151,6 +151,14 @@ class SelectedRecord(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
 
 
+class ExportKind(StrEnum):
+    """Where an export's zip entries come from: its records, rendered to PDF (a records export
+    may also carry links: a handover pack), or only a bundle's URLs, fetched."""
+
+    RECORDS = "records"
+    BUNDLE = "bundle"
+
+
 class ExportStatus(StrEnum):
     """The states an export's row can be in; what each allows lives in portal/exports/states.py.
 
@@ -179,8 +187,13 @@ class Export(PublicIdMixin, db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    # A bundle may be filed under no project.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # What its items are: records rendered to PDF, or a bundle's URLs fetched (ExportKind).
+    kind: Mapped[str] = mapped_column(
+        String(20), default=ExportKind.RECORDS, server_default=ExportKind.RECORDS
+    )
     reordered_from_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"))
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     # Hash of requester + record ids + options: finds an identical live export to reuse.
@@ -216,9 +229,12 @@ class Export(PublicIdMixin, db.Model):
     # Records this attempt found in the render cache: the admin's cache hit rate reads it.
     cache_hits: Mapped[int] = mapped_column(default=0)
 
-    project: Mapped[Project] = relationship()
+    project: Mapped[Project | None] = relationship()
     requested_by: Mapped[User] = relationship()
     items: Mapped[list[ExportItem]] = relationship(cascade="all, delete-orphan")
+    links: Mapped[list[ExportLink]] = relationship(
+        order_by="ExportLink.position", cascade="all, delete-orphan"
+    )
     # The zips of the attempt that completed, in order; written with the completion.
     parts: Mapped[list[ExportPart]] = relationship(
         order_by="ExportPart.number", cascade="all, delete-orphan"
@@ -227,6 +243,27 @@ class Export(PublicIdMixin, db.Model):
     @property
     def object_keys(self) -> list[str]:
         return [part.object_key for part in self.parts]
+
+    @property
+    def is_bundle(self) -> bool:
+        return self.kind == ExportKind.BUNDLE
+
+    @property
+    def title(self) -> str:
+        """What pages, emails and the admin call it: a bundle's name, else its project's."""
+        if self.is_bundle:
+            return (self.options or {}).get("name") or "Link bundle"
+        return self.project.name
+
+    @property
+    def noun(self) -> str:
+        """What one of its items is called: a bundle holds files, an export records."""
+        return "file" if self.is_bundle else "record"
+
+    @property
+    def count_label(self) -> str:
+        """Its items, counted: "1 record", "3,000 files"."""
+        return f"{self.total:,} {self.noun}{'s' if self.total != 1 else ''}"
 
 
 class ExportPart(db.Model):
@@ -243,6 +280,16 @@ class ExportPart(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     # The records this zip holds (their PDFs, or their lines in ERRORS.txt).
     records: Mapped[int] = mapped_column(default=0)
+
+
+class ExportLink(db.Model):
+    """One URL of a bundle, in the order given, with the name the caller asked for, if any."""
+
+    __tablename__ = "export_links"
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportItem(db.Model):

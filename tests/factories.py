@@ -13,6 +13,7 @@ from PIL import Image
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.auth.passwords import hash_password
 from portal.exports import events, service
+from portal.exports.links import LinkIn
 from portal.extensions import db
 from portal.models import (
     ChecklistItem,
@@ -27,6 +28,7 @@ from portal.models import (
     WebhookEndpoint,
     utcnow,
 )
+from portal.storage import keys
 from portal.webhooks import signing
 from portal.webhooks.catalogue import EventType
 from tests.helpers import csrf, request_export
@@ -303,6 +305,26 @@ def export_in(
         row.parts = export_parts(row, parts, columns.get("byte_size"))
         row.byte_size = sum(part.byte_size for part in row.parts)
     events.add(row.id, "requested", f"{row.total:,} records", actor_id=requester.id)
+    db.session.commit()
+    return row
+
+
+def bundle_in(
+    state: ExportStatus, requester: User, links: int = 3, project: Project | None = None, **columns
+) -> Export:
+    """A link bundle's row named "Handover pack" in `state` (see `export_in`), with `links`
+    links and, once ready, one zip under its bundles/ key; no job is enqueued."""
+    asked = [LinkIn(f"https://docs.example/{n}.pdf") for n in range(links)]
+    options = service.ExportOptions.bundle("Handover pack", None, keys.PORTAL_NAMESPACE)
+    fingerprint = service.fingerprint_of(requester.id, [], options, asked)
+    row = service.create_export(requester, project, [], options, fingerprint, links=asked)
+    for column, value in {"status": state, **state_columns(state), **columns}.items():
+        setattr(row, column, value)
+    if state in HAD_ZIPS:
+        name = f"Sitepack-bundle-handover-pack-2026-03-02-{links}-files.zip"
+        key = keys.bundle_zip(24, row.organization_id, "portal", row.public_id, 1, name)
+        row.parts = export_parts(row, [key], columns.get("byte_size"))
+        row.byte_size = row.parts[0].byte_size
     db.session.commit()
     return row
 

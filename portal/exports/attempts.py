@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.exports import events
+from portal.exports.service import ExportOptions
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportPart, ExportStatus, utcnow
@@ -115,15 +116,18 @@ def _guarded(
     return bool(changed)
 
 
-def beat(attempt: Attempt) -> None:
-    """Proof of life; raises AttemptLost when this attempt is fenced off. Progress is not
-    written here: every worker rendering a chunk adds its own (see chunks.progress).
+def beat(attempt: Attempt, done: int = 0) -> None:
+    """Proof of life, adding `done` entries the job itself put in the zip (a bundle's links;
+    every worker rendering a chunk adds its records' own, see chunks.progress); raises
+    AttemptLost when this attempt is fenced off.
 
     Written on its own connection: committing the job's session would expire every record
     it holds and reload them, once a second, for nothing."""
     with db.engine.begin() as connection:
         changed = connection.execute(
-            update(Export).where(*fence(attempt)).values(heartbeat_at=utcnow())
+            update(Export)
+            .where(*fence(attempt))
+            .values(heartbeat_at=utcnow(), done=Export.done + done)
         ).rowcount
     if not changed:
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
@@ -136,12 +140,14 @@ def planned(attempt: Attempt, cache_hits: int) -> None:
 
 
 def complete(attempt: Attempt, parts: list[StoredPart], warnings: int) -> bool:
-    """Completed with its parts, and the ready email owed, in one fenced write: a refused
+    """Completed with its parts, and the ready email owed, in one fenced write (expiring
+    after the export's lifetime: a bundle's own, else EXPORT_TTL_HOURS): a refused
     completion writes nothing, and a crash or a Redis outage after this commit cannot lose
     the email (the recovery pass sends what is owed)."""
     if not parts:
         raise ValueError(f"export {attempt.export_id}: a completed export has at least one zip")
     now, total = utcnow(), sum(part.byte_size for part in parts)
+    lifetime = ExportOptions.of(load(attempt.export_id)).ttl
     count = f"{len(parts)} parts, " if len(parts) > 1 else ""
     return _guarded(
         attempt,
@@ -153,7 +159,7 @@ def complete(attempt: Attempt, parts: list[StoredPart], warnings: int) -> bool:
         warnings=warnings,
         finished_at=now,
         heartbeat_at=now,
-        expires_at=now + timedelta(hours=current_app.config["EXPORT_TTL_HOURS"]),
+        expires_at=now + lifetime,
         **owe_mail(MailKind.READY),
     )
 

@@ -25,6 +25,7 @@ LABELS = {
     ExportStatus.CANCELLED: "Cancelled",
     ExportStatus.REVOKED: "Revoked",
 }
+BUNDLE_LABELS = {ExportStatus.PROCESSING: "Fetching files"}  # where a bundle's label differs
 
 
 @dataclass
@@ -57,6 +58,8 @@ class StatusView:
 
     @property
     def label(self) -> str:
+        if self.export.is_bundle and self.state in BUNDLE_LABELS:
+            return BUNDLE_LABELS[self.state]
         return LABELS[self.state]
 
     @cached_property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,32 +21,42 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, update
 
 from portal.exports import events, queues, states
+from portal.exports.errors import ExportRequestError
+from portal.exports.links import LinkIn, checked
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.mailer import MailKind
-from portal.models import Export, ExportItem, ExportStatus, Project, Record, User, utcnow
+from portal.models import (
+    Export,
+    ExportItem,
+    ExportKind,
+    ExportLink,
+    ExportStatus,
+    Project,
+    Record,
+    User,
+    utcnow,
+)
 from portal.renders.entries import PAPER_SIZES
-from portal.storage import cdn
+from portal.storage import cdn, keys
 from portal.storage import client as s3
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.webhooks import outbox
 from portal.webhooks.catalogue import EventType
 
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
-
-
-class ExportRequestError(ValueError):
-    """The request cannot be honoured; the message is shown to the user as it is."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+BUNDLE_NAME_MAX = 120
 
 
 @dataclass(frozen=True)
 class ExportOptions:
     paper: str = "A4"
     include_originals: bool = False
+    # A bundle's: its name, how long its link works, and whose prefix its zips go under
+    # (keys.PORTAL_NAMESPACE, or keys.api_key_namespace of the API key that asked).
+    name: str = ""
+    ttl_hours: int | None = None
+    namespace: str = ""
 
     @classmethod
     def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
@@ -56,13 +66,44 @@ class ExportOptions:
         return cls(paper=paper, include_originals=bool(include_originals))
 
     @classmethod
+    def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
+        """A bundle's options, checked: a name, and a lifetime of 1 hour up to the export TTL."""
+        name, config = " ".join(name.split()), current_app.config
+        ttl = config["BUNDLE_TTL_HOURS"] if ttl_hours is None else ttl_hours
+        if not name:
+            raise ExportRequestError("Give the bundle a name.")
+        if len(name) > BUNDLE_NAME_MAX:
+            raise ExportRequestError(f"The name is longer than {BUNDLE_NAME_MAX} characters.")
+        if not 1 <= ttl <= config["EXPORT_TTL_HOURS"]:
+            raise ExportRequestError(
+                f"A bundle's link can last from 1 to {config['EXPORT_TTL_HOURS']} hours."
+            )
+        return cls(name=name, ttl_hours=ttl, namespace=namespace)
+
+    @classmethod
     def of(cls, export: Export) -> ExportOptions:
         """What an export was requested with; a row older than an option gets its default."""
         stored = export.options or {}
-        return cls(stored.get("paper", "A4"), bool(stored.get("include_originals")))
+        return cls(
+            stored.get("paper", "A4"),
+            bool(stored.get("include_originals")),
+            stored.get("name", ""),
+            stored.get("ttl_hours"),
+            stored.get("namespace", ""),
+        )
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long the zip can be downloaded once it is made."""
+        hours = self.ttl_hours or current_app.config["EXPORT_TTL_HOURS"]
+        return timedelta(hours=hours)
 
     def as_dict(self) -> dict:
-        return {"paper": self.paper, "include_originals": self.include_originals}
+        """Stored on the row and fingerprinted; a records export's keeps its two options."""
+        stored = {"paper": self.paper, "include_originals": self.include_originals}
+        if self.ttl_hours is not None:
+            stored |= {"name": self.name, "ttl_hours": self.ttl_hours, "namespace": self.namespace}
+        return stored
 
 
 @dataclass(frozen=True)
@@ -77,19 +118,23 @@ def request_export(
     record_ids: list[int],
     options: ExportOptions,
     alongside: Callable[[Export], object] | None = None,
+    links: Sequence[LinkIn] = (),
 ) -> ExportRequest:
     """Create (or reuse an identical live) export of `record_ids`, then enqueue it.
 
     `alongside(export)` joins the transaction that accepts the request (the records page
     clears the selection the export was made from, the API stores the Idempotency-Key with
-    the export it answers with), so it happens exactly when the request succeeds."""
+    the export it answers with), so it happens exactly when the request succeeds.
+    `links`, if any, are fetched into the same zip after the PDFs (a handover pack: records
+    and the documents kept elsewhere), checked as a bundle's are."""
     check_size(len(record_ids))
-    fingerprint = fingerprint_of(user.id, record_ids, options)
+    extra = checked(links) if links else []
+    fingerprint = fingerprint_of(user.id, record_ids, options, extra)
     with queues.request_lock(user.id):
         existing = live_export_with(user.id, fingerprint)
         if existing is None:
             check_active_limit(user.id)
-            export = create_export(user, project, record_ids, options, fingerprint)
+            export = create_export(user, project, record_ids, options, fingerprint, links=extra)
         if alongside:
             alongside(existing or export)
         db.session.commit()
@@ -99,13 +144,15 @@ def request_export(
     return ExportRequest(export, reused=False)
 
 
-def saved_despite_queue(user: User, record_ids: list[int], options: ExportOptions) -> Export | None:
+def saved_despite_queue(
+    user: User, record_ids: list[int], options: ExportOptions, links: Sequence[LinkIn] = ()
+) -> Export | None:
     """Redis failed inside request_export. Before the row was written (the lock) nothing was
     saved, and errors.handle_queue_down answers 503. After the commit (the enqueue, the lock's
     release) the row stays pending and the sweeper's lost-job recovery enqueues it once Redis
     is back; the same holds for an identical live export from before. None: nothing saved."""
     db.session.rollback()
-    return live_export_with(user.id, fingerprint_of(user.id, record_ids, options))
+    return live_export_with(user.id, fingerprint_of(user.id, record_ids, options, links))
 
 
 def check_size(count: int) -> None:
@@ -134,9 +181,13 @@ def check_active_limit(user_id: int) -> None:
         )
 
 
-def fingerprint_of(user_id: int, record_ids: Iterable[int], options: ExportOptions) -> str:
+def fingerprint_of(
+    user_id: int, record_ids: Iterable[int], options: ExportOptions, links: Sequence[LinkIn] = ()
+) -> str:
     digest = hashlib.sha256(f"{user_id}|{json.dumps(options.as_dict(), sort_keys=True)}|".encode())
     digest.update(",".join(str(i) for i in sorted(record_ids)).encode())
+    if links:
+        digest.update(json.dumps([[link.url, link.name] for link in links]).encode())
     return digest.hexdigest()
 
 
@@ -152,35 +203,93 @@ def live_export_with(user_id: int, fingerprint: str) -> Export | None:
 
 def create_export(
     user: User,
-    project: Project,
+    project: Project | None,
     record_ids: list[int],
     options: ExportOptions,
     fingerprint: str,
     reordered_from: Export | None = None,
+    links: Sequence[LinkIn] = (),
 ) -> Export:
+    """The row with its records and links, in the caller's transaction. Without records it
+    is a bundle; its total counts both, and picks its lane."""
+    total = len(record_ids) + len(links)
     export = Export(
         organization_id=user.organization_id,
-        project_id=project.id,
+        project_id=project.id if project else None,
+        kind=ExportKind.RECORDS if record_ids else ExportKind.BUNDLE,
         requested_by_id=user.id,
         reordered_from_id=reordered_from.id if reordered_from else None,
         options=options.as_dict(),
         fingerprint=fingerprint,
         status=ExportStatus.PENDING,
-        queue_name=queues.lane_for(len(record_ids)),
-        total=len(record_ids),
+        queue_name=queues.lane_for(total),
+        total=total,
     )
     db.session.add(export)
     db.session.flush()
-    db.session.execute(
-        insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
-    )
-    detail = f"{len(record_ids):,} records, {options.paper}" + (
-        ", with original photos" if options.include_originals else ""
-    )
-    events.add(export.id, "requested", detail, actor_id=user.id)
+    if record_ids:
+        db.session.execute(
+            insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
+        )
+    if links:
+        db.session.execute(
+            insert(ExportLink),
+            [
+                {"export_id": export.id, "position": n, "url": link.url, "name": link.name}
+                for n, link in enumerate(links)
+            ],
+        )
+    events.add(export.id, "requested", request_detail(export, options), actor_id=user.id)
     if reordered_from:
         events.add(reordered_from.id, "reordered", f"as export {export.public_id}", user.id)
     return export
+
+
+def request_detail(export: Export, options: ExportOptions) -> str:
+    if export.is_bundle:
+        return f"{export.count_label}, link for {options.ttl_hours} h"
+    return f"{export.count_label}, {options.paper}" + (
+        ", with original photos" if options.include_originals else ""
+    )
+
+
+def request_bundle(
+    user: User,
+    project: Project | None,
+    name: str,
+    asked: Sequence[LinkIn],
+    ttl_hours: int | None = None,
+    namespace: str = keys.PORTAL_NAMESPACE,
+) -> ExportRequest:
+    """A bundle of the links `asked` for (each URL once, the first name given for it
+    winning), fetched into one zip whose link works for `ttl_hours` (BUNDLE_TTL_HOURS when
+    None). An identical live bundle of the same person is reused. `namespace` is
+    keys.PORTAL_NAMESPACE, or for the API keys.api_key_namespace(the key's stored hash).
+    Bad input raises ExportRequestError before anything is written."""
+    options = ExportOptions.bundle(name, ttl_hours, namespace)
+    unique = checked(asked)
+    if project is not None and project.organization_id != user.organization_id:
+        raise ExportRequestError("No such project.", status=404)
+    fingerprint = fingerprint_of(user.id, [], options, unique)
+    with queues.request_lock(user.id):
+        existing = live_export_with(user.id, fingerprint)
+        if existing is None:
+            check_active_limit(user.id)
+            export = create_export(user, project, [], options, fingerprint, links=unique)
+        db.session.commit()
+    if existing:
+        return ExportRequest(existing, reused=True)
+    queues.enqueue_export(export)
+    return ExportRequest(export, reused=False)
+
+
+def export_links(export: Export) -> list[LinkIn]:
+    rows = db.session.execute(
+        select(ExportLink.url, ExportLink.name)
+        .where(ExportLink.export_id == export.id)
+        .order_by(ExportLink.position)
+    )
+    return [LinkIn(url, name) for url, name in rows]
 
 
 def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
@@ -269,14 +378,16 @@ def reorder(export: Export, by: User) -> ExportRequest:
     if (newer := newer_export(export)) is not None:
         return ExportRequest(newer, reused=True)
     requester = export.requested_by
-    record_ids = export_record_ids(export)
-    options = ExportOptions(**export.options)
-    fingerprint = fingerprint_of(requester.id, record_ids, options)
+    record_ids, links = export_record_ids(export), export_links(export)
+    options = ExportOptions.of(export)
+    fingerprint = fingerprint_of(requester.id, record_ids, options, links)
     with queues.request_lock(requester.id):
         existing = live_export_with(requester.id, fingerprint)
         if existing:
             return ExportRequest(existing, reused=True)
-        new = create_export(requester, export.project, record_ids, options, fingerprint, export)
+        new = create_export(
+            requester, export.project, record_ids, options, fingerprint, export, links
+        )
         if by.id != requester.id:
             events.add(new.id, "admin_reorder", f"on behalf of {requester.email}", by.id)
         db.session.commit()

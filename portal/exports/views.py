@@ -9,9 +9,10 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
-from portal.exports import downloads, poll, service, states
+from portal.exports import downloads, links, poll, service, states
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import Activity, activity_since, parse_since
+from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
 from portal.exports.limits import export_requests
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
@@ -34,15 +35,21 @@ def create():
             request.form.get("paper"), "include_originals" in request.form
         )
         record_ids = requested_record_ids(project)
+        extra = handover_links()
         result = service.request_export(
-            current_user, project, record_ids, options, alongside=selection_cleanup(project)
+            current_user,
+            project,
+            record_ids,
+            options,
+            alongside=selection_cleanup(project),
+            links=extra,
         )
     except ExportRequestError as exc:
         return render_template(
             "exports/refused.html", message=str(exc), project=project
         ), exc.status
     except RedisError:
-        saved = saved_while_queue_down(record_ids, options)
+        saved = saved_while_queue_down(record_ids, options, extra)
         if saved is None:
             raise
         return see_other(url_for("exports.show", public_id=saved.public_id))
@@ -53,8 +60,17 @@ def create():
     )
 
 
-def saved_while_queue_down(record_ids: list[int], options: ExportOptions) -> Export | None:
-    saved = service.saved_despite_queue(current_user, record_ids, options)
+def handover_links() -> list[links.LinkIn]:
+    """The links pasted beside a records export (a handover pack), each URL once; a bad one
+    is refused naming its line."""
+    asked, places = links.from_text(request.form.get("links", ""))
+    return links.checked(asked, places) if asked else []
+
+
+def saved_while_queue_down(
+    record_ids: list[int], options: ExportOptions, extra: list[links.LinkIn]
+) -> Export | None:
+    saved = service.saved_despite_queue(current_user, record_ids, options, extra)
     if saved is not None:
         current_app.logger.warning(
             "export %s is saved but not enqueued (Redis unreachable); the sweeper will enqueue it",
@@ -89,6 +105,48 @@ def see_other(location: str):
     if request.headers.get("HX-Request"):
         return "", 204, {"HX-Redirect": location}
     return redirect(location, code=303)
+
+
+@bp.get("/bundles/new")
+def new_bundle():
+    return render_bundle_form(BundleForm.blank())
+
+
+@bp.post("/bundles")
+@export_requests
+def create_bundle():
+    """A bundle from pasted lines and/or a CSV file; a refusal shows the form again, as typed."""
+    form = BundleForm.from_request()
+    try:
+        asked, places = links.from_text(form.text)
+        upload = request.files.get("csv")
+        if upload and upload.filename:
+            more, more_places = links.from_csv(upload.read())
+            asked, places = asked + more, places + more_places
+        links.checked(asked, places)  # refused here, naming the line or row, before the service
+        result = service.request_bundle(
+            current_user, form.project, form.name, asked, form.ttl_hours
+        )
+    except ExportRequestError as exc:
+        return render_bundle_form(form, str(exc)), exc.status
+    return see_other(
+        url_for(
+            "exports.show", public_id=result.export.public_id, reused=1 if result.reused else None
+        )
+    )
+
+
+def render_bundle_form(form: BundleForm, error: str | None = None) -> str:
+    projects = db.session.scalars(scoped(Project).order_by(Project.name)).all()
+    return render_template(
+        "exports/bundle_new.html",
+        form=form,
+        error=error,
+        projects=projects,
+        ttl_choices=bundle_ttl_choices(),
+        max_urls=current_app.config["BUNDLE_MAX_URLS"],
+        name_max=service.BUNDLE_NAME_MAX,
+    )
 
 
 @bp.get("/exports")

@@ -5,14 +5,23 @@ on, so a key's shape is a contract: change it here and every reader follows.
 
     attachments/<organisation>/<record public id>/<attachment public id>/<file name>
     exports/<organisation>/<export public id>/attempt-<n>/<file name>
+    bundles/<days>d/<organisation>/<namespace>/<export public id>/attempt-<n>/<file name>
+                                                  a link bundle's zips: one lifecycle rule per
+                                                  day count; the namespace is per API key
     renders/<organisation>/<fingerprint>.pdf      the render cache, content-addressed
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+
 ATTACHMENTS = "attachments/"
 EXPORTS = "exports/"
 RENDERS = "renders/"
+BUNDLES = "bundles/"
+ZIP_PREFIXES = (EXPORTS, BUNDLES)  # what reconcile and the upload sweeper look under
+PORTAL_NAMESPACE = "portal"  # the bundles made in the portal rather than with an API key
 RENDITION_NAME = "rendition.jpg"
 
 
@@ -36,11 +45,41 @@ def export_zip(organization_id: int, export_public_id: str, attempt: int, filena
     return f"{EXPORTS}{organization_id}/{export_public_id}/attempt-{attempt}/{filename}"
 
 
+def bundle_days(ttl_hours: int) -> int:
+    """The day count in a bundle's prefix: its lifetime in whole days, rounded up."""
+    return math.ceil(ttl_hours / 24)
+
+
+def bundle_prefix(days: int) -> str:
+    """What the lifecycle rule expiring bundles after `days` days selects on."""
+    return f"{BUNDLES}{days}d/"
+
+
+def api_key_namespace(stored_hash: str) -> str:
+    """A bundle's namespace for the API key whose stored hash this is: never the key itself."""
+    return hashlib.sha256(stored_hash.encode()).hexdigest()[:16]
+
+
+def bundle_zip(
+    ttl_hours: int,
+    organization_id: int,
+    namespace: str,
+    export_public_id: str,
+    attempt: int,
+    filename: str,
+) -> str:
+    """Like `export_zip`, under the prefix whose lifecycle rule matches the bundle's lifetime."""
+    folder = f"{bundle_prefix(bundle_days(ttl_hours))}{organization_id}/{namespace}"
+    return f"{folder}/{export_public_id}/attempt-{attempt}/{filename}"
+
+
 def export_of(key: str) -> str | None:
-    """The export public id an `exports/` key belongs to, or None for any other key."""
+    """The export public id an `exports/` or `bundles/` key belongs to, or None for any other."""
     parts = key.split("/")
     if key.startswith(EXPORTS) and len(parts) > 3:
         return parts[2]
+    if key.startswith(BUNDLES) and len(parts) > 5:
+        return parts[4]
     return None
 
 

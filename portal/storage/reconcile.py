@@ -66,7 +66,7 @@ def run(dry_run: bool = False, upload_age: timedelta | None = None) -> Findings:
 
 def survey(upload_age: timedelta | None) -> Findings:
     ready = ready_exports()
-    stored = s3.list_keys(keys.EXPORTS)
+    stored = [key for prefix in keys.ZIP_PREFIXES for key in s3.list_keys(prefix)]
     listed = set(stored)
     return Findings(
         stray_objects=unowned(stored),

@@ -20,6 +20,13 @@ RULE_PREFIX = "sitepack-"
 EXPORTS_RULE = "sitepack-expire-exports"
 RENDERS_RULE = "sitepack-expire-render-cache"
 MULTIPART_RULE = "sitepack-abort-incomplete-multipart"
+BUNDLES_RULE = "sitepack-expire-bundles-{days}d"
+# S3 counts a rule's days from when the object was created (a multipart upload's start, so
+# before the bundle completed) and rounds up to midnight UTC: a rule of exactly the bundle's
+# days could delete a zip assembled across midnight minutes before its link expires. The
+# sweeper deletes each zip when its link expires; the rule is the backstop a day later, as
+# EXPORT_LIFECYCLE_DAYS is for exports.
+BUNDLE_SLACK_DAYS = 1
 ENCRYPTION = "AES256"
 PUBLIC_ACCESS_FLAGS = (
     "BlockPublicAcls",
@@ -67,8 +74,26 @@ class Plan:
 
 def desired_rules() -> list[dict]:
     """Zips live EXPORT_LIFECYCLE_DAYS; cached record PDFs RENDER_CACHE_DAYS (a template
-    change makes new keys, so old PDFs are never deleted by hand: they age out here)."""
+    change makes new keys, so old PDFs are never deleted by hand: they age out here); a
+    bundle's zips as many days as its lifetime, under the prefix that names them."""
     config = current_app.config
+    return [*_export_rules(config), *_bundle_rules(config)]
+
+
+def _bundle_rules(config) -> list[dict]:
+    """One rule per day count a bundle's lifetime can round up to (1 .. the export TTL's)."""
+    return [
+        {
+            "ID": BUNDLES_RULE.format(days=days),
+            "Filter": {"Prefix": keys.bundle_prefix(days)},
+            "Status": "Enabled",
+            "Expiration": {"Days": days + BUNDLE_SLACK_DAYS},
+        }
+        for days in range(1, keys.bundle_days(config["EXPORT_TTL_HOURS"]) + 1)
+    ]
+
+
+def _export_rules(config) -> list[dict]:
     return [
         {
             "ID": EXPORTS_RULE,

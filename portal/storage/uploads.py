@@ -67,7 +67,12 @@ def survey(age: timedelta | None = None) -> StaleUploads:
     cutoff = datetime.now(UTC) - (stale_age() if age is None else age)
     listed, note = _listed(cutoff)
     aborting = {upload_id for _, upload_id in listed}
-    files = [f for f in local_parts_files(keys.EXPORTS, cutoff) if f.upload_id not in aborting]
+    files = [
+        f
+        for prefix in keys.ZIP_PREFIXES
+        for f in local_parts_files(prefix, cutoff)
+        if f.upload_id not in aborting
+    ]
     if files:
         mib = sum(f.size for f in files) / s3.MiB
         left = f"{len(files)} uploads the local endpoint forgot left {mib:.1f} MiB of parts"
@@ -98,7 +103,7 @@ def _listed(cutoff: datetime) -> tuple[list[tuple[str, str]], str]:
     """Endpoints without the multipart-listing API (rclone's `serve s3` once it has none in
     memory) are noted, not treated as a failure: the other checks still ran."""
     try:
-        return listed_before(keys.EXPORTS, cutoff), ""
+        return [u for prefix in keys.ZIP_PREFIXES for u in listed_before(prefix, cutoff)], ""
     except (BotoCoreError, ClientError) as exc:
         checked = "checked on disk only" if current_app.config["S3_LOCAL_ROOT"] else "not checked"
         return [], f"multipart uploads {checked}: the endpoint refused to list them ({exc})"

@@ -23,7 +23,11 @@ def export_resource(export: Export) -> dict:
     return {
         "id": export.public_id,
         "state": state,
-        "project": {"id": export.project.public_id, "name": export.project.name},
+        "kind": export.kind,
+        "name": export.title,
+        "project": {"id": export.project.public_id, "name": export.project.name}
+        if export.project
+        else None,
         "records": export.total,
         "created_at": iso(export.created_at),
         "finished_at": iso(export.finished_at),

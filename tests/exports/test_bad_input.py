@@ -210,7 +210,83 @@ ADMIN = [
         who="admin@acme.test",
     ),
 ]
-CASES = EXPORTS + EXPORT_ACTIONS + LOGIN + SELECTION + ADMIN
+
+
+def bundle(links="https://docs.test/a.pdf", **fields) -> dict:
+    return {"name": "Handover", "ttl_hours": "24", "links": links, **fields}
+
+
+def csv_file(data: bytes) -> tuple:
+    return (io.BytesIO(data), "links.csv")
+
+
+MANY_LINKS = "\n".join(f"https://docs.test/{n}.pdf" for n in range(TOO_MANY))
+
+
+def refused(name: str, form: dict, says: str = "", status: int = 400) -> Case:
+    return Case(name, "POST", "/bundles", status, form, says=says)
+
+
+BUNDLES = [
+    refused("bundle with no links", bundle(""), "at least one link"),
+    refused(
+        "bundle with an ftp link",
+        bundle("https://docs.test/a.pdf\n\nftp://docs.test/b.pdf"),
+        "Line 3: “ftp://docs.test/b.pdf” is not an http:// or https:// URL.",
+    ),
+    refused(
+        "bundle link with no server",
+        bundle("http:///a.pdf"),
+        "Line 1: “http:///a.pdf” has no server name.",
+    ),
+    refused(
+        "bundle link too long",
+        bundle("https://docs.test/" + "a" * 2100),
+        "Line 1: the URL is longer than 2,048 characters.",
+    ),
+    refused(
+        "bundle link with a NUL",
+        bundle("https://docs.test/a\x00b.pdf"),
+        "Line 1: the URL has a space or a control character",
+    ),
+    refused(
+        "bundle name for a file too long",
+        bundle("https://docs.test/a.pdf " + "n" * 256),
+        "Line 1: the name is longer than 255 characters.",
+    ),
+    refused(
+        "bundle of too many links",
+        bundle(MANY_LINKS),
+        "1,001 different links; one bundle can hold at most 1,000.",
+    ),
+    refused("bundle without a name", bundle(name=" "), "a name"),
+    refused(
+        "bundle lasting too long",
+        bundle(ttl_hours="9999"),
+        "A bundle&#39;s link can last from 1 to 168 hours.",
+    ),
+    refused("bundle lasting no time", bundle(ttl_hours="x"), "1 to 168"),
+    refused("bundle in a project not ours", bundle(project="prj_000000000"), status=404),
+    refused(
+        "bundle CSV with a bad row",
+        bundle("", csv=csv_file(b"url,name\nhttps://docs.test/a.pdf,A\nmailto:x@y.test,B\n")),
+        "CSV row 3: “mailto:x@y.test” is not an http:// or https:// URL.",
+    ),
+    Case(
+        "handover pack with a bad link",
+        "POST",
+        "/exports",
+        400,
+        export_form(record="{record}", links="https://docs.test/a.pdf\njavascript:alert(1)"),
+        says="Line 2: “javascript:alert(1)” is not an http:// or https:// URL.",
+    ),
+    refused(
+        "bundle CSV not UTF-8",
+        bundle("", csv=csv_file(b"\xff\xfe\x00h")),
+        "The CSV file must be UTF-8 text.",
+    ),
+]
+CASES = EXPORTS + EXPORT_ACTIONS + LOGIN + SELECTION + ADMIN + BUNDLES
 
 
 @pytest.fixture

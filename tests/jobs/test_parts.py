@@ -125,13 +125,13 @@ def test_an_export_that_fits_in_one_part_lists_every_record_in_its_manifest(tmp_
         errors = part.read("ERRORS.txt").decode()
         everything = rows(part, MANIFEST_ALL)
     ok = [
-        f"TSK-{n},Title {n},{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},ok,{STAMP}\r\n"
+        f"TSK-{n},Title {n},,{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},,ok,{STAMP}\r\n"
         for n, (name, data) in enumerate(given.items())
     ]
     assert manifest == (
-        "reference,title,file,bytes,sha256,status,exported_at\r\n"
+        "reference,title,url,file,bytes,sha256,content_type,status,exported_at\r\n"
         + "".join(ok)
-        + f'TSK-3,"Two\nlines",,,,error,{STAMP}\r\n'
+        + f'TSK-3,"Two\nlines",,,,,,error,{STAMP}\r\n'
     )
     assert errors == "TSK-3 — Two lines: missing photo\n"
     assert [(row["exported_at"], row["part"]) for row in everything] == [

@@ -1,6 +1,6 @@
 from portal import create_app
 from portal.storage import client as s3
-from portal.storage.rules import EXPORTS_RULE, MULTIPART_RULE, RENDERS_RULE
+from portal.storage.rules import BUNDLES_RULE, EXPORTS_RULE, MULTIPART_RULE, RENDERS_RULE
 
 FOREIGN_RULE = {
     "ID": "keep-logs",
@@ -95,7 +95,8 @@ def test_ensure_drops_obsolete_rules_of_its_own(moto_app):
     result = run(moto_app)
 
     assert "removed obsolete lifecycle rule sitepack-old-rule" in result.output
-    assert set(rules_by_id()) == {EXPORTS_RULE, RENDERS_RULE, MULTIPART_RULE}
+    bundles = {BUNDLES_RULE.format(days=days) for days in range(1, 8)}  # a week's TTL
+    assert set(rules_by_id()) == {EXPORTS_RULE, RENDERS_RULE, MULTIPART_RULE, *bundles}
 
 
 def test_check_passes_after_ensure(moto_app):
@@ -182,3 +183,34 @@ def test_check_reports_a_changed_cache_age_as_drift(moto_app, moto_config):
 def _rules_before_the_cache(app) -> list[dict]:
     run(app)
     return [rule for rule in configuration()["rules"] if rule["ID"] != RENDERS_RULE]
+
+
+def test_ensure_adds_a_rule_per_bundle_day_count_up_to_the_export_ttl(moto_app, moto_config):
+    """Each a day past its lifetime, as S3 counts from the upload's start (rules.py says why)."""
+    shorter = create_app({**moto_config, "EXPORT_TTL_HOURS": 49})  # a bundle lasts 1 to 3 days
+    with shorter.app_context():
+        s3.ensure_bucket()
+        result = run(shorter)
+        rules = rules_by_id()
+        check = run(shorter, "--check")
+
+    bundle_rules = {rid: rule for rid, rule in rules.items() if "bundles" in rid}
+    assert {rid: (r["Filter"], r["Expiration"]) for rid, r in bundle_rules.items()} == {
+        BUNDLES_RULE.format(days=d): ({"Prefix": f"bundles/{d}d/"}, {"Days": d + 1})
+        for d in (1, 2, 3)
+    }
+    assert f"added lifecycle rule {BUNDLES_RULE.format(days=3)} (prefix 'bundles/3d/'" in (
+        result.output
+    )
+    assert check.exit_code == 0, check.output
+
+
+def test_check_reports_a_missing_bundle_rule(moto_app):
+    run(moto_app)
+    gone = BUNDLES_RULE.format(days=2)
+    put_rules([rule for rule in configuration()["rules"] if rule["ID"] != gone])
+
+    result = run(moto_app, "--check")
+
+    assert result.exit_code != 0
+    assert f"lifecycle rule {gone} is missing" in result.output
