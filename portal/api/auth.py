@@ -37,7 +37,7 @@ def authenticate_request():
             403,
             f"This key's scope is `{key.scope}`: it can only read. Use a key with scope `export`.",
         )
-    g._login_user = key.user
+    g._login_user, g.api_key = key.user, key
     keys.record_use(key, request.remote_addr or "unknown")
     return None
 

@@ -9,6 +9,8 @@ downloads.hand_out (the minute-long presigned URL). The service's refusals
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
@@ -52,12 +54,29 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     project = get_or_404(Project, json.project)
     options = ExportOptions(json.options.paper, json.options.include_originals)
     record_ids = selected_records(project, json)
-    claim = idempotency.claim_of(headers.idempotency_key, json)
+    return once(
+        idempotency.claim_of(headers.idempotency_key, json),
+        lambda remember: service.request_export(
+            current_user, project, record_ids, options, remember
+        ),
+        lambda: service.saved_despite_queue(current_user, record_ids, options),
+    )
+
+
+def once(
+    claim: idempotency.Claim | None,
+    make: Callable[[Callable[[Export], None] | None], service.ExportRequest],
+    saved: Callable[[], Export | None] = lambda: None,
+):
+    """202 with the export `make` asks the service for, unless this Idempotency-Key already
+    made one (then that one). Of two requests racing with one key, the loser's transaction
+    fails on the key's unique row and it answers with the winner's export. When Redis fails
+    after the row was saved, `saved` finds it and it is answered (the sweeper enqueues it)."""
     if claim and (earlier := idempotency.earlier_export(current_user, claim)):
         return accepted(earlier)
     remember = idempotency.remember(current_user, claim) if claim else None
     try:
-        result = service.request_export(current_user, project, record_ids, options, remember)
+        result = make(remember)
     except IntegrityError:
         db.session.rollback()
         winner = idempotency.earlier_export(current_user, claim) if claim else None
@@ -65,10 +84,10 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
             raise
         return accepted(winner)
     except RedisError:
-        saved = service.saved_despite_queue(current_user, record_ids, options)
-        if saved is None:
+        export = saved()
+        if export is None:
             raise
-        return accepted(saved)
+        return accepted(export)
     return accepted(result.export)
 
 

@@ -30,9 +30,12 @@ def link(endpoint: str, **values) -> str:
 def export_out(export: Export, view: StatusView | None = None) -> schemas.ExportOut:
     view = view or StatusView.of(export)
     eta = view.eta_seconds if view.live else None
+    options = ExportOptions.of(export)
     return schemas.ExportOut(
         id=export.public_id,
-        project=export.project.public_id,
+        kind=export.kind,
+        name=options.name if export.is_bundle else None,
+        project=export.project.public_id if export.project else None,
         state=view.state.value,
         label=view.label,
         done=export.done,
@@ -40,7 +43,9 @@ def export_out(export: Export, view: StatusView | None = None) -> schemas.Export
         percent=view.percent,
         eta_seconds=None if eta is None else math.ceil(eta),
         warnings=export.warnings,
-        options=schemas.ExportOptionsIn(**ExportOptions.of(export).as_dict()),
+        options=schemas.ExportOptionsIn(
+            paper=options.paper, include_originals=options.include_originals
+        ),
         created_at=export.created_at,
         started_at=export.started_at,
         finished_at=export.finished_at,

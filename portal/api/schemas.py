@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from portal.exports.links import MAX_NAME_CHARS, MAX_URL_CHARS
+from portal.exports.service import BUNDLE_NAME_MAX
 from portal.models import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES, ExportStatus
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES
@@ -30,7 +32,8 @@ Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
 CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
 Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
-PublicId = Field(pattern=r"^[A-Za-z0-9_-]{8,32}$")
+PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{8,32}$"
+PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
 EXTERNAL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
 PAGE_LIMIT_MAX = 200
@@ -215,6 +218,29 @@ class ExportIn(Strict):
         return self
 
 
+class LinkModel(Strict):
+    url: str = Field(min_length=1, max_length=MAX_URL_CHARS, description="http or https")
+    name: str | None = Field(
+        default=None,
+        max_length=MAX_NAME_CHARS,
+        description="Its path in the zip, folders allowed: `Drawings/A-101 rev C.pdf`; "
+        "without one, the server's file name or the URL's",
+    )
+
+
+class BundleIn(Strict):
+    """A list of URLs to fetch into one zip; each URL once (the first name given wins)."""
+
+    name: str = Field(min_length=1, max_length=BUNDLE_NAME_MAX)
+    links: list[LinkModel] = Field(min_length=1, description="At most BUNDLE_MAX_URLS")
+    project: str | None = Field(
+        default=None, pattern=PUBLIC_ID_PATTERN, description="File it under a project"
+    )
+    ttl_hours: int | None = Field(
+        default=None, ge=1, description="How long its link works; the default is 24 h"
+    )
+
+
 class ExportHeaders(BaseModel):
     """POST /exports reads one header of its own; the others (Authorization, ...) pass."""
 
@@ -245,7 +271,9 @@ class ExportLinks(BaseModel):
 
 class ExportOut(BaseModel):
     id: str
-    project: str
+    kind: Literal["records", "bundle"] = Field(description="Records rendered, or links fetched")
+    name: str | None = Field(description="A bundle's name")
+    project: str | None = Field(description="Null for a bundle filed under no project")
     state: State
     label: str = Field(description="The state in words, as the portal shows it")
     done: int

@@ -1,7 +1,8 @@
 """Importing this module registers every /api/v1 route on the blueprint, and the error
 handler that turns the export service's refusals into problem documents."""
 
-from portal.api import docs, exports, problems, projects, records  # noqa: F401  (they join bp)
+# Each module adds its routes to bp when imported.
+from portal.api import bundles, docs, exports, problems, projects, records  # noqa: F401
 from portal.api.blueprint import bp
 from portal.exports.service import ExportRequestError
 

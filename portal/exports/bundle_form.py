@@ -17,7 +17,7 @@ TTL_CHOICES = (24, 48, 72, 168, 336, 720)
 LINE_BYTES = MAX_URL_CHARS + 1 + 4 * MAX_NAME_CHARS + 2
 FORM_BYTES = 64 * 1024  # the name, the other fields and multipart's boundaries
 # The routes that take a whole bundle's links in one request.
-BUNDLE_ENDPOINTS = {"exports.create_bundle"}
+BUNDLE_ENDPOINTS = {"exports.create_bundle", "api.create_bundle"}
 
 
 def room_for_links() -> None:

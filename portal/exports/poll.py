@@ -38,7 +38,7 @@ from werkzeug.wrappers import Response
 from portal.exports import states
 from portal.exports.presenter import queue_position
 from portal.extensions import db
-from portal.models import Export, Project, User
+from portal.models import Export, ExportWording, Project, User
 from portal.tenancy import PUBLIC_ID
 
 STATUS_PATH = re.compile(r"/exports/([A-Za-z0-9_-]{8,32})/status")
@@ -75,12 +75,14 @@ class Named(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ExportRow:
+class ExportRow(ExportWording):
     """An export as its status fragment reads it (the same attribute names as `Export`), plus
     the viewer's count of live exports for the navbar."""
 
     id: int
     public_id: str
+    kind: str
+    options: dict | None
     organization_id: int
     requested_by_id: int
     status: str
@@ -96,7 +98,7 @@ class ExportRow:
     next_try_number: int | None
     max_tries: int | None
     error: str | None
-    project: Named
+    project: Named | None  # a bundle may be filed under no project
     requested_by: Named
     active: int  # the viewer's live exports: the navbar's count
     viewer: Viewer
@@ -110,8 +112,9 @@ _live = Export.__table__.alias("live")
 _viewer = User.__table__.alias("viewer")
 # The columns of ExportRow, in its order.
 COLUMNS = (
-    Export.id, Export.public_id, Export.organization_id, Export.requested_by_id, Export.status,
-    Export.queue_name, Export.total, Export.done, Export.attempt, Export.cache_hits,
+    Export.id, Export.public_id, Export.kind, Export.options, Export.organization_id,
+    Export.requested_by_id, Export.status, Export.queue_name, Export.total, Export.done,
+    Export.attempt, Export.cache_hits,
     Export.started_at, Export.expires_at, Export.finished_at, Export.next_try_at,
     Export.next_try_number, Export.max_tries, Export.error, Project.name, User.email,
 )  # fmt: skip
@@ -128,7 +131,7 @@ ACTIVE = (
 # viewer's organisation, its requester or an admin (User.is_admin).
 STATUS_QUERY = (
     select(*COLUMNS, ACTIVE, *VIEWER)
-    .join(Project, Project.id == Export.project_id)
+    .outerjoin(Project, Project.id == Export.project_id)
     .join(User, User.id == Export.requested_by_id)
     .join(_viewer, _viewer.c.id == bindparam("viewer"))
     .where(Export.public_id == bindparam("public_id"))
@@ -145,8 +148,9 @@ def find_row(public_id: str, viewer_id: int, connection=None) -> ExportRow | Non
         return None
     *columns, project_name, requester_email, active = found[: -len(VIEWER)]
     viewer = Viewer(*found[-len(VIEWER) :])
-    return ExportRow(*columns, Named(name=project_name), Named(email=requester_email),
-                     active or 0, viewer)  # fmt: skip
+    project = Named(name=project_name) if project_name is not None else None
+    return ExportRow(*columns, project, Named(email=requester_email), active or 0,
+                     viewer)  # fmt: skip
 
 
 def viewer_read_for(user_id: int) -> Viewer | None:

@@ -260,11 +260,13 @@ def request_bundle(
     asked: Sequence[LinkIn],
     ttl_hours: int | None = None,
     namespace: str = keys.PORTAL_NAMESPACE,
+    alongside: Callable[[Export], object] | None = None,
 ) -> ExportRequest:
     """A bundle of the links `asked` for (each URL once, the first name given for it
     winning), fetched into one zip whose link works for `ttl_hours` (BUNDLE_TTL_HOURS when
     None). An identical live bundle of the same person is reused. `namespace` is
     keys.PORTAL_NAMESPACE, or for the API keys.api_key_namespace(the key's stored hash).
+    `alongside(export)` joins the accepting transaction, as for request_export.
     Bad input raises ExportRequestError before anything is written."""
     options = ExportOptions.bundle(name, ttl_hours, namespace)
     unique = checked(asked)
@@ -276,6 +278,8 @@ def request_bundle(
         if existing is None:
             check_active_limit(user.id)
             export = create_export(user, project, [], options, fingerprint, links=unique)
+        if alongside:
+            alongside(existing or export)
         db.session.commit()
     if existing:
         return ExportRequest(existing, reused=True)

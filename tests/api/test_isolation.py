@@ -74,10 +74,12 @@ def test_another_organisations_ids_answer_404_like_missing_ones(app, caller, wor
 
 
 def test_every_id_taking_route_is_walked(app):
-    """The walk above covers every API route but the documents and the two lists."""
+    """The walk above covers every API route but the documents, the two lists and the bundle
+    request (whose project, in its body, tests/api/test_bundles.py tries with B's key)."""
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
     with_ids = {rule for rule in routes if "<" in rule}
-    assert routes - with_ids == PUBLIC_ROUTES | {"/api/v1/projects", "/api/v1/exports"}
+    lists = {"/api/v1/projects", "/api/v1/exports", "/api/v1/bundles"}
+    assert routes - with_ids == PUBLIC_ROUTES | lists
 
 
 def test_another_organisations_project_cannot_be_exported(caller, world):

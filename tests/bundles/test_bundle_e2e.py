@@ -25,7 +25,7 @@ from tests.factories import login
 from tests.helpers import csrf, reload, request_export
 from tests.outbound.sites import PDF, Meter, Site, file, in_turn, redirect, status
 from tests.polling import wait_until
-from tests.servers import Receiver, text_body, wait_for_mail
+from tests.servers import text_body, wait_for_mail
 
 SLOW = 0.5  # seconds a slow link keeps its answer back
 BIG = 30 * 2**20
@@ -36,12 +36,6 @@ def sites():
     meter = Meter()
     with Site({}, meter) as a, Site({}, meter) as b, Site({}, meter) as c:
         yield [a, b, c]
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as server:
-        yield server
 
 
 @pytest.fixture
