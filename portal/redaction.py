@@ -30,4 +30,7 @@ class RedactApiKeys(logging.Filter):
 
 
 def install(app: Flask) -> None:
-    app.logger.addFilter(RedactApiKeys())
+    """Once per logger: every app of a process (the test suite makes hundreds) shares
+    `app.logger`, and each filter added would run on every record."""
+    if not any(isinstance(known, RedactApiKeys) for known in app.logger.filters):
+        app.logger.addFilter(RedactApiKeys())

@@ -129,12 +129,26 @@ def request_export(
     and the documents kept elsewhere), checked as a bundle's are."""
     check_size(len(record_ids))
     extra = checked(links) if links else []
-    fingerprint = fingerprint_of(user.id, record_ids, options, extra)
+    return accept(user, project, record_ids, options, extra, alongside)
+
+
+def accept(
+    user: User,
+    project: Project | None,
+    record_ids: list[int],
+    options: ExportOptions,
+    links: Sequence[LinkIn],
+    alongside: Callable[[Export], object] | None,
+) -> ExportRequest:
+    """The checked request, of records, links or both: an identical live export of the same
+    person is answered instead; else, within the active limit, a new row, committed with
+    `alongside`, then enqueued."""
+    fingerprint = fingerprint_of(user.id, record_ids, options, links)
     with queues.request_lock(user.id):
         existing = live_export_with(user.id, fingerprint)
         if existing is None:
             check_active_limit(user.id)
-            export = create_export(user, project, record_ids, options, fingerprint, links=extra)
+            export = create_export(user, project, record_ids, options, fingerprint, links=links)
         if alongside:
             alongside(existing or export)
         db.session.commit()
@@ -272,19 +286,7 @@ def request_bundle(
     unique = checked(asked)
     if project is not None and project.organization_id != user.organization_id:
         raise ExportRequestError("No such project.", status=404)
-    fingerprint = fingerprint_of(user.id, [], options, unique)
-    with queues.request_lock(user.id):
-        existing = live_export_with(user.id, fingerprint)
-        if existing is None:
-            check_active_limit(user.id)
-            export = create_export(user, project, [], options, fingerprint, links=unique)
-        if alongside:
-            alongside(existing or export)
-        db.session.commit()
-    if existing:
-        return ExportRequest(existing, reused=True)
-    queues.enqueue_export(export)
-    return ExportRequest(export, reused=False)
+    return accept(user, project, [], options, unique, alongside)
 
 
 def export_links(export: Export) -> list[LinkIn]:
