@@ -2,7 +2,7 @@
 """Export records from Sitepack over its API, and download every zip, checking each one.
 
     SITEPACK_API_KEY=sp_... python examples/sitepack_client.py \\
-        --base-url https://sitepack.example --project <project id> [--kind issue] [--out exports/]
+        --base-url https://sitepack.example --project=<project id> [--kind issue] [--out exports/]
 
 Requests an export of the project's records (all, or one kind), follows it as the API asks
 (its Retry-After), then downloads each part from the short-lived link the API redirects to and
@@ -125,7 +125,12 @@ def refuse(status: int, problem) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
-    parser.add_argument("--project", required=True, help="a project id from GET /api/v1/projects")
+    parser.add_argument(
+        "--project",
+        required=True,
+        help="a project id from GET /api/v1/projects; give it as "
+        "--project=<id>, since an id may begin with '-'",
+    )
     parser.add_argument("--kind", help="only records of this kind (inspection, issue, task, ncr)")
     parser.add_argument("--out", type=Path, default=Path("."))
     args = parser.parse_args(argv)

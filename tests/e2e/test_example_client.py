@@ -39,8 +39,7 @@ def test_the_example_client_exports_and_verifies_every_part(
         run = run_client(
             live_server,
             secret,
-            "--project",
-            world.project_a.public_id,
+            f"--project={world.project_a.public_id}",  # an id may begin with "-"
             "--kind",
             "issue",
             out=tmp_path,
@@ -56,6 +55,6 @@ def test_the_example_client_exports_and_verifies_every_part(
 
 def test_a_refusal_prints_the_problem_and_exits_2(world, live_server, tmp_path):
     reader = factories.api_key(world.member_a, scope="read")
-    run = run_client(live_server, reader, "--project", world.project_a.public_id, out=tmp_path)
+    run = run_client(live_server, reader, f"--project={world.project_a.public_id}", out=tmp_path)
     assert run.returncode == 2
     assert "refused (403)" in run.stderr and "problem-forbidden" in run.stderr
