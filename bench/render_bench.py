@@ -20,9 +20,10 @@ from datetime import date, datetime, timedelta
 
 from PIL import Image, ImageDraw
 
-from jobs.render import KIND_LABELS, MemoryPhotos, RenderPool, render_pdf
+from jobs.render import MemoryPhotos, RenderPool, render_pdf
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.storage import client as s3
+from portal.vocabulary import KIND_LABELS
 from tests.servers import RcloneS3
 
 RESULTS = ("pass", "pass", "fail", "n/a")

@@ -34,14 +34,13 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import HRFlowable
 
 from jobs.render import (
-    KIND_LABELS,
-    STATUS_LABELS,
     PhotoSource,
     SnapshotFetcher,
     _format_day,
     _format_utc,
 )
 from jobs.snapshot import ChecklistLine, PhotoRef, RecordSnapshot
+from portal.vocabulary import kind_label, status_label
 
 FONTS = "/usr/share/fonts/truetype/dejavu/"
 PAGES = {"A4": A4, "Letter": LETTER}
@@ -111,7 +110,7 @@ class Band(Flowable):
             c.setFont(font, size)
             c.setFillColor(colors.HexColor(colour))
             c.drawString(5 * mm, y + size * 0.4, text, charSpace=spacing)
-        kind = KIND_LABELS.get(self.snapshot.kind, str(self.snapshot.kind)).upper()
+        kind = kind_label(self.snapshot.kind).upper()
         width = pdfmetrics.stringWidth(kind, "Sans-Bold", 10) + len(kind) * 0.8 + 6 * mm
         box_h, x = 14.5 + 3.2 * mm, self.width - 5 * mm - width
         c.setStrokeColor(colors.HexColor("#c9d6e8"))
@@ -255,7 +254,7 @@ def _photos(refs: tuple[PhotoRef, ...], photos: list[bytes], width: float) -> li
 def _story(r: RecordSnapshot, photos: list[bytes], width: float) -> list:
     story = [Band(r), Spacer(1, 6 * mm), Paragraph(_text(r.reference), REFERENCE)]
     story += [Paragraph(_text(r.title), TITLE)]
-    story += [Pill(STATUS_LABELS.get(r.status, r.status), r.status), Spacer(1, 4 * mm)]
+    story += [Pill(status_label(r.status), r.status), Spacer(1, 4 * mm)]
     story += [_fields(r, width)]
     if r.checklist:
         story += _heading("Checklist") + [_checklist(r.checklist, width)]

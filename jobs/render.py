@@ -36,6 +36,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from jobs.snapshot import PhotoRef, RecordSnapshot
+from portal import vocabulary
 from portal.renders import entries
 from portal.renders.entries import PAPER_SIZES, CachedPdf
 from portal.storage import client as s3
@@ -44,8 +45,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PDF_TEMPLATES = TEMPLATES / "pdf"  # every file here shapes the PDF (markup, CSS, partials)
 # Bump when this module changes what ends up in a PDF: it is part of the render cache's key.
 RENDER_VERSION = "1"
-KIND_LABELS = {"inspection": "Inspection", "issue": "Issue", "task": "Task", "ncr": "NCR"}
-STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed"}
 PHOTO_URL = re.compile(r"photo:(\d{1,4})")
 # WeasyPrint 70 adds no /ID and no dates of its own (the record's come in as <meta> tags), but
 # both are pinned here so a variant's defaults cannot bring them in. Font subsets are named
@@ -199,9 +198,8 @@ def _engine_for(templates: Path) -> _Engine:
         loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined
     )
     env.filters.update(
-        utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=_css_token,
-        kind_label=lambda kind: KIND_LABELS.get(kind, str(kind).title()),
-        status_label=lambda status: STATUS_LABELS.get(status, str(status)),
+        utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=vocabulary.css_token,
+        kind_label=vocabulary.kind_label, status_label=vocabulary.status_label,
     )  # fmt: skip
     refuse_all = SnapshotFetcher((), MemoryPhotos())
     css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=refuse_all)
@@ -230,10 +228,6 @@ def _format_w3c(value: datetime) -> str:
 
 def _format_day(value: date | None) -> str:
     return value.isoformat() if value else "—"
-
-
-def _css_token(value: str) -> str:
-    return re.sub(r"[^a-z0-9_]+", "-", str(value).lower())
 
 
 PR_SET_PDEATHSIG = 1

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from portal.models import RECORD_KINDS
+from portal.vocabulary import RECORD_KINDS
 
 # Records are dated in the six months before this moment; never `now()`, so runs repeat.
 BASE_TIME = datetime(2026, 11, 2, 17, 30)

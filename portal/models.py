@@ -14,12 +14,8 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import vocabulary
 from portal.extensions import db
-
-RECORD_KINDS = {"inspection": "INS", "issue": "ISS", "task": "TSK", "ncr": "NCR"}
-RECORD_STATUSES = ("open", "in_progress", "closed")
-CHECK_RESULTS = ("pass", "fail", "n/a")
-ROLES = ("member", "admin")
 
 
 class KeyScope(StrEnum):
@@ -65,7 +61,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return vocabulary.is_admin(self.role)
 
 
 class Project(PublicIdMixin, db.Model):
@@ -118,7 +114,7 @@ class ChecklistItem(db.Model):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
     position: Mapped[int]
     label: Mapped[str] = mapped_column(String(300))
-    result: Mapped[str] = mapped_column(String(10))  # one of CHECK_RESULTS
+    result: Mapped[str] = mapped_column(String(10))  # one of vocabulary.CHECK_RESULTS
     comment: Mapped[str] = mapped_column(Text, default="")
 
 

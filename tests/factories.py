@@ -76,7 +76,7 @@ def project(org: Organization, name: str = "Harbour View Tower", code: str = "HV
 
 
 def record(project: Project, kind: str = "inspection", n: int | None = None, **kw) -> Record:
-    from portal.models import RECORD_KINDS
+    from portal.vocabulary import RECORD_KINDS
 
     n = n or next(_counter)
     values = {
@@ -169,7 +169,7 @@ def bulk_records(project: Project, count: int, **kw) -> None:
     """Thousands of records in one executemany, without checklists: for tests of scale."""
     from sqlalchemy import insert
 
-    from portal.models import RECORD_KINDS
+    from portal.vocabulary import RECORD_KINDS
 
     kinds = list(RECORD_KINDS)
     rows = [

@@ -22,17 +22,19 @@ from pydantic import (
 
 from portal.exports.links import MAX_NAME_CHARS, MAX_URL_CHARS
 from portal.exports.service import BUNDLE_NAME_MAX
-from portal.models import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES, ExportStatus
+from portal.models import ExportKind, ExportStatus
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES
-from portal.tenancy import MAX_IDS_PER_REQUEST
+from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
+from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
 
 Kind = Literal[tuple(RECORD_KINDS)]  # type: ignore[valid-type]
 Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
 CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
 Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
-PUBLIC_ID_PATTERN = r"^[A-Za-z0-9_-]{8,32}$"
+ExportKindName = Literal[tuple(k.value for k in ExportKind)]  # type: ignore[valid-type]
+PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
 EXTERNAL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
@@ -271,7 +273,7 @@ class ExportLinks(BaseModel):
 
 class ExportOut(BaseModel):
     id: str
-    kind: Literal["records", "bundle"] = Field(description="Records rendered, or links fetched")
+    kind: ExportKindName = Field(description="Records rendered, or links fetched")
     name: str | None = Field(description="A bundle's name")
     project: str | None = Field(description="Null for a bundle filed under no project")
     state: State

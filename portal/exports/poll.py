@@ -35,13 +35,14 @@ from sqlalchemy import bindparam, func, or_, select
 from werkzeug.http import parse_cookie, parse_etags
 from werkzeug.wrappers import Response
 
+from portal import vocabulary
 from portal.exports import states
 from portal.exports.presenter import queue_position
 from portal.extensions import db
 from portal.models import Export, ExportWording, Project, User
 from portal.tenancy import PUBLIC_ID
 
-STATUS_PATH = re.compile(r"/exports/([A-Za-z0-9_-]{8,32})/status")
+STATUS_PATH = re.compile(rf"/exports/({PUBLIC_ID.pattern})/status")
 CACHE_CONTROL = "private, no-cache"  # each user's own answer; a browser must ask again
 ROW_KEY = "sitepack.status_row"  # the row the middleware read, for the view it passes on to
 
@@ -59,7 +60,7 @@ class Viewer(UserMixin):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return vocabulary.is_admin(self.role)
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
@@ -136,7 +137,7 @@ STATUS_QUERY = (
     .join(_viewer, _viewer.c.id == bindparam("viewer"))
     .where(Export.public_id == bindparam("public_id"))
     .where(Export.organization_id == _viewer.c.organization_id)
-    .where(or_(Export.requested_by_id == _viewer.c.id, _viewer.c.role == "admin"))
+    .where(or_(Export.requested_by_id == _viewer.c.id, _viewer.c.role == vocabulary.ADMIN_ROLE))
 )
 
 

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 from sqlalchemy import Select, case, or_
 
-from portal.models import RECORD_KINDS, RECORD_STATUSES, Record
+from portal.models import Record
+from portal.vocabulary import RECORD_KINDS, RECORD_STATUSES
 
 MAX_QUERY_LENGTH = 100
 DEFAULT_SORT = "created"

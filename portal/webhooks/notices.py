@@ -6,6 +6,7 @@ from flask import render_template
 from flask_mail import Message
 from sqlalchemy import select
 
+from portal import vocabulary
 from portal.extensions import db, mail
 from portal.mailer import portal_url
 from portal.models import User, WebhookEndpoint
@@ -14,7 +15,9 @@ from portal.models import User, WebhookEndpoint
 def admins_of(organization_id: int) -> list[str]:
     return list(
         db.session.scalars(
-            select(User.email).where(User.organization_id == organization_id, User.role == "admin")
+            select(User.email).where(
+                User.organization_id == organization_id, User.role == vocabulary.ADMIN_ROLE
+            )
         )
     )
 

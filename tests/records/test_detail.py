@@ -62,7 +62,7 @@ def test_detail_shows_what_the_pdf_will_show(member, world, photographed):
         "Version",
     ]:
         assert text in html, text
-    assert re.search(r'badge-fail">Fail<', html) and re.search(r'badge-na">N/A<', html)
+    assert re.search(r'badge-fail">Fail<', html) and re.search(r'badge-n-a">N/A<', html)
     assert f'src="/attachments/{photo.public_id}/rendition" loading="lazy"' in html
 
 
