@@ -1,7 +1,6 @@
 """The emails Sitepack sends, each from a pair of templates (text and HTML).
 
-Links point at the portal on PUBLIC_BASE_URL, never at S3 and never at the request's Host:
-the download route checks login and expiry every time the link is used. The sender is a
+Links come from portal/urls.py: the portal on PUBLIC_BASE_URL, never S3. The sender is a
 no-reply address, so replies go to SUPPORT_EMAIL, and without one no email asks for a reply.
 """
 
@@ -12,27 +11,22 @@ from enum import StrEnum
 from flask import current_app, render_template
 from flask_mail import Message
 
+from portal import urls
 from portal.exports.parts import parts_of
 from portal.extensions import mail
 from portal.models import Export, ExportStatus
 
 
-def portal_url(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def export_links(export: Export) -> dict:
     """The export's page and its download; for an export of several zips, each part's label
     and link too (`?part=N`), in order. One zip: no part links, and the emails read as ever."""
-    page = f"/exports/{export.public_id}"
+    public_id = export.public_id
     parts = parts_of(export)
     split = len(parts) > 1
     return {
-        "page_url": portal_url(page),
-        "download_url": portal_url(f"{page}/download"),
-        "part_links": [
-            (part.label, portal_url(f"{page}/download?part={part.number}")) for part in parts
-        ]
+        "page_url": urls.export_page(public_id),
+        "download_url": urls.export_download(public_id),
+        "part_links": [(part.label, urls.export_download(public_id, part.number)) for part in parts]
         if split
         else [],
     }

@@ -16,7 +16,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, inspect, select
 
-from portal import demo_data, photos
+from portal import demo_data, photos, urls
 from portal.auth.passwords import hash_password
 from portal.demo_photos import SCENE_SIZES, PhotoStudio
 from portal.extensions import db
@@ -189,8 +189,7 @@ def _report(records: int, stored_photos: int, seconds: float) -> None:
         f"{len(demo_data.PROJECTS)} projects, {records} records and {stored_photos} photos "
         f"in {seconds:.1f} s."
     )
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    click.echo(f"Log in at {base_url}/login with password {demo_data.DEMO_PASSWORD}:")
+    click.echo(f"Log in at {urls.absolute('auth.login')} with password {demo_data.DEMO_PASSWORD}:")
     for person in demo_data.PEOPLE:
         role = person.role + (", Sitepack staff" if person.is_staff else "")
         org = demo_data.ORGANISATIONS[person.org]

@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import urls
 from portal.api import idempotency, present, schemas
 from portal.api.blueprint import bp
 from portal.api.cursor import paginate
@@ -121,7 +122,7 @@ def list_exports(query: schemas.PageQuery):
     )
     page = paginate(mine, Export.id, query.cursor, query.limit, newest_first=True)
     next_url = (
-        present.link("api.list_exports", cursor=page.next_cursor, limit=query.limit)
+        urls.absolute("api.list_exports", cursor=page.next_cursor, limit=query.limit)
         if page.next_cursor
         else None
     )

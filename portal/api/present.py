@@ -1,14 +1,13 @@
 """Rows as the API shows them: the portal's own views of them (StatusView, parts), in JSON.
 
-Links are absolute URLs built from PUBLIC_BASE_URL, never from the request's Host header.
+Links come from portal/urls.py (absolute, on PUBLIC_BASE_URL).
 """
 
 from __future__ import annotations
 
 import math
 
-from flask import current_app, url_for
-
+from portal import urls
 from portal.api import schemas
 from portal.exports.parts import PartView
 from portal.exports.presenter import StatusView
@@ -21,10 +20,6 @@ from portal.records.queries import ProjectSummary
 # Seconds a client is told to wait between polls of a live export: the portal's own pace
 # at least, the ETA at most (within reason).
 POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 30
-
-
-def link(endpoint: str, **values) -> str:
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, **values)
 
 
 def export_out(export: Export, view: StatusView | None = None) -> schemas.ExportOut:
@@ -64,23 +59,23 @@ def part_out(export: Export, part: PartView) -> schemas.PartOut:
         byte_size=part.byte_size,
         sha256=part.sha256,
         file_name=part.file_name,
-        download=link("api.download_export", public_id=export.public_id, part=part.number),
+        download=urls.absolute("api.download_export", public_id=export.public_id, part=part.number),
     )
 
 
 def export_links(export: Export, view: StatusView) -> schemas.ExportLinks:
     """The actions this caller may take now, as states.POLICY says (no action, no link)."""
     public_id = export.public_id
-    links = {"self": link("api.get_export", public_id=public_id)}
+    links = {"self": urls.api_export(public_id)}
     for action in view.actions:
         if not view.can(action):
             continue
         if action == Action.DOWNLOAD:
-            links["download"] = link("api.download_export", public_id=public_id)
+            links["download"] = urls.absolute("api.download_export", public_id=public_id)
         elif action != Action.REVOKE:
-            links[action.value] = link(f"api.{action.value}_export", public_id=public_id)
+            links[action.value] = urls.absolute(f"api.{action.value}_export", public_id=public_id)
     if view.newer is not None:
-        links["reordered_as"] = link("api.get_export", public_id=view.newer.public_id)
+        links["reordered_as"] = urls.api_export(view.newer.public_id)
     return schemas.ExportLinks(**links)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, json, request
 
+from portal import urls
+
 API_PREFIX = "/api/v1"
 MEDIA_TYPE = "application/problem+json"
 
@@ -86,7 +88,7 @@ def is_api() -> bool:
 
 def type_uri(status: int) -> str:
     kind = TYPES.get(status) or TYPES[500 if status >= 500 else 400]
-    return f"{current_app.config['PUBLIC_BASE_URL']}{API_PREFIX}/reference#problem-{kind.slug}"
+    return f"{urls.absolute('api.reference')}#problem-{kind.slug}"
 
 
 def problem(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import selectinload
 
+from portal import urls
 from portal.api import present, schemas
 from portal.api.blueprint import bp
 from portal.api.cursor import paginate
@@ -44,7 +45,7 @@ def list_records(project_id: str, query: schemas.RecordsQuery):
     next_url = None
     if page.next_cursor:
         args = query.model_dump(exclude_defaults=True, exclude={"cursor"}, mode="json")
-        next_url = present.link(
+        next_url = urls.absolute(
             "api.list_records", project_id=project.public_id, cursor=page.next_cursor, **args
         )
     return schemas.RecordPage(items=[present.record_out(r) for r in page.items], next=next_url)

@@ -6,9 +6,8 @@ from flask import render_template
 from flask_mail import Message
 from sqlalchemy import select
 
-from portal import vocabulary
+from portal import urls, vocabulary
 from portal.extensions import db, mail
-from portal.mailer import portal_url
 from portal.models import User, WebhookEndpoint
 
 
@@ -29,7 +28,7 @@ def send_disabled(endpoint: WebhookEndpoint) -> list[str]:
         return []
     context = {
         "endpoint": endpoint,
-        "page_url": portal_url(f"/admin/webhooks/{endpoint.public_id}"),
+        "page_url": urls.absolute("webhooks.detail", endpoint_id=endpoint.public_id),
     }
     mail.send(
         Message(

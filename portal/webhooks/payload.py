@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from portal import urls
 from portal.exports import states
-from portal.mailer import portal_url
 from portal.models import Export, ExportStatus
 
 
@@ -18,10 +18,10 @@ def export_resource(export: Export) -> dict:
     """The export as the API's /api/v1/exports/{id} describes it, at the moment of the event.
     Download links only while it can be downloaded: a revoked or expired export's zips are
     gone, but their sizes and checksums still say what was delivered."""
-    page, state = f"/exports/{export.public_id}", states.effective(export)
-    download = portal_url(f"{page}/download") if state == ExportStatus.COMPLETED else None
+    public_id, state = export.public_id, states.effective(export)
+    downloadable = state == ExportStatus.COMPLETED
     return {
-        "id": export.public_id,
+        "id": public_id,
         "state": state,
         "kind": export.kind,
         "name": export.title,
@@ -41,14 +41,16 @@ def export_resource(export: Export) -> dict:
                 "byte_size": part.byte_size,
                 "sha256": part.sha256,
                 "records": part.records,
-                "download_url": download and f"{download}?part={part.number}",
+                "download_url": urls.export_download(public_id, part.number)
+                if downloadable
+                else None,
             }
             for part in export.parts
         ],
         "links": {
-            "self": portal_url(f"/api/v1/exports/{export.public_id}"),
-            "download": download,
-            "page": portal_url(page),
+            "self": urls.api_export(public_id),
+            "download": urls.export_download(public_id) if downloadable else None,
+            "page": urls.export_page(public_id),
         },
     }
 

@@ -42,3 +42,8 @@ def test_the_public_id_pattern_is_written_only_in_tenancy():
 def test_the_admin_role_is_spelt_only_in_the_vocabulary():
     found = [path for path in SOURCES if '== "admin"' in path.read_text()]
     assert where(found) == []
+
+
+def test_links_are_built_only_by_the_url_module():
+    found = [path for path in SOURCES if 'config["PUBLIC_BASE_URL"]' in path.read_text()]
+    assert where(found) == ["portal/urls.py"]
