@@ -206,7 +206,17 @@ def _webhooks(environ: Mapping[str, str]) -> dict:
         # An endpoint whose deliveries have failed for this long is disabled and its
         # organisation's admins are emailed.
         "WEBHOOK_DISABLE_AFTER_HOURS": _int(environ, "WEBHOOK_DISABLE_AFTER_HOURS", 24),
+        # The shape of a webhook's body: 2, whose `data` is the API's export resource, or 1,
+        # the shape before it, kept for one release while receivers move (README, Webhooks).
+        "WEBHOOK_PAYLOAD_VERSION": _payload_version(environ),
     }
+
+
+def _payload_version(environ: Mapping[str, str]) -> int:
+    version = _int(environ, "WEBHOOK_PAYLOAD_VERSION", 2)
+    if version not in (1, 2):
+        raise ConfigError(f"WEBHOOK_PAYLOAD_VERSION must be 1 or 2, got {version}")
+    return version
 
 
 # What a link bundle may hold, by sniffed type: PDF, images, Office documents (OOXML and the

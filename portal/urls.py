@@ -33,3 +33,8 @@ def export_download(public_id: str, part: int | None = None) -> str:
 
 def api_export(public_id: str) -> str:
     return absolute("api.get_export", public_id=public_id)
+
+
+def api_download(public_id: str, part: int | None = None) -> str:
+    """The API's download (an API key opens it), of the first zip or of zip number `part`."""
+    return absolute("api.download_export", public_id=public_id, part=part)

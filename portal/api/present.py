@@ -9,11 +9,9 @@ import math
 
 from portal import urls
 from portal.api import schemas
-from portal.exports.parts import PartView
+from portal.api.resource import export_resource
 from portal.exports.presenter import StatusView
-from portal.exports.service import ExportOptions
 from portal.exports.states import Action
-from portal.extensions import db
 from portal.models import Attachment, Export, Record
 from portal.records.queries import ProjectSummary
 
@@ -23,64 +21,31 @@ POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 30
 
 
 def export_out(export: Export, view: StatusView | None = None) -> schemas.ExportOut:
+    """The export resource, with the caller's view of it: the state in words, progress and
+    time left, and the links of the actions they may take."""
     view = view or StatusView.of(export)
+    resource = export_resource(export)
     eta = view.eta_seconds if view.live else None
-    options = ExportOptions.of(export)
     return schemas.ExportOut(
-        id=export.public_id,
-        kind=export.kind,
-        name=options.name if export.is_bundle else None,
-        project=export.project.public_id if export.project else None,
-        state=view.state.value,
+        **{**dict(resource), "links": export_links(resource, view)},
         label=view.label,
-        done=export.done,
-        total=export.total,
         percent=view.percent,
         eta_seconds=None if eta is None else math.ceil(eta),
-        warnings=export.warnings,
-        options=schemas.ExportOptionsIn(
-            paper=options.paper, include_originals=options.include_originals
-        ),
-        created_at=export.created_at,
-        started_at=export.started_at,
-        finished_at=export.finished_at,
-        expires_at=export.expires_at,
-        byte_size=export.byte_size,
-        error=export.error,
-        parts=[part_out(export, part) for part in view.parts],
-        reordered_from=export_public_id(export.reordered_from_id),
-        links=export_links(export, view),
     )
 
 
-def part_out(export: Export, part: PartView) -> schemas.PartOut:
-    return schemas.PartOut(
-        number=part.number,
-        byte_size=part.byte_size,
-        sha256=part.sha256,
-        file_name=part.file_name,
-        download=urls.absolute("api.download_export", public_id=export.public_id, part=part.number),
-    )
-
-
-def export_links(export: Export, view: StatusView) -> schemas.ExportLinks:
-    """The actions this caller may take now, as states.POLICY says (no action, no link)."""
-    public_id = export.public_id
-    links = {"self": urls.api_export(public_id)}
+def export_links(resource: schemas.ExportResource, view: StatusView) -> schemas.ExportLinks:
+    """The resource's links, and the actions this caller may take now, as states.POLICY says
+    (no action, no link)."""
+    links = resource.links.model_dump()
+    if not view.can(Action.DOWNLOAD):
+        links["download"] = None
     for action in view.actions:
-        if not view.can(action):
-            continue
-        if action == Action.DOWNLOAD:
-            links["download"] = urls.absolute("api.download_export", public_id=public_id)
-        elif action != Action.REVOKE:
-            links[action.value] = urls.absolute(f"api.{action.value}_export", public_id=public_id)
+        if view.can(action) and action not in (Action.DOWNLOAD, Action.REVOKE):
+            links[action.value] = urls.absolute(f"api.{action.value}_export", public_id=resource.id)
     if view.newer is not None:
         links["reordered_as"] = urls.api_export(view.newer.public_id)
     return schemas.ExportLinks(**links)
-
-
-def export_public_id(export_id: int | None) -> str | None:
-    return db.session.get(Export, export_id).public_id if export_id else None
 
 
 def poll_after(out: schemas.ExportOut) -> int:

@@ -27,6 +27,7 @@ from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
+from portal.webhooks.catalogue import EventType
 
 Kind = Literal[tuple(RECORD_KINDS)]  # type: ignore[valid-type]
 Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
@@ -34,6 +35,7 @@ CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
 Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
 State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
 ExportKindName = Literal[tuple(k.value for k in ExportKind)]  # type: ignore[valid-type]
+EventName = Literal[tuple(e.value for e in EventType)]  # type: ignore[valid-type]
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
@@ -256,32 +258,40 @@ class ExportHeaders(BaseModel):
 
 class PartOut(BaseModel):
     number: int
+    file_name: str
     byte_size: int
     sha256: str
-    file_name: str
-    download: str = Field(description="GET it for a 302 to a URL that lives 60 seconds")
+    total: int = Field(description="The records (or a bundle's files) this zip holds")
+    download: str | None = Field(
+        description="GET it with your key for a 302 to a URL that lives 60 seconds; "
+        "null once the export cannot be downloaded (expired, revoked)"
+    )
 
 
-class ExportLinks(BaseModel):
-    self: str
-    download: str | None = None
-    cancel: str | None = None
-    retry: str | None = None
-    reorder: str | None = None
-    reordered_as: str | None = None
+class ProjectRef(BaseModel):
+    id: str
+    name: str
 
 
-class ExportOut(BaseModel):
+class ResourceLinks(BaseModel):
+    self: str = Field(description="The export in this API")
+    page: str = Field(description="Its page in the portal, for a person (who logs in there)")
+    download: str | None = Field(
+        description="Its first zip, as `parts[0].download`; null unless it can be downloaded"
+    )
+
+
+class ExportResource(BaseModel):
+    """An export as it is, whoever asks: the API's export adds what its caller may do, and a
+    webhook sends exactly this as its `data` (portal/api/resource.py builds it)."""
+
     id: str
     kind: ExportKindName = Field(description="Records rendered, or links fetched")
-    name: str | None = Field(description="A bundle's name")
-    project: str | None = Field(description="Null for a bundle filed under no project")
+    name: str | None = Field(description="A bundle's name, as requested; null for records")
+    project: ProjectRef | None = Field(description="Null for a bundle filed under no project")
     state: State
-    label: str = Field(description="The state in words, as the portal shows it")
     done: int
-    total: int
-    percent: int
-    eta_seconds: int | None = Field(description="Time left while live; null when unknown")
+    total: int = Field(description="Records to render, or a bundle's files to fetch")
     warnings: int
     options: ExportOptionsIn
     created_at: Timestamp
@@ -290,9 +300,38 @@ class ExportOut(BaseModel):
     expires_at: Timestamp | None
     byte_size: int | None
     error: str | None
+    revoke_reason: str | None = Field(description="Why an admin revoked it")
     parts: list[PartOut]
     reordered_from: str | None
+    links: ResourceLinks
+
+
+class ExportLinks(ResourceLinks):
+    """The resource's links, and the actions this caller may take now."""
+
+    cancel: str | None = None
+    retry: str | None = None
+    reorder: str | None = None
+    reordered_as: str | None = None
+
+
+class ExportOut(ExportResource):
+    """The export resource, with what the caller sees of it and may do with it."""
+
+    label: str = Field(description="The state in words, as the portal shows it")
+    percent: int
+    eta_seconds: int | None = Field(description="Time left while live; null when unknown")
     links: ExportLinks
+
+
+class ExportEvent(BaseModel):
+    """A webhook's body, after Standard Webhooks (type, timestamp, data): `data` is the export
+    resource as it was when the event happened."""
+
+    type: EventName
+    version: Literal[2] = Field(description="The shape of this body; 1 had no `version`")
+    timestamp: Timestamp
+    data: ExportResource
 
 
 class ExportPage(BaseModel):

@@ -13,7 +13,9 @@ Its UI pages load Swagger UI or Redoc from a CDN, which the CSP (and this networ
 they are not registered; portal/api/reference.py renders the document as a plain page.
 
 spectree writes every response as application/json; `document()` marks the error responses
-as application/problem+json and adds the headers the views send (Location, Retry-After).
+as application/problem+json and adds the headers the views send (Location, Retry-After), and
+the `webhooks` (OpenAPI 3.1): what Sitepack POSTs to an endpoint, so a receiver can be
+generated as a client is.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from portal.api import problems
-from portal.api.schemas import Problem
+from portal.api.schemas import ExportEvent, Problem
+from portal.webhooks.catalogue import DESCRIPTIONS, EventType
 
 TITLE = "Sitepack API"
 VERSION = "1.0"
@@ -143,7 +146,53 @@ def document() -> dict:
                 mark_problem(status, answer)
                 declare_headers(status, answer)
                 declare_links(operation["operationId"], status, answer)
+    declare_webhooks(spec)
     return spec
+
+
+# The Standard Webhooks headers every delivery carries.
+WEBHOOK_HEADERS = {
+    "webhook-id": "`msg_...`, the same on every retry of one delivery: drop a repeat",
+    "webhook-timestamp": "Seconds since the epoch when this try was signed",
+    "webhook-signature": "`v1,<base64 HMAC-SHA256>` of `id.timestamp.body` with the secret",
+}
+
+
+def declare_webhooks(spec: dict) -> None:
+    """One webhook per event type, each a POST of an ExportEvent; its models join the
+    components (the export resource is the one the API's ExportOut extends)."""
+    event = ExportEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in event.pop("$defs", {}).items():
+        schemas.setdefault(name, schema)
+    schemas[ExportEvent.__name__] = event
+    spec["webhooks"] = {kind.value: webhook(kind) for kind in EventType}
+
+
+def webhook(kind: EventType) -> dict:
+    body = {"$ref": f"#/components/schemas/{ExportEvent.__name__}"}
+    return {
+        "post": {
+            "operationId": kind.value.replace(".", "_"),
+            "summary": DESCRIPTIONS[kind],
+            "description": f"Sent with `type` `{kind.value}` to every endpoint subscribed.",
+            "security": [],
+            "parameters": [
+                {
+                    "name": name,
+                    "in": "header",
+                    "required": True,
+                    "description": text,
+                    "schema": {"type": "string"},
+                }
+                for name, text in WEBHOOK_HEADERS.items()
+            ],  # fmt: skip
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "2XX": {"description": "Received; any other answer is tried again later"}
+            },
+        }
+    }
 
 
 def declare_links(operation_id: str, status: str, answer: dict) -> None:

@@ -22,6 +22,7 @@ class PartView:
     # with that name.
     file_name: str
     sha256: str
+    total: int  # the records (or a bundle's files) this zip holds
 
     @property
     def label(self) -> str:
@@ -31,6 +32,13 @@ class PartView:
 def parts_of(export: Export) -> list[PartView]:
     of = len(export.parts)
     return [
-        PartView(part.number, of, part.byte_size, PurePosixPath(part.object_key).name, part.sha256)
+        PartView(
+            part.number,
+            of,
+            part.byte_size,
+            PurePosixPath(part.object_key).name,
+            part.sha256,
+            part.records,
+        )
         for part in export.parts
     ]

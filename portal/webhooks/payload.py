@@ -1,25 +1,41 @@
-"""What an event says about an export: everything an integrator needs to act on it without
-another call, and links to the API resource and the download (portal links, never S3)."""
+"""What an event says about an export: the export resource (portal/api/resource.py), the one
+the API describes, so an integrator acts on it without another call.
+
+WEBHOOK_PAYLOAD_VERSION=1 keeps the body from before the resource, for one release while
+receivers move; it goes with that setting in the next one.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
+
 from portal import urls
 from portal.exports import states
-from portal.models import Export, ExportStatus
+from portal.models import Export
+
+
+def event_body(event: str, export: Export, at: datetime) -> dict:
+    if current_app.config["WEBHOOK_PAYLOAD_VERSION"] == 1:
+        return {"type": event, "timestamp": iso(at), "data": version_1_data(export)}
+    # Imported here: the API's schemas read the export service's limits, and the service
+    # imports this module (service → events → outbox → payload), so above they would loop.
+    from portal.api import schemas
+    from portal.api.resource import export_resource
+
+    body = schemas.ExportEvent(type=event, version=2, timestamp=at, data=export_resource(export))
+    return body.model_dump(mode="json")
 
 
 def iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def export_resource(export: Export) -> dict:
-    """The export as the API's /api/v1/exports/{id} describes it, at the moment of the event.
-    Download links only while it can be downloaded: a revoked or expired export's zips are
-    gone, but their sizes and checksums still say what was delivered."""
+def version_1_data(export: Export) -> dict:
+    """The export as version 1 described it: portal links, `records`, `name` its title."""
     public_id, state = export.public_id, states.effective(export)
-    downloadable = state == ExportStatus.COMPLETED
+    downloadable = states.allowed_by_anyone(state, states.Action.DOWNLOAD)
     return {
         "id": public_id,
         "state": state,
@@ -53,8 +69,3 @@ def export_resource(export: Export) -> dict:
             "page": urls.export_page(public_id),
         },
     }
-
-
-def event_body(event: str, export: Export, at: datetime) -> dict:
-    """The Standard Webhooks shape: type, timestamp, data."""
-    return {"type": event, "timestamp": iso(at), "data": export_resource(export)}

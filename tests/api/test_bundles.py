@@ -46,7 +46,7 @@ def test_a_bundle_is_fetched_into_a_zip_under_the_keys_prefix(api, world, site, 
     assert accepted.status_code == 202, accepted.get_data(as_text=True)
     out = accepted.get_json()
     assert (out["kind"], out["name"], out["total"]) == ("bundle", "Handover: north tower", 2)
-    assert out["project"] == world.project_a.public_id
+    assert out["project"] == {"id": world.project_a.public_id, "name": world.project_a.name}
     assert accepted.headers["Location"].endswith(f"/api/v1/exports/{out['id']}")
     assert int(accepted.headers["Retry-After"]) >= 1
 

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from portal.api.resource import export_resource
 from portal.extensions import mail
 from portal.mailer import MailKind, send_export_mail
 from portal.models import ExportStatus, utcnow
 from portal.storage import client as s3
 from portal.storage import reconcile
-from portal.webhooks.payload import export_resource
 from tests import factories
 from tests.factories import login
 
@@ -72,7 +72,7 @@ def test_the_ready_email_names_the_bundle(app, ready_bundle):
 def test_the_webhook_payload_says_bundle_and_has_no_project(app, ready_bundle):
     resource = export_resource(ready_bundle)
 
-    assert (resource["kind"], resource["name"], resource["project"]) == (
+    assert (resource.kind, resource.name, resource.project) == (
         "bundle",
         "Handover pack",
         None,

@@ -54,19 +54,19 @@ def test_a_completion_writes_one_delivery_with_what_an_integrator_needs(app, wor
         endpoint.id,
         1,
     )
-    data, base = delivery.payload["data"], f"http://sitepack.test/exports/{export.public_id}"
-    assert delivery.payload["type"] == "export.completed"
+    data, api = delivery.payload["data"], f"http://sitepack.test/api/v1/exports/{export.public_id}"
+    assert (delivery.payload["type"], delivery.payload["version"]) == ("export.completed", 2)
     assert data["id"] == export.public_id and data["state"] == "completed"
     assert data["expires_at"].endswith("Z") and data["byte_size"] == 2000
     assert [(p["number"], p["byte_size"], p["sha256"]) for p in data["parts"]] == [
         (1, 1200, "a" * 64),
         (2, 800, "b" * 64),
     ]
-    assert data["parts"][1]["download_url"] == f"{base}/download?part=2"
+    assert data["parts"][1]["download"] == f"{api}/download?part=2"
     assert data["links"] == {
-        "self": f"http://sitepack.test/api/v1/exports/{export.public_id}",
-        "download": f"{base}/download",
-        "page": base,
+        "self": api,
+        "page": f"http://sitepack.test/exports/{export.public_id}",
+        "download": f"{api}/download",
     }
     assert queued(app) == [delivery.id]
 
@@ -90,7 +90,7 @@ def test_an_admin_revoke_announces_export_revoked_once(app, world, endpoint):
     assert delivery.event == "export.revoked"
     data = delivery.payload["data"]
     assert (data["state"], data["revoke_reason"]) == ("revoked", "sent to the wrong client")
-    assert data["links"]["download"] is None and data["parts"][0]["download_url"] is None
+    assert data["links"]["download"] is None and data["parts"][0]["download"] is None
     assert data["parts"][0]["sha256"] == export.parts[0].sha256
 
 

@@ -1,5 +1,6 @@
 """Webhooks end to end on the real servers: an export requested in the portal is built by a
-real worker (rclone's S3, the SMTP sink), and a receiver on 127.0.0.1 hears of it, signed."""
+real worker (rclone's S3, the SMTP sink), and a receiver on 127.0.0.1 hears of it, signed, in
+the shape the OpenAPI document's `webhooks` describe."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.factories import login
 from tests.helpers import confirm_and_post, reload, request_export
 from tests.polling import wait_until
 from tests.servers import wait_for_mail
+from tests.webhooks.openapi import assert_valid_webhook
 
 
 def test_an_export_from_the_portal_is_announced_signed_with_its_parts_and_links(
@@ -34,16 +36,18 @@ def test_an_export_from_the_portal_is_announced_signed_with_its_parts_and_links(
 
     [request] = receiver.requests
     event = Webhook(endpoint.secret).verify(request.body, request.headers)
-    assert event["type"] == "export.completed"
+    assert assert_valid_webhook(client, request.body) == event
+    assert (event["type"], event["version"]) == ("export.completed", 2)
     data = event["data"]
-    assert (data["id"], data["state"], data["records"]) == (export.public_id, "completed", 3)
+    assert (data["id"], data["state"], data["total"]) == (export.public_id, "completed", 3)
     assert datetime.fromisoformat(data["expires_at"]).replace(tzinfo=None) == export.expires_at
     assert [(p["byte_size"], p["sha256"]) for p in data["parts"]] == [
         (part.byte_size, part.sha256) for part in export.parts
     ]
     assert data["links"]["self"] == f"http://sitepack.test/api/v1/exports/{export.public_id}"
-    download = client.get(urlsplit(data["links"]["download"]).path)
-    assert download.status_code == 302  # the portal's link, checked, then to S3
+    key = factories.bearer(factories.api_key(world.member_a, "read"))
+    download = client.get(urlsplit(data["links"]["download"]).path, headers=key)
+    assert download.status_code == 302  # the API's link, checked, then to S3
     delivery = db.session.scalars(db.select(WebhookDelivery)).one()
     assert delivery.delivered_at and [a.status_code for a in delivery.tries] == [200]
 
