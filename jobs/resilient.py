@@ -9,6 +9,13 @@ logged and skipped and the worker goes on watching its horse.
 Redis may come back empty (restarted without persistence, or flushed), with this worker's
 own keys gone and the admin pages saying no worker runs: every heartbeat writes them again,
 and the scheduler process, which exits on a Redis error, is started again.
+
+A worker whose scheduler never started is the other case: a SIGKILLed scheduler keeps its
+lock for a minute, so a worker restarted within that minute finds it taken, and RQ tries
+again only at its maintenance (every ten minutes here). Every heartbeat tries the lock, and
+an idle worker beats every IDLE_WAKE_SECONDS, so a scheduler runs again within seconds of
+the dead one's lock expiring. (Retries due meanwhile are queued by the recovery pass:
+portal/exports/upkeep.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ import redis
 from rq import Worker, worker_registration
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
+# How long an idle worker waits for a job before it beats (and tries the scheduler lock);
+# RQ's own is worker_ttl - 15 s, 405 s by default. One Redis round trip each time.
+IDLE_WAKE_SECONDS = 15
 
 
 class ResilientWorker(Worker):
@@ -28,6 +38,13 @@ class ResilientWorker(Worker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.redis_lost = False
+        self.in_burst = False
+
+    def work(self, burst: bool = False, **kwargs) -> bool:
+        """A burst worker queues the due scheduled jobs once, at its start (RQ does): it runs
+        no scheduler process, so none is restarted for it either."""
+        self.in_burst = burst
+        return super().work(burst=burst, **kwargs)
 
     @contextmanager
     def redis_optional(self):
@@ -36,6 +53,10 @@ class ResilientWorker(Worker):
         except REDIS_DOWN as exc:
             self.redis_lost = True
             self.log.warning("Worker %s: Redis unreachable (%s); carrying on", self.name, exc)
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return min(super().dequeue_timeout, IDLE_WAKE_SECONDS)
 
     def back_online(self) -> None:
         """Called after a heartbeat reached Redis. The scheduler is checked every time, not
@@ -63,13 +84,16 @@ class ResilientWorker(Worker):
         worker_registration.register(self, pipeline)
 
     def restart_scheduler(self) -> None:
-        """What RQ's maintenance does, without waiting up to its interval for it. Never once
-        a shutdown was asked for: RQ stops the scheduler first, then waits for the horse while
+        """What RQ's maintenance does, without waiting up to its interval for it: start the
+        scheduler if its process died or never started (its lock was taken). Never once a
+        shutdown was asked for: RQ stops the scheduler first, then waits for the horse while
         heartbeats go on, and a scheduler started then would outlive this worker."""
+        if self.scheduler is None or self.in_burst:
+            return
         if self._stop_requested or self._shutdown_requested_date is not None:
             return
-        process = self.scheduler and self.scheduler._process
-        if process and not process.is_alive():
+        process = self.scheduler._process
+        if process is None or not process.is_alive():
             self.scheduler.acquire_locks(auto_start=True)
 
     def maintain_heartbeats(self, job):

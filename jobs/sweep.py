@@ -33,6 +33,7 @@ def run_recovery() -> dict[str, int]:
     return {
         "stalled_recovered": upkeep.recover_stalled(),
         "lost_requeued": upkeep.recover_lost_pending(),
+        "overdue_retries_queued": upkeep.release_overdue_retries(),
         "owed_mail_queued": upkeep.deliver_owed_mail(),
         "webhooks_requeued": delivery.hand_over_overdue(),
     }

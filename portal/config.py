@@ -140,8 +140,10 @@ def _exports(environ: Mapping[str, str]) -> dict:
         "EXPORT_MAX_ACTIVE_PER_USER": _int(environ, "EXPORT_MAX_ACTIVE_PER_USER", 3),
         # Exports up to this many records take the small lane; bigger ones the large lane.
         "EXPORT_SMALL_LANE_MAX": _int(environ, "EXPORT_SMALL_LANE_MAX", 200),
-        # Seconds between retries of a failed export job (comma-separated; empty: no retry).
-        "EXPORT_RETRY_INTERVALS": _ints(environ, "EXPORT_RETRY_INTERVALS", [30, 300]),
+        # Seconds before each automatic retry of an export that failed on a transient error
+        # (storage, network, database), soon first; each jittered by queues.RETRY_JITTER.
+        # Comma-separated; empty: no retry.
+        "EXPORT_RETRY_INTERVALS": _ints(environ, "EXPORT_RETRY_INTERVALS", [15, 60, 300]),
         # Longest one export job may run before RQ stops it.
         "EXPORT_JOB_TIMEOUT": _int(environ, "EXPORT_JOB_TIMEOUT", 6 * 3600),
         # A processing export whose heartbeat (written every second) is older than this is

@@ -22,7 +22,7 @@ from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import FreshContextClient, config_from_env, fresh_database
-from tests.servers import MailSink, MotoServer, RcloneS3, Receiver, RedisServer
+from tests.servers import FlakyS3, MailSink, MotoServer, RcloneS3, Receiver, RedisServer
 from tests.workers import WorkerProcess
 
 
@@ -36,6 +36,15 @@ def redis_url():
 def s3_endpoint():
     with RcloneS3() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def flaky_s3(tmp_path):
+    """An S3 endpoint of the test's own that it can take down; a module serves its tests
+    from it by overriding `s3_endpoint` to return `flaky_s3.endpoint`."""
+    storage = FlakyS3(tmp_path / "s3")
+    yield storage
+    storage.close()
 
 
 @pytest.fixture(scope="session")

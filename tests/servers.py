@@ -114,6 +114,26 @@ class RcloneS3:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+class FlakyS3:
+    """An rclone endpoint a test takes down and brings back (on the same port, serving the
+    same folder) as an S3 outage would; `endpoint` stays valid across the restarts."""
+
+    def __init__(self, root: Path):
+        root.mkdir()
+        self.server = RcloneS3(root, free_port())
+        self.endpoint = self.up()
+
+    def up(self) -> S3Endpoint:
+        return self.server.__enter__()
+
+    def down(self) -> None:
+        stop_process(self.server.proc)
+
+    def close(self) -> None:
+        if self.server.proc.poll() is None:
+            self.down()
+
+
 class MotoServer:
     """moto's server, for the S3 APIs rclone lacks (lifecycle, encryption) and CloudFront."""
 

@@ -3,11 +3,14 @@ nothing an export needs ever waits behind the pre-rendering of records nobody as
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
 import redis
 from flask import current_app
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 
 from portal.models import Export
 
@@ -23,6 +26,9 @@ WEBHOOKS = "webhooks"
 WORKER_ORDER = (MAIL, SMALL, LARGE, WEBHOOKS, RENDERS)
 # Records per pre-render job: one render pool's set-up is paid for this many PDFs.
 PRERENDER_BATCH = 50
+# Each export's retry intervals are stretched or shrunk by up to this fraction, at random, so
+# the exports one storage outage failed together do not all come back in the same second.
+RETRY_JITTER = 0.2
 
 
 def connection() -> redis.Redis:
@@ -48,9 +54,11 @@ def lane_for(total: int) -> str:
 
 
 def export_retry() -> Retry | None:
-    """Transient failures (S3, database) are retried with backoff; see EXPORT_RETRY_INTERVALS."""
-    intervals = current_app.config["EXPORT_RETRY_INTERVALS"]
-    return Retry(max=len(intervals), interval=intervals) if intervals else None
+    """Transient failures (storage, network, database) are retried after the intervals of
+    EXPORT_RETRY_INTERVALS, the backoff table, each jittered by up to RETRY_JITTER."""
+    table = current_app.config["EXPORT_RETRY_INTERVALS"]
+    spread = [max(1, round(s * random.uniform(1 - RETRY_JITTER, 1 + RETRY_JITTER))) for s in table]
+    return Retry(max=len(spread), interval=spread) if spread else None
 
 
 def mail_retry() -> Retry:
@@ -73,6 +81,22 @@ def enqueue_export(export: Export) -> None:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+def release_overdue_retry(export: Export) -> bool:
+    """Queue now the export's job if it still waits in RQ's scheduled registry (for a retry
+    whose time the caller knows has passed: no scheduler ran to move it); False when it is
+    not there. Taken out of the registry first, so that of this and a scheduler moving it at
+    the same moment one alone queues it, nearly always; a spare run claims nothing anyway."""
+    lane = queue(export.queue_name)
+    if not lane.scheduled_job_registry.remove(job_id(export)):
+        return False
+    try:
+        job = Job.fetch(job_id(export), connection=lane.connection)
+    except NoSuchJobError:
+        return False  # gone with Redis: the recovery pass enqueues its row again
+    lane.enqueue_job(job)
+    return True
 
 
 def enqueue_chunk_helpers(export: Export, attempt: int, count: int) -> None:

@@ -21,6 +21,8 @@ from portal.models import Export, ExportStatus, utcnow
 
 # A new row is committed a moment before its job is enqueued: not lost in that moment.
 LOST_PENDING_GRACE = timedelta(seconds=10)
+# RQ's scheduler queues a due job within a second; a retry this much later has none running.
+OVERDUE_RETRY_GRACE = timedelta(seconds=3)
 GONE_JOB_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 STALLED_REASON = (
     "The export stopped responding twice while it was being built. "
@@ -88,6 +90,24 @@ def recover_lost_pending() -> int:
         db.session.commit()
         queues.enqueue_export(export)
     return len(lost)
+
+
+def release_overdue_retries() -> int:
+    """Pending rows whose automatic retry is overdue while its job still waits in RQ's
+    scheduled registry: no scheduler runs (a SIGKILLed one holds its lock for a minute, and a
+    worker that found it taken may start its own only later). The pass queues the job
+    itself, so a due retry runs within seconds as long as any worker runs this pass."""
+    overdue = db.session.scalars(
+        select(Export).where(
+            Export.status == ExportStatus.PENDING,
+            Export.next_try_at < utcnow() - OVERDUE_RETRY_GRACE,
+        )
+    ).all()
+    released = [export for export in overdue if queues.release_overdue_retry(export)]
+    for export in released:
+        events.add(export.id, "requeued", "its retry was due and no scheduler had queued it")
+    db.session.commit()
+    return len(released)
 
 
 def deliver_owed_mail() -> int:

@@ -8,6 +8,7 @@ Run with `-s` to see the figures.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -16,22 +17,29 @@ import redis
 from rq import Queue
 from rq.suspension import suspend
 
-from portal.models import Export
+from portal.models import Export, utcnow
 from portal.storage import client as s3
 from tests.factories import member_exports
 from tests.helpers import reload
 from tests.polling import wait_until
 from tests.servers import wait_for_mail
-from tests.workers import descendants
+from tests.workers import descendants, session_members
 
 RESUME_WITHIN = 30
 RECORDS = 100
 
 
 @pytest.fixture
+def s3_endpoint(flaky_s3):
+    """Each test's own endpoint, which one test takes down for a while."""
+    return flaky_s3.endpoint
+
+
+@pytest.fixture
 def sitepack_env(sitepack_env):
-    """Production's retry intervals; every other recovery setting is left at its default."""
-    return {**sitepack_env, "EXPORT_RETRY_INTERVALS": "30,300"}
+    """Production's retry intervals (the config's default); every other recovery setting is
+    left at its default too."""
+    return {k: v for k, v in sitepack_env.items() if k != "EXPORT_RETRY_INTERVALS"}
 
 
 def resumed_after(export_id: int, lost_attempt: int, since: float) -> float:
@@ -128,3 +136,44 @@ def test_an_export_processing_when_redis_is_flushed_completes_and_its_worker_is_
         assert_completed_once(export, mail_sink, worker.workdir)
         assert export.attempt == 1  # the running attempt finished: nothing was run twice
         wait_until(proc.listed, timeout=15)
+
+
+def test_a_retry_due_after_every_worker_was_killed_runs_within_30_seconds_of_its_time(
+    client, world, project_records, worker, mail_sink, flaky_s3
+):
+    """A SIGKILLed scheduler keeps its lock for a minute: the restarted worker cannot start
+    one, yet the retry that storage outage caused must run when it is due, not at RQ's next
+    maintenance, and the page must never give a time that has passed as the next try."""
+    export = member_exports(client, world, project_records(RECORDS, photo_every=4))
+    with worker() as doomed:
+        wait_until(lambda: reload(export.id).done >= 5, timeout=60)
+        for pid in session_members(doomed.proc.pid):  # worker, horse, scheduler, render pool
+            os.kill(pid, signal.SIGKILL)
+    flaky_s3.down()
+    with worker():  # restarted at once, while the dead scheduler's lock holds
+        waiting = wait_until(lambda: (e := reload(export.id)).next_try_at and e, timeout=90)
+        due, failed_attempt = waiting.next_try_at, waiting.attempt
+        flaky_s3.up()
+        notes: list[str] = []
+
+        def retried():
+            """When the next attempt claimed the export, once one has; the page meanwhile."""
+            notes.extend(RETRY_NOTE.findall(status_of(client, export)))
+            row = reload(export.id)
+            return row.started_at if row.attempt > failed_attempt else None
+
+        started = wait_until(retried, timeout=(due - utcnow()).total_seconds() + 60, interval=1)
+        export = finished(export.id)
+        late = (started - due).total_seconds()
+        print(f"\n[recovery] every worker killed, storage down once: retry ran {late:.1f} s late")
+        assert_completed_once(export, mail_sink, worker.workdir)
+    assert late < RESUME_WITHIN
+    assert notes and not [note for note in notes if "ago" in note], notes
+
+
+RETRY_NOTE = re.compile(r"Retrying after [^<]*")
+
+
+def status_of(client, export: Export) -> str:
+    page = client.get(f"/exports/{export.public_id}/status", headers={"HX-Request": "true"})
+    return page.get_data(as_text=True)

@@ -79,6 +79,24 @@ def test_pending_export_whose_job_vanished_from_redis_is_enqueued_again(app, wor
     assert fresh.status == "pending"
 
 
+def test_a_retry_overdue_in_the_scheduled_registry_is_queued_and_a_future_one_is_left(
+    app, world, bucket
+):
+    """No scheduler runs here, as when a killed one still holds its lock: the pass itself
+    queues the retry whose time has passed, and only that one."""
+    lane = queues.queue("exports-small")
+    due = {"when": utcnow() - timedelta(seconds=30), "then": utcnow() + timedelta(minutes=5)}
+    rows = {}
+    for name, at in due.items():
+        rows[name] = row = make_export(world, ExportStatus.PENDING, next_try_at=at)
+        lane.enqueue_at(at, "jobs.export.run_export", row.id, job_id=queues.job_id(row))
+
+    assert run_sweep()["overdue_retries_queued"] == 1
+    assert lane.job_ids == [queues.job_id(rows["when"])]
+    assert lane.scheduled_job_registry.get_job_ids() == [queues.job_id(rows["then"])]
+    assert run_sweep()["overdue_retries_queued"] == 0  # queued now: not again
+
+
 def test_stalled_export_is_requeued_once_then_failed_with_a_reason(app, world, bucket):
     stale = utcnow() - timedelta(hours=1)
     export = make_export(world, ExportStatus.PROCESSING, attempt=1, heartbeat_at=stale)

@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError
 
 from jobs import failures
 from jobs.failures import describe
+from portal.exports import queues
+from tests.helpers import config_from_env
 from tests.servers import free_port
 
 
@@ -111,3 +113,18 @@ def test_every_cause_has_its_own_sentence_and_only_transient_ones_are_retried():
     assert len({c.reason for c in causes}) == len(causes)
     assert all("unexpected" not in c.reason for c in causes)
     assert [c.transient for c in causes] == [True, True, False, False, False]
+
+
+def test_the_backoff_table_retries_soon_first_and_spreads_each_export_s_tries(app):
+    """One table (EXPORT_RETRY_INTERVALS), 15 s, 1 min and 5 min by default, each interval
+    jittered per export, so the exports one outage failed do not all come back at once."""
+    table = config_from_env({})["EXPORT_RETRY_INTERVALS"]
+    app.config["EXPORT_RETRY_INTERVALS"] = table
+    drawn = [queues.export_retry().intervals for _ in range(20)]
+
+    assert table == [15, 60, 300]
+    for intervals in drawn:
+        assert [i / s for i, s in zip(intervals, table, strict=True)] == pytest.approx(
+            [1, 1, 1], abs=queues.RETRY_JITTER + 0.05
+        )
+    assert len({tuple(intervals) for intervals in drawn}) > 1

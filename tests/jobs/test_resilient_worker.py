@@ -1,6 +1,8 @@
-"""ResilientWorker's scheduler restart, as one function: it must not start a scheduler once a
-shutdown was asked for (RQ stops the scheduler first and heartbeats go on while the horse
-finishes; one started then would outlive the worker if it is killed before its teardown)."""
+"""ResilientWorker's scheduler restart, as one function: it starts a scheduler whose process
+died or never started (a killed one's lock was still held), and an idle worker tries every
+few seconds; it must not start one once a shutdown was asked for (RQ stops the scheduler
+first and heartbeats go on while the horse finishes; one started then would outlive the
+worker if it is killed before its teardown), nor for a burst worker."""
 
 from __future__ import annotations
 
@@ -8,24 +10,24 @@ from types import SimpleNamespace
 
 import redis
 
-from jobs.resilient import ResilientWorker
+from jobs.resilient import IDLE_WAKE_SECONDS, ResilientWorker
 from portal.models import utcnow
 
 
 class Scheduler:
     """Stands in for RQ's scheduler: a dead process, and a record of restarts."""
 
-    def __init__(self):
-        self._process = SimpleNamespace(is_alive=lambda: False)
+    def __init__(self, started: bool = True):
+        self._process = SimpleNamespace(is_alive=lambda: False) if started else None
         self.restarts = 0
 
     def acquire_locks(self, auto_start=False):
         self.restarts += int(auto_start)
 
 
-def worker(redis_url) -> ResilientWorker:
+def worker(redis_url, started: bool = True) -> ResilientWorker:
     built = ResilientWorker(["mail"], connection=redis.Redis.from_url(redis_url))
-    built.scheduler = Scheduler()
+    built.scheduler = Scheduler(started)
     return built
 
 
@@ -40,3 +42,20 @@ def test_no_scheduler_is_started_once_a_shutdown_was_asked_for(redis_url):
     stopping._shutdown_requested_date = utcnow()
     stopping.restart_scheduler()
     assert stopping.scheduler.restarts == 0
+
+
+def test_a_scheduler_that_never_started_because_its_lock_was_held_is_started(redis_url):
+    late = worker(redis_url, started=False)
+    late.restart_scheduler()
+    assert late.scheduler.restarts == 1
+
+
+def test_an_idle_worker_tries_the_scheduler_lock_every_few_seconds_not_minutes(redis_url):
+    assert worker(redis_url).dequeue_timeout <= IDLE_WAKE_SECONDS < 60
+
+
+def test_a_burst_worker_starts_no_scheduler_process(redis_url):
+    burst = worker(redis_url, started=False)
+    burst.in_burst = True
+    burst.restart_scheduler()
+    assert burst.scheduler.restarts == 0
