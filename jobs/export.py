@@ -13,7 +13,7 @@ from jobs import assemble, fanout, heartbeat, plan
 from jobs.assemble import Assembled
 from jobs.failures import record_failure
 from jobs.render import RenderPool
-from portal.exports import attempts, chunks, service
+from portal.exports import attempts, chunks, leftovers, service
 from portal.exports.attempts import Attempt, AttemptLost
 from portal.mailer import MailKind
 from portal.storage import client as s3
@@ -38,6 +38,7 @@ def build(attempt: Attempt) -> Assembled:
     with heartbeat.of_attempt(attempt) as pulse, RenderPool.for_app(current_app) as pool:
         try:
             export = attempts.load(attempt.export_id)
+            leftovers.abort(export)  # the uploads of the attempts this one supersedes
             work = plan.plan(export, attempt)
             errors = fanout.render_missing(export, attempt, work.missing, pool, pulse)
             zipped = assemble.assemble(export, attempt, work, errors, pool, pulse)

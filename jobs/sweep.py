@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.exports import chunks, upkeep
+from portal.exports import chunks, leftovers, upkeep
 from portal.renders import cache
 from portal.storage import uploads
 from portal.webhooks import delivery
@@ -36,4 +36,5 @@ def run_recovery() -> dict[str, int]:
         "overdue_retries_queued": upkeep.release_overdue_retries(),
         "owed_mail_queued": upkeep.deliver_owed_mail(),
         "webhooks_requeued": delivery.hand_over_overdue(),
+        "left_uploads_aborted": leftovers.abort_owed(),
     }

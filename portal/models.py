@@ -252,6 +252,9 @@ class Export(PublicIdMixin, ExportWording, db.Model):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     # Records this attempt found in the render cache: the admin's cache hit rate reads it.
     cache_hits: Mapped[int] = mapped_column(default=0)
+    # Set when an attempt takes over or fails: the unfinished multipart uploads of attempts
+    # numbered below it are still to be aborted; cleared once they are (exports.leftovers).
+    abort_uploads_below: Mapped[int | None] = mapped_column(index=True)
 
     project: Mapped[Project | None] = relationship()
     requested_by: Mapped[User] = relationship()

@@ -79,6 +79,7 @@ def claim(export_id: int) -> Attempt | None:
             cache_hits=0,
             error=None,
             **NO_RETRY_WAITING,
+            **abort_uploads_before(number),
         )
     ).rowcount
     if changed:
@@ -185,7 +186,14 @@ def fail(
         finished_at=utcnow(),
         **NO_RETRY_WAITING,
         **owe_mail(MailKind.FAILURE),
+        **abort_uploads_before(attempt.number + 1),
     )
+
+
+def abort_uploads_before(number: int) -> dict:
+    """Every attempt before `number` is over: any upload it left unfinished (its process was
+    killed, or storage refused its abort) is to be aborted (exports/leftovers.py)."""
+    return {"abort_uploads_below": number} if number > 1 else {}
 
 
 def owe_mail(kind: MailKind) -> dict:

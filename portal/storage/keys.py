@@ -23,6 +23,7 @@ BUNDLES = "bundles/"
 ZIP_PREFIXES = (EXPORTS, BUNDLES)  # what reconcile and the upload sweeper look under
 PORTAL_NAMESPACE = "portal"  # the bundles made in the portal rather than with an API key
 RENDITION_NAME = "rendition.jpg"
+ATTEMPT_FOLDER = "attempt-"  # then the attempt's number: every attempt writes its own keys
 
 
 def attachment_folder(organization_id: int, record_public_id: str, attachment_id: str) -> str:
@@ -42,7 +43,7 @@ def rendition(folder: str) -> str:
 def export_zip(organization_id: int, export_public_id: str, attempt: int, filename: str) -> str:
     """Each attempt writes under its own folder, so a superseded attempt can never overwrite
     (or delete) the zip of the attempt that replaced it."""
-    return f"{EXPORTS}{organization_id}/{export_public_id}/attempt-{attempt}/{filename}"
+    return f"{EXPORTS}{organization_id}/{export_public_id}/{ATTEMPT_FOLDER}{attempt}/{filename}"
 
 
 def bundle_days(ttl_hours: int) -> int:
@@ -70,7 +71,7 @@ def bundle_zip(
 ) -> str:
     """Like `export_zip`, under the prefix whose lifecycle rule matches the bundle's lifetime."""
     folder = f"{bundle_prefix(bundle_days(ttl_hours))}{organization_id}/{namespace}"
-    return f"{folder}/{export_public_id}/attempt-{attempt}/{filename}"
+    return f"{folder}/{export_public_id}/{ATTEMPT_FOLDER}{attempt}/{filename}"
 
 
 def export_of(key: str) -> str | None:
@@ -81,6 +82,16 @@ def export_of(key: str) -> str | None:
     if key.startswith(BUNDLES) and len(parts) > 5:
         return parts[4]
     return None
+
+
+def attempt_of(key: str) -> int | None:
+    """The attempt number an `exports/` or `bundles/` zip key was written by, or None."""
+    if export_of(key) is None:
+        return None
+    folder = key.split("/")[-2]
+    number = folder.removeprefix(ATTEMPT_FOLDER)
+    written = folder.startswith(ATTEMPT_FOLDER) and number.isascii() and number.isdigit()
+    return int(number) if written else None
 
 
 def rendered_pdf(organization_id: int, fingerprint: str) -> str:

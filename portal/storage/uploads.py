@@ -3,13 +3,16 @@
 An incomplete multipart upload is invisible in listings yet billed (on the laptop's rclone,
 it fills the disk) until someone aborts it. The bucket's lifecycle rule aborts them after a
 day; the sweeper and `flask storage reconcile` both call `tidy`/`survey` here to do it
-sooner, with one age: an upload older than the longest an export job may run has no one
-left to finish it.
+sooner, with one rule: an upload has no one left to finish it when no processing export's
+current attempt wrote it (its key names the attempt), or when it is older than the longest
+an export job may run. (Exports' own earlier attempts are also aborted at once, by the
+attempt that takes over: portal/exports/leftovers.py.)
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,13 +20,17 @@ from stat import S_ISREG
 
 from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
+from sqlalchemy import select
 
+from portal.extensions import db
+from portal.models import Export, ExportStatus
 from portal.storage import client as s3
 from portal.storage import keys
 
 # rclone `serve s3` keeps a multipart upload's parts in this file beside the key until the
 # upload completes or is aborted; a restart forgets the upload but leaves the file.
 RCLONE_PARTS_PREFIX = ".rclone_temp_multipart_"
+NO_SUCH_UPLOAD = "NoSuchUpload"
 
 
 @dataclass(frozen=True)
@@ -62,8 +69,9 @@ def tidy() -> StaleUploads:
 
 
 def survey(age: timedelta | None = None) -> StaleUploads:
-    """Uploads started (on disk: last written to) longer than `age` ago. A part file whose
-    upload the endpoint still lists is left to that upload's abort, which deletes it."""
+    """Uploads no running attempt owns, or started (on disk: last written to) longer than
+    `age` ago. A part file whose upload the endpoint still lists is left to that upload's
+    abort, which deletes it."""
     cutoff = datetime.now(UTC) - (stale_age() if age is None else age)
     listed, note = _listed(cutoff)
     aborting = {upload_id for _, upload_id in listed}
@@ -90,20 +98,77 @@ def remove(found: StaleUploads) -> StaleUploads:
 
 def listed_before(prefix: str, initiated_before: datetime) -> list[tuple[str, str]]:
     """(key, upload id) of incomplete multipart uploads under prefix started before the cutoff."""
-    found = []
+    return [(key, upload) for key, upload, when in _uploads(prefix) if when < initiated_before]
+
+
+def _uploads(prefix: str) -> Iterator[tuple[str, str, datetime]]:
+    """(key, upload id, initiated) of every incomplete multipart upload under prefix."""
     paginator = s3.boto().get_paginator("list_multipart_uploads")
     for page in paginator.paginate(Bucket=s3.bucket(), Prefix=prefix):
         for upload in page.get("Uploads", []):
-            if upload["Initiated"] < initiated_before:
-                found.append((upload["Key"], upload["UploadId"]))
-    return found
+            yield upload["Key"], upload["UploadId"], upload["Initiated"]
+
+
+def unowned(listed: set[str]) -> set[str]:
+    """The zip keys among `listed` that no processing export's current attempt is writing.
+    Read after the listing: an attempt is processing before it starts its upload."""
+    exports = {keys.export_of(key) for key in listed} - {None}
+    rows = db.session.execute(
+        select(Export.public_id, Export.attempt).where(
+            Export.public_id.in_(exports), Export.status == ExportStatus.PROCESSING
+        )
+    )
+    running = {(public_id, attempt) for public_id, attempt in rows}
+    return {
+        key
+        for key in listed
+        if keys.attempt_of(key) is not None
+        and (keys.export_of(key), keys.attempt_of(key)) not in running
+    }
+
+
+def abort_attempts_before(export_public_id: str, attempt: int) -> int:
+    """Abort every incomplete upload of the export's attempts numbered below `attempt`: they
+    are fenced off, so none of them may finish its zip. Returns how many were aborted; a
+    storage error is raised, for the caller to try again later."""
+    aborted = 0
+    for prefix in keys.ZIP_PREFIXES:
+        for key, upload_id in _listed_now(prefix):
+            written_by = keys.attempt_of(key)
+            if keys.export_of(key) == export_public_id and written_by and written_by < attempt:
+                aborted += _abort_or_raise(key, upload_id)
+    return aborted
+
+
+def _listed_now(prefix: str) -> list[tuple[str, str]]:
+    """rclone's `serve s3` answers NoSuchUpload when it holds no upload at all."""
+    try:
+        return listed_before(prefix, datetime.now(UTC))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == NO_SUCH_UPLOAD:
+            return []
+        raise
+
+
+def _abort_or_raise(key: str, upload_id: str) -> bool:
+    """False when the upload finished or was aborted meanwhile; any other error is raised."""
+    try:
+        s3.boto().abort_multipart_upload(Bucket=s3.bucket(), Key=key, UploadId=upload_id)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == NO_SUCH_UPLOAD:
+            return False
+        raise
+    return True
 
 
 def _listed(cutoff: datetime) -> tuple[list[tuple[str, str]], str]:
     """Endpoints without the multipart-listing API (rclone's `serve s3` once it has none in
     memory) are noted, not treated as a failure: the other checks still ran."""
     try:
-        return [u for prefix in keys.ZIP_PREFIXES for u in listed_before(prefix, cutoff)], ""
+        found = [upload for prefix in keys.ZIP_PREFIXES for upload in _uploads(prefix)]
+        abandoned = unowned({key for key, _, _ in found})
+        return [(key, upload) for key, upload, when in found
+                if when < cutoff or key in abandoned], ""  # fmt: skip
     except (BotoCoreError, ClientError) as exc:
         checked = "checked on disk only" if current_app.config["S3_LOCAL_ROOT"] else "not checked"
         return [], f"multipart uploads {checked}: the endpoint refused to list them ({exc})"
@@ -112,11 +177,10 @@ def _listed(cutoff: datetime) -> tuple[list[tuple[str, str]], str]:
 def _abort(key: str, upload_id: str) -> bool:
     """False when the upload finished or was aborted by someone else meanwhile."""
     try:
-        s3.boto().abort_multipart_upload(Bucket=s3.bucket(), Key=key, UploadId=upload_id)
+        return _abort_or_raise(key, upload_id)
     except ClientError as exc:
         current_app.logger.warning("could not abort upload %s of %s: %s", upload_id, key, exc)
         return False
-    return True
 
 
 def local_parts_files(prefix: str, modified_before: datetime) -> list[PartsFile]:

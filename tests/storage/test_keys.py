@@ -32,3 +32,11 @@ def test_the_api_namespace_is_16_hex_digits_of_the_stored_hash_never_the_hash():
 
     assert namespace == hashlib.sha256(b"stored-hash").hexdigest()[:16]
     assert "stored" not in namespace
+
+
+def test_attempt_of_reads_the_attempt_that_wrote_a_zip_key_and_nothing_else():
+    assert keys.attempt_of(keys.export_zip(3, "exp456", 12, "a.zip")) == 12
+    assert keys.attempt_of(keys.bundle_zip(24, 3, "portal", "exp123", 2, "a.zip")) == 2
+    assert keys.attempt_of("exports/3/exp456/attempt-x/a.zip") is None
+    assert keys.attempt_of("exports/3/exp456/attempt-\u0663/a.zip") is None  # Arabic-Indic 3
+    assert keys.attempt_of("renders/3/attempt-1/abc.pdf") is None

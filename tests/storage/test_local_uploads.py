@@ -16,7 +16,8 @@ from jobs.sweep import run_sweep
 from portal import config as settings
 from portal.models import ReconcileRun
 from portal.storage import client as s3
-from portal.storage import reconcile
+from portal.storage import keys, reconcile
+from tests import factories
 from tests.polling import wait_until
 from tests.servers import RcloneS3, free_port
 
@@ -142,3 +143,24 @@ def test_s3_local_root_for_an_endpoint_elsewhere_stops_start_up(endpoint):
     config = {"TESTING": True, "REDIS_URL": "redis://x", "S3_ENDPOINT_URL": endpoint}
     with pytest.raises(settings.ConfigError, match="unset S3_LOCAL_ROOT"):
         settings.finalise({**config, "S3_LOCAL_ROOT": "/srv/s3"})
+
+
+def test_a_young_upload_of_a_superseded_attempt_is_stale_and_the_running_attempt_s_is_not(
+    app, world
+):
+    """A killed work-horse's upload is abandoned the moment another attempt takes over, not
+    hours later: reconcile reports and aborts it, and leaves the running attempt's alone."""
+    export = factories.export_in("processing", world.member_a, world.project_a, 1, attempt=2)
+    dead_key, live_key = (
+        keys.export_zip(export.organization_id, export.public_id, n, "a.zip") for n in (1, 2)
+    )
+    dead, _ = crashed_upload(dead_key)
+    live, _ = crashed_upload(live_key)
+
+    dry = app.test_cli_runner().invoke(args=["storage", "reconcile", "--dry-run"])
+    assert f"would abort stale multipart upload {dead} of {dead_key}" in dry.output
+    assert live_key not in dry.output and "stale uploads: 1" in dry.output
+
+    assert run_sweep()["uploads_aborted"] == 1
+    listed = s3.boto().list_multipart_uploads(Bucket=s3.bucket()).get("Uploads", [])
+    assert [(u["Key"], u["UploadId"]) for u in listed] == [(live_key, live)]
