@@ -126,21 +126,26 @@ def test_no_more_than_the_read_ahead_is_fetched_while_the_first_url_holds_up_the
     assert len(rest) == 40 and all(r.ok for r in rest)
 
 
-def test_a_cancelled_bundle_stops_within_a_second_or_two_even_mid_drip():
+def test_a_cancelled_bundle_stops_mid_drip_long_before_its_deadline():
+    """The drips never end and the deadline is 10 minutes away: stopping in a small fraction
+    of it is the cancel's doing, however loaded the machine (the time taken is printed)."""
     cancelled = threading.Event()
     dripping = pieces(drip(), {"Content-Type": "application/pdf"}, every=0.2)
     with Site({f"/{n}": dripping for n in range(20)}) as site:
-        made = rules(site, per_host=8, policy={"deadline": 60.0})
+        made = rules(site, per_host=8, policy={"deadline": 600.0})
         results = fetch_all([site.url(f"/{n}") for n in range(20)], made, cancelled.is_set)
         with ThreadPoolExecutor(1) as consumer:
             outcome = consumer.submit(list, results)
-            wait_until(lambda: site.meter.total == 8, timeout=10)
-            started = time.monotonic()
+            wait_until(lambda: site.meter.total == 8, timeout=30)
+            started, asked = time.monotonic(), sum(site.hits.values())
             cancelled.set()
             with pytest.raises(Stopped):
-                outcome.result(timeout=10)
-            assert time.monotonic() - started < 2
-            wait_until(lambda: site.meter.total == 0, timeout=2)
+                outcome.result(timeout=60)
+            wait_until(lambda: site.meter.total == 0, timeout=60)
+            stopped_after = time.monotonic() - started
+    assert sum(site.hits.values()) == asked  # no URL was asked for after the cancel
+    assert stopped_after < 60
+    print(f"\n[fan-out] a cancelled bundle stopped {stopped_after:.1f} s after the cancel")
 
 
 def test_stop_is_asked_only_by_the_iterating_thread_a_few_times_a_second():

@@ -141,7 +141,7 @@ def test_each_hostile_answer_is_cut_at_its_limit_with_a_one_line_reason():
     for path, reason in REASONS.items():
         assert reason in results[path].error and "\n" not in results[path].error, path
     assert longer.ok and longer.size == 1000  # what was announced, not what was sent
-    assert time.monotonic() - started < 15  # the drip ended at its deadline, not never
+    assert time.monotonic() - started < 120  # the drip ended at its deadline, not never
 
 
 def test_eight_hostile_downloads_at_once_leave_the_memory_flat():
