@@ -72,8 +72,9 @@ def _claimable(attempt: Attempt) -> ColumnElement[bool]:
 def claim_next(attempt: Attempt) -> ChunkClaim | None:
     """The lowest-numbered claimable chunk, or None when there is none or the attempt is over.
 
-    The UPDATE repeats the SELECT's conditions and the previous claim, so of two workers
-    that saw the same chunk exactly one gets it. Taking over from a dead worker subtracts
+    The UPDATE repeats the SELECT's conditions, the attempt's fence and the previous claim,
+    so of two workers that saw the same chunk exactly one gets it, and none once the export
+    was cancelled, even a moment after the check above. Taking over from a dead worker subtracts
     what it had counted, in the same transaction, so no record is counted twice."""
     if not db.session.scalar(select(func.count()).select_from(Export).where(*fence(attempt))):
         return None
@@ -95,6 +96,7 @@ def claim_next(attempt: Attempt) -> ChunkClaim | None:
             _same_claim(previous),
             ExportChunk.done == counted,
             _claimable(attempt),
+            select(Export.id).where(*fence(attempt)).exists(),
         )
         .values(status=ChunkStatus.RUNNING, claim=token, heartbeat_at=utcnow(), done=0)
     ).rowcount
