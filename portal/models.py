@@ -6,6 +6,7 @@ another tenant's id is indistinguishable from one that does not exist.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -36,6 +37,13 @@ def new_public_id() -> str:
 
 class PublicIdMixin:
     public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+
+
+class FormTokenMixin:
+    """The one-time token of the form that created the row (portal/formtokens.py): the form
+    shows a secret once, and a repeated POST of it finds this row instead of making another."""
+
+    form_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class Organization(db.Model):
@@ -398,13 +406,25 @@ class ReconcileRun(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class WebhookEndpoint(PublicIdMixin, db.Model):
+def url_digest(context) -> str:
+    return hashlib.sha256(context.get_current_parameters()["url"].encode()).hexdigest()
+
+
+class WebhookEndpoint(PublicIdMixin, FormTokenMixin, db.Model):
     """A URL an organisation's admin registered to hear about its exports."""
 
     __tablename__ = "webhook_endpoints"
+    # One endpoint per URL in an organisation, else every event would go there twice. The
+    # URL's digest carries the index: a PostgreSQL btree entry holds at most ~2,700 bytes.
+    __table_args__ = (
+        Index(
+            "ix_webhook_endpoints_organization_url", "organization_id", "url_digest", unique=True
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     url: Mapped[str] = mapped_column(String(2000))
+    url_digest: Mapped[str] = mapped_column(String(64), default=url_digest)
     description: Mapped[str] = mapped_column(String(200), default="")
     # The event types (portal/webhooks/catalogue.py) this endpoint subscribes to.
     events: Mapped[list] = mapped_column(JSON)
@@ -477,7 +497,7 @@ class WebhookAttempt(db.Model):
     succeeded: Mapped[bool] = mapped_column(default=False)
 
 
-class ApiKey(PublicIdMixin, db.Model):
+class ApiKey(PublicIdMixin, FormTokenMixin, db.Model):
     """A member's personal key for /api/v1: it acts as its user, in their organisation.
 
     Only a hash of the secret is stored (portal/api/keys.py); `prefix`, the secret's first

@@ -27,6 +27,7 @@ from portal.storage import client as s3
 ROOT = Path(__file__).resolve().parent.parent
 # A form's hidden field, or the header htmx sends from <body hx-headers>: the same token.
 CSRF_TOKEN = re.compile(r'name="csrf_token"[^>]*? value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
 
 
 def procfile(name: str) -> dict[str, str]:
@@ -79,6 +80,15 @@ def csrf_token(html: str) -> str:
 def csrf(client, page: str = "/exports") -> str:
     """The token read from a real page (the session's token: any page of it will do)."""
     return csrf_token(client.get(page).get_data(as_text=True))
+
+
+def once_form(client, page: str) -> dict[str, str]:
+    """The hidden fields of a form that shows a secret once, read from its page as a browser
+    would send them: the CSRF token and the form's one-time token (portal/formtokens.py)."""
+    html = client.get(page).get_data(as_text=True)
+    found = FORM_TOKEN.search(html)
+    assert found, "the page carries no one-time form token"
+    return {"csrf_token": csrf_token(html), "form_token": found.group(1)}
 
 
 def csrf_headers(client, extra: dict | None = None, page: str = "/") -> dict:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import formtokens
 from portal.admin import access
 from portal.extensions import db
 from portal.models import WebhookDelivery, WebhookEndpoint
@@ -52,6 +54,9 @@ def endpoints_page(form: dict | None = None, error: str | None = None, status: i
 
 @bp.post("/")
 def register():
+    """The new endpoint with its secret, as this POST's answer; a repeat of the same form (a
+    reload) answers with the endpoint it made (portal/formtokens.py) and no secret."""
+    token = formtokens.posted()
     form = {
         "url": request.form.get("url", ""),
         "events": request.form.getlist("events"),
@@ -59,12 +64,22 @@ def register():
     }
     try:
         registration = Registration.parse(**form, config=current_app.config)
+        endpoint = formtokens.create_once(
+            WebhookEndpoint, token, lambda: endpoints.register(registration, current_user, token)
+        )
+    except formtokens.AlreadyUsed as used:
+        return created_page(used.row, repeated=True, status=200)
     except EndpointError as exc:
         return endpoints_page(form=form, error=str(exc), status=400)
-    endpoint = endpoints.register(registration, current_user)
+    except IntegrityError:
+        return endpoints_page(form=form, error=endpoints.URL_TAKEN, status=400)
     current_app.logger.info("admin %s: webhook endpoint %s", current_user.email, endpoint.public_id)
-    page = render_template("admin/webhook_created.html", endpoint=endpoint)
-    return page, 201, {"Cache-Control": "no-store"}
+    return created_page(endpoint, repeated=False, status=201)
+
+
+def created_page(endpoint: WebhookEndpoint, repeated: bool, status: int):
+    page = render_template("admin/webhook_created.html", endpoint=endpoint, repeated=repeated)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.get("/<endpoint_id>")

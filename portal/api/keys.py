@@ -48,8 +48,15 @@ def lookup_prefix(secret: str) -> str:
     return secret[: len(SECRET_PREFIX) + LOOKUP_CHARS]
 
 
-def issue(user: User, name: str, scope: KeyScope, expires_at: datetime | None) -> IssuedKey:
-    """A new key for `user` (the caller commits); its secret exists only in the answer."""
+def issue(
+    user: User,
+    name: str,
+    scope: KeyScope,
+    expires_at: datetime | None,
+    form_token: str | None = None,
+) -> IssuedKey:
+    """A new key for `user` (the caller commits); its secret exists only in the answer.
+    `form_token` is the one-time token of the form that asked for it (portal/formtokens.py)."""
     secret = SECRET_PREFIX + secrets.token_urlsafe(SECRET_BYTES)
     key = ApiKey(
         organization_id=user.organization_id,
@@ -59,6 +66,7 @@ def issue(user: User, name: str, scope: KeyScope, expires_at: datetime | None) -
         prefix=lookup_prefix(secret),
         secret_hash=digest(secret),
         expires_at=expires_at,
+        form_token=form_token,
     )
     db.session.add(key)
     db.session.flush()

@@ -1,6 +1,7 @@
 """The "API keys" page: a member creates and revokes personal keys; an org admin sees and can
 revoke every key of the organisation. A new key's secret is shown once, in the answer to the
-form that created it (never in a redirect, a flash message or a log)."""
+form that created it (never in a redirect, a flash message or a log); the form's one-time token
+makes a reload of that answer create nothing (portal/formtokens.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from portal import formtokens
 from portal.api import keys
 from portal.auth.views import PRINTABLE
 from portal.extensions import db
@@ -54,9 +56,15 @@ def create():
     form = NewKeyForm()
     if not form.validate_on_submit():
         return page(form, status=400)
+    token = formtokens.posted()
     expires_at = datetime.combine(form.expires_on.data, time.min) if form.expires_on.data else None
-    issued = keys.issue(current_user, form.name.data, KeyScope(form.scope.data), expires_at)
-    db.session.commit()
+    scope, name = KeyScope(form.scope.data), form.name.data
+    try:
+        issued = formtokens.create_once(
+            ApiKey, token, lambda: keys.issue(current_user, name, scope, expires_at, token)
+        )
+    except formtokens.AlreadyUsed as used:
+        return page(NewKeyForm(formdata=None), repeated=used.row)
     return page(NewKeyForm(formdata=None), issued=issued)
 
 
@@ -74,12 +82,19 @@ def revoke(public_id: str):
     return redirect(url_for("apikeys.index"), 303)
 
 
-def page(form: NewKeyForm, issued: keys.IssuedKey | None = None, status: int = 200):
-    """The page; `no-store`, as it may carry a secret that must not linger in any cache."""
+def page(
+    form: NewKeyForm,
+    issued: keys.IssuedKey | None = None,
+    repeated: ApiKey | None = None,
+    status: int = 200,
+):
+    """The page; `no-store`, as it may carry a secret that must not linger in any cache.
+    `repeated` is the key that an earlier POST of the same form made."""
     html = render_template(
         "apikeys/index.html",
         form=form,
         issued=issued,
+        repeated=repeated,
         api_keys=keys.visible_keys(current_user),
         usable=keys.is_usable,
     )

@@ -19,6 +19,10 @@ from portal.webhooks.catalogue import EventType
 
 URL_MAX = 2000
 DESCRIPTION_MAX = 200
+URL_TAKEN = (
+    "An endpoint with this URL is already registered (see the list above): each event would "
+    "reach it twice. Delete that one first to register the URL again with a new secret."
+)
 
 
 class EndpointError(ValueError):
@@ -49,7 +53,11 @@ class Registration:
         )
 
 
-def register(registration: Registration, by: User) -> WebhookEndpoint:
+def register(registration: Registration, by: User, form_token: str) -> WebhookEndpoint:
+    """A new endpoint (the caller commits), unless the organisation has one on that URL: each
+    event would go to it twice, one copy signed with a secret that nobody may have kept."""
+    if taken(registration.url, by):
+        raise EndpointError(URL_TAKEN)
     endpoint = WebhookEndpoint(
         organization_id=by.organization_id,
         url=registration.url,
@@ -57,10 +65,18 @@ def register(registration: Registration, by: User) -> WebhookEndpoint:
         description=registration.description,
         secret=signing.new_secret(),
         created_by_id=by.id,
+        form_token=form_token,
     )
     db.session.add(endpoint)
-    db.session.commit()
+    db.session.flush()
     return endpoint
+
+
+def taken(url: str, by: User) -> bool:
+    query = select(WebhookEndpoint.id).where(
+        WebhookEndpoint.organization_id == by.organization_id, WebhookEndpoint.url == url
+    )
+    return db.session.scalar(query) is not None
 
 
 def disable(endpoint: WebhookEndpoint, by: User) -> None:

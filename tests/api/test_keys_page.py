@@ -11,13 +11,15 @@ from portal.extensions import db
 from portal.models import ApiKey, utcnow
 from tests import factories
 from tests.factories import bearer, login
-from tests.helpers import csrf
+from tests.helpers import csrf, once_form
 
 SECRET = re.compile(r'id="new-key-secret">(sp_[A-Za-z0-9_-]{43})<')
 
 
-def create_key(client, name="Field app sync", scope="export", expires_on=""):
-    form = {"name": name, "scope": scope, "expires_on": expires_on, "csrf_token": csrf(client)}
+def create_key(client, name="Field app sync", scope="export", expires_on="", hidden=None):
+    """POST the form as shown (`hidden`: its hidden fields, read from a fresh page if None)."""
+    hidden = hidden or once_form(client, "/settings/api-keys")
+    form = {"name": name, "scope": scope, "expires_on": expires_on, **hidden}
     return client.post("/settings/api-keys", data=form)
 
 
@@ -32,6 +34,31 @@ def test_a_new_keys_secret_is_shown_once_and_stored_only_hashed(client, world):
     again = client.get("/settings/api-keys").get_data(as_text=True)
     assert secret not in again and f"{key.prefix}…" in again
     assert client.get("/api/v1/projects", headers=bearer(secret)).status_code == 200
+
+
+def test_a_repeated_post_of_the_form_creates_no_second_key_and_shows_no_secret(client, world):
+    """A reload of the "shown once" page posts the same form again (same one-time token)."""
+    login(client, "member@acme.test")
+    hidden = once_form(client, "/settings/api-keys")
+    first = create_key(client, hidden=hidden)
+    again = create_key(client, hidden=hidden)
+    secret = SECRET.search(first.get_data(as_text=True)).group(1)
+    key = ApiKey.query.one()
+    page = again.get_data(as_text=True)
+    assert again.status_code == 200 and "Already created" in page and f"{key.prefix}…" in page
+    assert secret not in page and "new-key-secret" not in page
+    assert again.headers["Cache-Control"] == "no-store"
+    assert create_key(client).status_code == 200  # a form shown afresh makes a new key
+    assert ApiKey.query.count() == 2
+
+
+def test_a_form_without_its_one_time_token_creates_no_key(client, world):
+    login(client, "member@acme.test")
+    for token in ("", "short", "x" * 42 + "\x00"):
+        response = create_key(client, hidden={"csrf_token": csrf(client), "form_token": token})
+        assert response.status_code == 400
+        assert "reload the page" in response.get_data(as_text=True)
+    assert ApiKey.query.count() == 0
 
 
 def test_the_page_is_in_the_navigation_and_never_cached(client, world):

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from portal.webhooks.delivery import deliver
 from tests import factories
 from tests.factories import login
-from tests.helpers import csrf
+from tests.helpers import csrf, once_form
 
 
-def register(client, **form):
-    data = {"csrf_token": csrf(client, "/admin/webhooks/"), **form}
+def register(client, hidden=None, **form):
+    """POST the form as shown (`hidden`: its hidden fields, read from a fresh page if None)."""
+    data = {**(hidden or once_form(client, "/admin/webhooks/")), **form}
     return client.post("/admin/webhooks/", data=data)
 
 
@@ -67,6 +69,56 @@ def test_bad_input_is_a_400_with_the_forms_error_and_writes_nothing(
     assert response.status_code == 400
     assert message in page
     assert 'value="kept"' in page
+    assert endpoint_count() == 0
+
+
+def test_a_repeated_post_of_the_form_registers_nothing_and_shows_no_secret(client, world, receiver):
+    """A reload of the "shown once" page posts the form again: it answers with the endpoint
+    the first POST made, never a second endpoint and never its secret."""
+    login(client, "admin@acme.test")
+    hidden = once_form(client, "/admin/webhooks/")
+    form = {"url": f"{receiver.url}/in", "events": ["export.completed"]}
+    first = register(client, hidden, **form)
+    again = register(client, hidden, **form)
+    [endpoint] = db.session.scalars(select(WebhookEndpoint)).all()
+    assert (first.status_code, again.status_code) == (201, 200)
+    page = again.get_data(as_text=True)
+    assert "Endpoint already registered" in page and endpoint.public_id in page
+    assert endpoint.secret not in page and again.headers["Cache-Control"] == "no-store"
+
+
+def test_a_second_endpoint_on_the_same_url_is_refused_with_a_clear_message(
+    app, client, world, receiver
+):
+    login(client, "admin@acme.test")
+    form = {"url": f"{receiver.url}/in", "events": ["export.completed"]}
+    assert register(client, **form).status_code == 201
+    refused = register(client, **form)
+    assert refused.status_code == 400
+    assert "already registered" in refused.get_data(as_text=True)
+    assert endpoint_count() == 1
+    factories.user(world.org_b, "admin@bravo.test", role="admin")
+    db.session.commit()
+    other = app.test_client()
+    login(other, "admin@bravo.test")
+    assert register(other, **form).status_code == 201  # another organisation's is its own
+
+
+def test_the_database_refuses_a_second_endpoint_on_the_same_url(world):
+    """The constraint behind the form's check, for two forms posted at the same instant."""
+    factories.webhook_endpoint(world.admin_a, "https://hooks.example/in")
+    with pytest.raises(IntegrityError):
+        factories.webhook_endpoint(world.admin_a, "https://hooks.example/in")
+    db.session.rollback()
+
+
+def test_a_form_without_its_one_time_token_is_refused(client, world, receiver):
+    login(client, "admin@acme.test")
+    form = {"url": f"{receiver.url}/in", "events": ["export.completed"]}
+    for token in ("", "short", "x" * 43 + "\x00"):
+        response = register(client, {"csrf_token": csrf(client), "form_token": token}, **form)
+        assert response.status_code == 400
+        assert "reload the page" in response.get_data(as_text=True)
     assert endpoint_count() == 0
 
 
