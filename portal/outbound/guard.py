@@ -24,6 +24,8 @@ SCHEMES = {"http": 80, "https": 443}
 # IPv6 prefixes whose last 32 bits are an IPv4 address that the packet ends up at.
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# The setting (portal/config.py) that lists the addresses admitted anyway.
+ALLOWLIST_SETTING = "OUTBOUND_ALLOWLIST"
 
 
 class Refused(ValueError):
@@ -80,6 +82,9 @@ class Policy:
     deadline: float = 10.0
     max_bytes: int = 64 * 1024
     resolver: Resolver = field(default=system_resolver, compare=False)
+    # In development, a refusal names this setting and the entry that would admit the URL,
+    # for a developer testing against a server on their own machine.
+    hint_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,12 +119,32 @@ def vet(url: str, policy: Policy) -> Target:
         raise Refused(f"{parts.hostname} has no address.")
     allowlisted = [a for a in addresses if any(e.admits(a, port) for e in policy.allowlist)]
     if len(allowlisted) != len(addresses):
-        for address in addresses:
-            check_public(address)
+        check_all_public(addresses, port, policy)
     if scheme == "http" and policy.require_https and not allowlisted:
         raise Refused("The URL must start with https://.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, parts.hostname, port, str(addresses[0]), path)
+
+
+def check_all_public(addresses: list[IPAddress], port: int, policy: Policy) -> None:
+    """Refused unless every address is public; in development the message says which
+    allowlist entries would admit them all (every address of the name must be allowed)."""
+    try:
+        for address in addresses:
+            check_public(address)
+    except Refused as exc:
+        if policy.hint_setting is None:
+            raise
+        entries = ",".join(dict.fromkeys(allowlist_entry(a, port) for a in addresses))
+        raise Refused(
+            f"{exc} To test against a server of your own in development, add {entries} to "
+            f"{policy.hint_setting} (comma-separated, in .env) and restart."
+        ) from exc
+
+
+def allowlist_entry(address: IPAddress, port: int) -> str:
+    """The allowlist entry that admits `address`:`port` (the form Allowed.parse reads)."""
+    return f"{address}:{port}" if address.version == 4 else f"[{address}]:{port}"
 
 
 def check_public(address: IPAddress) -> None:
@@ -139,8 +164,11 @@ def embedded_ipv4(address: IPAddress) -> Iterable[ipaddress.IPv4Address]:
 
 
 def policy_for(config) -> Policy:
-    """The app's policy: its allowlist, and https unless SITEPACK_ENV is development."""
+    """The app's policy: its allowlist; in development plain http too, and refusals that
+    name the allowlist entry to add."""
+    development = config["SITEPACK_ENV"] == "development"
     return Policy(
-        allowlist=tuple(Allowed.parse(entry) for entry in config["OUTBOUND_ALLOWLIST"]),
-        require_https=config["SITEPACK_ENV"] != "development",
+        allowlist=tuple(Allowed.parse(entry) for entry in config[ALLOWLIST_SETTING]),
+        require_https=not development,
+        hint_setting=ALLOWLIST_SETTING if development else None,
     )
