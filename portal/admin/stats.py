@@ -16,7 +16,7 @@ from sqlalchemy import Select
 from portal.admin import charts
 from portal.exports import states
 from portal.extensions import db
-from portal.formatting import filesize
+from portal.formatting import duration_unit, filesize
 from portal.models import Export, utcnow
 
 DAYS = 30
@@ -27,14 +27,14 @@ SIZE_UNITS = (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024), ("bytes", 1))
 class DayFigures:
     day: date
     exports: int
-    median_minutes: float | None
+    median_seconds: float | None
     bytes: int
 
 
 @dataclass(frozen=True)
 class Summary:
     days: list[DayFigures]
-    median_minutes: float | None
+    median_seconds: float | None
 
     @property
     def total_exports(self) -> int:
@@ -55,22 +55,22 @@ def last_days(scope: Select, today: date | None = None, days: int = DAYS) -> Sum
         ).where(Export.created_at >= datetime.combine(first, time.min))
     )
     counts: dict[date, int] = defaultdict(int)
-    minutes: dict[date, list[float]] = defaultdict(list)
+    seconds: dict[date, list[float]] = defaultdict(list)
     sizes: dict[date, int] = defaultdict(int)
     for created, finished, status, size in rows:
         day = created.date()
         counts[day] += 1
         if status in states.HAD_ZIP and finished is not None:
-            minutes[day].append((finished - created).total_seconds() / 60)
+            seconds[day].append((finished - created).total_seconds())
             sizes[day] += size or 0
     span = [first + timedelta(days=i) for i in range(days)]
-    every = [m for day in span for m in minutes[day]]
+    every = [s for day in span for s in seconds[day]]
     return Summary(
         days=[
-            DayFigures(day, counts[day], median(minutes[day]) if minutes[day] else None, sizes[day])
+            DayFigures(day, counts[day], median(seconds[day]) if seconds[day] else None, sizes[day])
             for day in span
         ],
-        median_minutes=median(every) if every else None,
+        median_seconds=median(every) if every else None,
     )
 
 
@@ -79,25 +79,12 @@ def size_unit(largest: int) -> tuple[str, int]:
     return next(((name, size) for name, size in SIZE_UNITS if largest >= size), ("bytes", 1))
 
 
-def duration_unit(largest_minutes: float) -> tuple[str, int]:
-    """Hours once the chart's largest value passes two hours, so its labels stay short."""
-    return ("h", 60) if largest_minutes >= 120 else ("min", 1)
-
-
-def minutes_text(value: float) -> str:
-    """As precise as a person needs: 4.5 min, 25 min, 3.5 h, 84 h."""
-    unit, divisor = duration_unit(value)
-    amount = value / divisor
-    digits = 0 if amount >= 10 or amount == int(amount) else 1
-    return f"{amount:,.{digits}f} {unit}"
-
-
 def summary_charts(summary: Summary) -> dict[str, charts.Series]:
     """The three charts of the stats page, labelled for people (and screen readers)."""
     labels = [d.day.strftime("%-d %b") for d in summary.days]
     unit, divisor = size_unit(max(d.bytes for d in summary.days))
-    minutes = [d.median_minutes for d in summary.days]
-    time_unit, per_unit = duration_unit(max((m for m in minutes if m is not None), default=0))
+    times = [d.median_seconds for d in summary.days]
+    time_unit, per_unit = duration_unit(max((t for t in times if t is not None), default=0))
     span = f"{labels[0]} to {labels[-1]}"
     return {
         "exports": charts.Series(
@@ -114,7 +101,7 @@ def summary_charts(summary: Summary) -> dict[str, charts.Series]:
             f"Median time from request to ready zip, per day of request, {span}; "
             "days without a ready export have no point.",
             labels,
-            [None if m is None else m / per_unit for m in minutes],
+            [None if t is None else t / per_unit for t in times],
             fmt=lambda v: f"{v:,.10g} {time_unit}",
         ),
         "size": charts.Series(

@@ -150,5 +150,4 @@ def figures():
         series=stats.summary_charts(summary),
         bar_chart=charts.bar_chart,
         line_chart=charts.line_chart,
-        minutes=stats.minutes_text,
     )

@@ -6,7 +6,10 @@ own, and a Swagger UI from a CDN would not load), so it is exactly as current as
 
 from __future__ import annotations
 
+import re
+
 from flask import jsonify, render_template
+from markupsafe import Markup, escape
 
 from portal.api import problems
 from portal.api.blueprint import bp
@@ -28,6 +31,17 @@ def reference():
         schemas=spec["components"]["schemas"],
         problem_types=sorted(problems.TYPES.items()),
     )
+
+
+# Inline code in the document's descriptions (CommonMark, as OpenAPI has them): the only
+# Markdown they use.
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: str | None) -> Markup:
+    """A description as HTML: escaped, its `backticked` words in <code>."""
+    return Markup(CODE_SPAN.sub(r"<code>\1</code>", str(escape(text or ""))))
 
 
 def operations(spec: dict) -> list[dict]:

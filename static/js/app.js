@@ -9,6 +9,16 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
+// A form with hx-push-url (the records filters) pushes the URL it asked for; when that is the
+// page's URL already (Apply pressed on filters the typing had applied), the entry is replaced,
+// so Back is not a step that changes nothing.
+document.addEventListener("htmx:beforeHistoryUpdate", (event) => {
+  const history = event.detail.history;
+  if (history.type === "push" && new URL(history.path, location.href).href === location.href) {
+    history.type = "replace";
+  }
+});
+
 // Toasts (export finished) close on their button.
 document.addEventListener("click", (event) => {
   const button = event.target.closest(".toast-close");

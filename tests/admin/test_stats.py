@@ -47,14 +47,14 @@ def test_figures_per_day_count_exports_median_time_to_ready_and_size(world, make
 
     assert len(summary.days) == 30 and summary.days[-1].day == today
     figures = summary.days[-4]
-    assert (figures.day, figures.exports, figures.median_minutes, figures.bytes) == (
+    assert (figures.day, figures.exports, figures.median_seconds, figures.bytes) == (
         day,
         4,
-        20,
+        1200,
         9000,
     )
-    assert summary.total_exports == 4 and summary.median_minutes == 20
-    assert summary.days[0].median_minutes is None
+    assert summary.total_exports == 4 and summary.median_seconds == 1200
+    assert summary.days[0].median_seconds is None
 
 
 def test_stats_page_draws_three_valid_svg_charts_of_30_days(client, world, make_export):

@@ -21,6 +21,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 });
 """
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
 CONTROLS_OFF_SCREEN = """
 Array.from(document.querySelectorAll("a, button, input, select, textarea"))
   .filter((el) => !el.closest("table") && el.getClientRects().length > 0)
@@ -66,6 +67,12 @@ class WatchedPage:
         self.page.goto(f"{self.base_url}/login")
         self.submit_login(email, password)
         self.page.wait_for_url(lambda url: "/login" not in url)
+
+    def visit_as(self, email: str, path: str, viewport: dict) -> None:
+        """Log in as `email` in a window of the viewport's size, then open `path`."""
+        self.page.set_viewport_size(viewport)
+        self.login(email)
+        self.page.goto(f"{self.base_url}{path}")
 
     def submit_login(self, email: str, password: str = PASSWORD) -> None:
         self.page.fill("#email", email)

@@ -9,10 +9,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import ApiKey, WebhookEndpoint
-from tests.e2e.browser import PHONE
+from tests.e2e.browser import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1366, "height": 900}
 
 
 @pytest.fixture
@@ -36,9 +35,7 @@ def reload_posts_again(watched) -> None:
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
 def test_reloading_a_new_keys_page_creates_no_second_key(world, watched, viewport):
     page = watched.page
-    page.set_viewport_size(viewport)
-    watched.login("member@acme.test")
-    page.goto(f"{watched.base_url}/settings/api-keys")
+    watched.visit_as("member@acme.test", "/settings/api-keys", viewport)
     page.fill("#key-name", "Field app sync")
     page.click("button:has-text('Create key')")
     secret = page.inner_text("#new-key-secret").strip()
@@ -56,9 +53,7 @@ def test_reloading_a_new_endpoints_page_registers_no_second_endpoint(
     world, watched, receiver, viewport
 ):
     page = watched.page
-    page.set_viewport_size(viewport)
-    watched.login("admin@acme.test")
-    page.goto(f"{watched.base_url}/admin/webhooks/")
+    watched.visit_as("admin@acme.test", "/admin/webhooks/", viewport)
     page.fill("#webhook-url", f"{receiver.url}/sitepack")
     page.click("button:has-text('Register endpoint')")
     secret = page.input_value("#webhook-secret")
