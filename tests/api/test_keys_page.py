@@ -6,9 +6,14 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+import pytest
+from flask_login import login_user
+from sqlalchemy import insert
+
+from portal import formtokens
 from portal.api import keys
 from portal.extensions import db
-from portal.models import ApiKey, utcnow
+from portal.models import ApiKey, KeyScope, utcnow
 from tests import factories
 from tests.factories import bearer, login
 from tests.helpers import csrf, once_form
@@ -164,3 +169,35 @@ def test_key_format_lookup_prefix_and_usability():
     assert keys.digest("sp_x") != keys.digest("sp_y")
     assert keys.is_usable(ApiKey(revoked_at=None, expires_at=None))
     assert not keys.is_usable(ApiKey(revoked_at=utcnow(), expires_at=None))
+
+
+def test_of_two_posts_racing_with_one_form_the_second_creates_nothing(app, world):
+    """The other POST commits its key between this one's look and its insert: the unique
+    token refuses this insert, and this POST answers with the other's key."""
+    token = "t" * 43
+    member = world.member_a
+    scope = KeyScope.READ
+
+    def other_post_commits_first_then_this_one_inserts():
+        with db.engine.begin() as other:
+            other.execute(
+                insert(ApiKey).values(
+                    public_id="k" * 20,
+                    organization_id=member.organization_id,
+                    user_id=member.id,
+                    name="first",
+                    scope="read",
+                    prefix="sp_" + "p" * 12,
+                    secret_hash="0" * 64,
+                    created_at=utcnow(),
+                    form_token=token,
+                )
+            )
+        return keys.issue(member, "second", scope, None, token)
+
+    with app.test_request_context():
+        login_user(member)
+        with pytest.raises(formtokens.AlreadyUsed) as used:
+            formtokens.create_once(ApiKey, token, other_post_commits_first_then_this_one_inserts)
+    assert used.value.row.name == "first"
+    assert ApiKey.query.count() == 1
