@@ -91,10 +91,17 @@ def _core(environ: Mapping[str, str]) -> dict:
         # leaves REMOTE_ADDR at the balancer's; 0 (served directly) ignores the header, so a
         # client cannot pick its own address.
         "TRUSTED_PROXY_COUNT": _int(environ, "TRUSTED_PROXY_COUNT", 0),
-        # Failed logins per client address (Flask-Limiter, counted in Redis); a success is free.
+        # Failed logins per client address, across accounts (counted in Redis; the policy:
+        # portal/auth/throttle.py); a success is free.
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
-        # Failed logins per account, from any address; a successful login resets the count.
-        "LOGIN_ACCOUNT_RATE_LIMIT": env("LOGIN_ACCOUNT_RATE_LIMIT", "10 per 5 minutes"),
+        # Failed logins per account from one address; past it that address alone is refused
+        # for that account. A successful login from the address clears it.
+        "LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT": env(
+            "LOGIN_ACCOUNT_ADDRESS_RATE_LIMIT", "5 per 15 minutes"
+        ),
+        # Failed logins per account from all addresses; past it the account is slowed: only an
+        # address without a recent failure on it has its password checked.
+        "LOGIN_ACCOUNT_RATE_LIMIT": env("LOGIN_ACCOUNT_RATE_LIMIT", "50 per 15 minutes"),
         # Largest request body in bytes (413 beyond). The largest legitimate form is a page of
         # the records table posting its ids twice (2 x 1,000 ids, about 50 KB); a bigger
         # selection travels as "all matching", held on the server, never as ids.

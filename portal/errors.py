@@ -63,13 +63,14 @@ def handle_http(error: HTTPException):
     body, status = render_error(status, error.name, message, api_detail(error))
     # The exception's own headers (Allow on a 405), not its HTML page's Content-Type.
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    if status == 429:
+    if status == 429 and "Retry-After" not in headers:
         headers["Retry-After"] = rate_limit_wait()
     return body, status, headers
 
 
 def rate_limit_wait() -> str:
-    """Seconds until the breached limit's window resets. Flask-Limiter's own Retry-After is
+    """Seconds until the breached limit's window resets (unless the 429 says it itself, as the
+    login limits do). Flask-Limiter's own Retry-After is
     renamed (config: RATELIMIT_HEADER_RETRY_AFTER), as it would overwrite the API's polling
     hint on a 202 with the window's reset; a 429 gets the real header here."""
     breached = limiter.current_limit
