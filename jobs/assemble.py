@@ -39,6 +39,7 @@ from portal.storage.multipart import MultipartWriter
 PDF_TYPE = "application/pdf"
 READ_AHEAD = 4  # cached PDFs fetched ahead of the zip, on as many threads
 BATCH = 200  # records whose names and cache entries are read per query
+DELETED = "deleted since the request"
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ def assemble(
 
 def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
     originals = ExportOptions.of(export).include_originals
+    if work.gone:
+        reason = f"{work.gone} {DELETED}, before the export started"
+        archive.add_failure("", "records no longer known", reason, count=work.gone)
     for label, pdf in _pdfs(export, work, errors, pool):
         if isinstance(pdf, str):
             archive.add_failure(label.reference, label.title, pdf)
@@ -134,13 +138,17 @@ def _pdfs(
 
 
 def _planned(export: Export, work: Work, errors: dict[int, str]):
-    """(label, cache entry or None, error or None) per record, a batch of queries at a time."""
+    """(label, cache entry or None, error or None) per record, a batch of queries at a time;
+    a record deleted since the plan keeps the reference it had then."""
     for start in range(0, len(work.record_ids), BATCH):
         batch = work.record_ids[start : start + BATCH]
         labels = _labels(batch)
         entries = _entries(export, work, batch, errors)
-        for rid in filter(labels.__contains__, batch):
-            yield labels[rid], entries.get(rid), errors.get(rid)
+        for rid in batch:
+            if rid in labels:
+                yield labels[rid], entries.get(rid), errors.get(rid)
+            else:
+                yield Label(rid, "", "", work.references[rid], ""), None, DELETED
 
 
 def _settle(
@@ -181,6 +189,8 @@ def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str
     if failed:
         return failed[record_id]
     prints = plan.fingerprints(export.organization_id, [record_id], paper)
+    if record_id not in prints:
+        return DELETED
     entry = cache.lookup(export.organization_id, prints.values())[prints[record_id]]
     data = cache.fetch(entry)
     return (data, entry.sha256) if data is not None else "its PDF could not be read back"

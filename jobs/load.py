@@ -27,16 +27,16 @@ class PhotoProblem(Exception):
     """A photo that cannot go into the PDF: that record goes to ERRORS.txt, the export goes on."""
 
 
-def record_ids(export_id: int) -> list[int]:
-    """Ids in reference order, so the zip and its manifest read in a predictable order."""
-    return list(
-        db.session.scalars(
-            select(Record.id)
-            .join(ExportItem, ExportItem.record_id == Record.id)
-            .where(ExportItem.export_id == export_id)
-            .order_by(Record.kind, Record.reference)
-        )
+def requested_records(export_id: int) -> dict[int, str]:
+    """Record id → reference, in reference order, so the zip and its manifest read in a
+    predictable order (and a record deleted later can still be named)."""
+    rows = db.session.execute(
+        select(Record.id, Record.reference)
+        .join(ExportItem, ExportItem.record_id == Record.id)
+        .where(ExportItem.export_id == export_id)
+        .order_by(Record.kind, Record.reference)
     )
+    return {record_id: reference for record_id, reference in rows}
 
 
 def records_of(ids: Sequence[int], organization_id: int) -> Iterator[Record]:

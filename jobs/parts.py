@@ -151,16 +151,19 @@ class PartedArchive:
             self.ok += 1
         return entry
 
-    def add_failure(self, reference: str, title: str, reason: str, url: str = "") -> None:
+    def add_failure(
+        self, reference: str, title: str, reason: str, url: str = "", count: int = 1
+    ) -> None:
         """A record with no PDF, or a link with no file (`url`): a manifest row saying
-        "error", and a line of ERRORS.txt saying why."""
+        "error", and a line of ERRORS.txt saying why. `count`: the records one row stands
+        for, when they can no longer be named one by one."""
         cells = self._cells(Row(reference, title, url, ""), None)
         self._failures.write(_line(*cells))
         self._all.write(_line(*cells, ""))
         what = one_line(url) if url else f"{one_line(reference)} — {one_line(title)}"
         line = f"{what}: {one_line(reason)}\n"
         self._errors.write(line.encode())
-        self.failed += 1
+        self.failed += count
 
     def close(self) -> list[ArchivePart]:
         """Finishes the last part (an empty export still makes one valid zip); once only."""

@@ -29,15 +29,20 @@ class Work:
     record_ids: tuple[int, ...]  # every record of the export, in the zip's order
     cached: dict[int, CachedPdf]  # record id → its PDF, already in the cache when planned
     missing: tuple[int, ...]  # the records to render, in the zip's order
+    references: dict[int, str]  # record id → reference when planned, to name one deleted since
+    gone: int  # records requested but deleted before planning (with their export items)
 
 
 def plan(export: Export, attempt: Attempt) -> Work:
-    ids = load.record_ids(export.id)
+    references = load.requested_records(export.id)
+    ids = list(references)
     prints = fingerprints(export.organization_id, ids, ExportOptions.of(export).paper)
     found = cache.lookup(export.organization_id, prints.values())
     cached = {rid: found[prints[rid]] for rid in ids if prints.get(rid) in found}
     attempts.planned(attempt, len(cached))
-    return Work(tuple(ids), cached, tuple(rid for rid in ids if rid not in cached))
+    missing = tuple(rid for rid in ids if rid not in cached)
+    gone = export.total - len(export.links) - len(ids)
+    return Work(tuple(ids), cached, missing, references, gone)
 
 
 def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dict[int, str]:
