@@ -1,13 +1,14 @@
 """The lowest lane: records rendered into the cache before anyone exports them.
 
 Enqueued when records change (the seed, the ingest API) and by `flask renders warm`, so that
-most exports find every PDF made and are only assembly. Renders at the default paper size,
-the one most exports ask for; a record already cached is skipped.
+most exports find every PDF made and are only assembly. Renders at each paper size the
+organisation's latest record exports used (the default size before its first export), since
+a PDF cached at another size is no use to its exports; a record already cached is skipped.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from flask import current_app
 from sqlalchemy import select
@@ -17,21 +18,35 @@ from jobs.plan import fingerprints
 from jobs.render import RenderPool
 from portal.exports.service import ExportOptions
 from portal.extensions import db
-from portal.models import Record
+from portal.models import Export, ExportKind, Record
 from portal.renders import cache
+
+USUAL_PAPER_EXPORTS = 50  # an organisation's latest record exports whose paper sizes count
 
 
 def render_records(record_ids: list[int]) -> str:
-    paper = ExportOptions().paper
     rendered = failed = 0
     with RenderPool.for_app(current_app) as pool:
         for organization_id, ids in _by_organisation(record_ids).items():
-            prints = fingerprints(organization_id, ids, paper)
-            cached = cache.lookup(organization_id, prints.values())
-            missing = [rid for rid in ids if rid in prints and prints[rid] not in cached]
-            errors = fill(missing, organization_id, paper, pool, Unwatched())
-            rendered, failed = rendered + len(missing) - len(errors), failed + len(errors)
-    return f"rendered {rendered} records into the cache, {failed} could not be rendered"
+            for paper in usual_papers(organization_id):
+                prints = fingerprints(organization_id, ids, paper)
+                cached = cache.lookup(organization_id, prints.values())
+                missing = [rid for rid in ids if rid in prints and prints[rid] not in cached]
+                errors = fill(missing, organization_id, paper, pool, Unwatched())
+                rendered, failed = rendered + len(missing) - len(errors), failed + len(errors)
+    return f"rendered {rendered} PDFs into the cache, {failed} could not be rendered"
+
+
+def usual_papers(organization_id: int) -> list[str]:
+    """The paper sizes of the organisation's latest record exports, most used first."""
+    latest = db.session.scalars(
+        select(Export)
+        .where(Export.organization_id == organization_id, Export.kind == ExportKind.RECORDS)
+        .order_by(Export.id.desc())
+        .limit(USUAL_PAPER_EXPORTS)
+    )
+    used = Counter(ExportOptions.of(export).paper for export in latest)
+    return [paper for paper, _ in used.most_common()] or [ExportOptions().paper]
 
 
 def _by_organisation(record_ids: list[int]) -> dict[int, list[int]]:
