@@ -241,7 +241,7 @@ def _attempt(url: str, ctx: Context) -> Download:
     """One try: each hop vetted, sent through the gate, until an answer that is not a redirect."""
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            target = vet(url, ctx.rules.policy)
+            target = vet(url, ctx.rules.policy, time.monotonic() + ctx.clock.left())
         except Refused as exc:
             raise Failed(str(exc)) from exc
         with ctx.gate(target):

@@ -110,7 +110,8 @@ def request(
     when no answer came within the policy's limits."""
     started = time.monotonic()
     for _ in range(max_redirects + 1):
-        answer = _once(method, vet(url, policy), policy, headers or {}, content, started)
+        target = vet(url, policy, started + policy.deadline)
+        answer = _once(method, target, policy, headers or {}, content, started)
         location = answer.headers.get("location")
         if answer.status not in REDIRECTS or not location or not max_redirects:
             return answer

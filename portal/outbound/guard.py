@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -77,8 +79,8 @@ class Policy:
     require_https: bool = True
     connect_timeout: float = 5.0
     read_timeout: float = 5.0
-    # The whole request, from resolving to the last byte read: every socket operation gets
-    # at most what is left (resolving itself is bounded by the system resolver's timeouts).
+    # The whole request, from resolving to the last byte read: resolving and every socket
+    # operation get at most what is left.
     deadline: float = 10.0
     max_bytes: int = 64 * 1024
     resolver: Resolver = field(default=system_resolver, compare=False)
@@ -98,8 +100,9 @@ class Target:
     path: str
 
 
-def vet(url: str, policy: Policy) -> Target:
-    """The address to dial for `url`, or Refused saying why it may not be fetched."""
+def vet(url: str, policy: Policy, deadline: float | None = None) -> Target:
+    """The address to dial for `url`, or Refused saying why it may not be fetched. Resolving
+    ends by `deadline` (time.monotonic()), or within the policy's deadline without one."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
@@ -112,9 +115,10 @@ def vet(url: str, policy: Policy) -> Target:
         port = parts.port or SCHEMES[scheme]
     except ValueError as exc:
         raise Refused("The URL's port is not a number between 0 and 65535.") from exc
-    addresses = [
-        ipaddress.ip_address(a.split("%")[0]) for a in policy.resolver(parts.hostname, port)
-    ]
+    if deadline is None:
+        deadline = time.monotonic() + policy.deadline
+    answers = resolve_by(deadline, policy.resolver, parts.hostname, port)
+    addresses = [ipaddress.ip_address(a.split("%")[0]) for a in answers]
     if not addresses:
         raise Refused(f"{parts.hostname} has no address.")
     allowlisted = [a for a in addresses if any(e.admits(a, port) for e in policy.allowlist)]
@@ -145,6 +149,28 @@ def check_all_public(addresses: list[IPAddress], port: int, policy: Policy) -> N
 def allowlist_entry(address: IPAddress, port: int) -> str:
     """The allowlist entry that admits `address`:`port` (the form Allowed.parse reads)."""
     return f"{address}:{port}" if address.version == 4 else f"[{address}]:{port}"
+
+
+def resolve_by(deadline: float, resolver: Resolver, host: str, port: int) -> list[str]:
+    """`resolver`'s answer, or Refused once `deadline` passes. getaddrinfo takes no timeout
+    and a slow or hostile name server can hold it for tens of seconds, so it runs on a daemon
+    thread that the caller stops waiting for; the thread ends when the resolver gives up."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(resolver(host, port))
+        except Exception as exc:  # noqa: BLE001 -- raised again in the caller's thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if not outcome:
+        raise Refused(f"{host} could not be resolved in time.")
+    if isinstance(outcome[0], Exception):
+        raise outcome[0]
+    return outcome[0]
 
 
 def check_public(address: IPAddress) -> None:

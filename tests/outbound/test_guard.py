@@ -3,12 +3,19 @@ and a trap server on 127.0.0.1 proves that a refused request never connects."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from portal.config import ConfigError, from_environment
 from portal.outbound import fetch
+from portal.outbound.download import download
 from portal.outbound.guard import Allowed, Policy, Refused, policy_for, system_resolver, vet
+from tests.outbound.sites import rules
 from tests.servers import Receiver
+
+HANG_SECONDS = 60  # how long the hanging resolver would hold a caller that waited for it
 
 
 def stub(answers: dict[str, list[str]]):
@@ -164,3 +171,43 @@ def test_the_apps_policy_reads_the_allowlist_and_wants_https_outside_development
 def test_a_malformed_allowlist_stops_start_up_naming_the_setting():
     with pytest.raises(ConfigError, match="OUTBOUND_ALLOWLIST: 'localhost:80'"):
         from_environment({"OUTBOUND_ALLOWLIST": "localhost:80"})
+
+
+@pytest.fixture
+def hanging_resolver():
+    """A resolver that gives up only when the test ends, as a name server that never replies
+    would leave getaddrinfo waiting. It never answers an address, so a caller that waited it
+    out dials nothing."""
+    released = threading.Event()
+
+    def resolve(host: str, port: int) -> list[str]:
+        released.wait(HANG_SECONDS)
+        raise Refused(f"{host} did not answer.")
+
+    yield resolve
+    released.set()
+
+
+def test_a_name_that_never_resolves_is_refused_at_the_deadline(hanging_resolver):
+    policy = Policy(resolver=hanging_resolver, deadline=0.5)
+    started = time.monotonic()
+    with pytest.raises(Refused, match="could not be resolved in time"):
+        vet("https://slow.example/", policy)
+    assert time.monotonic() - started < HANG_SECONDS / 2
+
+
+def test_a_request_whose_name_never_resolves_ends_within_its_deadline(hanging_resolver, trap):
+    policy = Policy(resolver=hanging_resolver, deadline=0.5)
+    started = time.monotonic()
+    with pytest.raises(Refused, match="could not be resolved in time"):
+        fetch.request("POST", "https://slow.example/hook", policy)
+    assert time.monotonic() - started < HANG_SECONDS / 2
+    assert trap.requests == []
+
+
+def test_a_bundle_link_whose_name_never_resolves_fails_within_its_deadline(hanging_resolver):
+    slow = rules(resolver=hanging_resolver, policy={"deadline": 0.5})
+    started = time.monotonic()
+    result = download("https://slow.example/report.pdf", slow)
+    assert result.error == "slow.example could not be resolved in time."
+    assert time.monotonic() - started < HANG_SECONDS / 2
