@@ -16,6 +16,10 @@ again only at its maintenance (every ten minutes here). Every heartbeat tries th
 an idle worker beats every IDLE_WAKE_SECONDS, so a scheduler runs again within seconds of
 the dead one's lock expiring. (Retries due meanwhile are queued by the recovery pass:
 portal/exports/upkeep.py.)
+
+A Redis that goes away while the worker stops (stopping `make run` signals every process at
+once, Redis included) costs a line, not a traceback: the worker's and its scheduler's last
+words to Redis are bookkeeping that expires by itself.
 """
 
 from __future__ import annotations
@@ -24,11 +28,26 @@ from contextlib import contextmanager
 
 import redis
 from rq import Worker, worker_registration
+from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+from rq.scheduler import RQScheduler
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 # How long an idle worker waits for a job before it beats (and tries the scheduler lock);
 # RQ's own is worker_ttl - 15 s, 405 s by default. One Redis round trip each time.
 IDLE_WAKE_SECONDS = 15
+
+
+class QuietScheduler(RQScheduler):
+    """RQ's scheduler, whose last words on the way out (releasing its locks, recording its
+    death) are dropped with a line when Redis went first: the locks expire by themselves."""
+
+    def stop(self):
+        try:
+            super().stop()
+        except REDIS_DOWN as exc:
+            self.log.info(
+                "Scheduler stopped without Redis (%s); its locks expire by themselves", exc
+            )
 
 
 class ResilientWorker(Worker):
@@ -45,6 +64,37 @@ class ResilientWorker(Worker):
         no scheduler process, so none is restarted for it either."""
         self.in_burst = burst
         return super().work(burst=burst, **kwargs)
+
+    def _start_scheduler(
+        self, burst=False, logging_level="INFO", date_format=None, log_format=None
+    ):
+        """RQ's, with QuietScheduler: RQ names its scheduler class inside this method."""
+        self.scheduler = QuietScheduler(
+            self.queues,
+            connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.level,
+            date_format=date_format or DEFAULT_LOGGING_DATE_FORMAT,
+            log_format=log_format or DEFAULT_LOGGING_FORMAT,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if not self.scheduler.acquired_locks:
+            return
+        if not burst:
+            self.scheduler.start()
+            return
+        try:
+            self.scheduler.register_birth()
+            self.scheduler.enqueue_scheduled_jobs()
+        finally:
+            self.scheduler.release_locks()
+            self.scheduler.register_death()
+
+    def teardown(self):
+        try:
+            super().teardown()
+        except REDIS_DOWN as exc:
+            self.log.info("Worker %s: stopped without Redis (%s)", self.name, exc)
 
     @contextmanager
     def redis_optional(self):

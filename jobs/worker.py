@@ -19,7 +19,7 @@ from rq import Queue
 from rq.job import Job
 
 from jobs import sweep
-from jobs.resilient import ResilientWorker
+from jobs.resilient import REDIS_DOWN, ResilientWorker
 from portal import create_app
 from portal.exports import queues
 from portal.exports.queues import MAIL, WORKER_ORDER
@@ -65,6 +65,8 @@ def keep_healthy(app: Flask, stop: threading.Event) -> None:
                 recover(app)
             if connection.set(SWEEP_KEY, "1", nx=True, ex=sweep_every) and not sweep_waiting(queue):
                 queues.enqueue_sweep(queue)
+        except REDIS_DOWN as exc:  # an outage, or Redis stopped before this worker: one line
+            app.logger.warning("worker upkeep tick: Redis unreachable (%s); the next retries", exc)
         except Exception:  # noqa: BLE001 - see the docstring
             app.logger.warning("worker upkeep tick failed; the next one retries", exc_info=True)
 

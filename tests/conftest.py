@@ -32,6 +32,16 @@ def redis_url():
         yield url
 
 
+@pytest.fixture
+def own_redis():
+    """A redis-server of the test's own, which it may stop and start again on the same port
+    (empty, as a crash without persistence leaves it); the session's Redis is never touched."""
+    server = RedisServer()
+    with server as url:
+        server.url = url
+        yield server
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     with RcloneS3() as endpoint:

@@ -18,15 +18,7 @@ from portal.exports import queues
 from tests.factories import login, member_exports
 from tests.helpers import reload
 from tests.polling import wait_until
-from tests.servers import RedisServer, wait_for_mail
-
-
-@pytest.fixture
-def own_redis():
-    server = RedisServer()
-    with server as url:
-        server.url = url
-        yield server
+from tests.servers import wait_for_mail
 
 
 @pytest.fixture
