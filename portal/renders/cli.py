@@ -15,7 +15,13 @@ renders_group = AppGroup("renders", help="The render cache of record PDFs.")
 
 
 @renders_group.command("warm")
-@click.option("--project", "project_ref", help="A project's code or id; default: every project.")
+@click.option(
+    "--project",
+    "project_ref",
+    metavar="CODE|ID",
+    help="A project's code or id (an id may begin with '-': --project -xyz and "
+    "--project=-xyz both read it); default: every project.",
+)
 def warm(project_ref: str | None):
     """Queue every record of a project (or of all projects) for rendering into the cache, on
     the lowest-priority lane: exports never wait behind it, and later find their PDFs made."""

@@ -50,3 +50,16 @@ def test_warm_names_a_project_it_cannot_find_or_tell_apart(app, world):
     assert ambiguous.exit_code == 1 and "2 projects have code 'HVT'" in ambiguous.output
     by_id = warm(app, "--project", world.project_a.public_id)
     assert by_id.exit_code == 0 and "queued 0 records" in by_id.output
+
+
+def test_a_project_id_that_starts_with_a_dash_is_read_as_the_id(app, world):
+    """Ids are url-safe base64, so one in 32 begins with '-' (the example client's argparse
+    read such an id as an option; click takes the next word as the value, either way)."""
+    world.project_a.public_id = "-xyzProjectId00000000"
+    db.session.commit()
+    assert "--project=-xyz" in warm(app, "--help").output
+
+    for args in (["--project", "-xyzProjectId00000000"], ["--project=-xyzProjectId00000000"]):
+        result = warm(app, *args)
+        assert result.exit_code == 0, result.output
+        assert "queued 0 records" in result.output
