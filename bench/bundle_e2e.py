@@ -15,7 +15,7 @@ from pathlib import Path
 from bench import export_seed
 from bench.engine_lab import Fleet, Lab, Run
 from portal.exports import service
-from portal.exports.links import LinkIn
+from portal.exports.options import LinkIn
 from portal.extensions import db
 from portal.storage import client as s3
 from tests import factories

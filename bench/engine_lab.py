@@ -34,8 +34,9 @@ from jobs import load, render
 from jobs.assemble import READ_AHEAD
 from jobs.render import MemoryPhotos, RenderError, RenderPool
 from portal.exports import queues, service
+from portal.exports.options import ExportOptions, fingerprint_of
 from portal.exports.queues import WORKER_ORDER
-from portal.exports.service import ExportOptions, create_export, fingerprint_of
+from portal.exports.service import create_export
 from portal.extensions import db
 from portal.models import Export, ExportStatus, Record, RenderedPdf, utcnow
 from portal.storage import client as s3

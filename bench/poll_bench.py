@@ -43,7 +43,7 @@ from sqlalchemy import select, update
 from bench import engine_lab, export_seed, proctree
 from bench.pollers import Pollers, Tally
 from portal.exports import queues, service
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions, fingerprint_of
 from portal.extensions import db
 from portal.models import Export, ExportStatus
 from tests.factories import PASSWORD
@@ -212,7 +212,7 @@ def stop_render(world, export_ids: list[int], lab_redis) -> None:
 def queued_export(world, ids: list[int] | None = None) -> int:
     """A pending export, not enqueued: nobody works on it until it is."""
     ids, options = ids or world.ids[:50], ExportOptions()
-    fingerprint = service.fingerprint_of(world.member.id, ids, options)
+    fingerprint = fingerprint_of(world.member.id, ids, options)
     export = service.create_export(world.member, world.photos_project, ids, options, fingerprint)
     db.session.commit()
     return export.id

@@ -27,7 +27,7 @@ from jobs.parts import PartedArchive
 from jobs.plan import Work
 from jobs.render import RenderPool
 from portal.exports.attempts import Attempt, StoredPart
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Attachment, Export, Project, Record, utcnow
 from portal.renders import cache

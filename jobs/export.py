@@ -13,7 +13,7 @@ from jobs import assemble, fanout, heartbeat, plan
 from jobs.assemble import Assembled
 from jobs.failures import record_failure
 from jobs.render import RenderPool
-from portal.exports import attempts, chunks, leftovers, service
+from portal.exports import attempts, chunks, leftovers, mail_outbox
 from portal.exports.attempts import Attempt, AttemptLost
 from portal.mailer import MailKind
 from portal.storage import client as s3
@@ -28,7 +28,7 @@ def run_export(export_id: int) -> str:
     except AttemptLost:
         return "stopped: cancelled or superseded"
     chunks.discard(export_id)
-    service.hand_over_mail(export_id, MailKind.READY)
+    mail_outbox.hand_over_mail(export_id, MailKind.READY)
     return f"completed: {zipped.records} records in {len(zipped.parts)} zips"
 
 

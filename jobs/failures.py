@@ -27,7 +27,7 @@ from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.exc import OperationalError
 
-from portal.exports import attempts, service
+from portal.exports import attempts, mail_outbox
 from portal.exports.attempts import Attempt, NextTry
 from portal.mailer import MailKind
 from portal.models import utcnow
@@ -149,7 +149,7 @@ def record_failure(attempt: Attempt, exc: Exception) -> None:
     if failure.transient and upcoming:
         attempts.release_for_retry(attempt, failure.problem, upcoming)
     elif attempts.fail(attempt, failure.reason):
-        service.hand_over_mail(attempt.export_id, MailKind.FAILURE)
+        mail_outbox.hand_over_mail(attempt.export_id, MailKind.FAILURE)
 
 
 def next_try(job: Job | None) -> NextTry | None:

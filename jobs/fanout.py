@@ -27,7 +27,7 @@ from jobs.render import RenderPool
 from portal.exports import attempts, chunks, queues
 from portal.exports.attempts import Attempt, AttemptLost
 from portal.exports.chunks import ChunkClaim
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions
 from portal.models import Export
 
 WAIT_SECONDS = 0.5  # how often the owner looks at chunks others hold

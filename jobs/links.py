@@ -18,8 +18,8 @@ from flask import current_app
 from jobs.archive import path_entry_name
 from jobs.heartbeat import Heartbeat
 from jobs.parts import PartedArchive
-from portal.exports.links import LinkIn
-from portal.exports.service import export_links
+from portal.exports.attempts import export_links
+from portal.exports.options import LinkIn
 from portal.models import Export
 from portal.outbound.download import Download, rules_for
 from portal.outbound.fanout import Stopped, fetch_all

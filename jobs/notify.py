@@ -9,7 +9,7 @@ delivering what the row still owes.
 from __future__ import annotations
 
 from portal import mailer
-from portal.exports import service
+from portal.exports import mail_outbox
 from portal.exports.attempts import load
 from portal.mailer import MailKind
 
@@ -17,12 +17,12 @@ from portal.mailer import MailKind
 def send_export_mail(export_id: int, kind: str) -> str:
     kind = MailKind(kind)
     export = load(export_id)
-    if not service.claim_mail(export_id, kind):
+    if not mail_outbox.claim_mail(export_id, kind):
         return f"{kind} mail already sent or no longer owed"
     try:
         mailer.send_export_mail(export, kind)
     except Exception:
-        service.release_mail(export_id, kind)
+        mail_outbox.release_mail(export_id, kind)
         raise
-    service.mail_sent(export_id, kind, export.requested_by.email)
+    mail_outbox.mail_sent(export_id, kind, export.requested_by.email)
     return f"{kind} mail sent to {export.requested_by.email}"

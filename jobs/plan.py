@@ -15,7 +15,7 @@ from sqlalchemy import select
 from jobs import load, render
 from portal.exports import attempts
 from portal.exports.attempts import Attempt
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Attachment, Export, Organization, Project, Record
 from portal.renders import cache, entries

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from jobs.fill import Unwatched, fill
 from jobs.plan import fingerprints
 from jobs.render import RenderPool
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Export, ExportKind, Record
 from portal.renders import cache

@@ -13,7 +13,7 @@ from PIL import Image
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.auth.passwords import hash_password
 from portal.exports import events, service
-from portal.exports.links import LinkIn
+from portal.exports.options import ExportOptions, LinkIn, fingerprint_of
 from portal.extensions import db
 from portal.models import (
     ChecklistItem,
@@ -280,10 +280,10 @@ def export_in(
     made = records if isinstance(records, list) else [record(project) for _ in range(records)]
     db.session.flush()
     ids = [r.id for r in made]
-    options = service.ExportOptions()
+    options = ExportOptions()
     values = {
         "options": options.as_dict(),
-        "fingerprint": service.fingerprint_of(requester.id, ids, options),
+        "fingerprint": fingerprint_of(requester.id, ids, options),
         "queue_name": "exports-small",
         "total": len(ids) or 500,
         "status": state,
@@ -315,8 +315,8 @@ def bundle_in(
     """A link bundle's row named "Handover pack" in `state` (see `export_in`), with `links`
     links and, once ready, one zip under its bundles/ key; no job is enqueued."""
     asked = [LinkIn(f"https://docs.example/{n}.pdf") for n in range(links)]
-    options = service.ExportOptions.bundle("Handover pack", None, keys.PORTAL_NAMESPACE)
-    fingerprint = service.fingerprint_of(requester.id, [], options, asked)
+    options = ExportOptions.bundle("Handover pack", None, keys.PORTAL_NAMESPACE)
+    fingerprint = fingerprint_of(requester.id, [], options, asked)
     row = service.create_export(requester, project, [], options, fingerprint, links=asked)
     for column, value in {"status": state, **state_columns(state), **columns}.items():
         setattr(row, column, value)

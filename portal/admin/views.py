@@ -13,8 +13,8 @@ from flask_login import current_user
 
 from portal.admin import access, actions, charts, health, queries, stats, timeline
 from portal.exports import service
+from portal.exports.errors import ExportRequestError
 from portal.exports.presenter import StatusView
-from portal.exports.service import ExportRequestError
 from portal.models import Export, ExportStatus, utcnow
 from portal.records import pagination
 from portal.renders import cache

@@ -17,7 +17,7 @@ from portal.api.exports import ACCEPTED, once
 from portal.api.spec import api_spec
 from portal.exports import service
 from portal.exports.limits import export_requests
-from portal.exports.links import LinkIn
+from portal.exports.options import LinkIn
 from portal.models import Project
 from portal.storage import keys
 from portal.tenancy import get_or_404

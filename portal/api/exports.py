@@ -24,8 +24,8 @@ from portal.api.spec import api_spec, responses
 from portal.exports import downloads, service
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.limits import export_requests
+from portal.exports.options import ExportOptions
 from portal.exports.presenter import StatusView
-from portal.exports.service import ExportOptions
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import Export, Project, Record

@@ -21,8 +21,8 @@ from __future__ import annotations
 from portal import urls
 from portal.api import schemas
 from portal.exports import states
+from portal.exports.options import ExportOptions
 from portal.exports.parts import PartView, parts_of
-from portal.exports.service import ExportOptions
 from portal.extensions import db
 from portal.models import Export
 

@@ -20,8 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from portal.exports.links import MAX_NAME_CHARS, MAX_URL_CHARS
-from portal.exports.service import BUNDLE_NAME_MAX
+from portal.exports.options import BUNDLE_NAME_MAX, MAX_NAME_CHARS, MAX_URL_CHARS
 from portal.models import ExportKind, ExportStatus
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES

@@ -17,10 +17,10 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.exports import events
-from portal.exports.service import ExportOptions
+from portal.exports.options import ExportOptions, LinkIn
 from portal.extensions import db
 from portal.mailer import MailKind
-from portal.models import Export, ExportPart, ExportStatus, utcnow
+from portal.models import Export, ExportLink, ExportPart, ExportStatus, utcnow
 
 
 class AttemptLost(Exception):
@@ -248,3 +248,13 @@ def fail_stalled(attempt: Attempt, reason: str) -> bool:
 
 def load(export_id: int) -> Export:
     return db.session.scalars(select(Export).where(Export.id == export_id)).one()
+
+
+def export_links(export: Export) -> list[LinkIn]:
+    """A bundle's links as they were asked for, in order: what the worker fetches."""
+    rows = db.session.execute(
+        select(ExportLink.url, ExportLink.name)
+        .where(ExportLink.export_id == export.id)
+        .order_by(ExportLink.position)
+    )
+    return [LinkIn(url, name) for url, name in rows]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 
-from portal.exports.links import MAX_NAME_CHARS, MAX_URL_CHARS
+from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS
 from portal.models import Project
 from portal.tenancy import get_or_404
 

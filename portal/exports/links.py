@@ -11,27 +11,16 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from portal.exports.errors import ExportRequestError
+from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS, LinkIn
 
-MAX_URL_CHARS = 2048
-MAX_NAME_CHARS = 255
 SCHEMES = ("http", "https")
 # Never part of a URL or a file name (and a NUL byte would make PostgreSQL refuse the row).
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class LinkIn:
-    """One link asked for: its URL and, optionally, the name it should have in the zip
-    (folders allowed: "Drawings/A-101 rev C.pdf")."""
-
-    url: str
-    name: str | None = None
 
 
 def checked(links: Sequence[LinkIn], places: Sequence[str] | None = None) -> list[LinkIn]:

@@ -1,7 +1,9 @@
-"""What people do to exports: request, reuse, re-order, cancel.
+"""What people do to exports: request, reuse, re-order, retry, cancel, revoke.
 
-This module and `attempts` (what a worker does to one) are the only code that changes Export
-rows; this module is the only one that enqueues export jobs.
+The code that changes Export rows is this module (people's requests and actions), `attempts`
+(a worker's fenced writes), `mail_outbox` (the emails a row owes) and `endings` (how a
+completed export ends); this module is the only one that enqueues export jobs, and no job
+imports it.
 
 Every change is committed before a job is enqueued (a job never runs for a row that does not
 exist), and every state change is a guarded UPDATE, so two processes racing cannot both win.
@@ -9,23 +11,19 @@ exist), and every state change is a guarded UPDATE, so two processes racing cann
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select, update
 
-from portal.exports import events, queues, states
+from portal.exports import attempts, events, queues, states
+from portal.exports.endings import end_completed
 from portal.exports.errors import ExportRequestError
-from portal.exports.links import LinkIn, checked
+from portal.exports.links import checked
+from portal.exports.options import ExportOptions, LinkIn, fingerprint_of
 from portal.exports.states import Action
 from portal.extensions import db
-from portal.mailer import MailKind
 from portal.models import (
     Export,
     ExportItem,
@@ -37,73 +35,10 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.renders.entries import PAPER_SIZES
-from portal.storage import cdn, keys
-from portal.storage import client as s3
+from portal.storage import keys
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
-from portal.webhooks import outbox
-from portal.webhooks.catalogue import EventType
 
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
-BUNDLE_NAME_MAX = 120
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    paper: str = "A4"
-    include_originals: bool = False
-    # A bundle's: its name, how long its link works, and whose prefix its zips go under
-    # (keys.PORTAL_NAMESPACE, or keys.api_key_namespace of the API key that asked).
-    name: str = ""
-    ttl_hours: int | None = None
-    namespace: str = ""
-
-    @classmethod
-    def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
-        paper = paper or "A4"
-        if paper not in PAPER_SIZES:
-            raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
-        return cls(paper=paper, include_originals=bool(include_originals))
-
-    @classmethod
-    def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
-        """A bundle's options, checked: a name, and a lifetime of 1 hour up to the export TTL."""
-        name, config = " ".join(name.split()), current_app.config
-        ttl = config["BUNDLE_TTL_HOURS"] if ttl_hours is None else ttl_hours
-        if not name:
-            raise ExportRequestError("Give the bundle a name.")
-        if len(name) > BUNDLE_NAME_MAX:
-            raise ExportRequestError(f"The name is longer than {BUNDLE_NAME_MAX} characters.")
-        if not 1 <= ttl <= config["EXPORT_TTL_HOURS"]:
-            raise ExportRequestError(
-                f"A bundle's link can last from 1 to {config['EXPORT_TTL_HOURS']} hours."
-            )
-        return cls(name=name, ttl_hours=ttl, namespace=namespace)
-
-    @classmethod
-    def of(cls, export: Export) -> ExportOptions:
-        """What an export was requested with; a row older than an option gets its default."""
-        stored = export.options or {}
-        return cls(
-            stored.get("paper", "A4"),
-            bool(stored.get("include_originals")),
-            stored.get("name", ""),
-            stored.get("ttl_hours"),
-            stored.get("namespace", ""),
-        )
-
-    @property
-    def ttl(self) -> timedelta:
-        """How long the zip can be downloaded once it is made."""
-        hours = self.ttl_hours or current_app.config["EXPORT_TTL_HOURS"]
-        return timedelta(hours=hours)
-
-    def as_dict(self) -> dict:
-        """Stored on the row and fingerprinted; a records export's keeps its two options."""
-        stored = {"paper": self.paper, "include_originals": self.include_originals}
-        if self.ttl_hours is not None:
-            stored |= {"name": self.name, "ttl_hours": self.ttl_hours, "namespace": self.namespace}
-        return stored
 
 
 @dataclass(frozen=True)
@@ -195,16 +130,6 @@ def check_active_limit(user_id: int) -> None:
         )
 
 
-def fingerprint_of(
-    user_id: int, record_ids: Iterable[int], options: ExportOptions, links: Sequence[LinkIn] = ()
-) -> str:
-    digest = hashlib.sha256(f"{user_id}|{json.dumps(options.as_dict(), sort_keys=True)}|".encode())
-    digest.update(",".join(str(i) for i in sorted(record_ids)).encode())
-    if links:
-        digest.update(json.dumps([[link.url, link.name] for link in links]).encode())
-    return digest.hexdigest()
-
-
 def live_export_with(user_id: int, fingerprint: str) -> Export | None:
     return db.session.scalar(
         select(Export).where(
@@ -287,15 +212,6 @@ def request_bundle(
     if project is not None and project.organization_id != user.organization_id:
         raise ExportRequestError("No such project.", status=404)
     return accept(user, project, [], options, unique, alongside)
-
-
-def export_links(export: Export) -> list[LinkIn]:
-    rows = db.session.execute(
-        select(ExportLink.url, ExportLink.name)
-        .where(ExportLink.export_id == export.id)
-        .order_by(ExportLink.position)
-    )
-    return [LinkIn(url, name) for url, name in rows]
 
 
 def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
@@ -384,7 +300,7 @@ def reorder(export: Export, by: User) -> ExportRequest:
     if (newer := newer_export(export)) is not None:
         return ExportRequest(newer, reused=True)
     requester = export.requested_by
-    record_ids, links = export_record_ids(export), export_links(export)
+    record_ids, links = export_record_ids(export), attempts.export_links(export)
     options = ExportOptions.of(export)
     fingerprint = fingerprint_of(requester.id, record_ids, options, links)
     with queues.request_lock(requester.id):
@@ -446,76 +362,6 @@ def cancel(export: Export, by: User) -> None:
         raise ExportRequestError(*REFUSALS[Action.CANCEL])
 
 
-MAIL_FLAGS = {MailKind.READY: "ready_mail_sent_at", MailKind.EXPIRING: "expiring_mail_sent_at"}
-# The emails a state owes through the row's outbox (mail_due), and the state that owes each.
-OWED_IN = {MailKind.READY: ExportStatus.COMPLETED, MailKind.FAILURE: ExportStatus.FAILED}
-# An owed email handed to the mail queue is handed over again if still owed after this long
-# (its job was lost with Redis, say); mail jobs claim it, so a spare job sends nothing.
-MAIL_HANDOVER_LEASE = timedelta(minutes=10)
-
-
-def mail_owed(kind: MailKind) -> tuple:
-    """The row still owes this email: its outbox names it and the state that owes it holds."""
-    return (Export.mail_due == kind, Export.status == OWED_IN[kind])
-
-
-def hand_over_mail(export_id: int, kind: MailKind) -> bool:
-    """Enqueue an owed email now; with Redis down it stays owed and the recovery pass sends it."""
-    try:
-        queues.enqueue_mail(export_id, kind)
-    except RedisError as exc:
-        current_app.logger.warning("%s mail for export %s left owed: %s", kind, export_id, exc)
-        return False
-    db.session.execute(
-        update(Export)
-        .where(Export.id == export_id, Export.mail_due == kind)
-        .values(mail_due_at=utcnow() + MAIL_HANDOVER_LEASE)
-    )
-    db.session.commit()
-    return True
-
-
-def claim_mail(export_id: int, kind: str) -> bool:
-    """Take an email for sending before sending it; False when it was sent already or is no
-    longer owed (the export was retried, revoked, ...), so one export sends one of each.
-
-    Taking the expiry warning is also the moment the export is announced as expiring to
-    webhooks, in the same transaction (outbox.emit sends it once per attempt of the export,
-    though a failed send gives the warning back to be taken again)."""
-    where, values = [Export.id == export_id], {}
-    if kind in MAIL_FLAGS:
-        column = getattr(Export, MAIL_FLAGS[kind])
-        where.append(column.is_(None))
-        values[column] = utcnow()
-    if kind in OWED_IN:
-        where.extend(mail_owed(kind))
-        values.update({Export.mail_due: None, Export.mail_due_at: None})
-    if kind == MailKind.EXPIRING:
-        where.append(states.is_shown_as(ExportStatus.COMPLETED))
-    changed = db.session.execute(update(Export).where(*where).values(values)).rowcount
-    if changed and kind == MailKind.EXPIRING:
-        outbox.emit(export_id, EventType.EXPIRING)
-    db.session.commit()
-    return bool(changed)
-
-
-def mail_sent(export_id: int, kind: str, recipient: str) -> None:
-    events.add(export_id, "mail_sent", f"{kind} email to {recipient}")
-    db.session.commit()
-
-
-def release_mail(export_id: int, kind: str) -> None:
-    """Sending failed: undo the claim, so the retried mail job (or the recovery pass) sends it."""
-    where, values = [Export.id == export_id], {}
-    if kind in MAIL_FLAGS:
-        values[getattr(Export, MAIL_FLAGS[kind])] = None
-    if kind in OWED_IN:
-        where.append(Export.mail_due.is_(None))
-        values.update({Export.mail_due: kind, Export.mail_due_at: utcnow() + MAIL_HANDOVER_LEASE})
-    db.session.execute(update(Export).where(*where).values(values))
-    db.session.commit()
-
-
 REVOKE_REASON_MAX = 500
 
 
@@ -530,67 +376,3 @@ def revoke(export: Export, by: User, reason: str = "") -> None:
     reason = " ".join(reason.split())[:REVOKE_REASON_MAX]
     if not end_completed(export, ExportStatus.REVOKED, actor_id=by.id, reason=reason):
         raise ExportRequestError(*REFUSALS[Action.REVOKE])
-
-
-def end_completed(
-    export: Export, status: ExportStatus, actor_id: int | None = None, reason: str = ""
-) -> bool:
-    """completed → expired or revoked, recorded, then every zip of it deleted; False if it
-    wasn't completed any more (another process got there first)."""
-    keys = export.object_keys
-    changed = db.session.execute(
-        update(Export)
-        .where(Export.id == export.id, Export.status.in_(states.sources_of(status)))
-        .values(status=status, revoke_reason=reason or None)
-    ).rowcount
-    if changed:
-        zips = "zip" if len(keys) == 1 else f"{len(keys)} zips"
-        detail = f"{zips} deleted from storage" + (f"; reason: {reason}" if reason else "")
-        events.add(export.id, status, detail, actor_id=actor_id, state=status)
-    db.session.commit()
-    if changed:
-        discard_objects(keys)
-    return bool(changed)
-
-
-def discard_objects(keys: list[str]) -> None:
-    """Delete an export's zips and invalidate their CDN paths; failures are logged, not
-    raised, because the database change they follow has already been committed."""
-    for key in keys:
-        try:
-            s3.delete(key)
-        except (BotoCoreError, ClientError) as exc:
-            current_app.logger.warning("could not delete %s (reconcile will): %s", key, exc)
-    cdn.invalidate(keys)
-
-
-def missing_parts_reason(missing: list[int], of: int) -> str:
-    """What the export's page says when reconcile found zips of a ready export gone."""
-    if of == 1:
-        return "The zip was missing from storage; select Retry to build it again."
-    numbers = ", ".join(str(n) for n in missing)
-    which = f"Part {numbers} of {of} was" if len(missing) == 1 else f"Parts {numbers} of {of} were"
-    return f"{which} missing from storage; select Retry to build the export again."
-
-
-def fail_missing_parts(export: Export, missing: list[int]) -> bool:
-    """A ready export with any zip not in the bucket: failed, so nobody gets a broken link.
-
-    Guarded by the attempt too (each attempt writes its own keys): a row revoked, expired or
-    rebuilt since it was checked is left alone.
-    """
-    reason = missing_parts_reason(missing, len(export.parts))
-    changed = db.session.execute(
-        update(Export)
-        .where(
-            Export.id == export.id,
-            Export.status == ExportStatus.COMPLETED,
-            Export.attempt == export.attempt,
-        )
-        .values(status=ExportStatus.FAILED, error=reason, finished_at=utcnow())
-    ).rowcount
-    if changed:
-        detail = f"{reason} (found by storage reconcile)"
-        events.add(export.id, ExportStatus.FAILED, detail, state=ExportStatus.FAILED)
-    db.session.commit()
-    return bool(changed)

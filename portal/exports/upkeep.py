@@ -12,9 +12,9 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, select
 
-from portal.exports import attempts, events, queues, service, states
+from portal.exports import attempts, events, mail_outbox, queues, states
 from portal.exports.attempts import Attempt
-from portal.exports.service import end_completed
+from portal.exports.endings import end_completed
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportStatus, utcnow
@@ -116,12 +116,12 @@ def deliver_owed_mail() -> int:
     owed = db.session.execute(
         select(Export.id, Export.mail_due).where(
             Export.mail_due_at <= utcnow(),
-            or_(*(and_(*service.mail_owed(kind)) for kind in service.OWED_IN)),
+            or_(*(and_(*mail_outbox.mail_owed(kind)) for kind in mail_outbox.OWED_IN)),
         )
     ).all()
     handed = 0
     for export_id, kind in owed:
-        if not service.hand_over_mail(export_id, MailKind(kind)):
+        if not mail_outbox.hand_over_mail(export_id, MailKind(kind)):
             break  # Redis is down: the next pass tries again
         handed += 1
     return handed

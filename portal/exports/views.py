@@ -13,10 +13,11 @@ from portal.exports import downloads, links, poll, service, states
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import Activity, activity_since, parse_since
 from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
+from portal.exports.errors import ExportRequestError
 from portal.exports.limits import export_requests
+from portal.exports.options import BUNDLE_NAME_MAX, ExportOptions
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
-from portal.exports.service import ExportOptions, ExportRequestError
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import Export, Project
@@ -145,7 +146,7 @@ def render_bundle_form(form: BundleForm, error: str | None = None) -> str:
         projects=projects,
         ttl_choices=bundle_ttl_choices(),
         max_urls=current_app.config["BUNDLE_MAX_URLS"],
-        name_max=service.BUNDLE_NAME_MAX,
+        name_max=BUNDLE_NAME_MAX,
     )
 
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal.exports import service, states
+from portal.exports import endings, states
 from portal.extensions import db
 from portal.models import Export, ExportPart, ExportStatus, ReconcileRun
 from portal.storage import cdn, keys, uploads
@@ -84,7 +84,7 @@ def fix(findings: Findings) -> None:
     findings.missing = [
         m
         for m in findings.missing
-        if service.fail_missing_parts(m.export, [part.number for part in m.parts])
+        if endings.fail_missing_parts(m.export, [part.number for part in m.parts])
     ]
     uploads.remove(findings.uploads)
 

@@ -14,6 +14,7 @@ import zipfile
 import pytest
 
 from portal.exports import queues, service
+from portal.exports.options import ExportOptions
 from portal.formatting import filesize
 from portal.mailer import MailKind
 from portal.models import Download, Export, ExportStatus
@@ -31,9 +32,7 @@ def emailed_export(world, project_records, worker, mail_sink) -> tuple[Export, s
     email. The export and the download link as the email has it."""
     ids = [record.id for record in project_records(6, photo_every=3)]
     with worker():
-        result = service.request_export(
-            world.member_a, world.project_a, ids, service.ExportOptions()
-        )
+        result = service.request_export(world.member_a, world.project_a, ids, ExportOptions())
         [mail] = wait_for_mail(mail_sink, 1, timeout=120)
     link = re.search(r"https?://\S+/download", text_body(mail)).group(0)
     return reload(result.export.id), link

@@ -11,8 +11,8 @@ from rq import Queue
 
 from portal import config as settings
 from portal.exports import queues, service
-from portal.exports.links import LinkIn
-from portal.exports.service import ExportRequestError
+from portal.exports.errors import ExportRequestError
+from portal.exports.options import ExportOptions, LinkIn
 from portal.models import Export, ExportLink
 from portal.storage import keys
 from tests.factories import login
@@ -119,7 +119,7 @@ def test_an_api_bundle_goes_under_its_keys_namespace_and_its_own_lifetime(app, w
     )
 
     assert result.export.options["namespace"] == namespace
-    assert service.ExportOptions.of(result.export).ttl.total_seconds() == 72 * 3600
+    assert ExportOptions.of(result.export).ttl.total_seconds() == 72 * 3600
 
 
 @pytest.mark.parametrize(

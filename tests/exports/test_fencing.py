@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.exports import attempts, service
+from portal.exports import attempts, endings, service
 from portal.exports.attempts import AttemptLost, StoredPart
 from portal.extensions import db
 from portal.models import Export, ExportEvent, ExportPart, ExportStatus, utcnow
@@ -101,7 +101,7 @@ def test_a_completion_of_three_zips_stores_them_in_order_with_their_total(export
 def test_a_retried_export_keeps_only_the_zips_of_the_attempt_that_completed(export):
     assert attempts.complete(attempts.claim(export.id), zips("old1.zip", "old2.zip"), 0)
     db.session.refresh(export)
-    assert service.fail_missing_parts(export, [2])
+    assert endings.fail_missing_parts(export, [2])
     service.retry(export, export.requested_by)
     assert attempts.complete(attempts.claim(export.id), zips("new.zip"), 0)
     db.session.refresh(export)

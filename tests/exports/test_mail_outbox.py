@@ -11,7 +11,7 @@ from rq import Queue
 
 from jobs.notify import send_export_mail
 from jobs.sweep import run_recovery
-from portal.exports import attempts, queues, service
+from portal.exports import attempts, endings, queues, service
 from portal.exports.attempts import StoredPart
 from portal.extensions import db, mail
 from portal.mailer import MailKind
@@ -67,7 +67,7 @@ def test_a_retried_export_whose_zip_went_missing_sends_a_ready_email_for_its_new
     export = completed_without_its_email(world)
     with mail.record_messages() as sent:
         send_export_mail(export.id, MailKind.READY)
-        assert service.fail_missing_parts(reload(export.id), [1])
+        assert endings.fail_missing_parts(reload(export.id), [1])
         service.retry(reload(export.id), world.member_a)
         rebuilt = StoredPart(1, "exports/k2.zip", 1, "b" * 64, 2)
         assert attempts.complete(attempts.claim(export.id), [rebuilt], 0)

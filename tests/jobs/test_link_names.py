@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jobs.links import entry_name
-from portal.exports.links import LinkIn
+from portal.exports.options import LinkIn
 from portal.outbound.download import Download
 
 URL = "https://docs.example/files/A-101%20rev%20C.pdf?download=1"

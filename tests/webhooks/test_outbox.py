@@ -15,8 +15,9 @@ from jobs import failures
 from jobs.failures import record_failure
 from jobs.notify import send_export_mail
 from jobs.sweep import run_sweep
-from portal.exports import attempts, events, queues, service
+from portal.exports import attempts, events, mail_outbox, queues, service
 from portal.exports.attempts import Attempt, StoredPart
+from portal.exports.errors import ExportRequestError
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportStatus, WebhookDelivery, utcnow
@@ -84,7 +85,7 @@ def test_a_change_that_is_rolled_back_announces_nothing(app, world, endpoint):
 def test_an_admin_revoke_announces_export_revoked_once(app, world, endpoint):
     export = export_in(world, ExportStatus.COMPLETED)
     service.revoke(export, world.admin_a, "sent to the wrong client")
-    with pytest.raises(service.ExportRequestError):
+    with pytest.raises(ExportRequestError):
         service.revoke(export, world.admin_a)
     [delivery] = deliveries()
     assert delivery.event == "export.revoked"
@@ -131,8 +132,8 @@ def test_the_expiry_warning_announces_export_expiring_once_even_if_the_mail_is_r
         expires_at=utcnow() + timedelta(hours=12),
     )
     assert send_export_mail(export.id, MailKind.EXPIRING).startswith("expiring mail sent")
-    service.release_mail(export.id, MailKind.EXPIRING)  # as if sending had failed
-    assert service.claim_mail(export.id, MailKind.EXPIRING)
+    mail_outbox.release_mail(export.id, MailKind.EXPIRING)  # as if sending had failed
+    assert mail_outbox.claim_mail(export.id, MailKind.EXPIRING)
     [delivery] = deliveries()
     assert delivery.event == "export.expiring"
 

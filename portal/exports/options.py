@@ -1,0 +1,104 @@
+"""What an export is asked for, as plain values: its options, its links, their limits and the
+fingerprint that finds an identical live export.
+
+A leaf: no request, no database, so the web side and the worker read the same rules (the
+worker reads an export's paper and lifetime from here, never from the web service).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from flask import current_app
+
+from portal.exports.errors import ExportRequestError
+from portal.renders.entries import PAPER_SIZES
+
+if TYPE_CHECKING:
+    from portal.models import Export
+
+BUNDLE_NAME_MAX = 120
+MAX_URL_CHARS = 2048
+MAX_NAME_CHARS = 255
+
+
+@dataclass(frozen=True)
+class LinkIn:
+    """One link asked for: its URL and, optionally, the name it should have in the zip
+    (folders allowed: "Drawings/A-101 rev C.pdf")."""
+
+    url: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    paper: str = "A4"
+    include_originals: bool = False
+    # A bundle's: its name, how long its link works, and whose prefix its zips go under
+    # (keys.PORTAL_NAMESPACE, or keys.api_key_namespace of the API key that asked).
+    name: str = ""
+    ttl_hours: int | None = None
+    namespace: str = ""
+
+    @classmethod
+    def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
+        paper = paper or "A4"
+        if paper not in PAPER_SIZES:
+            raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
+        return cls(paper=paper, include_originals=bool(include_originals))
+
+    @classmethod
+    def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
+        """A bundle's options, checked: a name, and a lifetime of 1 hour up to the export TTL."""
+        name, config = " ".join(name.split()), current_app.config
+        ttl = config["BUNDLE_TTL_HOURS"] if ttl_hours is None else ttl_hours
+        if not name:
+            raise ExportRequestError("Give the bundle a name.")
+        if len(name) > BUNDLE_NAME_MAX:
+            raise ExportRequestError(f"The name is longer than {BUNDLE_NAME_MAX} characters.")
+        if not 1 <= ttl <= config["EXPORT_TTL_HOURS"]:
+            raise ExportRequestError(
+                f"A bundle's link can last from 1 to {config['EXPORT_TTL_HOURS']} hours."
+            )
+        return cls(name=name, ttl_hours=ttl, namespace=namespace)
+
+    @classmethod
+    def of(cls, export: Export) -> ExportOptions:
+        """What an export was requested with; a row older than an option gets its default."""
+        stored = export.options or {}
+        return cls(
+            stored.get("paper", "A4"),
+            bool(stored.get("include_originals")),
+            stored.get("name", ""),
+            stored.get("ttl_hours"),
+            stored.get("namespace", ""),
+        )
+
+    @property
+    def ttl(self) -> timedelta:
+        """How long the zip can be downloaded once it is made."""
+        hours = self.ttl_hours or current_app.config["EXPORT_TTL_HOURS"]
+        return timedelta(hours=hours)
+
+    def as_dict(self) -> dict:
+        """Stored on the row and fingerprinted; a records export's keeps its two options."""
+        stored = {"paper": self.paper, "include_originals": self.include_originals}
+        if self.ttl_hours is not None:
+            stored |= {"name": self.name, "ttl_hours": self.ttl_hours, "namespace": self.namespace}
+        return stored
+
+
+def fingerprint_of(
+    user_id: int, record_ids: Iterable[int], options: ExportOptions, links: Sequence[LinkIn] = ()
+) -> str:
+    digest = hashlib.sha256(f"{user_id}|{json.dumps(options.as_dict(), sort_keys=True)}|".encode())
+    digest.update(",".join(str(i) for i in sorted(record_ids)).encode())
+    if links:
+        digest.update(json.dumps([[link.url, link.name] for link in links]).encode())
+    return digest.hexdigest()
