@@ -33,12 +33,13 @@ from bench import export_seed, proctree
 from jobs import load, render
 from jobs.assemble import READ_AHEAD
 from jobs.render import MemoryPhotos, RenderError, RenderPool
-from portal.exports import queues, service
+from portal import queues
+from portal.exports import service
 from portal.exports.options import ExportOptions, fingerprint_of
-from portal.exports.queues import WORKER_ORDER
 from portal.exports.service import create_export
 from portal.extensions import db
 from portal.models import Export, ExportStatus, Record, RenderedPdf, utcnow
+from portal.queues import WORKER_ORDER
 from portal.storage import client as s3
 from portal.storage import keys
 from portal.storage.multipart import MultipartWriter

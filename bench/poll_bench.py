@@ -42,7 +42,8 @@ from sqlalchemy import select, update
 
 from bench import engine_lab, export_seed, proctree
 from bench.pollers import Pollers, Tally
-from portal.exports import queues, service
+from portal import queues
+from portal.exports import service
 from portal.exports.options import ExportOptions, fingerprint_of
 from portal.extensions import db
 from portal.models import Export, ExportStatus

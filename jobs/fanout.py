@@ -1,11 +1,12 @@
 """Rendering what the cache lacks, on every free worker.
 
-The attempt splits its missing records into chunks (portal/exports/chunks.py) and, when
-there are more than EXPORT_FANOUT_MIN, enqueues one helper job per further chunk on the
-large lane. The export's own job renders chunks too; any worker that takes a helper claims
-whichever chunk is next, so chunks go to whoever is free, on any host, in any order. When
-nothing is left to claim, the export's job waits for the chunks others hold, taking over
-any whose worker stopped beating, then goes on to assemble the zip.
+The worker's side of the chunk protocol (portal/exports/chunks.py, which both sides read):
+the attempt splits its missing records into chunks and, when there are more than
+EXPORT_FANOUT_MIN, enqueues one helper job per further chunk on the large lane. The export's
+own job renders chunks too; any worker that takes a helper claims whichever chunk is next,
+so chunks go to whoever is free, on any host, in any order. When nothing is left to claim,
+the export's job waits for the chunks others hold, taking over any whose worker stopped
+beating, then goes on to assemble the zip.
 
 Why not RQ dependencies for the final step: a dependent job waits forever on a chunk job
 that was lost with Redis or killed past its retries, and it would take the export's
@@ -20,11 +21,11 @@ from collections.abc import Sequence
 
 from flask import current_app
 
-from jobs import heartbeat
 from jobs.fill import fill
 from jobs.heartbeat import Heartbeat
 from jobs.render import RenderPool
-from portal.exports import attempts, chunks, queues
+from portal import queues
+from portal.exports import attempts, chunks
 from portal.exports.attempts import Attempt, AttemptLost
 from portal.exports.chunks import ChunkClaim
 from portal.exports.options import ExportOptions
@@ -73,7 +74,15 @@ def help_export(export_id: int, attempt_number: int) -> str:
 
 def render_chunk(export: Export, claim: ChunkClaim, pool: RenderPool) -> None:
     paper = ExportOptions.of(export).paper
-    with heartbeat.of_chunk(claim) as pulse:
+    with chunk_heartbeat(claim) as pulse:
         errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse)
         pulse.beat()  # what was counted since the last beat
     chunks.finish(claim, errors)
+
+
+def chunk_heartbeat(claim: ChunkClaim) -> Heartbeat:
+    """A chunk's beat, which also carries its progress into the export's `done`."""
+    return Heartbeat(
+        lambda rendered, failed: chunks.beat(claim, rendered, failed),
+        f"chunk-{claim.attempt.export_id}-{claim.number}",
+    )

@@ -14,9 +14,8 @@ from collections.abc import Callable
 
 from flask import current_app
 
-from portal.exports import attempts, chunks
+from portal.exports import attempts
 from portal.exports.attempts import Attempt, AttemptLost
-from portal.exports.chunks import ChunkClaim
 
 BEAT_SECONDS = 1.0
 # Held while a beat uses the database. The render pool forks this process: a fork taken
@@ -100,11 +99,3 @@ def of_attempt(attempt: Attempt) -> Heartbeat:
     """The export's own proof of life, from its claim to its completion; it also carries
     what the job itself counts (a bundle's links) into the export's `done`."""
     return Heartbeat(lambda done, _failed: attempts.beat(attempt, done), f"export-{attempt}")
-
-
-def of_chunk(claim: ChunkClaim) -> Heartbeat:
-    """A chunk's beat, which also carries its progress into the export's `done`."""
-    return Heartbeat(
-        lambda rendered, failed: chunks.progress(claim, rendered, failed),
-        f"chunk-{claim.attempt.export_id}-{claim.number}",
-    )

@@ -20,10 +20,9 @@ from rq.job import Job
 
 from jobs import sweep
 from jobs.resilient import REDIS_DOWN, ResilientWorker
-from portal import create_app
-from portal.exports import queues
-from portal.exports.queues import MAIL, WORKER_ORDER
+from portal import create_app, queues
 from portal.extensions import db
+from portal.queues import MAIL, WORKER_ORDER
 
 SWEEP_KEY = "sitepack:sweep-tick"
 RECOVERY_KEY = "sitepack:recovery-tick"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
-from portal.exports import queues
+from portal import queues
 from portal.mailer import SUBJECTS, MailKind
 from portal.models import ExportStatus
 from tests import factories

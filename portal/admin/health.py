@@ -17,7 +17,8 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import Select
 
-from portal.exports import attempts, queues
+from portal import queues
+from portal.exports import attempts
 from portal.extensions import db
 from portal.models import Export
 

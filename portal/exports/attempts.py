@@ -119,7 +119,7 @@ def _guarded(
 
 def beat(attempt: Attempt, done: int = 0) -> None:
     """Proof of life, adding `done` entries the job itself put in the zip (a bundle's links;
-    every worker rendering a chunk adds its records' own, see chunks.progress); raises
+    every worker rendering a chunk adds its records' own, see chunks.beat); raises
     AttemptLost when this attempt is fenced off.
 
     Written on its own connection: committing the job's session would expire every record

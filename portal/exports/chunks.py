@@ -1,4 +1,8 @@
-"""The chunks of a large export: planned by the attempt that owns it, rendered by any worker.
+"""The chunk protocol of a large export, whole: the attempt that owns the export plans its
+chunks; any worker claims one, beats while it renders it and finishes it; the owner waits
+until none is outstanding and reads their errors. A cancel needs no step of its own: the
+export leaves `processing`, so the next claim finds nothing and the next beat raises
+AttemptLost. The worker's loop over these steps is jobs/fanout.py; nothing else writes chunks.
 
 Every write is fenced twice. The chunk's claim token fences off a worker presumed dead
 (its beat went stale and another took the chunk over); the export's attempt and status
@@ -124,7 +128,7 @@ def _held(claim: ChunkClaim) -> tuple:
     )
 
 
-def progress(claim: ChunkClaim, rendered: int, failed: int) -> None:
+def beat(claim: ChunkClaim, rendered: int, failed: int) -> None:
     """Count records into the chunk and the export, and beat; raises AttemptLost when the
     chunk was taken over or the export's attempt is over. On its own connection, like the
     export's heartbeat, so a beat never commits (or waits for) the job's session."""

@@ -14,7 +14,8 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import update
 
-from portal.exports import events, queues, states
+from portal import queues
+from portal.exports import events, states
 from portal.extensions import db
 from portal.mailer import MailKind
 from portal.models import Export, ExportStatus, utcnow

@@ -9,7 +9,8 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from portal.exports import queues, states
+from portal import queues
+from portal.exports import states
 from portal.exports.parts import PartView, parts_of
 from portal.exports.states import Action
 from portal.extensions import db

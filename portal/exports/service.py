@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from portal.exports import attempts, events, queues, states
+from portal import queues
+from portal.exports import attempts, events, states
 from portal.exports.endings import end_completed
 from portal.exports.errors import ExportRequestError
 from portal.exports.links import checked

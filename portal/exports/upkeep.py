@@ -12,7 +12,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, select
 
-from portal.exports import attempts, events, mail_outbox, queues, states
+from portal import queues
+from portal.exports import attempts, events, mail_outbox, states
 from portal.exports.attempts import Attempt
 from portal.exports.endings import end_completed
 from portal.extensions import db

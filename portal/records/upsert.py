@@ -15,7 +15,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Attachment, ChecklistItem, Project, Record, utcnow
 from portal.photos import ingest_photo

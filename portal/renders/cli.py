@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from redis.exceptions import RedisError
 from sqlalchemy import or_, select
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Project, Record
 

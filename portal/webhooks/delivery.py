@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from portal.outbound import fetch

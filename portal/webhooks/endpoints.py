@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete as delete_rows
 from sqlalchemy import select, update
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
 from portal.outbound.guard import Refused, policy_for, vet

@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Export, WebhookDelivery, WebhookEndpoint, utcnow
 from portal.webhooks import payload

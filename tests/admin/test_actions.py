@@ -7,7 +7,7 @@ from datetime import timedelta
 import redis
 from rq import Queue
 
-from portal.exports import queues
+from portal import queues
 from portal.models import Export, ExportEvent, utcnow
 from portal.storage import client as s3
 from tests.factories import login

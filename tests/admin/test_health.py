@@ -8,7 +8,7 @@ from datetime import timedelta
 import redis
 from rq import Worker
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import RenderedPdf, utcnow
 from tests import factories

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from rq import Queue
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Download, Export, ExportItem, ExportStatus, utcnow
 from tests import factories

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from rq import Queue
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Attachment, Record
 from portal.storage import client as s3

@@ -13,7 +13,8 @@ import zipfile
 
 import pytest
 
-from portal.exports import queues, service
+from portal import queues
+from portal.exports import service
 from portal.exports.options import ExportOptions
 from portal.formatting import filesize
 from portal.mailer import MailKind

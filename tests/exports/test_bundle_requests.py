@@ -10,7 +10,8 @@ import redis
 from rq import Queue
 
 from portal import config as settings
-from portal.exports import queues, service
+from portal import queues
+from portal.exports import service
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import ExportOptions, LinkIn
 from portal.models import Export, ExportLink

@@ -44,8 +44,8 @@ def test_each_chunk_is_claimed_once_in_order_then_none_is_left(running):
 
 def test_progress_counts_into_the_chunk_and_the_export_at_once(running):
     claim = chunks.claim_next(running)
-    chunks.progress(claim, rendered=3, failed=1)
-    chunks.progress(claim, rendered=1, failed=0)
+    chunks.beat(claim, rendered=3, failed=1)
+    chunks.beat(claim, rendered=1, failed=0)
     export = db.session.get(Export, running.export_id)
     db.session.refresh(export)
     assert (export.done, export.warnings) == (4, 1)
@@ -54,7 +54,7 @@ def test_progress_counts_into_the_chunk_and_the_export_at_once(running):
 
 def test_a_stale_chunk_is_taken_over_and_its_count_taken_back(running):
     dead = chunks.claim_next(running)
-    chunks.progress(dead, rendered=3, failed=0)
+    chunks.beat(dead, rendered=3, failed=0)
     db.session.execute(
         db.update(ExportChunk)
         .where(ExportChunk.id == dead.chunk_id)
@@ -67,7 +67,7 @@ def test_a_stale_chunk_is_taken_over_and_its_count_taken_back(running):
     assert taken.number == dead.number and taken.token != dead.token
     assert reload(running.export_id).done == 0
     with pytest.raises(AttemptLost):
-        chunks.progress(dead, rendered=1, failed=0)
+        chunks.beat(dead, rendered=1, failed=0)
     with pytest.raises(AttemptLost):
         chunks.finish(dead, {})
     assert reload(running.export_id).done == 0
@@ -93,7 +93,7 @@ def test_cancel_stops_every_chunk_of_the_attempt(running):
     service.cancel(export, export.requested_by)
 
     with pytest.raises(AttemptLost):
-        chunks.progress(held, rendered=1, failed=0)
+        chunks.beat(held, rendered=1, failed=0)
     assert chunks.claim_next(running) is None
     assert reload(export).done == 0
 
@@ -107,7 +107,7 @@ def test_a_superseded_attempt_claims_nothing_and_counts_nothing(running):
     assert newer.number == running.number + 1
     assert chunks.claim_next(running) is None
     with pytest.raises(AttemptLost):
-        chunks.progress(held, rendered=2, failed=0)
+        chunks.beat(held, rendered=2, failed=0)
     assert reload(running.export_id).done == 0
 
 

@@ -20,7 +20,7 @@ import redis
 from rq import Worker
 from rq.job import Job
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import ChunkStatus, Export, ExportChunk, RenderedPdf
 from portal.renders import cache

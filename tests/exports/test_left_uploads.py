@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.exports import queues
+from portal import queues
 from portal.models import Export, utcnow
 from portal.storage import client as s3
 from portal.storage import keys

@@ -11,7 +11,8 @@ from rq import Queue
 
 from jobs.notify import send_export_mail
 from jobs.sweep import run_recovery
-from portal.exports import attempts, endings, queues, service
+from portal import queues
+from portal.exports import attempts, endings, service
 from portal.exports.attempts import StoredPart
 from portal.extensions import db, mail
 from portal.mailer import MailKind

@@ -14,7 +14,7 @@ import redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from portal.exports import queues
+from portal import queues
 from tests.factories import login, member_exports
 from tests.helpers import reload
 from tests.polling import wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 from rq import Queue
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Export, ExportItem, SelectedRecord
 from tests import factories

@@ -8,7 +8,7 @@ import redis
 from rq import Queue
 
 from jobs.sweep import run_sweep
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import Export, ExportStatus, utcnow
 from portal.storage import client as s3

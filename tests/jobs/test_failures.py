@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from jobs import failures
 from jobs.failures import describe
-from portal.exports import queues
+from portal import queues
 from tests.helpers import config_from_env
 from tests.servers import free_port
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from jobs import heartbeat
+from jobs import fanout, heartbeat
 from jobs.heartbeat import Heartbeat
 from portal.exports import attempts, chunks
 from portal.exports.attempts import AttemptLost
@@ -40,7 +40,7 @@ def test_it_beats_while_the_job_is_busy_with_something_else(attempt):
 
 def test_a_chunks_beat_writes_the_progress_counted_by_the_job(attempt):
     chunks.plan(attempt, [1, 2, 3], 5)  # ids the chunk only carries
-    with heartbeat.of_chunk(chunks.claim_next(attempt)) as pulse:
+    with fanout.chunk_heartbeat(chunks.claim_next(attempt)) as pulse:
         pulse.count(failed=False)
         pulse.count(failed=True)
         wait_until(lambda: reload(attempt.export_id).done == 2, timeout=15)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import ExportStatus, RenderedPdf
 from tests import factories

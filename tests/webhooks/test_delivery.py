@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from jobs.sweep import run_recovery
-from portal.exports import queues
+from portal import queues
 from portal.extensions import db
 from portal.models import utcnow
 from portal.webhooks import delivery as deliveries

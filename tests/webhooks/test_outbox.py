@@ -15,7 +15,8 @@ from jobs import failures
 from jobs.failures import record_failure
 from jobs.notify import send_export_mail
 from jobs.sweep import run_sweep
-from portal.exports import attempts, events, mail_outbox, queues, service
+from portal import queues
+from portal.exports import attempts, events, mail_outbox, service
 from portal.exports.attempts import Attempt, StoredPart
 from portal.exports.errors import ExportRequestError
 from portal.extensions import db
