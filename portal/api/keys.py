@@ -21,6 +21,7 @@ from sqlalchemy import or_, select, update
 
 from portal.extensions import db
 from portal.models import ApiKey, KeyScope, User, utcnow
+from portal.models.lengths import API_KEY_NAME_MAX
 
 SECRET_PREFIX = "sp_"
 SECRET_BYTES = 32
@@ -28,7 +29,6 @@ SECRET_BYTES = 32
 # never share one in practice (the unique constraint would refuse it if they did).
 LOOKUP_CHARS = 12
 SECRET = re.compile(r"sp_[A-Za-z0-9_-]{43}")
-NAME_MAX = 100
 # Last use is written at most this often per key, so a busy integrator's every request
 # does not become a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -61,7 +61,7 @@ def issue(
     key = ApiKey(
         organization_id=user.organization_id,
         user_id=user.id,
-        name=" ".join(name.split())[:NAME_MAX],
+        name=" ".join(name.split())[:API_KEY_NAME_MAX],
         scope=scope,
         prefix=lookup_prefix(secret),
         secret_hash=digest(secret),

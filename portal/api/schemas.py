@@ -22,6 +22,15 @@ from pydantic import (
 
 from portal.exports.options import BUNDLE_NAME_MAX, MAX_NAME_CHARS, MAX_URL_CHARS
 from portal.models import ExportKind, ExportStatus
+from portal.models.lengths import (
+    CHECK_LABEL_MAX,
+    PHOTO_CAPTION_MAX,
+    RECORD_ASSIGNEE_MAX,
+    RECORD_LOCATION_MAX,
+    RECORD_REFERENCE_MAX,
+    RECORD_TITLE_MAX,
+    RECORD_TRADE_MAX,
+)
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
@@ -38,7 +47,7 @@ EventName = Literal[tuple(e.value for e in EventType)]  # type: ignore[valid-typ
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
-EXTERNAL_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,19}")
+EXTERNAL_REF = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{RECORD_REFERENCE_MAX - 1}}}")
 PAGE_LIMIT_MAX = 200
 # Cursors are ASCII this API made (portal/api/cursor.py); anything longer is not one.
 Cursor = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="`next` of a page")
@@ -123,7 +132,7 @@ class RecordsQuery(RecordFilterIn):
 class ChecklistLine(Strict):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
-    label: str = Field(min_length=1, max_length=300)
+    label: str = Field(min_length=1, max_length=CHECK_LABEL_MAX)
     result: CheckResult
     comment: str = Field(default="", max_length=2000)
 
@@ -147,11 +156,11 @@ class RecordIn(Strict):
     """A record as the system that owns it holds it: the PUT replaces all of it."""
 
     kind: Kind
-    title: str = Field(min_length=1, max_length=300)
+    title: str = Field(min_length=1, max_length=RECORD_TITLE_MAX)
     status: Status = "open"
-    location: str = Field(default="", max_length=200)
-    trade: str = Field(default="", max_length=100)
-    assignee: str = Field(default="", max_length=200)
+    location: str = Field(default="", max_length=RECORD_LOCATION_MAX)
+    trade: str = Field(default="", max_length=RECORD_TRADE_MAX)
+    assignee: str = Field(default="", max_length=RECORD_ASSIGNEE_MAX)
     due_date: date | None = None
     description: str = Field(default="", max_length=20_000)
     checklist: list[ChecklistLine] = Field(default_factory=list, max_length=200)
@@ -185,7 +194,7 @@ class PhotoForm(Strict):
         json_schema_extra={"type": "string", "format": "binary"},
         description="The photo file (JPEG, PNG, ...)",
     )
-    caption: str = Field(default="", max_length=300)
+    caption: str = Field(default="", max_length=PHOTO_CAPTION_MAX)
 
 
 class ExportOptionsIn(Strict):

@@ -20,6 +20,7 @@ from portal.api import keys
 from portal.auth.views import PRINTABLE
 from portal.extensions import db
 from portal.models import ApiKey, KeyScope, utcnow
+from portal.models.lengths import API_KEY_NAME_MAX
 
 bp = Blueprint("apikeys", __name__)
 
@@ -34,7 +35,7 @@ class NewKeyForm(FlaskForm):
         "Name",
         validators=[
             DataRequired(),
-            Length(max=keys.NAME_MAX),
+            Length(max=API_KEY_NAME_MAX),
             Regexp(PRINTABLE, message="Use letters, digits and punctuation only."),
         ],
     )

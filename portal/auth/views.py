@@ -17,6 +17,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.auth.session import landing
 from portal.extensions import db
 from portal.models import User
+from portal.models.lengths import EMAIL_MAX
 
 bp = Blueprint("auth", __name__)
 
@@ -36,7 +37,7 @@ class LoginForm(FlaskForm):
         "Email",
         validators=[
             DataRequired(),
-            Length(max=254),
+            Length(max=EMAIL_MAX),
             Regexp(PRINTABLE, message="Enter the email address of your account."),
         ],
     )

@@ -15,6 +15,7 @@ WORKER_SIDE = {
     "portal.exports.options",  # what the export was asked for (a leaf)
     "portal.exports.mail_outbox",  # the emails the row owes
     "portal.exports.endings",  # how a completed export ends
+    "portal.exports.leftovers",  # aborting the uploads of superseded attempts
     "portal.exports.upkeep",  # the sweeper's pass (`flask exports sweep` runs it too)
 }
 WEB_FACING = ("portal.exports.service", "portal.api")

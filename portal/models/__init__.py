@@ -1,0 +1,63 @@
+"""The data model, by domain: organisations own everything, and every query is scoped by
+organisation. Each name is re-exported here, so `from portal.models import X` works for all.
+
+    base.py      utcnow, public ids          lengths.py   column lengths, named once
+    tenancy.py   organisations, users        records.py   projects, records, photos
+    exports.py   exports and their parts     renders.py   the render cache's index
+    webhooks.py  endpoints, deliveries       apikeys.py   API keys, idempotency keys
+"""
+
+from portal.models.apikeys import ApiKey, IdempotentRequest, KeyScope
+from portal.models.base import FormTokenMixin, PublicIdMixin, new_public_id, utcnow
+from portal.models.exports import (
+    ChunkStatus,
+    Download,
+    Export,
+    ExportChunk,
+    ExportEvent,
+    ExportItem,
+    ExportKind,
+    ExportLink,
+    ExportPart,
+    ExportStatus,
+    ExportWording,
+    ReconcileRun,
+)
+from portal.models.records import Attachment, ChecklistItem, Project, Record, SelectedRecord
+from portal.models.renders import RenderedPdf
+from portal.models.tenancy import Organization, User
+from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_digest
+
+__all__ = [
+    "ApiKey",
+    "Attachment",
+    "ChecklistItem",
+    "ChunkStatus",
+    "Download",
+    "Export",
+    "ExportChunk",
+    "ExportEvent",
+    "ExportItem",
+    "ExportKind",
+    "ExportLink",
+    "ExportPart",
+    "ExportStatus",
+    "FormTokenMixin",
+    "ExportWording",
+    "IdempotentRequest",
+    "KeyScope",
+    "Organization",
+    "Project",
+    "PublicIdMixin",
+    "Record",
+    "RenderedPdf",
+    "ReconcileRun",
+    "SelectedRecord",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "new_public_id",
+    "url_digest",
+    "utcnow",
+]

@@ -1,0 +1,15 @@
+"""Column lengths, each named once: the models declare their columns with them and the API's
+schemas (portal/api/schemas.py) cap the same fields with them, so input the API accepts always
+fits its column."""
+
+PUBLIC_ID_MAX = 32
+EMAIL_MAX = 254
+PERSON_NAME_MAX = 200
+RECORD_REFERENCE_MAX = 20
+RECORD_TITLE_MAX = 300
+RECORD_LOCATION_MAX = 200
+RECORD_TRADE_MAX = 100
+RECORD_ASSIGNEE_MAX = 200
+CHECK_LABEL_MAX = 300
+PHOTO_CAPTION_MAX = 300
+API_KEY_NAME_MAX = 100
