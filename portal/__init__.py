@@ -113,10 +113,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from portal import formtokens
+    from portal.exports import wording
     from portal.formatting import register
 
     register(app)
     formtokens.register(app)
+    wording.register(app)
 
 
 def register_security_headers(app: Flask) -> None:

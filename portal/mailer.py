@@ -12,6 +12,7 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from portal import urls
+from portal.exports import wording
 from portal.exports.parts import parts_of
 from portal.extensions import mail
 from portal.models import Export, ExportStatus
@@ -66,7 +67,7 @@ def send_export_mail(export: Export, kind: MailKind) -> None:
         **export_links(export),
     }
     message = Message(
-        subject=SUBJECTS[kind].format(n=export.count_label),
+        subject=SUBJECTS[kind].format(n=wording.count_label(export)),
         recipients=[export.requested_by.email],
         reply_to=support,
         body=render_template(f"{TEMPLATES[kind]}.txt", **context),

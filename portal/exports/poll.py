@@ -39,7 +39,7 @@ from portal import vocabulary
 from portal.exports import states
 from portal.exports.presenter import queue_position
 from portal.extensions import db
-from portal.models import Export, ExportWording, Project, User
+from portal.models import Export, ExportKindMixin, Project, User
 from portal.tenancy import PUBLIC_ID
 
 STATUS_PATH = re.compile(rf"/exports/({PUBLIC_ID.pattern})/status")
@@ -76,7 +76,7 @@ class Named(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ExportRow(ExportWording):
+class ExportRow(ExportKindMixin):
     """An export as its status fragment reads it (the same attribute names as `Export`), plus
     the viewer's count of live exports for the navbar."""
 

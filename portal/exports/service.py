@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 
 from portal import queues
-from portal.exports import attempts, events, states
+from portal.exports import attempts, events, states, wording
 from portal.exports.endings import end_completed
 from portal.exports.errors import ExportRequestError
 from portal.exports.links import checked
@@ -187,8 +187,8 @@ def create_export(
 
 def request_detail(export: Export, options: ExportOptions) -> str:
     if export.is_bundle:
-        return f"{export.count_label}, link for {options.ttl_hours} h"
-    return f"{export.count_label}, {options.paper}" + (
+        return f"{wording.count_label(export)}, link for {options.ttl_hours} h"
+    return f"{wording.count_label(export)}, {options.paper}" + (
         ", with original photos" if options.include_originals else ""
     )
 

@@ -17,10 +17,10 @@ from portal.models.exports import (
     ExportEvent,
     ExportItem,
     ExportKind,
+    ExportKindMixin,
     ExportLink,
     ExportPart,
     ExportStatus,
-    ExportWording,
     ReconcileRun,
 )
 from portal.models.records import Attachment, ChecklistItem, Project, Record, SelectedRecord
@@ -42,8 +42,8 @@ __all__ = [
     "ExportLink",
     "ExportPart",
     "ExportStatus",
+    "ExportKindMixin",
     "FormTokenMixin",
-    "ExportWording",
     "IdempotentRequest",
     "KeyScope",
     "Organization",

@@ -41,35 +41,16 @@ class ExportStatus(StrEnum):
     REVOKED = "revoked"
 
 
-class ExportWording:
-    """How an export is named and counted wherever it is shown; read by `Export` and by the
-    status poll's lean row (portal/exports/poll.py), which has the same attributes.
-
-    Needs `kind`, `options`, `project` (with a `name`) and `total`."""
+class ExportKindMixin:
+    """`is_bundle`, for `Export` and the status poll's lean row (portal/exports/poll.py), which
+    both carry `kind`; how either is named and counted is portal/exports/wording.py's."""
 
     @property
     def is_bundle(self) -> bool:
         return self.kind == ExportKind.BUNDLE
 
-    @property
-    def title(self) -> str:
-        """What pages, emails and the admin call it: a bundle's name, else its project's."""
-        if self.is_bundle:
-            return (self.options or {}).get("name") or "Link bundle"
-        return self.project.name
 
-    @property
-    def noun(self) -> str:
-        """What one of its items is called: a bundle holds files, an export records."""
-        return "file" if self.is_bundle else "record"
-
-    @property
-    def count_label(self) -> str:
-        """Its items, counted: "1 record", "3,000 files"."""
-        return f"{self.total:,} {self.noun}{'s' if self.total != 1 else ''}"
-
-
-class Export(PublicIdMixin, ExportWording, db.Model):
+class Export(PublicIdMixin, ExportKindMixin, db.Model):
     """One bulk export. The row is the truth; RQ's job state is only a cache."""
 
     __tablename__ = "exports"

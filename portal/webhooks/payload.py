@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from portal import urls
-from portal.exports import states
+from portal.exports import states, wording
 from portal.models import Export
 
 
@@ -40,7 +40,7 @@ def version_1_data(export: Export) -> dict:
         "id": public_id,
         "state": state,
         "kind": export.kind,
-        "name": export.title,
+        "name": wording.title(export),
         "project": {"id": export.project.public_id, "name": export.project.name}
         if export.project
         else None,
