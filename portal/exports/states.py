@@ -1,11 +1,11 @@
 """The export state machine: its states, the moves between them, and who may do what in each.
 
-Every other module asks this one. What people do (retry, cancel, revoke; expiry) is a
-guarded UPDATE in service.py whose "from" states come from here; the worker's fenced writes
-in attempts.py make the moves `TRANSITIONS` lists for it. The pages offer, and the routes
-accept, exactly what `allows` says; the sweeper, the navbar and the admin console read the
-groups. A new state or action added here without the rest fails the table-driven test in
-tests/exports/test_state_policy.py.
+Every other module asks this one. What people do (retry, cancel, revoke) is a guarded UPDATE
+in service.py, and a completed export's end (expiry, revocation) one in endings.py, whose
+"from" states come from here; the worker's fenced writes in attempts.py make the moves
+`TRANSITIONS` lists for it. The pages offer, and the routes accept, exactly what `allows`
+says; the sweeper, the navbar and the admin console read the groups. A new state or action
+added here without the rest fails the table-driven test in tests/exports/test_state_policy.py.
 
 "Expired" is derived at read time: a completed export past `expires_at` is expired whatever
 the row says, until the sweeper catches up (`effective`, `is_shown_as`).
