@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from portal.api import idempotency
 from portal.exports import chunks, leftovers, upkeep
 from portal.renders import cache
 from portal.storage import uploads
@@ -23,6 +24,7 @@ def run_sweep() -> dict[str, int]:
         "uploads_aborted": uploads.tidy().count,
         "chunks_dropped": chunks.discard_ended(),
         "cached_pdfs_forgotten": cache.prune(),
+        "idempotency_keys_forgotten": idempotency.forget_expired(),
     }
     current_app.logger.info("sweep: %s", report)
     return report

@@ -106,6 +106,9 @@ def _core(environ: Mapping[str, str]) -> dict:
         # the records table posting its ids twice (2 x 1,000 ids, about 50 KB); a bigger
         # selection travels as "all matching", held on the server, never as ids.
         "MAX_CONTENT_LENGTH": _int(environ, "MAX_CONTENT_LENGTH", 256 * 1024),
+        # Hours an API Idempotency-Key is remembered: a retry within them answers with the
+        # first request's export; the sweeper then forgets the key.
+        "IDEMPOTENCY_KEY_HOURS": _int(environ, "IDEMPOTENCY_KEY_HOURS", 24),
         # Largest photo one API upload may carry (the one body allowed past MAX_CONTENT_LENGTH).
         "API_PHOTO_MAX_BYTES": _int(environ, "API_PHOTO_MAX_BYTES", 20 * 1024 * 1024),
         # Records per page on the records table.

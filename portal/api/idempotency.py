@@ -5,7 +5,9 @@ The key is stored with the export in the transaction that accepts it (service.re
 `alongside`), under a unique (user, key) constraint: of two requests racing with one key,
 one commits and the other's whole transaction, export included, is rolled back, after which
 it answers with the winner's export. No read-then-write window decides it.
-Keys are remembered per user, without expiry (one small row per export requested with one).
+Keys are remembered per user for IDEMPOTENCY_KEY_HOURS from the first request: a retry
+within that answers with the first export; after it, the key is free again (the sweeper
+deletes such rows, and a request that meets one before the sweeper does deletes it first).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from flask import abort
+from flask import abort, current_app
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.extensions import db
-from portal.models import Export, IdempotentRequest, User
+from portal.models import Export, IdempotentRequest, User, utcnow
 
 REUSED = (
     "This Idempotency-Key was already used with a different request body. Use a new key for "
@@ -49,6 +52,10 @@ def earlier_export(user: User, claim: Claim) -> Export | None:
     )
     if row is None:
         return None
+    if row.created_at < oldest_remembered():
+        # Deleted now, in this request's transaction: its key's unique row is about to be new.
+        db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.id == row.id))
+        return None
     if row.request_hash != claim.request_hash:
         abort(422, REUSED)
     return db.session.get(Export, row.export_id)
@@ -66,3 +73,16 @@ def remember(user: User, claim: Claim) -> Callable[[Export], None]:
         )
 
     return add
+
+
+def oldest_remembered() -> datetime:
+    return utcnow() - timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+
+
+def forget_expired() -> int:
+    """The sweeper's part: the rows of keys past their lifetime; answers how many."""
+    gone = db.session.execute(
+        delete(IdempotentRequest).where(IdempotentRequest.created_at < oldest_remembered())
+    )
+    db.session.commit()
+    return gone.rowcount

@@ -12,4 +12,4 @@ __all__ = ["bp"]
 @bp.errorhandler(ExportRequestError)
 def refused(error: ExportRequestError):
     """The service's own words, with its status: 400, 403, 409, 410 or 429."""
-    return problems.problem(error.status, str(error))
+    return problems.problem(error.status, str(error), headers=error.headers)

@@ -116,6 +116,10 @@ def check_size(count: int) -> None:
         )
 
 
+# Seconds a client over the active-exports limit is told to wait before asking again.
+ACTIVE_LIMIT_RETRY_AFTER = 60
+
+
 def check_active_limit(user_id: int) -> None:
     limit = current_app.config["EXPORT_MAX_ACTIVE_PER_USER"]
     active = db.session.scalar(
@@ -128,6 +132,7 @@ def check_active_limit(user_id: int) -> None:
             f"You already have {active} exports in progress (the limit is {limit}). "
             "Wait for one to finish, or cancel one, then try again.",
             status=429,
+            retry_after=ACTIVE_LIMIT_RETRY_AFTER,
         )
 
 

@@ -46,9 +46,8 @@ def create():
             links=extra,
         )
     except ExportRequestError as exc:
-        return render_template(
-            "exports/refused.html", message=str(exc), project=project
-        ), exc.status
+        page = render_template("exports/refused.html", message=str(exc), project=project)
+        return page, exc.status, exc.headers
     except RedisError:
         saved = saved_while_queue_down(record_ids, options, extra)
         if saved is None:
@@ -129,7 +128,7 @@ def create_bundle():
             current_user, form.project, form.name, asked, form.ttl_hours
         )
     except ExportRequestError as exc:
-        return render_bundle_form(form, str(exc)), exc.status
+        return render_bundle_form(form, str(exc)), exc.status, exc.headers
     return see_other(
         url_for(
             "exports.show", public_id=result.export.public_id, reused=1 if result.reused else None
@@ -258,7 +257,6 @@ def act(public_id: str, perform):
     try:
         target = perform(export, current_user) or export
     except ExportRequestError as exc:
-        return render_template(
-            "exports/refused.html", message=str(exc), project=export.project
-        ), exc.status
+        page = render_template("exports/refused.html", message=str(exc), project=export.project)
+        return page, exc.status, exc.headers
     return see_other(url_for("exports.show", public_id=target.public_id))

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 from rq import Queue
 
 from portal import queues
+from portal.exports import service
 from portal.extensions import db
 from portal.models import Download, Export, ExportItem, ExportStatus, utcnow
 from tests import factories
@@ -91,6 +92,7 @@ def test_the_active_limit_is_a_429_problem(app, api, world):
     )
     response = api.post("/api/v1/exports", json=body_for(world.project_a, records[1:]))
     assert "exports in progress" in assert_problem(response, 429, "rate-limited")["detail"]
+    assert response.headers["Retry-After"] == str(service.ACTIVE_LIMIT_RETRY_AFTER)
 
 
 def test_a_ready_export_shows_its_parts_sizes_checksums_and_links(api, world):

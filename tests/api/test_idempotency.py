@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from jobs.sweep import run_sweep
 from portal.extensions import db
-from portal.models import Export, IdempotentRequest
+from portal.models import Export, IdempotentRequest, utcnow
 from tests import factories
 from tests.api.calls import assert_problem, at_once
 
@@ -83,3 +87,33 @@ def test_the_database_refuses_a_second_row_for_one_key(api, world, records):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def remembered_since(hours: float) -> None:
+    """Backdates every remembered key by `hours`."""
+    db.session.execute(
+        update(IdempotentRequest).values(created_at=utcnow() - timedelta(hours=hours))
+    )
+    db.session.commit()
+
+
+def test_a_key_past_its_lifetime_is_forgotten_and_makes_a_new_export(app, api, world, records):
+    headers = {"Idempotency-Key": "nightly-2026-12-02"}
+    first = api.post("/api/v1/exports", json=body_for(world, records), headers=headers)
+    api.post(f"/api/v1/exports/{first.get_json()['id']}/cancel")
+    remembered_since(app.config["IDEMPOTENCY_KEY_HOURS"] - 1)
+    within = api.post("/api/v1/exports", json=body_for(world, records), headers=headers)
+    assert within.get_json()["id"] == first.get_json()["id"]
+    remembered_since(app.config["IDEMPOTENCY_KEY_HOURS"] + 1)
+    after = api.post("/api/v1/exports", json=body_for(world, records), headers=headers)
+    assert after.status_code == 202 and after.get_json()["id"] != first.get_json()["id"]
+    assert Export.query.count() == 2 and IdempotentRequest.query.count() == 1
+
+
+def test_the_sweeper_forgets_keys_past_their_lifetime(app, api, world, records):
+    for key in ("old", "new"):
+        api.post("/api/v1/exports", json=body_for(world, records), headers={"Idempotency-Key": key})
+        if key == "old":
+            remembered_since(app.config["IDEMPOTENCY_KEY_HOURS"] + 1)
+    assert run_sweep()["idempotency_keys_forgotten"] == 1
+    assert [row.key for row in IdempotentRequest.query] == ["new"]

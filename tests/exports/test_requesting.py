@@ -6,6 +6,7 @@ import redis
 from rq import Queue
 
 from portal import queues
+from portal.exports import service
 from portal.extensions import db
 from portal.models import Export, ExportItem, SelectedRecord
 from tests import factories
@@ -127,6 +128,7 @@ def test_active_exports_per_user_are_limited(app, client, world):
         assert request_export(client, world.project_a, records[i : i + 1]).status_code == 303
     third = request_export(client, world.project_a, records[2:])
     assert third.status_code == 429
+    assert third.headers["Retry-After"] == str(service.ACTIVE_LIMIT_RETRY_AFTER)
     assert "already have 2 exports in progress" in third.get_data(as_text=True)
     assert Export.query.count() == 2
 
