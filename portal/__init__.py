@@ -13,6 +13,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     answer_unchanged_polls(app)
     trust_proxies(app)
     init_extensions(app)
+    screen_paths(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -54,6 +55,7 @@ def init_extensions(app: Flask) -> None:
     from portal import models  # noqa: F401  (tables must be known to Flask-Migrate)
     from portal.auth.session import configure_login
     from portal.exports.bundle_form import room_for_links
+    from portal.screening import refuse_unstorable_forms
     from portal.webhooks import outbox
 
     db.init_app(app)
@@ -61,6 +63,7 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(settings.INSTANCE_DIR.parent / "migrations"))
     app.before_request(room_for_links)  # before CSRF's own hook, which reads the form
     csrf.init_app(app)
+    app.before_request(refuse_unstorable_forms)  # after CSRF's hook: a forged form is refused first
     mail.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -85,6 +88,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def screen_paths(app: Flask) -> None:
+    """Every route's `<value>` refuses control characters (portal/screening.py); set before
+    any route is added, as a rule takes its converter when it is added."""
+    from portal.screening import PathSegment
+
+    app.url_map.converters["default"] = PathSegment
 
 
 def register_blueprints(app: Flask) -> None:

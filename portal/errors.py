@@ -1,16 +1,18 @@
 """Every error answers with a page a person can read (or a problem document for the API,
 portal/api/problems.py), never a trace."""
 
+import functools
 import math
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api import problems
-from portal.extensions import limiter
+from portal.extensions import db, limiter
 
 MESSAGES = {
     400: "The request could not be understood. Check what you entered and try again.",
@@ -34,10 +36,27 @@ QUEUE_DOWN_RETRY_AFTER = 30
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(CSRFError, handle_csrf)
-    app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(RedisError, handle_queue_down)
-    app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(CSRFError, answered_after_rollback(handle_csrf))
+    app.register_error_handler(HTTPException, answered_after_rollback(handle_http))
+    app.register_error_handler(RedisError, answered_after_rollback(handle_queue_down))
+    app.register_error_handler(Exception, answered_after_rollback(handle_unexpected))
+
+
+def answered_after_rollback(handler):
+    """Every error is answered from a clean session. A failed flush leaves the session
+    unusable until rolled back, and the error page reads the signed-in user from it: without
+    the rollback the handler itself raised and the client got no answer at all. Whatever the
+    view had not committed is not wanted after an error anyway."""
+
+    @functools.wraps(handler)
+    def answer(error):
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            current_app.logger.warning("rollback failed before answering %r", error)
+        return handler(error)
+
+    return answer
 
 
 def wants_json() -> bool:

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from contextlib import contextmanager
 
 import pytest
-import redis as redis_lib
 from PIL import Image, ImageDraw
 from sqlalchemy import create_engine, text
 
@@ -21,7 +19,7 @@ from portal.models import Export, ExportStatus, Project, User
 from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
-from tests.helpers import FreshContextClient, config_from_env, fresh_database
+from tests.helpers import FreshContextClient, config_from_env, environment, fresh_database
 from tests.servers import FlakyS3, MailSink, MotoServer, RcloneS3, Receiver, RedisServer
 from tests.workers import WorkerProcess
 
@@ -72,26 +70,7 @@ def mail_sink():
 @pytest.fixture
 def sitepack_env(tmp_path, redis_url, s3_endpoint, mail_sink) -> dict[str, str]:
     """The environment a test's app and its worker processes share: one per test."""
-    mail_sink.messages.clear()
-    redis_lib.Redis.from_url(redis_url).flushdb()
-    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
-    return {
-        "SITEPACK_ENV": "test",
-        "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "S3_BUCKET": f"t-{uuid.uuid4().hex[:20]}",
-        "S3_ENDPOINT_URL": s3_endpoint.url,
-        "AWS_ACCESS_KEY_ID": s3_endpoint.access_key,
-        "AWS_SECRET_ACCESS_KEY": s3_endpoint.secret_key,
-        "AWS_REGION": "us-east-1",
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(mail_sink.port),
-        "PUBLIC_BASE_URL": "http://sitepack.test",
-        "SESSION_COOKIE_SECURE": "false",
-        "EXPORT_RETRY_INTERVALS": "",
-        "EXPORT_RATE_LIMIT": "100 per minute",
-    }
+    return environment(tmp_path, redis_url, s3_endpoint, mail_sink)
 
 
 @pytest.fixture(scope="session")

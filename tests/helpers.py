@@ -8,16 +8,19 @@ Fixtures live in the conftest files; tests import these instead, never a conftes
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
+import uuid
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import redis as redis_lib
 from botocore.exceptions import ClientError
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event, func, select, text
 
 from portal import config as settings
 from portal.extensions import db
@@ -34,6 +37,31 @@ def procfile(name: str) -> dict[str, str]:
     """The process types of a Procfile at the repository's root, name to command."""
     lines = (ROOT / name).read_text().splitlines()
     return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+def environment(folder: Path, redis_url: str, s3_endpoint, mail_sink) -> dict[str, str]:
+    """The environment of one app and its workers on the session's servers: Redis emptied,
+    a new bucket, and a new SQLite file in `folder` unless TEST_DATABASE_URL names a database."""
+    mail_sink.messages.clear()
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{folder / 'test.db'}"
+    return {
+        "SITEPACK_ENV": "test",
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "S3_BUCKET": f"t-{uuid.uuid4().hex[:20]}",
+        "S3_ENDPOINT_URL": s3_endpoint.url,
+        "AWS_ACCESS_KEY_ID": s3_endpoint.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3_endpoint.secret_key,
+        "AWS_REGION": "us-east-1",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(mail_sink.port),
+        "PUBLIC_BASE_URL": "http://sitepack.test",
+        "SESSION_COOKIE_SECURE": "false",
+        "EXPORT_RETRY_INTERVALS": "",
+        "EXPORT_RATE_LIMIT": "100 per minute",
+    }
 
 
 def config_from_env(env: dict[str, str]) -> dict:
@@ -68,6 +96,22 @@ def fresh_database() -> None:
     tables = ", ".join(t.name for t in db.metadata.sorted_tables)
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
+
+
+def footprint(app) -> tuple:
+    """Every table's row count, every export's state, every RQ key and every object in the
+    bucket: what a refused request must leave as it was."""
+    db.session.rollback()
+    tables = db.metadata.sorted_tables
+    sizes = [select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in tables]
+    counts = db.session.execute(select(*sizes)).one()._asdict()
+    states = db.session.execute(select(Export.id, Export.status).order_by(Export.id)).all()
+    jobs = sorted(redis_lib.Redis.from_url(app.config["REDIS_URL"]).scan_iter("rq:*"))
+    try:
+        objects = s3.list_keys("")
+    except ClientError:  # no bucket yet: nothing in it
+        objects = []
+    return counts, states, jobs, objects
 
 
 def csrf_token(html: str) -> str:

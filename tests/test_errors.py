@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint
+from sqlalchemy import select
 
+from portal.extensions import db
+from portal.models import Project
 from tests.factories import login
+from tests.helpers import csrf
 
 
 def broken_blueprint() -> Blueprint:
@@ -16,7 +20,24 @@ def broken_blueprint() -> Blueprint:
     def broken():
         raise RuntimeError("a bug in a view")
 
+    @bp.post("/broken/flush")
+    def failed_flush():
+        """A write the database refuses (a second project with the same public id)."""
+        taken = db.session.scalar(select(Project.public_id))
+        db.session.add(Project(organization_id=1, name="Twin", code="TW", public_id=taken))
+        db.session.flush()
+
     return bp
+
+
+def test_a_failed_write_is_answered_from_a_rolled_back_session(app, client, world):
+    """The error page reads the signed-in user: from a session left unusable by the failed
+    flush, the handler raised too (PendingRollbackError) and the client got no answer."""
+    app.register_blueprint(broken_blueprint())
+    login(client, "member@acme.test")
+    response = client.post("/broken/flush", headers={"X-CSRFToken": csrf(client)})
+    assert response.status_code == 500
+    assert "Acme Build" in response.get_data(as_text=True)  # the user and their organisation
 
 
 def test_an_unexpected_error_answers_500_with_a_readable_title(app, client, world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 
+from portal import screening
 from portal.api import problems
 from portal.api.auth import authenticate_request
 from portal.extensions import login_manager
@@ -32,8 +33,9 @@ def before_view():
 
 
 def check_body():
-    """415 for a body of another type than the route reads, 400 for JSON that does not parse:
-    both before validation, which would otherwise report missing fields."""
+    """415 for a body of another type than the route reads, 400 for JSON nested too deep or
+    that does not parse, 422 for text that may not come in (portal/screening.py): all before
+    validation, which would otherwise report missing fields."""
     if not request.content_length and not request.headers.get("Transfer-Encoding"):
         return None
     expected = BODY_TYPES.get(request.endpoint, "application/json")
@@ -41,6 +43,24 @@ def check_body():
         return problems.problem(
             415, f"Send the body as {expected}, not {request.mimetype or 'untyped'}."
         )
-    if expected == "application/json" and request.get_json(silent=True) is None:
+    if expected != "application/json":
+        found = [(name, reason) for name, _part, reason in screening.unstorable_form_fields()]
+        return unstorable(found)
+    refused = screening.too_deep(request.get_data(cache=True))
+    if refused:
+        return problems.problem(400, refused)
+    body = request.get_json(silent=True)
+    if body is None:
         return problems.problem(400, "The body is not valid JSON.")
-    return None
+    return unstorable(screening.unstorable_strings(body))
+
+
+def unstorable(found: list[tuple[str, str]]):
+    """422 naming each field as validation does (`body.links.0.url`), or None."""
+    if not found:
+        return None
+    errors = [
+        {"field": ".".join(filter(None, ("body", path))), "message": f"must not contain {why}"}
+        for path, why in found
+    ]
+    return problems.problem(422, "The request is not valid: see `errors`.", errors=errors)

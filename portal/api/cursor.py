@@ -16,6 +16,8 @@ from sqlalchemy import Select
 from portal.extensions import db
 
 PREFIX = "after:"
+# Row ids are INTEGER columns: PostgreSQL refuses to compare one with anything larger.
+LARGEST_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ def decode(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     number = text.removeprefix(PREFIX)
-    if not text.startswith(PREFIX) or not number.isascii() or not number.isdigit():
+    made_here = text.startswith(PREFIX) and number.isascii() and number.isdigit()
+    if not made_here or len(number) > len(str(LARGEST_ID)) or int(number) > LARGEST_ID:
         abort(422, "`cursor` is not one this API gave out: use the `next` link of a page.")
-    return int(number[:18])
+    return int(number)
 
 
 def paginate(stmt: Select, id_column, cursor: str | None, limit: int, newest_first: bool) -> Page:

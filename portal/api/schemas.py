@@ -33,6 +33,7 @@ from portal.models.lengths import (
 )
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import PAPER_SIZES
+from portal.screening import unstorable
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
 from portal.webhooks.catalogue import EventType
@@ -63,15 +64,17 @@ Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 class Strict(BaseModel):
     """Request models refuse unknown fields (a misspelt option is an error, not a no-op) and
-    NUL characters, which PostgreSQL cannot store in text."""
+    the text portal/screening.py refuses: bodies are screened before validation, query
+    strings here."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
-    def no_nul(cls, value):
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("must not contain NUL characters")
+    def storable(cls, value):
+        reason = unstorable(value) if isinstance(value, str) else None
+        if reason:
+            raise ValueError(f"must not contain {reason}")
         return value
 
 

@@ -43,6 +43,9 @@ class NewKeyForm(FlaskForm):
     expires_on = DateField("Expires on (optional)", validators=[Optional()])
 
     def validate_expires_on(self, field) -> None:
+        # strptime reads any Unicode digit: "２０３０-01-01" would be taken for 2030.
+        if field.raw_data and not field.raw_data[0].isascii():
+            raise ValidationError("Write the date as YYYY-MM-DD with the digits 0 to 9.")
         if field.data and field.data <= utcnow().date():
             raise ValidationError("Choose a date after today, or leave it empty.")
 

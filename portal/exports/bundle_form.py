@@ -44,10 +44,11 @@ class BundleForm:
 
     @classmethod
     def from_request(cls) -> BundleForm:
-        """As posted; a lifetime that is not a number is 0, which the service refuses."""
+        """As posted; a lifetime that is not a number in ASCII digits is 0, which the service
+        refuses ("٣" is a digit to Python's int(), not to a person reading the form)."""
         form = request.form
         ttl = form.get("ttl_hours", "")
-        ttl_hours = int(ttl) if ttl.isdecimal() and len(ttl) < 6 else 0
+        ttl_hours = int(ttl) if ttl.isascii() and ttl.isdecimal() and len(ttl) < 6 else 0
         return cls(form.get("name", ""), form.get("links", ""), form.get("project", ""), ttl_hours)
 
     @property

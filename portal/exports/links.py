@@ -11,12 +11,12 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from flask import current_app
 
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS, LinkIn
+from portal.outbound.guard import Refused, split
 
 SCHEMES = ("http", "https")
 # Never part of a URL or a file name (and a NUL byte would make PostgreSQL refuse the row).
@@ -55,10 +55,10 @@ def _check_url(url: str, place: str) -> None:
     if CONTROL.search(url) or " " in url:
         raise ExportRequestError(f"{place}: the URL has a space or a control character in it.")
     try:
-        parts = urlsplit(url)
+        parts, _port = split(url)
         host = parts.hostname
-    except ValueError:
-        raise ExportRequestError(f"{place}: “{url}” is not a valid URL.") from None
+    except Refused as exc:
+        raise ExportRequestError(f"{place}: “{url}”: {exc}") from None
     if parts.scheme.lower() not in SCHEMES:
         raise ExportRequestError(f"{place}: “{url}” is not an http:// or https:// URL.")
     if not host:
@@ -84,11 +84,15 @@ def from_csv(data: bytes) -> tuple[list[LinkIn], list[str]]:
     except UnicodeDecodeError:
         raise ExportRequestError("The CSV file must be UTF-8 text.") from None
     links, places = [], []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), 1):
-        cells = [cell.strip() for cell in row] + ["", ""]
-        if number == 1 and cells[0].lower() == "url":
-            continue
-        if cells[0]:
-            links.append(LinkIn(cells[0], cells[1] or None))
-            places.append(f"CSV row {number}")
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for number, row in enumerate(reader, 1):
+            cells = [cell.strip() for cell in row] + ["", ""]
+            if number == 1 and cells[0].lower() == "url":
+                continue
+            if cells[0]:
+                links.append(LinkIn(cells[0], cells[1] or None))
+                places.append(f"CSV row {number}")
+    except csv.Error as exc:  # a cell over csv.field_size_limit(), 131,072 characters
+        raise ExportRequestError(f"CSV row {reader.line_num} could not be read: {exc}.") from None
     return links, places

@@ -379,6 +379,8 @@ def revoke(export: Export, by: User, reason: str = "") -> None:
     The reason, if given, is shown to the requester on the export's page.
     """
     authorise(export, Action.REVOKE, by)
-    reason = " ".join(reason.split())[:REVOKE_REASON_MAX]
+    reason = " ".join(reason.split())
+    if len(reason) > REVOKE_REASON_MAX:
+        raise ExportRequestError(f"The reason can be at most {REVOKE_REASON_MAX} characters.")
     if not end_completed(export, ExportStatus.REVOKED, actor_id=by.id, reason=reason):
         raise ExportRequestError(*REFUSALS[Action.REVOKE])

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -28,6 +28,7 @@ NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::
 IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 # The setting (portal/config.py) that lists the addresses admitted anyway.
 ALLOWLIST_SETTING = "OUTBOUND_ALLOWLIST"
+MAX_HOST_CHARS = 253  # a DNS name's most, dots included (RFC 1035)
 
 
 class Refused(ValueError):
@@ -103,7 +104,7 @@ class Target:
 def vet(url: str, policy: Policy, deadline: float | None = None) -> Target:
     """The address to dial for `url`, or Refused saying why it may not be fetched. Resolving
     ends by `deadline` (time.monotonic()), or within the policy's deadline without one."""
-    parts = urlsplit(url.strip())
+    parts, port = split(url)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise Refused("Only http and https URLs can be used.")
@@ -111,10 +112,7 @@ def vet(url: str, policy: Policy, deadline: float | None = None) -> Target:
         raise Refused("The URL may not contain a user name or password.")
     if not parts.hostname:
         raise Refused("The URL has no host name.")
-    try:
-        port = parts.port or SCHEMES[scheme]
-    except ValueError as exc:
-        raise Refused("The URL's port is not a number between 0 and 65535.") from exc
+    port = port or SCHEMES[scheme]
     if deadline is None:
         deadline = time.monotonic() + policy.deadline
     answers = resolve_by(deadline, policy.resolver, parts.hostname, port)
@@ -171,6 +169,23 @@ def resolve_by(deadline: float, resolver: Resolver, host: str, port: int) -> lis
     if isinstance(outcome[0], Exception):
         raise outcome[0]
     return outcome[0]
+
+
+def split(url: str) -> tuple[SplitResult, int | None]:
+    """The URL's parts and port, or Refused if its host is no host name (`a..b`, a label
+    longer than 63 characters, an unclosed `[::1`), which the resolver's IDNA encoding would
+    raise on, or its port no port (urlsplit raises only when `.port` is read)."""
+    try:
+        parts = urlsplit(url.strip())
+        name = (parts.hostname or "").encode("idna")
+    except ValueError as exc:  # UnicodeError is one
+        raise Refused("The URL's host name is not valid.") from exc
+    if len(name) > MAX_HOST_CHARS:
+        raise Refused(f"The URL's host name is longer than {MAX_HOST_CHARS} characters.")
+    try:
+        return parts, parts.port
+    except ValueError as exc:
+        raise Refused("The URL's port is not a number between 0 and 65535.") from exc
 
 
 def check_public(address: IPAddress) -> None:

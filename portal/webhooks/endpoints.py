@@ -48,9 +48,10 @@ class Registration:
         known = [event for event in EventType if event in set(events)]
         if not known:
             raise EndpointError("Choose at least one event to send to this endpoint.")
-        return cls(
-            url, [str(event) for event in known], " ".join(description.split())[:DESCRIPTION_MAX]
-        )
+        description = " ".join(description.split())
+        if len(description) > DESCRIPTION_MAX:
+            raise EndpointError(f"The description can be at most {DESCRIPTION_MAX} characters.")
+        return cls(url, [str(event) for event in known], description)
 
 
 def register(registration: Registration, by: User, form_token: str) -> WebhookEndpoint:

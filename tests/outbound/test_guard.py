@@ -211,3 +211,21 @@ def test_a_bundle_link_whose_name_never_resolves_fails_within_its_deadline(hangi
     result = download("https://slow.example/report.pdf", slow)
     assert result.error == "slow.example could not be resolved in time."
     assert time.monotonic() - started < HANG_SECONDS / 2
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("https://a..b/hook", "host name is not valid"),
+        ("https://" + "a" * 64 + ".test/hook", "host name is not valid"),
+        ("https://[::1/hook", "host name is not valid"),
+        ("https://" + "a" * 60 + ".a" * 100 + ".test/hook", "longer than 253"),
+        ("https://docs.test:" + "9" * 40 + "/hook", "port is not a number"),
+    ],
+)
+def test_a_host_or_port_that_is_none_is_refused_before_resolving(url, says):
+    """The resolver's IDNA codec raised UnicodeError on these, and urlsplit ValueError."""
+    resolver = stub({})
+    with pytest.raises(Refused, match=says):
+        vet(url, Policy(resolver=resolver))
+    assert resolver.calls == {}
