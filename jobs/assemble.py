@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
 
@@ -26,6 +26,7 @@ from jobs.heartbeat import Heartbeat
 from jobs.parts import PartedArchive
 from jobs.plan import Work
 from jobs.render import RenderPool
+from portal.exports import wording
 from portal.exports.attempts import Attempt, StoredPart
 from portal.exports.options import ExportOptions
 from portal.extensions import db
@@ -56,8 +57,15 @@ class Label:
 @dataclass(frozen=True)
 class Assembled:
     parts: list[StoredPart]
-    records: int
-    warnings: int
+    records: int  # entries delivered: records' PDFs and links' files
+    warnings: int  # records and links that are in ERRORS.txt instead
+    # Why each link that gave no file did not, by its position.
+    link_errors: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def nothing_fetched(self) -> bool:
+        """A bundle none of whose links gave a file: its zip would hold only manifests."""
+        return not self.records and self.warnings == len(self.link_errors) > 0
 
 
 def assemble(
@@ -83,13 +91,13 @@ def assemble(
         )
         with archive:
             _fill_archive(archive, export, work, errors, pool, pulse)
-            links.add_links(archive, export, pulse)
+            link_errors = links.add_links(archive, export, pulse)
     except BaseException:
         s3.delete_many(stored)
         raise
     parts = [StoredPart(p.number, stored[p.number - 1], p.size, p.sha256, p.records)
              for p in archive.parts]  # fmt: skip
-    return Assembled(parts, archive.ok, archive.failed)
+    return Assembled(parts, archive.ok, archive.failed, link_errors)
 
 
 def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
@@ -232,9 +240,9 @@ def zip_key(export: Export, attempt: Attempt, filename: str) -> str:
 def download_name(export: Export, today: date) -> str:
     if export.is_bundle:
         name = slug(ExportOptions.of(export).name)
-        return f"Sitepack-bundle-{name}-{today.isoformat()}-{export.total}-files.zip"
+        return f"Sitepack-bundle-{name}-{today.isoformat()}-{export.files}-files.zip"
     code = "".join(ch for ch in export.project.code if ch.isalnum()) or "project"
-    return f"Sitepack-{code}-{today.isoformat()}-{export.total}-records.zip"
+    return f"Sitepack-{code}-{today.isoformat()}-{wording.records(export)}-records.zip"
 
 
 def part_name(base: str, number: int) -> str:

@@ -11,7 +11,7 @@ from flask import current_app
 
 from jobs import assemble, fanout, heartbeat, plan
 from jobs.assemble import Assembled
-from jobs.failures import record_failure
+from jobs.failures import NothingFetched, record_failure
 from jobs.render import RenderPool
 from portal.exports import attempts, chunks, leftovers, mail_outbox
 from portal.exports.attempts import Attempt, AttemptLost
@@ -53,8 +53,14 @@ def build(attempt: Attempt) -> Assembled:
 
 def complete(attempt: Attempt, zipped: Assembled) -> None:
     """The zips are stored under this attempt's own keys; they are deleted when the row
-    refuses them. Once the row may say completed, nothing deletes them (a completion whose
-    answer was lost leaves them for reconcile to judge)."""
+    refuses them, or when they hold no file at all (a bundle whose every link failed: that
+    is a failure, not a delivery). Once the row may say completed, nothing deletes them (a
+    completion whose answer was lost leaves them for reconcile to judge)."""
+    if zipped.link_errors:
+        attempts.note_link_errors(attempt, zipped.link_errors)
+    if zipped.nothing_fetched:
+        discard([part.object_key for part in zipped.parts])
+        raise NothingFetched(len(zipped.link_errors))
     if not attempts.complete(attempt, zipped.parts, zipped.warnings):
         discard([part.object_key for part in zipped.parts])
         raise AttemptLost(f"export {attempt.export_id} changed state while uploading")

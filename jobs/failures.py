@@ -104,7 +104,33 @@ CODES = {
 }
 
 
+class NothingFetched(Exception):
+    """No link of a bundle gave a file; each link's reason is on its row."""
+
+    def __init__(self, links: int):
+        super().__init__(f"none of {links} links could be fetched")
+        self.links = links
+
+    @property
+    def failure(self) -> Failure:
+        """Not worth an automatic retry (a 404 stays a 404): the person fixes the links or
+        their servers, then selects Retry, which fetches every link again."""
+        none = (
+            "The link could not be fetched"
+            if self.links == 1
+            else f"None of the {self.links:,} links could be fetched"
+        )
+        return Failure(
+            "no file",
+            f"{none}, so there is no zip. Each link's reason is listed with it; once they "
+            "are fixed, select Retry to fetch them again.",
+            transient=False,
+        )
+
+
 def describe(exc: BaseException) -> Failure:
+    if isinstance(exc, NothingFetched):
+        return exc.failure
     chain = list(causes(exc))
     for cause in chain:
         if failure := recognise(cause):

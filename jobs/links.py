@@ -25,23 +25,28 @@ from portal.outbound.download import Download, rules_for
 from portal.outbound.fanout import Stopped, fetch_all
 
 FALLBACK_NAME = "download"
+NO_FILE = "no file"
 
 
-def add_links(archive: PartedArchive, export: Export, pulse: Heartbeat) -> None:
+def add_links(archive: PartedArchive, export: Export, pulse: Heartbeat) -> dict[int, str]:
     """Every link of the export into `archive`, in order; stops (AttemptLost) within a
-    second or so of the attempt being cancelled or taken over."""
-    asked = export_links(export)
+    second or so of the attempt being cancelled or taken over. Returns why each link that
+    gave no file did not, by its position."""
+    asked, errors = export_links(export), {}
     if not asked:
-        return
+        return errors
     fetched = fetch_all([link.url for link in asked], rules_for(current_app.config), pulse.lost)
     try:
-        for link, download in zip(asked, fetched, strict=True):
+        for position, (link, download) in enumerate(zip(asked, fetched, strict=True)):
             try:
                 _add(archive, link, download)
             finally:
                 download.close()
+            if not download.ok:
+                errors[position] = download.error or NO_FILE
             pulse.count(failed=not download.ok)
         pulse.beat()  # what was counted since the last beat
+        return errors
     except Stopped:
         pulse.check()  # raises the AttemptLost that stopped it
         raise
@@ -52,7 +57,7 @@ def add_links(archive: PartedArchive, export: Export, pulse: Heartbeat) -> None:
 def _add(archive: PartedArchive, link: LinkIn, download: Download) -> None:
     title = link.name or link.url
     if not download.ok:
-        archive.add_failure("", title, download.error or "no file", url=link.url)
+        archive.add_failure("", title, download.error or NO_FILE, url=link.url)
         return
     archive.add_stream(
         entry_name(link, download),

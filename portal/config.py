@@ -210,6 +210,10 @@ def _webhooks(environ: Mapping[str, str]) -> dict:
         # comma-separated networks (10.0.0.0/8) or address:port (127.0.0.1:8080, [::1]:8080);
         # plain http is allowed to them too. Empty in production; tests list their receivers.
         "OUTBOUND_ALLOWLIST": _allowlist(environ, "OUTBOUND_ALLOWLIST"),
+        # The name lookup outbound URLs are vetted with, (host, port) -> addresses: None is
+        # the system's. Not from the environment: tests give create_app one that knows
+        # their made-up public names (this machine resolves no name outside loopback).
+        "OUTBOUND_RESOLVER": None,
         # Seconds before each retry of a failed webhook delivery (about a day in all, as in
         # the Standard Webhooks schedule); after the last one the delivery is given up.
         "WEBHOOK_RETRY_INTERVALS": _ints(

@@ -58,6 +58,19 @@ TEMPLATES = {
 }
 
 
+# Links listed, with why they gave no file, in one email; the export's page lists them all.
+LINK_ERRORS_MAILED = 20
+
+
+def failed_links(export: Export) -> dict:
+    """The first LINK_ERRORS_MAILED links that gave no file, and how many more did."""
+    failed = [link for link in export.links if link.error] if export.files_failed else []
+    return {
+        "failed_links": failed[:LINK_ERRORS_MAILED],
+        "more_failed_links": len(failed[LINK_ERRORS_MAILED:]),
+    }
+
+
 def send_export_mail(export: Export, kind: MailKind) -> None:
     support = current_app.config["SUPPORT_EMAIL"]
     context = {
@@ -65,6 +78,7 @@ def send_export_mail(export: Export, kind: MailKind) -> None:
         "user": export.requested_by,
         "support_email": support,
         **export_links(export),
+        **failed_links(export),
     }
     message = Message(
         subject=SUBJECTS[kind].format(n=wording.count_label(export)),

@@ -19,7 +19,13 @@ from portal.models import Export, ExportStatus, Project, User
 from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
-from tests.helpers import FreshContextClient, config_from_env, environment, fresh_database
+from tests.helpers import (
+    FreshContextClient,
+    config_from_env,
+    environment,
+    fresh_database,
+    made_up_names,
+)
 from tests.servers import FlakyS3, MailSink, MotoServer, RcloneS3, Receiver, RedisServer
 from tests.workers import WorkerProcess
 
@@ -104,7 +110,8 @@ def app_overrides() -> dict:
 
 @pytest.fixture
 def app(sitepack_env, postgres_schema, app_overrides):
-    app = create_app({**config_from_env(sitepack_env), **app_overrides})
+    resolver = {"OUTBOUND_RESOLVER": made_up_names}
+    app = create_app({**config_from_env(sitepack_env), **resolver, **app_overrides})
     app.test_client_class = FreshContextClient
     with app.app_context():
         fresh_database()

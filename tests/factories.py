@@ -310,16 +310,25 @@ def export_in(
 
 
 def bundle_in(
-    state: ExportStatus, requester: User, links: int = 3, project: Project | None = None, **columns
+    state: ExportStatus,
+    requester: User,
+    links: int = 3,
+    project: Project | None = None,
+    failed: int = 0,
+    **columns,
 ) -> Export:
     """A link bundle's row named "Handover pack" in `state` (see `export_in`), with `links`
-    links and, once ready, one zip under its bundles/ key; no job is enqueued."""
+    links and, once ready, one zip under its bundles/ key; no job is enqueued. The first
+    `failed` links gave no file ("HTTP 404")."""
     asked = [LinkIn(f"https://docs.example/{n}.pdf") for n in range(links)]
     options = ExportOptions.bundle("Handover pack", None, keys.PORTAL_NAMESPACE)
     fingerprint = fingerprint_of(requester.id, [], options, asked)
     row = service.create_export(requester, project, [], options, fingerprint, links=asked)
-    for column, value in {"status": state, **state_columns(state), **columns}.items():
+    failures = {"warnings": failed, "files_failed": failed}
+    for column, value in {"status": state, **state_columns(state), **failures, **columns}.items():
         setattr(row, column, value)
+    for link in row.links[:failed]:
+        link.error = "HTTP 404"
     if state in HAD_ZIPS:
         name = f"Sitepack-bundle-handover-pack-2026-03-02-{links}-files.zip"
         key = keys.bundle_zip(24, row.organization_id, "portal", row.public_id, 1, name)

@@ -25,6 +25,7 @@ from sqlalchemy import event, func, select, text
 from portal import config as settings
 from portal.extensions import db
 from portal.models import Export
+from portal.outbound.guard import system_resolver
 from portal.storage import client as s3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +63,19 @@ def environment(folder: Path, redis_url: str, s3_endpoint, mail_sink) -> dict[st
         "EXPORT_RETRY_INTERVALS": "",
         "EXPORT_RATE_LIMIT": "100 per minute",
     }
+
+
+# What a made-up public name resolves to in tests (example.com's address: public, never dialled).
+PUBLIC_ADDRESS = "93.184.215.14"
+MADE_UP_TLDS = (".test", ".example")  # RFC 2606: never a real name
+
+
+def made_up_names(host: str, port: int) -> list[str]:
+    """The outbound guard's resolver in tests (OUTBOUND_RESOLVER): a name under a reserved
+    TLD is public, at PUBLIC_ADDRESS; any other is the system's (only loopback resolves here)."""
+    if host.lower().rstrip(".").endswith(MADE_UP_TLDS):
+        return [PUBLIC_ADDRESS]
+    return system_resolver(host, port)
 
 
 def config_from_env(env: dict[str, str]) -> dict:

@@ -6,7 +6,7 @@ once in the OpenAPI document (schemas.ExportResource, under `components` and `we
 
 The names, where the API and the webhook used to differ:
 - `total` (with `done`), not `records`: a bundle's items are files, and `done` of `total` is
-  the progress every door shows.
+  the progress every door shows; `records` and `files` say how much of `total` is which.
 - `project` is `{id, name}`: a receiver can tell a person which project without another call,
   and the id is still there to match.
 - `name` is what the requester named the export (a bundle's name), null for a records export,
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from portal import urls
 from portal.api import schemas
-from portal.exports import states
+from portal.exports import states, wording
 from portal.exports.options import ExportOptions
 from portal.exports.parts import PartView, parts_of
 from portal.extensions import db
@@ -41,7 +41,11 @@ def export_resource(export: Export) -> schemas.ExportResource:
         state=state.value,
         done=export.done,
         total=export.total,
+        records=wording.records(export),
+        files=export.files,
         warnings=export.warnings,
+        records_failed=wording.records_failed(export),
+        files_failed=export.files_failed,
         options=schemas.ExportOptionsIn(
             paper=options.paper, include_originals=options.include_originals
         ),

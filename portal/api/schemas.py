@@ -302,8 +302,12 @@ class ExportResource(BaseModel):
     project: ProjectRef | None = Field(description="Null for a bundle filed under no project")
     state: State
     done: int
-    total: int = Field(description="Records to render, or a bundle's files to fetch")
-    warnings: int
+    total: int = Field(description="Records to render plus a bundle's or pack's files to fetch")
+    records: int = Field(description="Of `total`, the records, each rendered to a PDF")
+    files: int = Field(description="Of `total`, the links, each fetched as a file")
+    warnings: int = Field(description="Items in ERRORS.txt: records_failed plus files_failed")
+    records_failed: int = Field(description="Records that could not be rendered")
+    files_failed: int = Field(description="Links that could not be fetched")
     options: ExportOptionsIn
     created_at: Timestamp
     started_at: Timestamp | None

@@ -76,6 +76,7 @@ def claim(export_id: int) -> Attempt | None:
             heartbeat_at=now,
             done=0,
             warnings=0,
+            files_failed=0,
             cache_hits=0,
             error=None,
             **NO_RETRY_WAITING,
@@ -84,6 +85,7 @@ def claim(export_id: int) -> Attempt | None:
     ).rowcount
     if changed:
         events.add(export_id, "started", f"attempt {number}", state=ExportStatus.PROCESSING)
+        forget_link_errors(export_id)
     db.session.commit()
     return Attempt(export_id, number) if changed else None
 
@@ -137,6 +139,27 @@ def beat(attempt: Attempt, done: int = 0) -> None:
 def planned(attempt: Attempt, cache_hits: int) -> None:
     """The records already in the render cache count as done from the start."""
     if not _guarded(attempt, done=cache_hits, cache_hits=cache_hits):
+        raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
+
+
+def forget_link_errors(export_id: int) -> None:
+    """A new attempt fetches every link again: the last one's reasons no longer hold."""
+    db.session.execute(
+        update(ExportLink)
+        .where(ExportLink.export_id == export_id, ExportLink.error.is_not(None))
+        .values(error=None)
+    )
+
+
+def note_link_errors(attempt: Attempt, errors: dict[int, str]) -> None:
+    """Why each link gave no file, on its row, and how many: the export's page and its
+    failure email list them (ERRORS.txt has them too, but a bundle that failed has no zip)."""
+    rows = [{"export_id": attempt.export_id, "position": n, "error": e} for n, e in errors.items()]
+    if not _guarded(
+        attempt,
+        along=lambda: db.session.execute(update(ExportLink), rows),
+        files_failed=len(errors),
+    ):
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 

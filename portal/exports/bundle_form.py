@@ -3,6 +3,7 @@ lifetimes a person may pick."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app, request
@@ -15,6 +16,8 @@ from portal.tenancy import get_or_404
 TTL_CHOICES = (24, 48, 72, 168, 336, 720)
 # The most one link's line takes: the longest URL, a tab, the longest name in UTF-8, CRLF.
 LINE_BYTES = MAX_URL_CHARS + 1 + 4 * MAX_NAME_CHARS + 2
+# A lifetime as the form sends it: ASCII digits only, a few of them.
+HOURS = re.compile(r"[0-9]{1,5}")
 FORM_BYTES = 64 * 1024  # the name, the other fields and multipart's boundaries
 # The routes that take a whole bundle's links in one request.
 BUNDLE_ENDPOINTS = {"exports.create_bundle", "api.create_bundle"}
@@ -36,19 +39,25 @@ class BundleForm:
     name: str
     text: str
     project_id: str
-    ttl_hours: int
+    ttl_hours: int | None  # None: the default lifetime
 
     @classmethod
     def blank(cls) -> BundleForm:
-        return cls("", "", "", current_app.config["BUNDLE_TTL_HOURS"])
+        return cls("", "", "", None)
+
+    @property
+    def selected_ttl(self) -> int:
+        """The lifetime the form shows picked."""
+        return self.ttl_hours or current_app.config["BUNDLE_TTL_HOURS"]
 
     @classmethod
     def from_request(cls) -> BundleForm:
-        """As posted; a lifetime that is not a number in ASCII digits is 0, which the service
-        refuses ("٣" is a digit to Python's int(), not to a person reading the form)."""
+        """As posted. No lifetime (or a blank one) is the default lifetime, as in the API; a
+        lifetime that is not ASCII digits ("٣" is a digit to str.isdecimal and int) is 0,
+        which the service refuses, naming the hours a bundle may have."""
         form = request.form
-        ttl = form.get("ttl_hours", "")
-        ttl_hours = int(ttl) if ttl.isascii() and ttl.isdecimal() and len(ttl) < 6 else 0
+        ttl = form.get("ttl_hours", "").strip()
+        ttl_hours = None if not ttl else int(ttl) if HOURS.fullmatch(ttl) else 0
         return cls(form.get("name", ""), form.get("links", ""), form.get("project", ""), ttl_hours)
 
     @property

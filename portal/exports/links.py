@@ -11,12 +11,14 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, g
 
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS, LinkIn
-from portal.outbound.guard import Refused, split
+from portal.outbound.download import rules_for
+from portal.outbound.guard import Refused, split, vet
 
 SCHEMES = ("http", "https")
 # Never part of a URL or a file name (and a NUL byte would make PostgreSQL refuse the row).
@@ -24,45 +26,94 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def checked(links: Sequence[LinkIn], places: Sequence[str] | None = None) -> list[LinkIn]:
-    """The links, each URL once (the first name given wins), or ExportRequestError naming the
-    first bad one by `places[i]` ("Line 3"; "Link 3" by default)."""
-    unique: dict[str, LinkIn] = {}
+    """The links, each URL once (the first name given wins), or ExportRequestError naming
+    every bad one by `places[i]` ("Line 3"; "Link 3" by default): its spelling, then what
+    the outbound guard says of where it leads (the fetcher asks the guard again, as DNS may
+    have changed by then)."""
+    where = list(places) if places else [f"Link {n + 1}" for n in range(len(links))]
+    unique: dict[str, tuple[int, LinkIn]] = {}
+    problems: list[tuple[int, str]] = []
     for index, link in enumerate(links):
-        place = places[index] if places else f"Link {index + 1}"
         url, name = link.url.strip(), (link.name or "").strip() or None
-        _check_url(url, place)
-        if name and len(name) > MAX_NAME_CHARS:
-            raise ExportRequestError(
-                f"{place}: the name is longer than {MAX_NAME_CHARS} characters."
-            )
-        if name and CONTROL.search(name):
-            raise ExportRequestError(f"{place}: the name has a control character.")
-        unique.setdefault(url, LinkIn(url, name))
+        problem = _url_problem(url) or _name_problem(name)
+        if problem:
+            problems.append((index, problem))
+        elif url not in unique:
+            unique[url] = (index, LinkIn(url, name))
+    _check_count(len(unique) + len(problems))
+    problems += [(unique[url][0], why) for url, why in _refusals(list(unique)).items()]
+    if problems:
+        lines = [f"{where[index]}: {problem}" for index, problem in sorted(problems)]
+        raise ExportRequestError(_listed(lines, len(links)))
+    return [link for _, link in unique.values()]
+
+
+def _check_count(count: int) -> None:
     limit = current_app.config["BUNDLE_MAX_URLS"]
-    if not unique:
+    if not count:
         raise ExportRequestError("Add at least one link to bundle.")
-    if len(unique) > limit:
+    if count > limit:
         raise ExportRequestError(
-            f"{len(unique):,} different links; one bundle can hold at most {limit:,}. "
+            f"{count:,} different links; one bundle can hold at most {limit:,}. "
             "Split them into several bundles."
         )
-    return list(unique.values())
 
 
-def _check_url(url: str, place: str) -> None:
+def _listed(problems: list[str], asked: int) -> str:
+    """One line per bad link, in the order they were given."""
+    if len(problems) == 1:
+        return problems[0]
+    return "\n".join([f"{len(problems):,} of the {asked:,} links can't be used:", *problems])
+
+
+def _refusals(urls: list[str]) -> dict[str, str]:
+    """Why the guard refuses each URL it refuses: its scheme, user name, host and resolved
+    addresses. A server is vetted once per request, however many of its files are listed
+    and however often they are checked (the view, then the service)."""
+    policy = rules_for(current_app.config).policy
+    verdicts: dict[tuple[str, str], str | None] = g.setdefault("link_verdicts", {})
+    refused = {}
+    for url in urls:
+        parts = urlsplit(url)
+        server = (parts.scheme.lower(), parts.netloc.lower())
+        if server not in verdicts:
+            verdicts[server] = _verdict(url, policy)
+        if verdicts[server]:
+            refused[url] = f"“{url}” can't be fetched: {verdicts[server]}"
+    return refused
+
+
+def _verdict(url: str, policy) -> str | None:
+    try:
+        vet(url, policy)
+    except Refused as exc:
+        return str(exc)
+    return None
+
+
+def _name_problem(name: str | None) -> str | None:
+    if name and len(name) > MAX_NAME_CHARS:
+        return f"the name is longer than {MAX_NAME_CHARS} characters."
+    if name and CONTROL.search(name):
+        return "the name has a control character."
+    return None
+
+
+def _url_problem(url: str) -> str | None:
     if len(url) > MAX_URL_CHARS:
-        raise ExportRequestError(f"{place}: the URL is longer than {MAX_URL_CHARS:,} characters.")
+        return f"the URL is longer than {MAX_URL_CHARS:,} characters."
     if CONTROL.search(url) or " " in url:
-        raise ExportRequestError(f"{place}: the URL has a space or a control character in it.")
+        return "the URL has a space or a control character in it."
     try:
         parts, _port = split(url)
         host = parts.hostname
     except Refused as exc:
-        raise ExportRequestError(f"{place}: “{url}”: {exc}") from None
+        return f"“{url}”: {exc}"
     if parts.scheme.lower() not in SCHEMES:
-        raise ExportRequestError(f"{place}: “{url}” is not an http:// or https:// URL.")
+        return f"“{url}” is not an http:// or https:// URL."
     if not host:
-        raise ExportRequestError(f"{place}: “{url}” has no server name.")
+        return f"“{url}” has no server name."
+    return None
 
 
 def from_text(text: str) -> tuple[list[LinkIn], list[str]]:

@@ -89,6 +89,7 @@ class ExportRow(ExportKindMixin):
     status: str
     queue_name: str
     total: int
+    files: int
     done: int
     attempt: int
     cache_hits: int
@@ -114,8 +115,8 @@ _viewer = User.__table__.alias("viewer")
 # The columns of ExportRow, in its order.
 COLUMNS = (
     Export.id, Export.public_id, Export.kind, Export.options, Export.organization_id,
-    Export.requested_by_id, Export.status, Export.queue_name, Export.total, Export.done,
-    Export.attempt, Export.cache_hits,
+    Export.requested_by_id, Export.status, Export.queue_name, Export.total, Export.files,
+    Export.done, Export.attempt, Export.cache_hits,
     Export.started_at, Export.expires_at, Export.finished_at, Export.next_try_at,
     Export.next_try_number, Export.max_tries, Export.error, Project.name, User.email,
 )  # fmt: skip

@@ -169,6 +169,7 @@ def create_export(
         status=ExportStatus.PENDING,
         queue_name=queues.lane_for(total),
         total=total,
+        files=len(links),
     )
     db.session.add(export)
     db.session.flush()
@@ -336,6 +337,7 @@ def retry(export: Export, by: User) -> None:
             requeues=0,
             done=0,
             warnings=0,
+            files_failed=0,
             # A rebuilt zip is news again (a failed export may have been ready once, before
             # its zip went missing): its ready and expiry emails are owed afresh.
             ready_mail_sent_at=None,

@@ -1,8 +1,9 @@
 """How an export is named and counted wherever it is shown: pages, emails, the admin console.
 
 Presentation, so it is not on the model. It reads `kind`, `options`, `project` (with a
-`name`) and `total`, which a row and the status poll's lean row (poll.ExportRow) both have;
-templates read it through the filters `register` installs.
+`name`), `total` and `files`, which a row and the status poll's lean row (poll.ExportRow) both
+have; the failure counts also read `warnings` and `files_failed` (terminal states, which
+render from the ORM row). Templates read it through the filters `register` installs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ class Shown(Protocol):
     options: dict | None
     project: Any
     total: int
+    files: int
+
+
+class Ended(Shown, Protocol):
+    warnings: int
+    files_failed: int
 
 
 def title(export: Shown) -> str:
@@ -26,17 +33,43 @@ def title(export: Shown) -> str:
     return export.project.name
 
 
-def noun(export: Shown) -> str:
-    """What one of its items is called: a bundle holds files, an export records."""
-    return "file" if export.is_bundle else "record"
+def records(export: Shown) -> int:
+    """Its records (each a PDF); the rest of `total` are links (each a file)."""
+    return export.total - export.files
+
+
+def records_failed(export: Ended) -> int:
+    return export.warnings - export.files_failed
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 record", "3,000 files"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def count_label(export: Shown) -> str:
-    """Its items, counted: "1 record", "3,000 files"."""
-    return f"{export.total:,} {noun(export)}{'s' if export.total != 1 else ''}"
+    """Its items, counted, records and files apart: "1 record", "22 records and 2 files"."""
+    counts = [(records(export), "record"), (export.files, "file")]
+    return " and ".join(counted(n, noun) for n, noun in counts if n) or counted(0, "record")
+
+
+def records_failed_label(export: Ended) -> str | None:
+    """ "1 of 22 records could not be rendered", or None when none failed."""
+    if not (failed := records_failed(export)):
+        return None
+    return f"{failed:,} of {counted(records(export), 'record')} could not be rendered"
+
+
+def links_failed_label(export: Ended) -> str | None:
+    """ "2 of 5 links could not be fetched", or None when none failed."""
+    if not export.files_failed:
+        return None
+    return f"{export.files_failed:,} of {counted(export.files, 'link')} could not be fetched"
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(title, "export_title")
-    app.add_template_filter(noun, "export_noun")
+    app.add_template_filter(records, "export_records")
     app.add_template_filter(count_label)
+    app.add_template_filter(records_failed_label)
+    app.add_template_filter(links_failed_label)

@@ -79,6 +79,9 @@ class Export(PublicIdMixin, ExportKindMixin, db.Model):
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     warnings: Mapped[int] = mapped_column(default=0)
+    # Of `total` and `warnings`, the links' share (fetched files); the rest are records.
+    files: Mapped[int] = mapped_column(default=0, server_default="0")
+    files_failed: Mapped[int] = mapped_column(default=0, server_default="0")
     attempt: Mapped[int] = mapped_column(default=0)
     requeues: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -148,6 +151,8 @@ class ExportLink(db.Model):
     position: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(Text)
     name: Mapped[str | None] = mapped_column(Text)
+    # Why the latest attempt got no file from it (the page and the failure email list these).
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportItem(db.Model):

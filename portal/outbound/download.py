@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import logging
 import random
 import tempfile
 import threading
@@ -46,6 +47,7 @@ CHUNK = 64 * 1024
 ZLIB_AUTO = 32 + zlib.MAX_WBITS
 HEADERS = {"Accept": "*/*", "Accept-Encoding": "identity", "User-Agent": "Sitepack link bundle"}
 Gate = Callable[[Target], AbstractContextManager]
+logger = logging.getLogger(__name__)
 
 
 def never() -> bool:
@@ -54,6 +56,10 @@ def never() -> bool:
 
 def no_gate(target: Target) -> AbstractContextManager:
     return nullcontext()
+
+
+class Stopped(Exception):
+    """`stop()` answered true: the bundle was cancelled, its remaining URLs not fetched."""
 
 
 class Failed(Exception):
@@ -204,8 +210,10 @@ def download(
     for attempt in range(1, rules.attempts + 1):
         try:
             return replace(_attempt(url, ctx), url=url, attempts=attempt)
-        except Failed as exc:
-            failure = exc
+        except Stopped:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one link's surprise must not sink its bundle
+            failure = verdict(exc)
         if not failure.retry or attempt == rules.attempts:
             break
         wait = backoff(attempt, failure.wait, rules)
@@ -218,6 +226,21 @@ def download(
             break
     suffix = f" (after {attempt} attempts)" if attempt > 1 else ""
     return Download(url, attempts=attempt, error=" ".join(f"{failure}{suffix}".split()))
+
+
+def verdict(exc: Exception) -> Failed:
+    """What an attempt's exception means for its URL. A Failed stands, even when closing the
+    connection it was found on then broke (a cap or a refused type is final however the
+    server hangs up); anything unforeseen fails the URL at once, logged, in one line."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, Failed) and not cause.retry:
+            return cause
+        cause = cause.__context__
+    if isinstance(exc, Failed):
+        return exc
+    logger.warning("fetching a link failed unexpectedly", exc_info=exc)
+    return Failed(f"could not be fetched ({type(exc).__name__}: {exc})")
 
 
 def backoff(attempt: int, retry_after: float | None, rules: Rules) -> float:
@@ -256,8 +279,15 @@ def _attempt(url: str, ctx: Context) -> Download:
             except fetch.Unreachable as exc:
                 ctx.clock.check()
                 raise Failed(str(exc), retry=True) from exc
-        url = urljoin(url, location)
+        url = follow(url, location)
     raise Failed(f"more than {MAX_REDIRECTS} redirects")
+
+
+def follow(url: str, location: str) -> str:
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        raise Failed(f"a redirect led to “{location}”, which is not a valid URL") from None
 
 
 def _redirect(answer: httpcore.Response) -> str | None:

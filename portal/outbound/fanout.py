@@ -23,14 +23,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
-from portal.outbound.download import Budget, Download, Rules, download, never
+from portal.outbound.download import Budget, Download, Rules, Stopped, download, never
 from portal.outbound.guard import Target
 
 POLL_SECONDS = 0.2
-
-
-class Stopped(Exception):
-    """`stop()` answered true: the bundle was cancelled, its remaining URLs not fetched."""
 
 
 class HostSlots:

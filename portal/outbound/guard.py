@@ -206,10 +206,12 @@ def embedded_ipv4(address: IPAddress) -> Iterable[ipaddress.IPv4Address]:
 
 def policy_for(config) -> Policy:
     """The app's policy: its allowlist; in development plain http too, and refusals that
-    name the allowlist entry to add."""
+    name the allowlist entry to add; its resolver (the system's unless OUTBOUND_RESOLVER
+    gives another)."""
     development = config["SITEPACK_ENV"] == "development"
     return Policy(
         allowlist=tuple(Allowed.parse(entry) for entry in config[ALLOWLIST_SETTING]),
         require_https=not development,
         hint_setting=ALLOWLIST_SETTING if development else None,
+        resolver=config.get("OUTBOUND_RESOLVER") or system_resolver,
     )

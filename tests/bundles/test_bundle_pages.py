@@ -19,7 +19,7 @@ from tests.factories import login
 
 @pytest.fixture
 def ready_bundle(world):
-    return factories.bundle_in(ExportStatus.COMPLETED, world.member_a, links=3, warnings=1)
+    return factories.bundle_in(ExportStatus.COMPLETED, world.member_a, links=3, failed=1)
 
 
 def test_the_requesters_pages_name_the_bundle_and_count_its_files(client, ready_bundle):
@@ -32,7 +32,9 @@ def test_the_requesters_pages_name_the_bundle_and_count_its_files(client, ready_
     assert "Bundle of 3 files" in page and "Handover pack" in page
     assert "Select these" not in page  # no records to select again
     assert "3 files · Handover pack" in poll
-    assert "1 file could not be fetched" in poll
+    assert "1 of 3 links could not be fetched:" in poll
+    assert "https://docs.example/0.pdf</span>: HTTP 404" in poll
+    assert "records" not in poll
     assert "Handover pack" in listing and "3 files" in listing
 
 
@@ -66,7 +68,8 @@ def test_the_ready_email_names_the_bundle(app, ready_bundle):
     body = " ".join(message.body.split())
     assert message.subject == "Your export of 3 files is ready"
     assert "Your export of 3 files from Handover pack is ready: one zip" in body
-    assert "1 file(s) could not be fetched" in body
+    assert "1 of 3 links could not be fetched: - https://docs.example/0.pdf: HTTP 404" in body
+    assert "record" not in body
 
 
 def test_the_webhook_payload_says_bundle_and_has_no_project(app, ready_bundle):

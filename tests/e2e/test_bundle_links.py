@@ -12,7 +12,8 @@ from tests.e2e.test_export_journey import (
     texts_seen,
     wait_for_state_text,
 )
-from tests.outbound.sites import PDF, Site, file
+from tests.outbound.sites import PDF, Site, file, redirect, status
+from tests.servers import text_body, wait_for_mail
 
 pytestmark = pytest.mark.browser
 FILES = 12
@@ -59,7 +60,8 @@ def test_a_member_on_a_phone_bundles_pasted_links_and_watches_the_zip_arrive(
 
     text = status_text(page)
     assert f"{FILES + 1} files · Handover pack, block B" in text
-    assert "1 file could not be fetched; ERRORS.txt in the zip says which and why." in text
+    assert f"1 of {FILES + 1} links could not be fetched:" in text
+    assert f"{site.url('/missing.pdf')}: HTTP 404" in text
     assert any("Fetching your files: " in seen for seen in texts_seen(page))
     assert page.get_attribute("#export-status", "hx-trigger") is None  # polling has stopped
     assert page.locator("text=Download zip").is_visible()
@@ -83,3 +85,47 @@ def test_a_refused_bundle_keeps_what_was_pasted_on_a_phone(world, watched):
     )
     assert page.input_value("#bundle-name") == "Certificates"
     fits_the_phone(watched, "bundle-links-refused")
+
+
+DESKTOP = {"width": 1366, "height": 900}
+BROKEN = {
+    "/gone.pdf": (status(404), "HTTP 404"),
+    "/sign-in": (file(b"<!doctype html><p>Sign in</p>" * 20, content_type="text/html"),
+                 "text/html is not an allowed type (the server said text/html)"),
+    "/moved": (redirect("http://a..b/drawings.pdf"), "The URL's host name is not valid."),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366px", "390px"])
+def test_a_bundle_whose_every_link_failed_shows_each_links_reason_and_mails_them(
+    world, site, worker, bucket, mail_sink, watched, viewport
+):
+    site.routes.update({path: route for path, (route, _) in BROKEN.items()})
+    page = watched.page
+    page.set_viewport_size(viewport)
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/bundles/new")
+    page.fill("#bundle-name", "Certificates, block C")
+    page.fill("#bundle-links", "\n".join(site.url(path) for path in BROKEN))
+    with worker():
+        page.click("text=Bundle these links")
+        page.wait_for_url("**/exports/*")
+        wait_for_state_text(page, "could not be completed", timeout=120_000)
+        [mail] = wait_for_mail(mail_sink, 1)
+
+    text = status_text(page)
+    assert page.inner_text("#export-status .badge") == "Failed"
+    assert "None of the 3 links could be fetched, so there is no zip." in text
+    assert "Ready" not in text and "Download" not in text
+    for path, (_, reason) in BROKEN.items():
+        assert f"{site.url(path)}: {reason}" in text
+        assert page.locator(".link-errors li", has_text=reason).is_visible()
+    assert page.get_by_role("button", name="Retry").is_visible()
+    name = "phone" if viewport == PHONE else "desktop"
+    watched.screenshot(f"{name}-bundle-failed")
+    assert watched.horizontal_overflow() == 0 and watched.controls_off_screen() == []
+
+    body = " ".join(text_body(mail).split())
+    assert mail["Subject"] == "Your export of 3 files could not be completed"
+    for path, (_, reason) in BROKEN.items():
+        assert f"- {site.url(path)}: {reason}" in body

@@ -17,6 +17,7 @@ WORKER_SIDE = {
     "portal.exports.endings",  # how a completed export ends
     "portal.exports.leftovers",  # aborting the uploads of superseded attempts
     "portal.exports.upkeep",  # the sweeper's pass (`flask exports sweep` runs it too)
+    "portal.exports.wording",  # how an export is named and counted (a leaf): the zip's name
 }
 WEB_FACING = ("portal.exports.service", "portal.api")
 

@@ -13,7 +13,8 @@ from email.utils import format_datetime
 import pytest
 
 from portal.config import ConfigError, from_environment
-from portal.outbound.download import Budget, download, rules_for
+from portal.outbound import fetch
+from portal.outbound.download import Budget, Failed, download, rules_for, verdict
 from tests.outbound.sites import PDF, Site, file, in_turn, redirect, rules, status, timed
 
 BODY = PDF + bytes(range(256)) * 4000  # ~1 MB: past the spool's memory part
@@ -155,3 +156,71 @@ def test_an_empty_answer_is_not_a_file():
     with Site({"/f": file(b"")}) as site:
         result = download(site.url("/f"), rules(site, types=("text/plain",)))
     assert result.error == "the server sent an empty file"
+
+
+LONG_LABEL = "a" * 64
+NOT_A_HOST = "The URL's host name is not valid."
+
+
+@pytest.mark.parametrize(
+    ("location", "asked_says", "redirected_says"),
+    [
+        ("http://a..b/x.pdf", NOT_A_HOST, NOT_A_HOST),
+        (f"http://{LONG_LABEL}.example/x.pdf", NOT_A_HOST, NOT_A_HOST),
+        (
+            "http://[::1/x.pdf",
+            NOT_A_HOST,
+            "a redirect led to “http://[::1/x.pdf”, which is not a valid URL",
+        ),
+    ],
+)
+def test_a_malformed_host_fails_its_link_at_once_whether_asked_for_or_redirected_to(
+    location, asked_says, redirected_says
+):
+    with Site({"/go": redirect(location)}) as site:
+        asked = download(location, rules(site))
+        redirected = download(site.url("/go"), rules(site))
+    for result, says in ((asked, asked_says), (redirected, redirected_says)):
+        assert not result.ok and says in result.error and result.attempts == 1, result
+    assert site.hits["/go"] == 1
+
+
+def test_whatever_a_fetch_raises_becomes_its_links_error_line():
+    def broken(host, port):
+        raise RuntimeError("the resolver\nbroke")
+
+    with Site({"/f": file(BODY)}) as site:
+        result = download(site.url("/f", host="files.test"), rules(site, resolver=broken))
+    assert result.error == "could not be fetched (RuntimeError: the resolver broke)"
+    assert result.attempts == 1
+
+
+def test_a_cap_found_stays_final_when_hanging_up_then_breaks():
+    """Closing the connection of a body cut at the cap may itself fail (a reset): that must
+    not turn the cap into a connection problem worth another try."""
+    try:
+        try:
+            try:
+                raise Failed("the file is larger than 5 MB")
+            except Failed:
+                raise fetch.Unreachable("connection reset by peer") from None
+        except fetch.Unreachable as exc:
+            raise Failed(str(exc), retry=True) from exc
+    except Failed as exc:
+        judged = verdict(exc)
+    assert (str(judged), judged.retry) == ("the file is larger than 5 MB", False)
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        (file(gzip.compress(PDF + bytes(6 * 2**20)), headers={"Content-Encoding": "gzip"}),
+         "larger than 5 MB"),
+        (file(b"<html>" + b"x" * 2000, content_type="text/html"), "text/html is not an allowed"),
+    ],
+)  # fmt: skip
+def test_a_cap_or_a_refused_type_is_tried_once(route, reason):
+    with Site({"/f": route}) as site:
+        result = download(site.url("/f"), rules(site, policy={"max_bytes": 5 * 2**20}))
+    assert reason in result.error and result.attempts == 1 and site.hits["/f"] == 1
+    assert "attempts" not in result.error

@@ -102,6 +102,8 @@ def test_a_public_address_is_vetted_and_is_the_one_to_dial():
         ("https:///nohost", "no host name"),
         ("https://hooks.example:99999/", "port"),
         ("http://hooks.example/", "must start with https"),
+        ("https://.hooks.example/", "host name is not valid"),
+        ("https://[::1", "host name is not valid"),
     ],
 )
 def test_urls_of_the_wrong_shape_are_refused(url, reason):
