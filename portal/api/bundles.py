@@ -36,9 +36,11 @@ def create_bundle(json: schemas.BundleIn, headers: schemas.ExportHeaders):
     """Bundle links into one zip
 
     202 Accepted with the export (`kind` is `bundle`), `Location` (poll it) and
-    `Retry-After`. Each URL is fetched once, through the same guard as webhooks (public
-    addresses only), and only allowed file types are kept; a link that cannot be fetched is
-    listed in the zip's ERRORS.txt and counted in `warnings`. `Idempotency-Key` works as on
+    `Retry-After`. Every URL is vetted by the same guard as webhooks (public addresses
+    only) when asked for, and a 400 names each one refused. Each URL is fetched once, and
+    only allowed file types are kept; a link that cannot be fetched is listed in the zip's
+    ERRORS.txt and counted in `files_failed` (and `warnings`); a bundle none of whose links
+    gave a file fails, with each link's reason on its page. `Idempotency-Key` works as on
     POST /exports. A project files the bundle under it; `ttl_hours` sets how long its link
     works (the default is BUNDLE_TTL_HOURS, 24)."""
     project = get_or_404(Project, json.project) if json.project else None

@@ -45,6 +45,7 @@ def test_the_page_words_records_and_files_apart(client, pack):
     page = html.unescape(client.get(f"/exports/{pack.public_id}").get_data(as_text=True))
 
     assert "Export of 22 records and 2 files" in page
+    assert "Select these 22 again" in page
     assert "1 of 22 records could not be rendered; ERRORS.txt" in page
     assert "1 of 2 links could not be fetched:" in page
     assert "https://docs.test/gone.pdf</span>: HTTP 404" in page
