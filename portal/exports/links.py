@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from flask import current_app, g
@@ -21,6 +22,7 @@ from portal.outbound.download import rules_for
 from portal.outbound.guard import Refused, split, vet
 
 SCHEMES = ("http", "https")
+LOOKUPS_AT_ONCE = 16  # servers of one request resolved at a time
 # Never part of a URL or a file name (and a NUL byte would make PostgreSQL refuse the row).
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -69,18 +71,27 @@ def _listed(problems: list[str], asked: int) -> str:
 def _refusals(urls: list[str]) -> dict[str, str]:
     """Why the guard refuses each URL it refuses: its scheme, user name, host and resolved
     addresses. A server is vetted once per request, however many of its files are listed
-    and however often they are checked (the view, then the service)."""
+    and however often they are checked (the view, then the service); LOOKUPS_AT_ONCE
+    servers are resolved at a time, so a list of many servers is not a queue of lookups."""
     policy = rules_for(current_app.config).policy
     verdicts: dict[tuple[str, str], str | None] = g.setdefault("link_verdicts", {})
-    refused = {}
+    first_url = {}
     for url in urls:
-        parts = urlsplit(url)
-        server = (parts.scheme.lower(), parts.netloc.lower())
-        if server not in verdicts:
-            verdicts[server] = _verdict(url, policy)
-        if verdicts[server]:
-            refused[url] = f"“{url}” can't be fetched: {verdicts[server]}"
-    return refused
+        first_url.setdefault(_server(url), url)
+    todo = [server for server in first_url if server not in verdicts]
+    with ThreadPoolExecutor(min(LOOKUPS_AT_ONCE, len(todo) or 1)) as pool:
+        found = pool.map(lambda server: _verdict(first_url[server], policy), todo)
+        verdicts.update(zip(todo, found, strict=True))
+    return {
+        url: f"“{url}” can't be fetched: {verdicts[_server(url)]}"
+        for url in urls
+        if verdicts[_server(url)]
+    }
+
+
+def _server(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _verdict(url: str, policy) -> str | None:
