@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -95,8 +96,10 @@ def _server(url: str) -> tuple[str, str]:
 
 
 def _verdict(url: str, policy) -> str | None:
+    """A person waits for this answer: each lookup gets the policy's connect timeout, not
+    the fetcher's whole deadline."""
     try:
-        vet(url, policy)
+        vet(url, policy, time.monotonic() + policy.connect_timeout)
     except Refused as exc:
         return str(exc)
     return None
