@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from portal.api import idempotency
+from portal import idempotency_keys
 from portal.exports import chunks, leftovers, upkeep
 from portal.renders import cache
 from portal.storage import uploads
@@ -24,7 +24,7 @@ def run_sweep() -> dict[str, int]:
         "uploads_aborted": uploads.tidy().count,
         "chunks_dropped": chunks.discard_ended(),
         "cached_pdfs_forgotten": cache.prune(),
-        "idempotency_keys_forgotten": idempotency.forget_expired(),
+        "idempotency_keys_forgotten": idempotency_keys.forget_expired(),
     }
     current_app.logger.info("sweep: %s", report)
     return report

@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from flask import abort, current_app
+from flask import abort
 from pydantic import BaseModel
 from sqlalchemy import delete, select
 
 from portal.extensions import db
-from portal.models import Export, IdempotentRequest, User, utcnow
+from portal.idempotency_keys import oldest_remembered
+from portal.models import Export, IdempotentRequest, User
 
 REUSED = (
     "This Idempotency-Key was already used with a different request body. Use a new key for "
@@ -73,16 +73,3 @@ def remember(user: User, claim: Claim) -> Callable[[Export], None]:
         )
 
     return add
-
-
-def oldest_remembered() -> datetime:
-    return utcnow() - timedelta(hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
-
-
-def forget_expired() -> int:
-    """The sweeper's part: the rows of keys past their lifetime; answers how many."""
-    gone = db.session.execute(
-        delete(IdempotentRequest).where(IdempotentRequest.created_at < oldest_remembered())
-    )
-    db.session.commit()
-    return gone.rowcount
