@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.base import FormTokenMixin, PublicIdMixin, utcnow
+from portal.models.lengths import WEBHOOK_DESCRIPTION_MAX, WEBHOOK_URL_MAX
 from portal.models.tenancy import Organization
 
 
@@ -30,9 +31,9 @@ class WebhookEndpoint(PublicIdMixin, FormTokenMixin, db.Model):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    url: Mapped[str] = mapped_column(String(2000))
+    url: Mapped[str] = mapped_column(String(WEBHOOK_URL_MAX))
     url_digest: Mapped[str] = mapped_column(String(64), default=url_digest)
-    description: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(String(WEBHOOK_DESCRIPTION_MAX), default="")
     # The event types (portal/webhooks/catalogue.py) this endpoint subscribes to.
     events: Mapped[list] = mapped_column(JSON)
     # Stored as issued (`whsec_` + base64), not hashed: every delivery is signed with it (an

@@ -13,12 +13,11 @@ from sqlalchemy import select, update
 from portal import queues
 from portal.extensions import db
 from portal.models import User, WebhookAttempt, WebhookDelivery, WebhookEndpoint, utcnow
+from portal.models.lengths import WEBHOOK_DESCRIPTION_MAX, WEBHOOK_URL_MAX
 from portal.outbound.guard import Refused, policy_for, vet
 from portal.webhooks import signing
 from portal.webhooks.catalogue import EventType
 
-URL_MAX = 2000
-DESCRIPTION_MAX = 200
 URL_TAKEN = (
     "An endpoint with this URL is already registered (see the list above): each event would "
     "reach it twice. Delete that one first to register the URL again with a new secret."
@@ -39,8 +38,8 @@ class Registration:
     def parse(cls, url: str, events: Iterable[str], description: str, config) -> Registration:
         """A URL the outbound guard would fetch now, and at least one known event."""
         url = (url or "").strip()
-        if not url or len(url) > URL_MAX:
-            raise EndpointError(f"Enter the endpoint's URL (at most {URL_MAX} characters).")
+        if not url or len(url) > WEBHOOK_URL_MAX:
+            raise EndpointError(f"Enter the endpoint's URL (at most {WEBHOOK_URL_MAX} characters).")
         try:
             vet(url, policy_for(config))
         except Refused as exc:
@@ -49,8 +48,10 @@ class Registration:
         if not known:
             raise EndpointError("Choose at least one event to send to this endpoint.")
         description = " ".join(description.split())
-        if len(description) > DESCRIPTION_MAX:
-            raise EndpointError(f"The description can be at most {DESCRIPTION_MAX} characters.")
+        if len(description) > WEBHOOK_DESCRIPTION_MAX:
+            raise EndpointError(
+                f"The description can be at most {WEBHOOK_DESCRIPTION_MAX} characters."
+            )
         return cls(url, [str(event) for event in known], description)
 
 
