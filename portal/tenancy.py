@@ -11,9 +11,13 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 
 from portal.extensions import db
+from portal.models.lengths import PUBLIC_ID_MAX
 
 M = TypeVar("M")
-PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{8,32}")
+# The shortest id a lookup accepts (new_public_id() makes 16 characters); the longest is
+# the column's.
+PUBLIC_ID_MIN = 8
+PUBLIC_ID = re.compile(rf"[A-Za-z0-9_-]{{{PUBLIC_ID_MIN},{PUBLIC_ID_MAX}}}")
 # A page of the records table posts its own rows, so no form lists more ids than this; a
 # bigger selection travels as "all matching", held on the server (selected_records).
 MAX_IDS_PER_REQUEST = 1000

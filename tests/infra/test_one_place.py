@@ -6,6 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from portal.models.lengths import PUBLIC_ID_MAX
+from portal.tenancy import PUBLIC_ID
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(
     path for folder in ("portal", "jobs", "bench") for path in (ROOT / folder).rglob("*.py")
@@ -34,9 +37,11 @@ def test_record_labels_are_written_only_in_the_vocabulary():
     assert where(found) == ["portal/vocabulary.py"]
 
 
-def test_the_public_id_pattern_is_written_only_in_tenancy():
+def test_the_public_id_pattern_is_built_from_the_column_length():
     found = [path for path in SOURCES if "{8,32}" in path.read_text()]
-    assert where(found) == ["portal/tenancy.py"]
+    assert where(found) == []
+    assert PUBLIC_ID.fullmatch("a" * PUBLIC_ID_MAX)
+    assert not PUBLIC_ID.fullmatch("a" * (PUBLIC_ID_MAX + 1))
 
 
 def test_the_admin_role_is_spelt_only_in_the_vocabulary():
