@@ -14,6 +14,7 @@ from flask_login import current_user
 from portal.admin import access, actions, charts, health, queries, stats, timeline
 from portal.exports import service
 from portal.exports.errors import ExportRequestError
+from portal.exports.options import ExportOptions
 from portal.exports.presenter import StatusView
 from portal.models import Export, ExportStatus, utcnow
 from portal.records import pagination
@@ -73,6 +74,7 @@ def detail(public_id: str):
     return render_template(
         "admin/export.html",
         export=export,
+        options=ExportOptions.of(export),
         view=view,
         entries=timeline.timeline(export),
         records=timeline.first_records(export),

@@ -32,7 +32,7 @@ from portal.models.lengths import (
     RECORD_TRADE_MAX,
 )
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
-from portal.renders.entries import PAPER_SIZES
+from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
 from portal.screening import unstorable
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
@@ -201,7 +201,7 @@ class PhotoForm(Strict):
 
 
 class ExportOptionsIn(Strict):
-    paper: Paper = "A4"
+    paper: Paper = DEFAULT_PAPER
     include_originals: bool = False
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 from portal.exports.errors import ExportRequestError
-from portal.renders.entries import PAPER_SIZES
+from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
 
 if TYPE_CHECKING:
     from portal.models import Export
@@ -38,7 +38,7 @@ class LinkIn:
 
 @dataclass(frozen=True)
 class ExportOptions:
-    paper: str = "A4"
+    paper: str = DEFAULT_PAPER
     include_originals: bool = False
     # A bundle's: its name, how long its link works, and whose prefix its zips go under
     # (keys.PORTAL_NAMESPACE, or keys.api_key_namespace of the API key that asked).
@@ -48,7 +48,7 @@ class ExportOptions:
 
     @classmethod
     def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
-        paper = paper or "A4"
+        paper = paper or DEFAULT_PAPER
         if paper not in PAPER_SIZES:
             raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
         return cls(paper=paper, include_originals=bool(include_originals))
@@ -73,7 +73,7 @@ class ExportOptions:
         """What an export was requested with; a row older than an option gets its default."""
         stored = export.options or {}
         return cls(
-            stored.get("paper", "A4"),
+            stored.get("paper", DEFAULT_PAPER),
             bool(stored.get("include_originals")),
             stored.get("name", ""),
             stored.get("ttl_hours"),

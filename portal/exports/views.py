@@ -189,6 +189,7 @@ def show(public_id: str):
     return render_template(
         "exports/show.html",
         export=export,
+        options=ExportOptions.of(export),
         view=view,
         reused=bool(request.args.get("reused")),
         prompt=download_prompt(export, view) if request.args.get("download") else None,

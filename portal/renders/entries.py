@@ -19,6 +19,8 @@ from portal.storage import keys
 # The paper sizes a PDF can be rendered on: what an export may ask for, and what a render
 # process has a page stylesheet for.
 PAPER_SIZES = ("A4", "Letter")
+# What an export that names no paper is rendered on.
+DEFAULT_PAPER = PAPER_SIZES[0]
 
 
 @dataclass(frozen=True)
