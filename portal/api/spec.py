@@ -28,6 +28,7 @@ from spectree.models import SecuritySchemeData
 
 from portal.api import problems
 from portal.api.schemas import ExportEvent, Problem
+from portal.webhooks import signing
 from portal.webhooks.catalogue import DESCRIPTIONS, EventType
 
 TITLE = "Sitepack API"
@@ -152,9 +153,9 @@ def document() -> dict:
 
 # The Standard Webhooks headers every delivery carries.
 WEBHOOK_HEADERS = {
-    "webhook-id": "`msg_...`, the same on every retry of one delivery: drop a repeat",
-    "webhook-timestamp": "Seconds since the epoch when this try was signed",
-    "webhook-signature": "`v1,<base64 HMAC-SHA256>` of `id.timestamp.body` with the secret",
+    signing.ID_HEADER: "`msg_...`, the same on every retry of one delivery: drop a repeat",
+    signing.TIMESTAMP_HEADER: "Seconds since the epoch when this try was signed",
+    signing.SIGNATURE_HEADER: "`v1,<base64 HMAC-SHA256>` of `id.timestamp.body` with the secret",
 }
 
 

@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"
+# The spec's headers, also documented by the API's OpenAPI document (portal/api/spec.py).
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
 
 
 def new_secret() -> str:
@@ -24,7 +28,7 @@ def signed_headers(secret: str, message_id: str, at: datetime, body: str) -> dic
     return {
         "content-type": "application/json",
         "user-agent": "Sitepack-Webhooks/1",
-        "webhook-id": message_id,
-        "webhook-timestamp": str(int(moment.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, moment, body),
+        ID_HEADER: message_id,
+        TIMESTAMP_HEADER: str(int(moment.timestamp())),
+        SIGNATURE_HEADER: Webhook(secret).sign(message_id, moment, body),
     }
