@@ -14,9 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from flask import current_app
 from sqlalchemy import select, update
 
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Export
-from portal.storage import uploads
+from portal.storage import keys, uploads
 
 
 def abort(export: Export) -> bool:
@@ -26,11 +27,11 @@ def abort(export: Export) -> bool:
     if below is None:
         return True
     try:
-        uploads.abort_attempts_before(export.public_id, below)
-    except (BotoCoreError, ClientError):
+        uploads.abort_attempts_before(zip_folder(export), below)
+    except (BotoCoreError, ClientError) as exc:
         current_app.logger.warning(
-            "could not abort the uploads export %s's attempts before %s left; the recovery "
-            "pass will try again", export.public_id, below, exc_info=True,
+            "could not abort the uploads export %s's attempts before %s left (%s); the "
+            "recovery pass will try again", export.public_id, below, exc,
         )  # fmt: skip
         return False
     # Only this mark: a newer attempt may have set a higher one meanwhile.
@@ -41,6 +42,15 @@ def abort(export: Export) -> bool:
     )
     db.session.commit()
     return True
+
+
+def zip_folder(export: Export) -> str:
+    """Where every attempt of the export writes its zips: its lifetime and namespace, if it
+    is a bundle, name the prefix."""
+    options = ExportOptions.of(export)
+    return keys.zip_folder(
+        export.organization_id, export.public_id, options.ttl_hours, options.namespace
+    )
 
 
 def abort_owed() -> int:

@@ -40,10 +40,21 @@ def rendition(folder: str) -> str:
     return f"{folder}{RENDITION_NAME}"
 
 
+def zip_folder(
+    organization_id: int, export_public_id: str, ttl_hours: int | None = None, namespace: str = ""
+) -> str:
+    """The folder every attempt of one export writes its zips under: a bundle's (it has a
+    lifetime) under the prefix whose lifecycle rule matches that lifetime, in its namespace."""
+    if ttl_hours is None:
+        return f"{EXPORTS}{organization_id}/{export_public_id}/"
+    prefix = bundle_prefix(bundle_days(ttl_hours))
+    return f"{prefix}{organization_id}/{namespace}/{export_public_id}/"
+
+
 def export_zip(organization_id: int, export_public_id: str, attempt: int, filename: str) -> str:
     """Each attempt writes under its own folder, so a superseded attempt can never overwrite
     (or delete) the zip of the attempt that replaced it."""
-    return f"{EXPORTS}{organization_id}/{export_public_id}/{ATTEMPT_FOLDER}{attempt}/{filename}"
+    return f"{zip_folder(organization_id, export_public_id)}{ATTEMPT_FOLDER}{attempt}/{filename}"
 
 
 def bundle_days(ttl_hours: int) -> int:
@@ -70,8 +81,8 @@ def bundle_zip(
     filename: str,
 ) -> str:
     """Like `export_zip`, under the prefix whose lifecycle rule matches the bundle's lifetime."""
-    folder = f"{bundle_prefix(bundle_days(ttl_hours))}{organization_id}/{namespace}"
-    return f"{folder}/{export_public_id}/{ATTEMPT_FOLDER}{attempt}/{filename}"
+    folder = zip_folder(organization_id, export_public_id, ttl_hours, namespace)
+    return f"{folder}{ATTEMPT_FOLDER}{attempt}/{filename}"
 
 
 def export_of(key: str) -> str | None:

@@ -96,11 +96,6 @@ def remove(found: StaleUploads) -> StaleUploads:
     return found
 
 
-def listed_before(prefix: str, initiated_before: datetime) -> list[tuple[str, str]]:
-    """(key, upload id) of incomplete multipart uploads under prefix started before the cutoff."""
-    return [(key, upload) for key, upload, when in _uploads(prefix) if when < initiated_before]
-
-
 def _uploads(prefix: str) -> Iterator[tuple[str, str, datetime]]:
     """(key, upload id, initiated) of every incomplete multipart upload under prefix."""
     paginator = s3.boto().get_paginator("list_multipart_uploads")
@@ -127,23 +122,23 @@ def unowned(listed: set[str]) -> set[str]:
     }
 
 
-def abort_attempts_before(export_public_id: str, attempt: int) -> int:
+def abort_attempts_before(export_folder: str, attempt: int) -> int:
     """Abort every incomplete upload of the export's attempts numbered below `attempt`: they
-    are fenced off, so none of them may finish its zip. Returns how many were aborted; a
-    storage error is raised, for the caller to try again later."""
+    are fenced off, so none of them may finish its zip. `export_folder` is the export's own
+    (keys.zip_folder), so only its uploads are listed, never every tenant's. Returns how many
+    were aborted; a storage error is raised, for the caller to try again later."""
     aborted = 0
-    for prefix in keys.ZIP_PREFIXES:
-        for key, upload_id in _listed_now(prefix):
-            written_by = keys.attempt_of(key)
-            if keys.export_of(key) == export_public_id and written_by and written_by < attempt:
-                aborted += _abort_or_raise(key, upload_id)
+    for key, upload_id in _listed_now(export_folder):
+        written_by = keys.attempt_of(key)
+        if written_by and written_by < attempt:
+            aborted += _abort_or_raise(key, upload_id)
     return aborted
 
 
 def _listed_now(prefix: str) -> list[tuple[str, str]]:
     """rclone's `serve s3` answers NoSuchUpload when it holds no upload at all."""
     try:
-        return listed_before(prefix, datetime.now(UTC))
+        return [(key, upload_id) for key, upload_id, _ in _uploads(prefix)]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == NO_SUCH_UPLOAD:
             return []
