@@ -9,6 +9,7 @@ Create Date: 2026-12-07 17:00:00.000000
 
 """
 import hashlib
+from datetime import UTC, datetime
 
 from alembic import op
 import sqlalchemy as sa
@@ -39,23 +40,37 @@ def upgrade():
 
 
 def fill_url_digests():
-    """Each endpoint's digest; two endpoints of one organisation on one URL stop the upgrade,
-    naming them, for an admin to delete one (which one is the admin's call, not a migration's)."""
+    """Each endpoint's digest. Of two or more endpoints of one organisation on one URL (issue
+    17 found them in the field) the first keeps the URL's digest and the later ones are
+    disabled, as an admin disables one, with a digest of their own so that the unique index
+    still holds; what was disabled is printed, for the admins to delete the duplicates."""
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT id, organization_id, url FROM webhook_endpoints")).all()
-    seen = {}
+    rows = bind.execute(
+        sa.text("SELECT id, organization_id, url FROM webhook_endpoints ORDER BY id")
+    ).all()
+    kept = {}
     for id_, organization_id, url in rows:
         digest = hashlib.sha256(url.encode()).hexdigest()
-        if (organization_id, digest) in seen:
-            raise RuntimeError(
-                f"webhook endpoints {seen[organization_id, digest]} and {id_} of organisation "
-                f"{organization_id} share the URL {url}: delete one, then upgrade again."
-            )
-        seen[organization_id, digest] = id_
+        first = kept.setdefault((organization_id, digest), id_)
+        if first != id_:
+            disable_duplicate(bind, id_, first)
+            digest = hashlib.sha256(f"{url}#duplicate-{id_}".encode()).hexdigest()
         bind.execute(
             sa.text("UPDATE webhook_endpoints SET url_digest = :digest WHERE id = :id"),
             {"digest": digest, "id": id_},
         )
+
+
+def disable_duplicate(bind, id_, first):
+    reason = f"Disabled on upgrade: a duplicate of endpoint {first} (same URL)."
+    bind.execute(
+        sa.text(
+            "UPDATE webhook_endpoints SET disabled_at = :now, disabled_reason = :reason "
+            "WHERE id = :id"
+        ),
+        {"now": datetime.now(UTC).replace(tzinfo=None), "reason": reason, "id": id_},
+    )
+    print(f"webhook endpoint {id_}: {reason}")
 
 
 def downgrade():
