@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from portal.vocabulary import RECORD_KINDS
+from portal.vocabulary import ADMIN_ROLE, RECORD_KINDS
 
 # Records are dated in the six months before this moment; never `now()`, so runs repeat.
 BASE_TIME = datetime(2026, 11, 2, 17, 30)
@@ -41,7 +41,7 @@ class ProjectPlan:
 
 ORGANISATIONS = {"A": "Northwind Construction", "B": "Bravo Civil"}
 PEOPLE = (
-    Person("A", "admin@northwind.test", "Alex Morgan", role="admin"),
+    Person("A", "admin@northwind.test", "Alex Morgan", role=ADMIN_ROLE),
     Person("A", "member@northwind.test", "Jamie Patel"),
     Person("A", "ops@sitepack.test", "Robin Hale (Sitepack operations)", is_staff=True),
     Person("B", "member@bravo.test", "Chris Doyle"),
