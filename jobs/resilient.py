@@ -68,7 +68,9 @@ class ResilientWorker(Worker):
     def _start_scheduler(
         self, burst=False, logging_level="INFO", date_format=None, log_format=None
     ):
-        """RQ's, with QuietScheduler: RQ names its scheduler class inside this method."""
+        """RQ's, with QuietScheduler: RQ names its scheduler class inside this method. Copied
+        from rq 2.12.0 (requirements.txt pins it); tests/jobs/test_resilient_worker.py fails
+        when RQ's own changes, so that this copy is compared with it again."""
         self.scheduler = QuietScheduler(
             self.queues,
             connection=self.connection,

@@ -6,9 +6,12 @@ worker if it is killed before its teardown), nor for a burst worker."""
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from types import SimpleNamespace
 
 import redis
+from rq import Worker
 
 from jobs.resilient import IDLE_WAKE_SECONDS, ResilientWorker
 from portal.models import utcnow
@@ -59,3 +62,14 @@ def test_a_burst_worker_starts_no_scheduler_process(redis_url):
     burst.in_burst = True
     burst.restart_scheduler()
     assert burst.scheduler.restarts == 0
+
+
+# sha256 of rq 2.12.0's `_start_scheduler` source, which ResilientWorker's copies.
+RQ_START_SCHEDULER = "49c229109608aa31132b93b4bccd31d2ea0605e473c0f205f0d61d3bf6cdb7b9"
+
+
+def test_rq_s_start_scheduler_is_still_the_one_resilient_worker_copied():
+    """On an RQ upgrade: compare jobs/resilient.py's copy with RQ's new method, then update
+    the digest and the version its docstring names."""
+    source = inspect.getsource(Worker._start_scheduler)
+    assert hashlib.sha256(source.encode()).hexdigest() == RQ_START_SCHEDULER
