@@ -26,7 +26,7 @@ from portal.models.exports import (
 from portal.models.records import Attachment, ChecklistItem, Project, Record, SelectedRecord
 from portal.models.renders import RenderedPdf
 from portal.models.tenancy import Organization, User
-from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, url_digest
+from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -58,6 +58,5 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "new_public_id",
-    "url_digest",
     "utcnow",
 ]
