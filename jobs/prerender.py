@@ -40,12 +40,12 @@ def render_records(record_ids: list[int]) -> str:
 def usual_papers(organization_id: int) -> list[str]:
     """The paper sizes of the organisation's latest record exports, most used first."""
     latest = db.session.scalars(
-        select(Export)
+        select(Export.options)
         .where(Export.organization_id == organization_id, Export.kind == ExportKind.RECORDS)
         .order_by(Export.id.desc())
         .limit(USUAL_PAPER_EXPORTS)
     )
-    used = Counter(ExportOptions.of(export).paper for export in latest)
+    used = Counter(ExportOptions.from_stored(options).paper for options in latest)
     return [paper for paper, _ in used.most_common()] or [ExportOptions().paper]
 
 

@@ -70,8 +70,13 @@ class ExportOptions:
 
     @classmethod
     def of(cls, export: Export) -> ExportOptions:
-        """What an export was requested with; a row older than an option gets its default."""
-        stored = export.options or {}
+        return cls.from_stored(export.options)
+
+    @classmethod
+    def from_stored(cls, stored: dict | None) -> ExportOptions:
+        """What an export was requested with, from its row's `options` column; a row older
+        than an option gets its default."""
+        stored = stored or {}
         return cls(
             stored.get("paper", DEFAULT_PAPER),
             bool(stored.get("include_originals")),
