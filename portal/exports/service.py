@@ -1,9 +1,10 @@
 """What people do to exports: request, reuse, re-order, retry, cancel, revoke.
 
 The code that changes Export rows is this module (people's requests and actions), `attempts`
-(a worker's fenced writes), `mail_outbox` (the emails a row owes) and `endings` (how a
-completed export ends); this module is the only one that enqueues export jobs, and no job
-imports it.
+(a worker's fenced writes), `mail_outbox` (the emails a row owes), `endings` (how a
+completed export ends) and `leftovers` (the mark of uploads still to abort). Jobs are
+enqueued only by portal/queues.py, here for what people ask and by `upkeep` for recovery;
+no job imports this module.
 
 Every change is committed before a job is enqueued (a job never runs for a row that does not
 exist), and every state change is a guarded UPDATE, so two processes racing cannot both win.
