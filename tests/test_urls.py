@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from portal.api import present
-from portal.api.resource import export_resource
+from portal.exports.resource import export_resource
 from portal.mailer import export_links
 from portal.models import ExportStatus
 from tests import factories

@@ -9,8 +9,8 @@ import math
 
 from portal import urls
 from portal.api import schemas
-from portal.api.resource import export_resource
 from portal.exports.presenter import StatusView
+from portal.exports.resource import ExportResource, export_resource
 from portal.exports.states import Action
 from portal.models import Attachment, Export, Record
 from portal.records.queries import ProjectSummary
@@ -34,7 +34,7 @@ def export_out(export: Export, view: StatusView | None = None) -> schemas.Export
     )
 
 
-def export_links(resource: schemas.ExportResource, view: StatusView) -> schemas.ExportLinks:
+def export_links(resource: ExportResource, view: StatusView) -> schemas.ExportLinks:
     """The resource's links, and the actions this caller may take now, as states.POLICY says
     (no action, no link)."""
     links = resource.links.model_dump()

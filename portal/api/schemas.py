@@ -2,17 +2,18 @@
 one, and the OpenAPI document is generated from the same models (portal/api/spec.py).
 
 Allowed values come from where the rule lives (record kinds and statuses from the models,
-paper sizes from the render cache, export states from ExportStatus), never retyped here.
+paper sizes from the render cache, export states from ExportStatus), never retyped here. The
+export resource, which the worker builds for webhooks too, is portal/exports/resource.py's;
+ExportOut extends it here with what the caller sees.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,7 +22,7 @@ from pydantic import (
 )
 
 from portal.exports.options import BUNDLE_NAME_MAX, MAX_NAME_CHARS, MAX_URL_CHARS
-from portal.models import ExportKind, ExportStatus
+from portal.exports.resource import ExportResource, Paper, ResourceLinks, Timestamp
 from portal.models.lengths import (
     CHECK_LABEL_MAX,
     PHOTO_CAPTION_MAX,
@@ -32,19 +33,14 @@ from portal.models.lengths import (
     RECORD_TRADE_MAX,
 )
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
-from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
+from portal.renders.entries import DEFAULT_PAPER
 from portal.screening import unstorable
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
-from portal.webhooks.catalogue import EventType
 
 Kind = Literal[tuple(RECORD_KINDS)]  # type: ignore[valid-type]
 Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
 CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
-Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
-State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
-ExportKindName = Literal[tuple(k.value for k in ExportKind)]  # type: ignore[valid-type]
-EventName = Literal[tuple(e.value for e in EventType)]  # type: ignore[valid-type]
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
@@ -52,14 +48,6 @@ EXTERNAL_REF = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{RECORD_REFERENCE_MAX 
 PAGE_LIMIT_MAX = 200
 # Cursors are ASCII this API made (portal/api/cursor.py); anything longer is not one.
 Cursor = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="`next` of a page")
-
-
-def as_utc(value: datetime) -> datetime:
-    """The database keeps naive UTC; the API says so (RFC 3339, with `Z`)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Strict(BaseModel):
@@ -267,60 +255,6 @@ class ExportHeaders(BaseModel):
     )
 
 
-class PartOut(BaseModel):
-    number: int
-    file_name: str
-    byte_size: int
-    sha256: str
-    total: int = Field(description="The records (or a bundle's files) this zip holds")
-    download: str | None = Field(
-        description="GET it with your key for a 302 to a URL that lives 60 seconds; "
-        "null once the export cannot be downloaded (expired, revoked)"
-    )
-
-
-class ProjectRef(BaseModel):
-    id: str
-    name: str
-
-
-class ResourceLinks(BaseModel):
-    self: str = Field(description="The export in this API")
-    page: str = Field(description="Its page in the portal, for a person (who logs in there)")
-    download: str | None = Field(
-        description="Its first zip, as `parts[0].download`; null unless it can be downloaded"
-    )
-
-
-class ExportResource(BaseModel):
-    """An export as it is, whoever asks: the API's export adds what its caller may do, and a
-    webhook sends exactly this as its `data` (portal/api/resource.py builds it)."""
-
-    id: str
-    kind: ExportKindName = Field(description="Records rendered, or links fetched")
-    name: str | None = Field(description="A bundle's name, as requested; null for records")
-    project: ProjectRef | None = Field(description="Null for a bundle filed under no project")
-    state: State
-    done: int
-    total: int = Field(description="Records to render plus a bundle's or pack's files to fetch")
-    records: int = Field(description="Of `total`, the records, each rendered to a PDF")
-    files: int = Field(description="Of `total`, the links, each fetched as a file")
-    warnings: int = Field(description="Items in ERRORS.txt: records_failed plus files_failed")
-    records_failed: int = Field(description="Records that could not be rendered")
-    files_failed: int = Field(description="Links that could not be fetched")
-    options: ExportOptionsIn
-    created_at: Timestamp
-    started_at: Timestamp | None
-    finished_at: Timestamp | None
-    expires_at: Timestamp | None
-    byte_size: int | None
-    error: str | None
-    revoke_reason: str | None = Field(description="Why an admin revoked it")
-    parts: list[PartOut]
-    reordered_from: str | None
-    links: ResourceLinks
-
-
 class ExportLinks(ResourceLinks):
     """The resource's links, and the actions this caller may take now."""
 
@@ -337,16 +271,6 @@ class ExportOut(ExportResource):
     percent: int
     eta_seconds: int | None = Field(description="Time left while live; null when unknown")
     links: ExportLinks
-
-
-class ExportEvent(BaseModel):
-    """A webhook's body, after Standard Webhooks (type, timestamp, data): `data` is the export
-    resource as it was when the event happened."""
-
-    type: EventName
-    version: Literal[2] = Field(description="The shape of this body; 1 had no `version`")
-    timestamp: Timestamp
-    data: ExportResource
 
 
 class ExportPage(BaseModel):

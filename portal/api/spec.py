@@ -27,7 +27,8 @@ from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecuritySchemeData
 
 from portal.api import problems
-from portal.api.schemas import ExportEvent, Problem
+from portal.api.schemas import Problem
+from portal.exports.resource import ExportEvent
 from portal.webhooks import signing
 from portal.webhooks.catalogue import DESCRIPTIONS, EventType
 

@@ -1,5 +1,5 @@
-"""What an event says about an export: the export resource (portal/api/resource.py), the one
-the API describes, so an integrator acts on it without another call.
+"""What an event says about an export: the export resource (portal/exports/resource.py), the
+one the API describes, so an integrator acts on it without another call.
 
 WEBHOOK_PAYLOAD_VERSION=1 keeps the body from before the resource, for one release while
 receivers move; it goes with that setting in the next one.
@@ -13,18 +13,14 @@ from flask import current_app
 
 from portal import urls
 from portal.exports import states, wording
+from portal.exports.resource import ExportEvent, export_resource
 from portal.models import Export
 
 
 def event_body(event: str, export: Export, at: datetime) -> dict:
     if current_app.config["WEBHOOK_PAYLOAD_VERSION"] == 1:
         return {"type": event, "timestamp": iso(at), "data": version_1_data(export)}
-    # Imported here: the API's schemas read the export service's limits, and the service
-    # imports this module (service → events → outbox → payload), so above they would loop.
-    from portal.api import schemas
-    from portal.api.resource import export_resource
-
-    body = schemas.ExportEvent(type=event, version=2, timestamp=at, data=export_resource(export))
+    body = ExportEvent(type=event, version=2, timestamp=at, data=export_resource(export))
     return body.model_dump(mode="json")
 
 

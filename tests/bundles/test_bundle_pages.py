@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.api.resource import export_resource
+from portal.exports.resource import export_resource
 from portal.extensions import mail
 from portal.mailer import MailKind, send_export_mail
 from portal.models import ExportStatus, utcnow

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from portal.api.schemas import ExportOut, ExportResource, ResourceLinks
+from portal.api.schemas import ExportOut
 from portal.config import ConfigError, from_environment
+from portal.exports.resource import ExportResource, ResourceLinks
 from portal.models import ExportStatus
 from portal.webhooks import outbox
 from portal.webhooks.catalogue import EventType
