@@ -20,9 +20,9 @@ from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import (
-    FreshContextClient,
     config_from_env,
     environment,
+    for_tests,
     fresh_database,
     made_up_names,
 )
@@ -112,7 +112,7 @@ def app_overrides() -> dict:
 def app(sitepack_env, postgres_schema, app_overrides):
     resolver = {"OUTBOUND_RESOLVER": made_up_names}
     app = create_app({**config_from_env(sitepack_env), **resolver, **app_overrides})
-    app.test_client_class = FreshContextClient
+    for_tests(app)
     with app.app_context():
         fresh_database()
         yield app

@@ -12,15 +12,19 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import uuid
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import redis as redis_lib
 from botocore.exceptions import ClientError
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from portal import config as settings
 from portal.extensions import db
@@ -83,6 +87,32 @@ def config_from_env(env: dict[str, str]) -> dict:
     return {**settings.from_environment(env), "TESTING": True}
 
 
+class SharedTemplateCache(jinja2.BytecodeCache):
+    """Compiled templates shared by every app a test session builds. Each test builds its own
+    app, and each app's Jinja environment would compile every template it renders again; the
+    bucket checks the source's checksum, so an edited template still compiles anew."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = SharedTemplateCache()
+
+
+def for_tests(app: Flask) -> Flask:
+    """What every test's app gets: a fresh app context per request and the shared templates."""
+    app.test_client_class = FreshContextClient
+    app.jinja_env.bytecode_cache = TEMPLATES
+    return app
+
+
 class FreshContextClient(FlaskClient):
     """Each request gets its own app context, as in production: without this, requests would
     share the test's context, its `g` (and so Flask-Login's cached user) and its session."""
@@ -97,7 +127,7 @@ def fresh_database() -> None:
     PostgreSQL: end stray sessions (a killed work-horse's, say) that would block the
     TRUNCATE, recreate any table a test dropped, then empty them all."""
     if db.engine.dialect.name != "postgresql":
-        db.create_all()
+        _copy_sqlite_schema(db.engine.url.database)
         return
     db.session.execute(
         text(
@@ -110,6 +140,25 @@ def fresh_database() -> None:
     tables = ", ".join(t.name for t in db.metadata.sorted_tables)
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
+
+
+_SQLITE_SCHEMA: dict[str, Path] = {}
+
+
+def _copy_sqlite_schema(path: str | None) -> None:
+    """A test's SQLite file is a copy of one built once per session: creating thirty tables
+    costs a disk sync each, and a copy costs one write."""
+    if not path or path == ":memory:":
+        db.create_all()
+        return
+    if "file" not in _SQLITE_SCHEMA:
+        template = Path(tempfile.mkdtemp(prefix="sitepack-schema-")) / "schema.db"
+        engine = create_engine(f"sqlite:///{template}")
+        db.metadata.create_all(engine)
+        engine.dispose()
+        _SQLITE_SCHEMA["file"] = template
+    db.engine.dispose()
+    shutil.copyfile(_SQLITE_SCHEMA["file"], path)
 
 
 def footprint(app) -> tuple:

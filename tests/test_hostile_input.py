@@ -32,11 +32,11 @@ from portal.models import ApiKey, ExportStatus, WebhookDelivery
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import (
-    FreshContextClient,
     config_from_env,
     csrf,
     environment,
     footprint,
+    for_tests,
     fresh_database,
 )
 
@@ -612,7 +612,7 @@ def door(tmp_path_factory, redis_url, s3_endpoint, mail_sink, postgres_schema):
     env = environment(tmp_path_factory.mktemp("hostile"), redis_url, s3_endpoint, mail_sink)
     env |= {"OUTBOUND_ALLOWLIST": "127.0.0.1:9", "EXPORT_RATE_LIMIT": "100000 per minute"}
     app = create_app(config_from_env(env))
-    app.test_client_class = FreshContextClient
+    for_tests(app)
     with app.app_context():
         fresh_database()
         s3.ensure_bucket()

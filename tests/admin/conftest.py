@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.models import User
 from portal.storage import client as s3
 from tests import factories
-from tests.helpers import FreshContextClient, config_from_env, fresh_database
+from tests.helpers import config_from_env, for_tests, fresh_database
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def moto_app(sitepack_env, moto_endpoint, postgres_schema):
         AWS_SECRET_ACCESS_KEY=moto_endpoint.secret_key,
     )
     app = create_app(config)
-    app.test_client_class = FreshContextClient
+    for_tests(app)
     with app.app_context():
         fresh_database()
         s3.ensure_bucket()

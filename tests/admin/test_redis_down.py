@@ -19,10 +19,10 @@ from portal.models import Export, ExportItem, ExportStatus, User, utcnow
 from tests import factories
 from tests.factories import login
 from tests.helpers import (
-    FreshContextClient,
     config_from_env,
     confirm_and_post,
     csrf,
+    for_tests,
     fresh_database,
     reload,
     request_export,
@@ -161,7 +161,7 @@ def test_an_export_saved_before_the_enqueue_failed_stays_pending_for_the_sweeper
     sitepack_env, redis_url, lock_only_redis, postgres_schema
 ):
     app = create_app(config_from_env({**sitepack_env, "REDIS_URL": lock_only_redis}))
-    app.test_client_class = FreshContextClient
+    for_tests(app)
     with app.app_context():
         fresh_database()
         world = factories.two_organisations()
