@@ -82,7 +82,7 @@ def sitepack_env(tmp_path, redis_url, s3_endpoint, mail_sink) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def postgres_schema():
     """On PostgreSQL the schema is built once per session and emptied before each test
-    (TRUNCATE is far cheaper than DROP/CREATE); SQLite gets a new file per test anyway."""
+    (far cheaper than DROP/CREATE); SQLite gets a new file per test anyway."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         engine = create_engine(url)

@@ -123,9 +123,11 @@ class FreshContextClient(FlaskClient):
 
 
 def fresh_database() -> None:
-    """An empty schema for this test. SQLite: the file is new, so just create the tables.
-    PostgreSQL: end stray sessions (a killed work-horse's, say) that would block the
-    TRUNCATE, recreate any table a test dropped, then empty them all."""
+    """An empty schema for this test. SQLite: a new file. PostgreSQL: end stray sessions (a
+    killed work-horse's, say) that would hold locks, recreate any table a test dropped, then
+    empty every table and restart every sequence, so ids start at 1 as on SQLite. DELETE, not
+    TRUNCATE: a test's tables hold a few rows, and TRUNCATE makes and syncs new files for each
+    table (30 ms against 900 ms per test on a busy machine)."""
     if db.engine.dialect.name != "postgresql":
         _copy_sqlite_schema(db.engine.url.database)
         return
@@ -137,8 +139,12 @@ def fresh_database() -> None:
     )
     db.session.commit()
     db.create_all()
-    tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    empty = [f"DELETE FROM {t.name}" for t in reversed(db.metadata.sorted_tables)]
+    sequences = db.session.scalars(
+        text("SELECT sequence_name FROM information_schema.sequences")
+    ).all()
+    restart = [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+    db.session.connection().exec_driver_sql("; ".join(empty + restart))
     db.session.commit()
 
 
