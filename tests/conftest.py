@@ -21,6 +21,7 @@ from portal.storage import client as s3
 from tests import factories
 from tests.helpers import (
     config_from_env,
+    database_of_worker,
     environment,
     for_tests,
     fresh_database,
@@ -28,6 +29,15 @@ from tests.helpers import (
 )
 from tests.servers import FlakyS3, MailSink, MotoServer, RcloneS3, Receiver, RedisServer
 from tests.workers import WorkerProcess
+
+
+def pytest_configure(config):
+    """Under pytest-xdist every worker process runs a session of its own: its own servers (on
+    free ports, tests/servers.py) and, on PostgreSQL, its own database, named here before
+    anything reads TEST_DATABASE_URL (the RQ workers a test starts inherit it)."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if worker and url:
+        os.environ["TEST_DATABASE_URL"] = database_of_worker(url, worker)
 
 
 @pytest.fixture(scope="session")

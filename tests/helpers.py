@@ -20,11 +20,13 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import psycopg
 import redis as redis_lib
 from botocore.exceptions import ClientError
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, func, select, text
+from psycopg import sql
+from sqlalchemy import create_engine, event, func, make_url, select, text
 
 from portal import config as settings
 from portal.extensions import db
@@ -42,6 +44,20 @@ def procfile(name: str) -> dict[str, str]:
     """The process types of a Procfile at the repository's root, name to command."""
     lines = (ROOT / name).read_text().splitlines()
     return dict(line.split(": ", 1) for line in lines if line.strip())
+
+
+def database_of_worker(url: str, worker: str) -> str:
+    """An empty PostgreSQL database beside `url`'s for one pytest-xdist worker (gw0, gw1, …):
+    each worker runs a session of its own, and sessions must not empty each other's tables."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    server = dict(host=base.host, port=base.port, user=base.username, password=base.password)
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def environment(folder: Path, redis_url: str, s3_endpoint, mail_sink) -> dict[str, str]:
