@@ -21,7 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from jobs import fill, links, plan
-from jobs.archive import entry_name, photo_entry_name, slug
+from jobs.archive import entry_name, photo_entry_name, safe_component, slug
 from jobs.heartbeat import Heartbeat
 from jobs.parts import PartedArchive
 from jobs.plan import Work
@@ -238,11 +238,12 @@ def zip_key(export: Export, attempt: Attempt, filename: str) -> str:
 
 
 def download_name(export: Export, today: date) -> str:
+    """A records export's zip is named as the export is (its title); a bundle's says its
+    name, day and size, as it always has."""
     if export.is_bundle:
         name = slug(ExportOptions.of(export).name)
         return f"Sitepack-bundle-{name}-{today.isoformat()}-{export.files}-files.zip"
-    code = "".join(ch for ch in export.project.code if ch.isalnum()) or "project"
-    return f"Sitepack-{code}-{today.isoformat()}-{wording.records(export)}-records.zip"
+    return f"{safe_component(wording.title(export))}.zip"
 
 
 def part_name(base: str, number: int) -> str:

@@ -46,10 +46,11 @@ class MailKind(StrEnum):
         return cls.FAILURE if value == ExportStatus.FAILED else None
 
 
+# Named by the export's title, which says what it holds (the default one counts its records).
 SUBJECTS = {
-    MailKind.READY: "Your export of {n} is ready",
-    MailKind.FAILURE: "Your export of {n} could not be completed",
-    MailKind.EXPIRING: "Your export of {n} expires tomorrow",
+    MailKind.READY: "“{title}” is ready",
+    MailKind.FAILURE: "“{title}” could not be completed",
+    MailKind.EXPIRING: "“{title}” expires tomorrow",
 }
 TEMPLATES = {
     MailKind.READY: "email/export_ready",
@@ -81,7 +82,7 @@ def send_export_mail(export: Export, kind: MailKind) -> None:
         **failed_links(export),
     }
     message = Message(
-        subject=SUBJECTS[kind].format(n=wording.count_label(export)),
+        subject=SUBJECTS[kind].format(title=wording.title(export)),
         recipients=[export.requested_by.email],
         reply_to=support,
         body=render_template(f"{TEMPLATES[kind]}.txt", **context),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import os
 import shutil
 import socket
@@ -195,7 +196,9 @@ class MailSink:
     messages: list[Message] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        message = message_from_bytes(envelope.content)
+        # The default policy decodes headers: a subject with an export's title in it reads
+        # as typed, not as RFC 2047's base64.
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
         self.messages.append(message)
         return "250 Message accepted for delivery"

@@ -137,7 +137,7 @@ FORMS = {
         MEMBER,
         {"project": "{project}", "record": "{record}", "paper": "A4", "links": ""},
         {"project": "id", "record": "id", "paper": "enum", "include_originals": "flag"}
-        | {"links": "url"},
+        | {"links": "url", "title": "free text"},
     ),
     "exports.create_bundle": Form(
         "/bundles",
@@ -241,7 +241,7 @@ PAGES = (
 # A valid body of each API operation that takes one (a second for ExportIn's `filter`).
 BODIES = {
     "create_export": [
-        {"project": "{project}", "record_ids": ["{record}"]}
+        {"project": "{project}", "record_ids": ["{record}"], "title": "Claim 7"}
         | {"options": {"paper": "A4", "include_originals": False}},
         {
             "project": "{project}",

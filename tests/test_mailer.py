@@ -34,7 +34,7 @@ def mail_of_each_kind(world, mail_sink, worker, **env) -> dict[MailKind, object]
     queues.enqueue_mail(ready.id, MailKind.EXPIRING)
     with worker(**env):
         messages = wait_for_mail(mail_sink, 3)
-    kinds = {SUBJECTS[kind].format(n="500 records"): kind for kind in MailKind}
+    kinds = {SUBJECTS[kind].format(title="Harbour View Tower"): kind for kind in MailKind}
     return {kinds[message["Subject"]]: message for message in messages}
 
 

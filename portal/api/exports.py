@@ -53,8 +53,13 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     retried request answers with the export the first one made (the same key with another
     body is a 422)."""
     project = get_or_404(Project, json.project)
-    options = ExportOptions(json.options.paper, json.options.include_originals)
     record_ids = selected_records(project, json)
+    options = ExportOptions.parse(
+        json.options.paper,
+        json.options.include_originals,
+        json.title,
+        service.default_title(project, len(record_ids)),
+    )
     return once(
         idempotency.claim_of(headers.idempotency_key, json),
         lambda remember: service.request_export(

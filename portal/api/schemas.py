@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from portal.exports.options import BUNDLE_NAME_MAX, MAX_NAME_CHARS, MAX_URL_CHARS
+from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS, NAME_MAX
 from portal.exports.resource import ExportResource, Paper, ResourceLinks, Timestamp
 from portal.models.lengths import (
     CHECK_LABEL_MAX,
@@ -213,6 +213,12 @@ class ExportIn(Strict):
     )
     filter: RecordFilterIn = Field(default=None, json_schema_extra=no_default)
     options: ExportOptionsIn = Field(default_factory=ExportOptionsIn)
+    title: str = Field(
+        default="",
+        max_length=NAME_MAX,
+        description="What to call the export (its pages, emails and zip); blank: "
+        "“<project> — 146 records — 7 Dec 2026”",
+    )
 
     @model_validator(mode="after")
     def one_selection(self) -> ExportIn:
@@ -234,7 +240,7 @@ class LinkModel(Strict):
 class BundleIn(Strict):
     """A list of URLs to fetch into one zip; each URL once (the first name given wins)."""
 
-    name: str = Field(min_length=1, max_length=BUNDLE_NAME_MAX)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
     links: list[LinkModel] = Field(min_length=1, description="At most BUNDLE_MAX_URLS")
     project: str | None = Field(
         default=None, pattern=PUBLIC_ID_PATTERN, description="File it under a project"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,12 @@ from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
 if TYPE_CHECKING:
     from portal.models import Export
 
-BUNDLE_NAME_MAX = 120
+# An export's name: a bundle's, or the title of a records export (pages, emails, its zip).
+NAME_MAX = 120
+# The marks, embeddings, overrides and isolates of Unicode's bidirectional algorithm.
+BIDI_CONTROLS = frozenset(
+    map(chr, [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+)
 MAX_URL_CHARS = 2048
 MAX_NAME_CHARS = 255
 
@@ -40,28 +46,31 @@ class LinkIn:
 class ExportOptions:
     paper: str = DEFAULT_PAPER
     include_originals: bool = False
-    # A bundle's: its name, how long its link works, and whose prefix its zips go under
-    # (keys.PORTAL_NAMESPACE, or keys.api_key_namespace of the API key that asked).
+    # Its name (a records export's title, a bundle's name); then a bundle's: how long its
+    # link works, and whose prefix its zips go under (keys.PORTAL_NAMESPACE, or
+    # keys.api_key_namespace of the API key that asked).
     name: str = ""
     ttl_hours: int | None = None
     namespace: str = ""
 
     @classmethod
-    def parse(cls, paper: str | None, include_originals: bool) -> ExportOptions:
+    def parse(
+        cls, paper: str | None, include_originals: bool, title: str | None, default_title: str
+    ) -> ExportOptions:
+        """A records export's options, checked; a blank title is the default one."""
         paper = paper or DEFAULT_PAPER
         if paper not in PAPER_SIZES:
             raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
-        return cls(paper=paper, include_originals=bool(include_originals))
+        name = checked_name(title, "title") or default_title[:NAME_MAX]
+        return cls(paper=paper, include_originals=bool(include_originals), name=name)
 
     @classmethod
     def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
         """A bundle's options, checked: a name, and a lifetime of 1 hour up to the export TTL."""
-        name, config = " ".join(name.split()), current_app.config
+        name, config = checked_name(name, "name"), current_app.config
         ttl = config["BUNDLE_TTL_HOURS"] if ttl_hours is None else ttl_hours
         if not name:
             raise ExportRequestError("Give the bundle a name.")
-        if len(name) > BUNDLE_NAME_MAX:
-            raise ExportRequestError(f"The name is longer than {BUNDLE_NAME_MAX} characters.")
         if not 1 <= ttl <= config["EXPORT_TTL_HOURS"]:
             raise ExportRequestError(
                 f"A bundle's link can last from 1 to {config['EXPORT_TTL_HOURS']} hours."
@@ -94,9 +103,24 @@ class ExportOptions:
     def as_dict(self) -> dict:
         """Stored on the row and fingerprinted; a records export's keeps its two options."""
         stored = {"paper": self.paper, "include_originals": self.include_originals}
+        if self.name:
+            stored["name"] = self.name
         if self.ttl_hours is not None:
-            stored |= {"name": self.name, "ttl_hours": self.ttl_hours, "namespace": self.namespace}
+            stored |= {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
         return stored
+
+
+def checked_name(text: str | None, what: str) -> str:
+    """An export's name as typed, on one line ("" when blank): at most NAME_MAX characters,
+    no control character (forms and API bodies were screened already, portal/screening.py;
+    this guards the service's other callers too) and no bidirectional override, which would
+    make the name, and its zip's, read other than it is ("report‮fdp.zip")."""
+    name = " ".join((text or "").split())
+    if len(name) > NAME_MAX:
+        raise ExportRequestError(f"The {what} is longer than {NAME_MAX} characters.")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") or ch in BIDI_CONTROLS for ch in name):
+        raise ExportRequestError(f"The {what} has a control character; remove it.")
+    return name
 
 
 def fingerprint_of(

@@ -11,8 +11,8 @@ The names, where the API and the webhook used to differ:
   the progress every door shows.
 - `project` is `{id, name}`: a receiver can tell a person which project without another call,
   and the id is still there to match.
-- `name` is what the requester named the export (a bundle's name), null for a records export,
-  whose project's name is under `project`: one value, one field.
+- `title` is what the export is called wherever it is shown (the title asked for, or its
+  default; a bundle's name). `name` stays a bundle's name alone, as receivers of it expect.
 - `download`, not `download_url`: links are named for where they lead (`links.self`,
   `links.page`); that they are URLs is their type. Download links are the API's, which an
   integrator's key opens; `links.page` is the portal page, for a person.
@@ -87,6 +87,10 @@ class ExportResource(BaseModel):
 
     id: str
     kind: ExportKindName = Field(description="Records rendered, or links fetched")
+    title: str = Field(
+        description="What the export is called: the title asked for (or its default), a "
+        "bundle's name; its zip is named after it"
+    )
     name: str | None = Field(description="A bundle's name, as requested; null for records")
     project: ProjectRef | None = Field(description="Null for a bundle filed under no project")
     state: State
@@ -129,6 +133,7 @@ def export_resource(export: Export) -> ExportResource:
     return ExportResource(
         id=export.public_id,
         kind=export.kind,
+        title=wording.title(export),
         name=options.name if export.is_bundle else None,
         project=ProjectRef(id=project.public_id, name=project.name) if project else None,
         state=state.value,

@@ -106,6 +106,11 @@ def saved_despite_queue(
     return live_export_with(user.id, fingerprint_of(user.id, record_ids, options, links))
 
 
+def default_title(project: Project, count: int) -> str:
+    """The title of an export nobody named: its project, its size and the day it was asked."""
+    return wording.default_title(project.name, count, utcnow().date())
+
+
 def check_size(count: int) -> None:
     limit = current_app.config["EXPORT_MAX_RECORDS"]
     if count == 0:

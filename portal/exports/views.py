@@ -15,7 +15,7 @@ from portal.exports.activity import Activity, activity_since, parse_since
 from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
 from portal.exports.errors import ExportRequestError
 from portal.exports.limits import export_requests
-from portal.exports.options import BUNDLE_NAME_MAX, ExportOptions
+from portal.exports.options import NAME_MAX, ExportOptions
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
 from portal.exports.states import Action
@@ -32,10 +32,13 @@ bp = Blueprint("exports", __name__)
 def create():
     project = get_or_404(Project, request.form.get("project", ""))
     try:
-        options = ExportOptions.parse(
-            request.form.get("paper"), "include_originals" in request.form
-        )
         record_ids = requested_record_ids(project)
+        options = ExportOptions.parse(
+            request.form.get("paper"),
+            "include_originals" in request.form,
+            request.form.get("title"),
+            service.default_title(project, len(record_ids)),
+        )
         extra = handover_links()
         result = service.request_export(
             current_user,
@@ -145,7 +148,7 @@ def render_bundle_form(form: BundleForm, error: str | None = None) -> str:
         projects=projects,
         ttl_choices=bundle_ttl_choices(),
         max_urls=current_app.config["BUNDLE_MAX_URLS"],
-        name_max=BUNDLE_NAME_MAX,
+        name_max=NAME_MAX,
     )
 
 

@@ -8,6 +8,7 @@ render from the ORM row). Templates read it through the filters `register` insta
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Protocol
 
 from flask import Flask
@@ -27,10 +28,16 @@ class Ended(Shown, Protocol):
 
 
 def title(export: Shown) -> str:
-    """What pages, emails and the admin call it: a bundle's name, else its project's."""
-    if export.is_bundle:
-        return (export.options or {}).get("name") or "Link bundle"
-    return export.project.name
+    """What pages, emails, the admin and its zip call it: the name it was given (a records
+    export's title, a bundle's name); an export from before titles, its project's name."""
+    if name := (export.options or {}).get("name"):
+        return name
+    return "Link bundle" if export.is_bundle else export.project.name
+
+
+def default_title(project: str, records: int, day: date) -> str:
+    """A records export's title when none is typed: "Tower A — 146 records — 7 Dec 2026"."""
+    return f"{project} — {counted(records, 'record')} — {day.day} {day:%b %Y}"
 
 
 def records(export: Shown) -> int:

@@ -2,6 +2,7 @@
 (pages, emails; the PDF renderer registers the same functions in its own environment)."""
 
 from portal import vocabulary
+from portal.exports.options import NAME_MAX
 from portal.records.blueprint import bp
 
 for _filter in (
@@ -20,5 +21,10 @@ def thousands(number: int) -> str:
 
 @bp.context_processor
 def label_maps() -> dict:
-    """The choices the records pages offer in their filter menus."""
-    return {"kind_labels": vocabulary.KIND_LABELS, "status_labels": vocabulary.STATUS_LABELS}
+    """The choices the records pages offer in their filter menus, and the export title's
+    limit."""
+    return {
+        "kind_labels": vocabulary.KIND_LABELS,
+        "status_labels": vocabulary.STATUS_LABELS,
+        "export_name_max": NAME_MAX,
+    }

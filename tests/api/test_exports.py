@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from rq import Queue
 
 from portal import queues
-from portal.exports import service
+from portal.exports import service, wording
+from portal.exports.options import NAME_MAX
 from portal.extensions import db
 from portal.models import Download, Export, ExportItem, ExportStatus, utcnow
 from tests import factories
@@ -211,3 +213,25 @@ def test_reorder_answers_with_the_new_export_and_again_with_the_same(api, world)
     shown = api.get(f"/api/v1/exports/{old.public_id}").get_json()
     assert shown["links"]["reordered_as"].endswith(first.get_json()["id"])
     assert shown["links"]["reorder"] is None
+
+
+def test_the_api_takes_a_title_and_answers_with_it(api, world):
+    records = factories.records(world.project_a, 2)
+    db.session.commit()
+    body = {"project": world.project_a.public_id, "record_ids": [r.public_id for r in records]}
+    titled = api.post("/api/v1/exports", json={**body, "title": "Claim 7"}).get_json()
+    assert titled["title"] == "Claim 7" and titled["name"] is None
+    again = api.get(f"/api/v1/exports/{titled['id']}").get_json()
+    assert again["title"] == "Claim 7"
+    untitled = api.post("/api/v1/exports", json=body).get_json()
+    assert untitled["title"] == wording.default_title("Harbour View Tower", 2, utcnow().date())
+
+
+@pytest.mark.parametrize("title, status", [("x" * (NAME_MAX + 1), 422), ("a\u202eb", 400)])
+def test_the_api_refuses_a_bad_title_with_a_problem_and_no_row(api, world, title, status):
+    record = factories.record(world.project_a)
+    db.session.commit()
+    body = {"project": world.project_a.public_id, "record_ids": [record.public_id], "title": title}
+    response = api.post("/api/v1/exports", json=body)
+    assert (response.status_code, response.mimetype) == (status, "application/problem+json")
+    assert Export.query.count() == 0

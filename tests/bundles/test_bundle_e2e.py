@@ -112,7 +112,7 @@ def test_200_links_over_three_servers_arrive_once_each_in_one_zip_with_errors_ma
     data = download_from_mail(client, mail)
     assert hashlib.sha256(data).hexdigest() == export.parts[0].sha256
     assert_zip_holds_the_pack(data, pack)
-    assert len(mail_sink.messages) == 1 and "197 files" in mail["Subject"]
+    assert len(mail_sink.messages) == 1 and "Handover pack, block B" in mail["Subject"]
 
     [request] = receiver.requests
     event = Webhook(endpoint.secret).verify(request.body, request.headers)

@@ -66,7 +66,7 @@ def test_the_ready_email_names_the_bundle(app, ready_bundle):
 
     [message] = outbox
     body = " ".join(message.body.split())
-    assert message.subject == "Your export of 3 files is ready"
+    assert message.subject == "“Handover pack” is ready"
     assert "Your export of 3 files from Handover pack is ready: one zip" in body
     assert "1 of 3 links could not be fetched: - https://docs.example/0.pdf: HTTP 404" in body
     assert "record" not in body

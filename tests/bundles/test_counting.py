@@ -58,7 +58,7 @@ def test_the_email_words_records_and_files_apart(app, pack):
 
     [message] = outbox
     body = " ".join(message.body.split())
-    assert message.subject == "Your export of 22 records and 2 files is ready"
+    assert message.subject == "“Harbour View Tower” is ready"
     assert "1 of 22 records could not be rendered" in body
     assert "1 of 2 links could not be fetched: - https://docs.test/gone.pdf: HTTP 404" in body
 

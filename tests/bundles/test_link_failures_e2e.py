@@ -97,7 +97,7 @@ def test_a_bundle_whose_every_link_failed_fails_with_each_reason_and_retry_fetch
         assert export.status == "failed"
         assert export.error.startswith("None of the 3 links could be fetched, so there is no zip.")
         assert s3.boto().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
-        assert mail["Subject"] == "Your export of 3 files could not be completed"
+        assert mail["Subject"] == "“Handover pack, block B” could not be completed"
         body, page = " ".join(text_body(mail).split()), status_page(client, export)
         assert "Ready" not in page and "Retry" in page
         for path in bad:

@@ -126,6 +126,6 @@ def test_a_bundle_whose_every_link_failed_shows_each_links_reason_and_mails_them
     assert watched.horizontal_overflow() == 0 and watched.controls_off_screen() == []
 
     body = " ".join(text_body(mail).split())
-    assert mail["Subject"] == "Your export of 3 files could not be completed"
+    assert mail["Subject"] == "“Certificates, block C” could not be completed"
     for path, (_, reason) in BROKEN.items():
         assert f"- {site.url(path)}: {reason}" in body

@@ -75,7 +75,7 @@ def test_a_retried_export_whose_zip_went_missing_sends_a_ready_email_for_its_new
         assert reload(export.id).mail_due == MailKind.READY
         send_export_mail(export.id, MailKind.READY)
         assert send_export_mail(export.id, MailKind.READY).endswith("no longer owed")
-    assert [m.subject for m in sent] == ["Your export of 2 records is ready"] * 2
+    assert [m.subject for m in sent] == ["“Harbour View Tower” is ready"] * 2
     assert reload(export.id).mail_due is None
 
 

@@ -9,10 +9,12 @@ import re
 import urllib.request
 import zipfile
 from datetime import datetime
+from urllib.parse import quote
 
 import pytest
 from pypdf import PdfReader
 
+from portal.exports import wording
 from portal.models import Export
 from tests.factories import login, member_exports
 from tests.helpers import csrf, reload, request_export
@@ -167,8 +169,10 @@ def test_the_zip_is_stored_with_its_type_and_download_name(
         export = wait_for_state(export.id, ("completed", "failed"))
     head = s3.boto().head_object(Bucket=s3.bucket(), Key=export.object_keys[0])
     assert head["ContentType"] == "application/zip"
-    assert head["ContentDisposition"].startswith('attachment; filename="Sitepack-HVT-')
-    assert "-2-records.zip" in head["ContentDisposition"]
+    named = wording.title(export) + ".zip"  # Harbour View Tower — 2 records — 7 Dec 2026
+    assert named.startswith("Harbour View Tower — 2 records — ")
+    assert head["ContentDisposition"].endswith(f"filename*=UTF-8''{quote(named)}")
+    assert export.object_keys[0].endswith(f"/{named}")
     assert f"/attempt-{export.attempt}/" in export.object_keys[0]
 
 

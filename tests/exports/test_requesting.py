@@ -6,9 +6,9 @@ import redis
 from rq import Queue
 
 from portal import queues
-from portal.exports import service
+from portal.exports import service, wording
 from portal.extensions import db
-from portal.models import Export, ExportItem, SelectedRecord
+from portal.models import Export, ExportItem, SelectedRecord, utcnow
 from tests import factories
 from tests.factories import login
 from tests.helpers import request_export
@@ -27,7 +27,11 @@ def test_export_is_committed_then_enqueued_with_the_export_as_job_id(app, client
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/exports/{export.public_id}")
     assert export.status == "pending" and export.total == 3
-    assert export.options == {"paper": "Letter", "include_originals": False}
+    assert export.options == {
+        "paper": "Letter",
+        "include_originals": False,
+        "name": wording.default_title(world.project_a.name, 3, utcnow().date()),
+    }
     assert ExportItem.query.filter_by(export_id=export.id).count() == 3
     assert queued_jobs(app, "exports-small") == [queues.job_id(export)]
 
