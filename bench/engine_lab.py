@@ -361,9 +361,11 @@ def holds_each_record_once(export_id: int, record_ids: list[int]) -> list[str]:
         return [f"{len(export.object_keys)} zips, expected 1"]
     source = io.BufferedReader(RangedObject(export.object_keys[0]), 1 << 20)
     with zipfile.ZipFile(source) as archive:
-        text = io.TextIOWrapper(archive.open("MANIFEST.csv"), "utf-8", newline="")
+        text = io.TextIOWrapper(archive.open("MANIFEST.csv"), "utf-8-sig", newline="")
         rows = list(csv.DictReader(text))
-        pdfs = [name for name in archive.namelist() if name.endswith(".pdf")]
+        pdfs = [
+            name for name in archive.namelist() if name.endswith(".pdf") and name != "00-INDEX.pdf"
+        ]
     selected = db.session.scalars(select(Record.reference).where(Record.id.in_(record_ids)))
     problems = []
     if sorted(row["reference"] for row in rows) != sorted(selected):

@@ -37,13 +37,6 @@ WINDOWS_RESERVED = re.compile(
 CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 PLAIN_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# `exported_at` is when the export was assembled, the same in every row of every part: the
-# time of export lives here, never inside a record's PDF (whose bytes stay reproducible).
-# A row is a record's PDF (url empty) or a bundle's link (reference empty).
-MANIFEST_HEADER = (
-    "reference", "title", "url", "file", "bytes", "sha256", "content_type", "status",
-    "exported_at",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, current_app
@@ -22,8 +23,12 @@ from sqlalchemy import select
 
 from jobs import fill, links, plan
 from jobs.archive import entry_name, photo_entry_name, safe_component, slug
+from jobs.combined import CombinedPdf, volume_name
+from jobs.contents import Contents, head_of, line_of, page_count
 from jobs.heartbeat import Heartbeat
-from jobs.parts import PartedArchive
+from jobs.index_pdf import INDEX_NAME, IndexLine
+from jobs.manifest import Facts
+from jobs.parts import NO_FACTS, PartedArchive
 from jobs.plan import Work
 from jobs.render import RenderPool
 from portal.exports import wording
@@ -52,6 +57,7 @@ class Label:
     kind: str
     reference: str
     title: str
+    facts: Facts = NO_FACTS
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,11 @@ def assemble(
         archive = PartedArchive(
             open_part, config["EXPORT_PART_BYTES"], config["EXPORT_WORK_DIR"], exported_at=started
         )
+        contents = Contents()
         with archive:
-            _fill_archive(archive, export, work, errors, pool, pulse)
+            _fill_archive(archive, export, work, errors, pool, pulse, contents, started)
             link_errors = links.add_links(archive, export, pulse)
+            _close_with_index(archive, export, started, contents)
     except BaseException:
         s3.delete_many(stored)
         raise
@@ -100,28 +108,75 @@ def assemble(
     return Assembled(parts, archive.ok, archive.failed, link_errors)
 
 
-def _fill_archive(archive, export, work, errors, pool, pulse) -> None:
-    originals = ExportOptions.of(export).include_originals
+def _close_with_index(archive: PartedArchive, export: Export, started, contents) -> None:
+    """A records export's last part leads with 00-INDEX.pdf, drawn once every PDF is in;
+    its temp file is gone once it is."""
+    if export.is_bundle:
+        return
+    index = contents.write(export, started, current_app.config["EXPORT_WORK_DIR"])
+    try:
+        archive.close(leading=[(INDEX_NAME, index)])
+    finally:
+        index.unlink(missing_ok=True)
+
+
+def _fill_archive(archive, export, work, errors, pool, pulse, contents, started) -> None:
+    options = ExportOptions.of(export)
+    combined = _combined(archive, export, options, started)
     if work.gone:
         reason = f"{work.gone} {DELETED}, before the export started"
         archive.add_failure("", "records no longer known", reason, count=work.gone)
-    for label, pdf in _pdfs(export, work, errors, pool):
-        if isinstance(pdf, str):
-            archive.add_failure(label.reference, label.title, pdf)
-        else:
-            data, sha256 = pdf
-            name = entry_name(label.project, label.kind, label.reference, label.title)
-            archive.add_bytes(
-                name,
-                data,
-                reference=label.reference,
-                title=label.title,
-                sha256=sha256,
-                content_type=PDF_TYPE,
-            )
-            if originals:
-                _add_originals(archive, label)
-        pulse.check()
+    try:
+        for label, pdf in _pdfs(export, work, errors, pool):
+            if isinstance(pdf, str):
+                archive.add_failure(label.reference, label.title, pdf)
+                contents.add_failure(label)
+            else:
+                contents.add(_add_record(archive, label, pdf, options, combined))
+            pulse.check()
+        if combined:
+            combined.close()
+    finally:
+        if combined:
+            combined.discard()
+
+
+def _add_record(archive: PartedArchive, label: Label, pdf: Pdf, options, combined) -> IndexLine:
+    """The record's PDF into the zip, the combined PDF or both (its photos too, if asked);
+    answers its index line."""
+    data, sha256 = pdf
+    pages, file, part = page_count(data), "", None
+    if options.per_record_files:
+        name = entry_name(label.project, label.kind, label.reference, label.title)
+        entry = archive.add_bytes(
+            name, data, reference=label.reference, title=label.title, sha256=sha256,
+            content_type=PDF_TYPE, facts=label.facts,
+        )  # fmt: skip
+        file, part = entry.name, archive.part_number
+    if combined:
+        volume = combined.add(line_of(label, file, pages, part), data)
+        if not file:
+            file = volume_name(combined.head.title, volume)
+            archive.add_row(label.reference, label.title, file, len(data), label.facts)
+    if options.include_originals:
+        _add_originals(archive, label)
+    return line_of(label, file, pages, part)
+
+
+def _combined(archive: PartedArchive, export: Export, options, started) -> CombinedPdf | None:
+    """The combined PDF, when asked for: its volumes go into the zip as they are finished."""
+    if not options.combined:
+        return None
+
+    def emit(name: str, path: Path) -> None:
+        with path.open("rb") as volume:
+            archive.add_stream(name, volume, path.stat().st_size)
+
+    config = current_app.config
+    return CombinedPdf(
+        head_of(export, started), config["EXPORT_COMBINED_VOLUME_BYTES"],
+        config["EXPORT_WORK_DIR"], emit,
+    )  # fmt: skip
 
 
 Pdf = tuple[bytes, str]  # a PDF's bytes and their sha256, checked against the cache's record
@@ -206,11 +261,14 @@ def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str
 
 def _labels(record_ids: Sequence[int]) -> dict[int, Label]:
     rows = db.session.execute(
-        select(Record.id, Project.name, Record.kind, Record.reference, Record.title)
+        select(
+            Record.id, Project.name, Record.kind, Record.reference, Record.title, Record.status,
+            Record.assignee, Record.due_date, Record.version, Record.updated_at,
+        )
         .join(Project, Project.id == Record.project_id)
         .where(Record.id.in_(record_ids))
-    )
-    return {row[0]: Label(*row) for row in rows}
+    )  # fmt: skip
+    return {row.id: Label(*row[:5], Facts(row.kind, *row[5:])) for row in rows}
 
 
 def _add_originals(archive: PartedArchive, label: Label) -> None:

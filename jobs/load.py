@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from jobs.snapshot import ChecklistLine, OriginalRef, PhotoRef, ProjectSnapshot, RecordSnapshot
@@ -19,6 +19,7 @@ from portal.models import Attachment, ExportItem, Organization, Record
 from portal.photos import make_rendition
 from portal.storage import client as s3
 from portal.storage import keys
+from portal.vocabulary import RECORD_STATUSES
 
 BATCH = 100
 
@@ -27,14 +28,25 @@ class PhotoProblem(Exception):
     """A photo that cannot go into the PDF: that record goes to ERRORS.txt, the export goes on."""
 
 
-def requested_records(export_id: int) -> dict[int, str]:
-    """Record id → reference, in reference order, so the zip and its manifest read in a
-    predictable order (and a record deleted later can still be named)."""
+# The orders an export's records may come in (vocabulary.EXPORT_ORDERS), the reference last.
+STATUS_RANK = case({status: n for n, status in enumerate(RECORD_STATUSES)}, value=Record.status)
+ORDERS = {
+    "kind": (Record.kind, Record.reference),
+    "reference": (Record.reference,),
+    "status": (STATUS_RANK, Record.reference),
+    "due": (Record.due_date.is_(None), Record.due_date, Record.reference),
+}
+
+
+def requested_records(export_id: int, order: str = "kind") -> dict[int, str]:
+    """Record id → reference, in the order asked for (kind, then reference, unless told),
+    so the zip, its manifest, index and combined PDF read in a predictable order (and a
+    record deleted later can still be named)."""
     rows = db.session.execute(
         select(Record.id, Record.reference)
         .join(ExportItem, ExportItem.record_id == Record.id)
         .where(ExportItem.export_id == export_id)
-        .order_by(Record.kind, Record.reference)
+        .order_by(*ORDERS.get(order, ORDERS["kind"]), Record.id)
     )
     return {record_id: reference for record_id, reference in rows}
 

@@ -1,52 +1,51 @@
 """An export split into zips of at most EXPORT_PART_BYTES each, every one complete on its own.
 
-Part N holds whole entries in the order they come and its own MANIFEST.csv, which lists the
-records whose PDFs it holds. The last part also carries:
+Part N holds whole entries in the order they come. The manifests (jobs/manifest.py: CSV,
+each with its .xlsx twin) are named so a client tells them apart:
 
-    MANIFEST-ALL.csv   every record of the export, with a `part` column naming the part that
-                       holds its PDF (empty for a record that failed)
-    ERRORS.txt         the failed records and why, when any failed
+    MANIFEST.csv / .xlsx          every record of the export, with a `part` column naming the
+                                  part that holds its PDF (empty for a record that failed):
+                                  the only manifest of a one-zip export, in the last part of
+                                  a split one
+    MANIFEST-PART-N.csv / .xlsx   in each part of a split export: the records part N holds
+    ERRORS.txt                    in the last part: the failed records and why, when any failed
+    00-INDEX.pdf                  in the last part of a records export (jobs/index_pdf.py)
 
-and its MANIFEST.csv ends with the failed records' rows, so an export that fits in one part
-lists every record in its MANIFEST.csv. An entry starts a new part when it, the central
-directory, and the manifests that must follow it would pass the limit; an entry larger than
-the limit gets a part to itself. A record's photos may start the part after its PDF. Names
-are unique across all parts, so the parts unpack into one folder.
+An entry starts a new part when it, the central directory, and the manifests that may have
+to follow it would pass the limit; an entry larger than the limit gets a part to itself. A
+record's photos may start the part after its PDF. Names are unique across all parts, so the
+parts unpack into one folder.
 """
 
 from __future__ import annotations
 
-import csv
 import io
-import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from jobs.archive import (
-    MANIFEST_HEADER,
-    ArchiveEntry,
-    InMemory,
-    UniqueNames,
-    ZipArchive,
-    csv_cells,
-    one_line,
-)
+from jobs.archive import ArchiveEntry, InMemory, UniqueNames, ZipArchive, one_line
+from jobs.index_pdf import INDEX_NAME
+from jobs.manifest import Facts, header_line, line, utc_stamp, write_xlsx, xlsx_bound
 
-MANIFEST = "MANIFEST.csv"
-MANIFEST_ALL = "MANIFEST-ALL.csv"
+MANIFEST = "MANIFEST"  # the whole export's; .csv and .xlsx
 ERRORS = "ERRORS.txt"
-ALL_HEADER = (*MANIFEST_HEADER, "part")
 # The most a stored entry adds to its name and data, with ZIP64 throughout (zipfile's layout):
 # local header 30 + ZIP64 extra 20 and data descriptor 24 before the central directory;
 # there, a record of 46 + ZIP64 extra 28. End records: 22, and 56 + 20 for ZIP64.
 LOCAL_COST = 30 + 20 + 24
 CENTRAL_COST = 46 + 28
 END_COST = 22 + 56 + 20
-PART_CELL = 8  # room for ",<part number>" on a MANIFEST-ALL.csv row
+NO_FACTS = Facts()  # a link's row says nothing of a record
+PART_ROOM = 99_999  # a row's length is measured with the widest part number it may carry
+
+
+def part_manifest(number: int) -> str:
+    """A split export's part N's own manifest, .csv and .xlsx."""
+    return f"MANIFEST-PART-{number}"
 
 
 class PartStream(Protocol):
@@ -86,10 +85,9 @@ class PartedArchive:
         self._open_part, self.part_bytes, self._tmp_dir = open_part, part_bytes, tmp_dir
         self._stamp = utc_stamp(exported_at)  # as every manifest row's exported_at cell says it
         self._names = UniqueNames()
-        for reserved in (MANIFEST, MANIFEST_ALL, ERRORS):
+        for reserved in (f"{MANIFEST}.csv", f"{MANIFEST}.xlsx", ERRORS, INDEX_NAME):
             self._names.unique(reserved)
-        self._all = _Spool(tmp_dir, _line(*ALL_HEADER))
-        self._failures = _Spool(tmp_dir)  # rows that end the last part's MANIFEST.csv
+        self._all = _Spool(tmp_dir, header_line())
         self._errors = _Spool(tmp_dir)
         self._part: _OpenPart | None = None
         self.parts: list[ArchivePart] = []
@@ -108,7 +106,7 @@ class PartedArchive:
                 self._part.archive.__exit__(exc_type, exc, tb)
                 self._part.stream.__exit__(exc_type, exc, tb)
         finally:
-            for spool in (self._all, self._failures, self._errors):
+            for spool in (self._all, self._errors):
                 spool.close()
             if self._part is not None:
                 self._part.rows.close()
@@ -129,27 +127,39 @@ class PartedArchive:
         sha256: str | None = None,
         url: str = "",
         content_type: str = "",
+        facts: Facts = NO_FACTS,
     ) -> ArchiveEntry:
         """Adds `size` bytes from `source` under `name` (made unique across the parts); with a
         `reference`, the entry is a record's PDF (or, with a `url` and an empty reference, a
-        bundle's file) and gets a row in the manifests. A `sha256` the caller has just
-        checked the bytes against is used as is, not computed again."""
+        bundle's file) and gets a row in the manifests, saying `facts` of its record. A
+        `sha256` the caller has just checked the bytes against is used as is."""
         name = self._names.unique(name)
-        row = Row(reference or "", title, url, content_type)
+        row = Row(reference or "", title, url, content_type, facts)
         # A row's length is known before the data is read: a SHA-256 is always 64 hex digits.
         planned = ArchiveEntry(name, size, "0" * 64)
-        line = _line(*self._cells(row, planned)) if reference is not None else b""
-        part = self._room_for(name, size, len(line))
+        room = len(line(*self._cells(row, planned, PART_ROOM))) if reference is not None else 0
+        part = self._room_for(name, size, room)
         entry = part.archive.add_stream(name, source, size, sha256)
         part.central += CENTRAL_COST + len(name.encode())
         part.entries += 1
         if reference is not None:
-            cells = self._cells(row, entry)
-            part.rows.write(_line(*cells))
-            self._all.write(_line(*cells, part.number))
+            row_line = line(*self._cells(row, entry, part.number))
+            part.rows.write(row_line)
+            self._all.write(row_line)
             part.records += 1
             self.ok += 1
         return entry
+
+    def add_row(self, reference: str, title: str, file: str, size: int, facts: Facts) -> None:
+        """A record held inside another entry (a volume of the combined PDF, added later):
+        its manifest row alone, naming that entry, with no checksum of its own."""
+        part = self._part or self._start()
+        row = Row(reference, title, "", "application/pdf", facts)
+        row_line = line(*self._cells(row, ArchiveEntry(file, size, ""), ""))
+        part.rows.write(row_line)
+        self._all.write(row_line)
+        part.records += 1
+        self.ok += 1
 
     def add_failure(
         self, reference: str, title: str, reason: str, url: str = "", count: int = 1
@@ -157,34 +167,44 @@ class PartedArchive:
         """A record with no PDF, or a link with no file (`url`): a manifest row saying
         "error", and a line of ERRORS.txt saying why. `count`: the records one row stands
         for, when they can no longer be named one by one."""
-        cells = self._cells(Row(reference, title, url, ""), None)
-        self._failures.write(_line(*cells))
-        self._all.write(_line(*cells, ""))
+        self._all.write(line(*self._cells(Row(reference, title, url, ""), None, "")))
         what = one_line(url) if url else f"{one_line(reference)} — {one_line(title)}"
-        line = f"{what}: {one_line(reason)}\n"
-        self._errors.write(line.encode())
+        self._errors.write(f"{what}: {one_line(reason)}\n".encode())
         self.failed += count
 
-    def close(self) -> list[ArchivePart]:
-        """Finishes the last part (an empty export still makes one valid zip); once only."""
+    @property
+    def part_number(self) -> int | None:
+        """The part the latest entry went into (None before the first)."""
+        return self._part.number if self._part else None
+
+    def close(self, leading: Sequence[tuple[str, Path]] = ()) -> list[ArchivePart]:
+        """Finishes the last part (an empty export still makes one valid zip), with the
+        `leading` files (name, path: the index) before its manifests; once only."""
         if self._closed:
             return self.parts
         self._closed = True
         part = self._part
-        if part is not None and part.entries and self._projected(part) > self.part_bytes:
+        room = sum(_cost(name, path.stat().st_size) for name, path in leading)
+        if part is not None and part.entries and self._projected(part) + room > self.part_bytes:
             self._finish(part, last=False)
             part = None
-        self._finish(part or self._start(), last=True)
+        part = part or self._start()
+        for name, path in leading:
+            part.archive.add_file(name, path)
+            part.central += CENTRAL_COST + len(name.encode())
+            part.entries += 1
+        self._finish(part, last=True)
         return self.parts
 
-    def _cells(self, row: Row, entry: ArchiveEntry | None) -> tuple:
-        """A row in MANIFEST_HEADER's order: its file's, or "error" when it has none. The
-        room a part keeps for its next row is measured from this too, so it stays exact."""
+    def _cells(self, row: Row, entry: ArchiveEntry | None, part: int | str) -> tuple:
+        """A row in manifest.COLUMNS' order: its file's, or "error" when it has none. The
+        room a part keeps for its next row is measured from this too."""
+        record = (row.reference, row.title, *row.facts.cells(), row.url)
         if entry is None:
-            return (row.reference, row.title, row.url, "", "", "", "", "error", self._stamp)
+            return (*record, "", "", "", "", "error", "", self._stamp)
         return (
-            row.reference, row.title, row.url, entry.name, entry.size, entry.sha256,
-            row.content_type, "ok", self._stamp,
+            *record, entry.name, entry.size, entry.sha256, row.content_type, "ok", part,
+            self._stamp,
         )  # fmt: skip
 
     def _room_for(self, name: str, size: int, row: int) -> _OpenPart:
@@ -197,11 +217,12 @@ class PartedArchive:
         return part
 
     def _projected(self, part: _OpenPart, name: str = "", size: int = 0, row: int = 0) -> int:
-        """The part's size if it took this entry and were then finished as the last part."""
-        manifest = part.rows.size + row + self._failures.size
+        """The part's size, at most, if it took this entry and were then finished as the last
+        part of a split export (the most manifests a part carries)."""
+        added = 1 if row else 0
         total = part.stream.tell() + part.central + END_COST
-        total += _cost(MANIFEST, manifest)
-        total += _cost(MANIFEST_ALL, self._all.size + row + PART_CELL)
+        total += _manifest_cost(part.manifest, part.rows.rows + added, part.rows.size + row)
+        total += _manifest_cost(MANIFEST, self._all.rows + added, self._all.size + row)
         total += _cost(ERRORS, self._errors.size)
         return total + (_cost(name, size) if name else 0)
 
@@ -209,25 +230,27 @@ class PartedArchive:
         number = len(self.parts) + 1
         stream = self._open_part(number).__enter__()
         archive = ZipArchive(stream).__enter__()
-        self._part = _OpenPart(
-            number, stream, archive, _Spool(self._tmp_dir, _line(*MANIFEST_HEADER))
-        )
+        manifest = self._names.unique(f"{part_manifest(number)}.csv").removesuffix(".csv")
+        self._names.unique(f"{manifest}.xlsx")
+        rows = _Spool(self._tmp_dir, header_line())
+        self._part = _OpenPart(number, stream, archive, rows, manifest)
         return self._part
 
     def _finish(self, part: _OpenPart, last: bool) -> None:
+        """Its manifests (a one-zip export's is the whole one alone), then the zip's end."""
+        closing = [] if last and part.number == 1 else [(part.manifest, part.rows)]
         if last:
-            part.rows.append(self._failures)
-        closing = [(MANIFEST, part.rows)]
-        if last:
-            closing += [(ERRORS, self._errors)] if self.failed else []
-            closing.append((MANIFEST_ALL, self._all))
+            closing.append((MANIFEST, self._all))
         for name, spool in closing:
-            spool.copy_into(part.archive, name)
+            spool.copy_into(part.archive, f"{name}.csv")
+            spool.xlsx_into(part.archive, f"{name}.xlsx")
+        if last and self.failed:
+            self._errors.copy_into(part.archive, ERRORS)
         part.archive.__exit__(None, None, None)
         part.stream.__exit__(None, None, None)
         part.rows.close()
         self._part = None
-        entries = part.entries + len(closing)
+        entries = part.entries + 2 * len(closing) + (1 if last and self.failed else 0)
         self.parts.append(
             ArchivePart(part.number, part.stream.tell(), part.stream.sha256, entries, part.records)
         )
@@ -241,6 +264,7 @@ class Row:
     title: str
     url: str
     content_type: str
+    facts: Facts = NO_FACTS
 
 
 @dataclass
@@ -248,34 +272,40 @@ class _OpenPart:
     number: int
     stream: PartStream
     archive: ZipArchive
-    rows: _Spool  # this part's MANIFEST.csv
+    rows: _Spool  # this part's own manifest's rows
+    manifest: str  # its name, without extension
     central: int = 0  # central directory bytes owed for the entries so far
     entries: int = 0
     records: int = 0
 
 
 class _Spool:
-    """Bytes waiting in an anonymous temp file, counted, to become one zip entry."""
+    """Lines waiting in an anonymous temp file, counted, to become zip entries."""
 
-    def __init__(self, tmp_dir: str | Path | None, first: bytes = b""):
+    def __init__(self, tmp_dir: str | Path | None, header: bytes = b""):
+        self._tmp_dir = tmp_dir
         self._file = tempfile.TemporaryFile(dir=tmp_dir)  # noqa: SIM115 -- closed by its owner
-        self.size = 0
-        self.write(first)
+        self._file.write(header)
+        self.size, self.rows = len(header), 0
 
     def write(self, data: bytes) -> None:
         self._file.write(data)
         self.size += len(data)
-
-    def append(self, other: _Spool) -> None:
-        other._file.seek(0)
-        shutil.copyfileobj(other._file, self._file)
-        self.size += other.size
+        self.rows += 1
 
     def copy_into(self, archive: ZipArchive, name: str) -> ArchiveEntry:
         self._file.seek(0)
         entry = archive.add_stream(name, self._file, self.size)
         self._file.seek(0, io.SEEK_END)
         return entry
+
+    def xlsx_into(self, archive: ZipArchive, name: str) -> ArchiveEntry:
+        """Its lines as a spreadsheet, made in a temp file that is gone once it is in."""
+        with tempfile.NamedTemporaryFile(dir=self._tmp_dir, suffix=".xlsx") as sheet:
+            self._file.seek(0)
+            write_xlsx(self._file, sheet.name)
+            self._file.seek(0, io.SEEK_END)
+            return archive.add_file(name, sheet.name)
 
     def close(self) -> None:
         self._file.close()
@@ -285,16 +315,6 @@ def _cost(name: str, size: int) -> int:
     return LOCAL_COST + CENTRAL_COST + 2 * len(name.encode()) + size
 
 
-def utc_stamp(moment: datetime) -> str:
-    """ISO 8601 in UTC to the second, e.g. 2026-12-02T07:03:43Z. A naive time is UTC already
-    (as `portal.models.utcnow` gives it); an aware one is converted."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _line(*values: object) -> bytes:
-    """One manifest row (formulas defused, CRLF line end), in UTF-8."""
-    out = io.StringIO()
-    csv.writer(out).writerow(csv_cells(*values))
-    return out.getvalue().encode()
+def _manifest_cost(name: str, rows: int, csv_bytes: int) -> int:
+    """A manifest's two entries, its .xlsx at its bound (its exact size comes too late)."""
+    return _cost(f"{name}.csv", csv_bytes) + _cost(f"{name}.xlsx", xlsx_bound(rows, csv_bytes))

@@ -34,7 +34,7 @@ class Work:
 
 
 def plan(export: Export, attempt: Attempt) -> Work:
-    references = load.requested_records(export.id)
+    references = load.requested_records(export.id, ExportOptions.of(export).order)
     ids = list(references)
     prints = fingerprints(export.organization_id, ids, ExportOptions.of(export).paper)
     found = cache.lookup(export.organization_id, prints.values())

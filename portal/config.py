@@ -165,6 +165,9 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Largest zip an export makes, in bytes; a bigger export is split into several zips.
         # Just under 4 GiB, so no part needs ZIP64 and every unzip tool on every OS opens it.
         "EXPORT_PART_BYTES": _int(environ, "EXPORT_PART_BYTES", 4_000_000_000),
+        # Most bytes of record PDFs in one volume of a combined PDF; a bigger export makes
+        # several volumes, each a whole PDF that every reader opens comfortably.
+        "EXPORT_COMBINED_VOLUME_BYTES": _int(environ, "EXPORT_COMBINED_VOLUME_BYTES", 300_000_000),
         # Render processes per worker; empty means one per core.
         "EXPORT_RENDER_PROCESSES": _int(environ, "EXPORT_RENDER_PROCESSES", 0) or None,
         # Seconds between sweeps (expiry, lost jobs, stale uploads), run by any one worker.

@@ -16,6 +16,9 @@ ADMIN_ROLE = "admin"  # sees and acts on every export and key of its organisatio
 KIND_LABELS = {"inspection": "Inspection", "issue": "Issue", "task": "Task", "ncr": "NCR"}
 STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed"}
 CHECK_LABELS = {"pass": "Pass", "fail": "Fail", "n/a": "N/A"}
+# What a records export's zip holds, and the order its records come in (first: the default).
+EXPORT_LAYOUTS = {"files": "One PDF per record", "combined": "One combined PDF", "both": "Both"}
+EXPORT_ORDERS = {"kind": "Kind", "reference": "Reference", "status": "Status", "due": "Due date"}
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 

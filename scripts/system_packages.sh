@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 case "${1:-}" in
   run) wanted=(redis-server libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) ;;
-  test) wanted=(redis-server chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils) ;;
+  test) wanted=(redis-server chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils qpdf) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 command -v python3 >/dev/null || wanted+=(python3)

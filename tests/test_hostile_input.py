@@ -137,7 +137,7 @@ FORMS = {
         MEMBER,
         {"project": "{project}", "record": "{record}", "paper": "A4", "links": ""},
         {"project": "id", "record": "id", "paper": "enum", "include_originals": "flag"}
-        | {"links": "url", "title": "free text"},
+        | {"links": "url", "title": "free text", "layout": "enum", "order": "enum"},
     ),
     "exports.create_bundle": Form(
         "/bundles",
@@ -242,7 +242,7 @@ PAGES = (
 BODIES = {
     "create_export": [
         {"project": "{project}", "record_ids": ["{record}"], "title": "Claim 7"}
-        | {"options": {"paper": "A4", "include_originals": False}},
+        | {"options": {"paper": "A4", "include_originals": False, "layout": "both"}},
         {
             "project": "{project}",
             "filter": {"kind": "inspection", "status": "open", "q": "a"}

@@ -10,6 +10,7 @@ downloads.hand_out (the minute-long presigned URL). The service's refusals
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask_login import current_user
 from redis.exceptions import RedisError
@@ -59,7 +60,11 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
         json.options.include_originals,
         json.title,
         service.default_title(project, len(record_ids)),
+        json.options.layout,
+        json.options.order,
     )
+    if json.filter is not None:
+        options = replace(options, selection=f"API filter: {json.filter.as_filter().described()}")
     return once(
         idempotency.claim_of(headers.idempotency_key, json),
         lambda remember: service.request_export(

@@ -21,8 +21,23 @@ from pydantic import (
     model_validator,
 )
 
-from portal.exports.options import MAX_NAME_CHARS, MAX_URL_CHARS, NAME_MAX
-from portal.exports.resource import ExportResource, Paper, ResourceLinks, Timestamp
+from portal.exports.options import (
+    DEFAULT_LAYOUT,
+    DEFAULT_ORDER,
+    MAX_NAME_CHARS,
+    MAX_URL_CHARS,
+    NAME_MAX,
+)
+from portal.exports.resource import (
+    LAYOUT_DOC,
+    ORDER_DOC,
+    ExportResource,
+    Layout,
+    Order,
+    Paper,
+    ResourceLinks,
+    Timestamp,
+)
 from portal.models.lengths import (
     CHECK_LABEL_MAX,
     PHOTO_CAPTION_MAX,
@@ -191,6 +206,8 @@ class PhotoForm(Strict):
 class ExportOptionsIn(Strict):
     paper: Paper = DEFAULT_PAPER
     include_originals: bool = False
+    layout: Layout = Field(default=DEFAULT_LAYOUT, description=LAYOUT_DOC)
+    order: Order = Field(default=DEFAULT_ORDER, description=ORDER_DOC)
 
 
 def no_default(schema: dict) -> None:

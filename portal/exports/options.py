@@ -19,12 +19,14 @@ from flask import current_app
 
 from portal.exports.errors import ExportRequestError
 from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
+from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS
 
 if TYPE_CHECKING:
     from portal.models import Export
 
 # An export's name: a bundle's, or the title of a records export (pages, emails, its zip).
 NAME_MAX = 120
+DEFAULT_LAYOUT, DEFAULT_ORDER = next(iter(EXPORT_LAYOUTS)), next(iter(EXPORT_ORDERS))
 # The marks, embeddings, overrides and isolates of Unicode's bidirectional algorithm.
 BIDI_CONTROLS = frozenset(
     map(chr, [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -52,17 +54,30 @@ class ExportOptions:
     name: str = ""
     ttl_hours: int | None = None
     namespace: str = ""
+    # How a records export's records were chosen, in words, for its index ("" by hand).
+    selection: str = ""
+    # What its zip holds (vocabulary.EXPORT_LAYOUTS) and its records' order (EXPORT_ORDERS).
+    layout: str = DEFAULT_LAYOUT
+    order: str = DEFAULT_ORDER
 
     @classmethod
     def parse(
-        cls, paper: str | None, include_originals: bool, title: str | None, default_title: str
-    ) -> ExportOptions:
+        cls, paper: str | None, include_originals: bool, title: str | None, default_title: str,
+        layout: str | None = None, order: str | None = None,
+    ) -> ExportOptions:  # fmt: skip
         """A records export's options, checked; a blank title is the default one."""
         paper = paper or DEFAULT_PAPER
         if paper not in PAPER_SIZES:
             raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
+        layout, order = layout or DEFAULT_LAYOUT, order or DEFAULT_ORDER
+        if layout not in EXPORT_LAYOUTS or order not in EXPORT_ORDERS:
+            raise ExportRequestError(
+                f"Layout must be one of {', '.join(EXPORT_LAYOUTS)}; "
+                f"order one of {', '.join(EXPORT_ORDERS)}."
+            )
         name = checked_name(title, "title") or default_title[:NAME_MAX]
-        return cls(paper=paper, include_originals=bool(include_originals), name=name)
+        return cls(paper=paper, include_originals=bool(include_originals), name=name,
+                   layout=layout, order=order)  # fmt: skip
 
     @classmethod
     def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
@@ -92,7 +107,20 @@ class ExportOptions:
             stored.get("name", ""),
             stored.get("ttl_hours"),
             stored.get("namespace", ""),
+            stored.get("selection", ""),
+            stored.get("layout", DEFAULT_LAYOUT),
+            stored.get("order", DEFAULT_ORDER),
         )
+
+    @property
+    def per_record_files(self) -> bool:
+        """Its zip holds a PDF per record (layouts "files" and "both")."""
+        return self.layout != "combined"
+
+    @property
+    def combined(self) -> bool:
+        """Its zip holds one combined PDF, in volumes (layouts "combined" and "both")."""
+        return self.layout != DEFAULT_LAYOUT
 
     @property
     def ttl(self) -> timedelta:
@@ -105,6 +133,10 @@ class ExportOptions:
         stored = {"paper": self.paper, "include_originals": self.include_originals}
         if self.name:
             stored["name"] = self.name
+        if self.selection:
+            stored["selection"] = self.selection
+        if (self.layout, self.order) != (DEFAULT_LAYOUT, DEFAULT_ORDER):
+            stored |= {"layout": self.layout, "order": self.order}
         if self.ttl_hours is not None:
             stored |= {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
         return stored

@@ -32,9 +32,18 @@ from portal.exports.parts import PartView, parts_of
 from portal.extensions import db
 from portal.models import Export, ExportKind, ExportStatus
 from portal.renders.entries import PAPER_SIZES
+from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS
 from portal.webhooks.catalogue import EventType
 
 Paper = Literal[PAPER_SIZES]  # type: ignore[valid-type]
+Layout = Literal[tuple(EXPORT_LAYOUTS)]  # type: ignore[valid-type]
+Order = Literal[tuple(EXPORT_ORDERS)]  # type: ignore[valid-type]
+LAYOUT_DOC = (
+    "What the zip holds besides 00-INDEX.pdf and the manifests: `files`, one PDF per record; "
+    "`combined`, one PDF of them all (in volumes past EXPORT_COMBINED_VOLUME_BYTES) with an "
+    "outline and links from its index; `both`"
+)
+ORDER_DOC = "The records' order in the zip, index and combined PDF (the reference breaks ties)"
 State = Literal[tuple(s.value for s in ExportStatus)]  # type: ignore[valid-type]
 ExportKindName = Literal[tuple(k.value for k in ExportKind)]  # type: ignore[valid-type]
 EventName = Literal[tuple(e.value for e in EventType)]  # type: ignore[valid-type]
@@ -54,6 +63,8 @@ class ExportOptionsOut(BaseModel):
 
     paper: Paper
     include_originals: bool
+    layout: Layout = Field(description=LAYOUT_DOC)
+    order: Order = Field(description=ORDER_DOC)
 
 
 class PartOut(BaseModel):
@@ -144,7 +155,12 @@ def export_resource(export: Export) -> ExportResource:
         warnings=export.warnings,
         records_failed=wording.records_failed(export),
         files_failed=export.files_failed,
-        options=ExportOptionsOut(paper=options.paper, include_originals=options.include_originals),
+        options=ExportOptionsOut(
+            paper=options.paper,
+            include_originals=options.include_originals,
+            layout=options.layout,
+            order=options.order,
+        ),
         created_at=export.created_at,
         started_at=export.started_at,
         finished_at=export.finished_at,

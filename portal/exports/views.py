@@ -38,6 +38,8 @@ def create():
             "include_originals" in request.form,
             request.form.get("title"),
             service.default_title(project, len(record_ids)),
+            request.form.get("layout"),
+            request.form.get("order"),
         )
         extra = handover_links()
         result = service.request_export(

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Select, case, or_
 
+from portal import vocabulary
 from portal.models import Record
 from portal.vocabulary import RECORD_KINDS, RECORD_STATUSES
 
@@ -75,6 +76,19 @@ class RecordFilter:
     def active(self) -> bool:
         """True when any filter (not just the sort) narrows the records."""
         return any((self.kind, self.status, self.q, self.date_from, self.date_to))
+
+    def described(self) -> str:
+        """The filter in words, for an export's index: "Issue · Open · “slab” · created
+        2026-01-01 to 2026-06-30", or "all records"."""
+        ends = [d.isoformat() if d else "…" for d in (self.date_from, self.date_to)]
+        created = " to ".join(ends) if self.date_from or self.date_to else ""
+        words = (
+            vocabulary.kind_label(self.kind) if self.kind else "",
+            vocabulary.status_label(self.status) if self.status else "",
+            f"“{self.q}”" if self.q else "",
+            f"created {created}" if created else "",
+        )
+        return " · ".join(word for word in words if word) or "all records"
 
     def apply(self, stmt: Select) -> Select:
         """Narrow a select over Record to the records this filter matches."""

@@ -21,10 +21,12 @@ def thousands(number: int) -> str:
 
 @bp.context_processor
 def label_maps() -> dict:
-    """The choices the records pages offer in their filter menus, and the export title's
-    limit."""
+    """The choices the records pages offer in their filter menus and export form, and the
+    export title's limit."""
     return {
         "kind_labels": vocabulary.KIND_LABELS,
         "status_labels": vocabulary.STATUS_LABELS,
         "export_name_max": NAME_MAX,
+        "export_layouts": vocabulary.EXPORT_LAYOUTS,
+        "export_orders": vocabulary.EXPORT_ORDERS,
     }

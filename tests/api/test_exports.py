@@ -39,7 +39,12 @@ def test_a_request_is_accepted_with_location_and_retry_after_and_enqueued(api, w
     assert out["links"]["self"].endswith(f"/api/v1/exports/{out['id']}")
     assert 2 <= int(response.headers["Retry-After"]) <= 30
     assert (out["state"], out["total"], out["done"], out["parts"]) == ("pending", 3, 0, [])
-    assert out["options"] == {"paper": "A4", "include_originals": False}
+    assert out["options"] == {
+        "paper": "A4",
+        "include_originals": False,
+        "layout": "files",
+        "order": "kind",
+    }
     assert set(out["links"]) >= {"cancel"} and out["links"]["download"] is None
     assert exported_ids(out["id"]) == {r.id for r in records}
     assert Queue(queues.SMALL, connection=queues.connection()).job_ids == [f"export-{out['id']}"]
@@ -62,10 +67,17 @@ def test_options_are_kept(api, world):
     records = factories.records(world.project_a, 1)
     db.session.commit()
     body = body_for(
-        world.project_a, records, options={"paper": "Letter", "include_originals": True}
+        world.project_a,
+        records,
+        options={"paper": "Letter", "include_originals": True, "layout": "both", "order": "due"},
     )
     out = api.post("/api/v1/exports", json=body).get_json()
-    assert out["options"] == {"paper": "Letter", "include_originals": True}
+    assert out["options"] == {
+        "paper": "Letter",
+        "include_originals": True,
+        "layout": "both",
+        "order": "due",
+    }
 
 
 def test_an_identical_live_export_is_answered_instead_of_a_new_one(api, world):
@@ -235,3 +247,12 @@ def test_the_api_refuses_a_bad_title_with_a_problem_and_no_row(api, world, title
     response = api.post("/api/v1/exports", json=body)
     assert (response.status_code, response.mimetype) == (status, "application/problem+json")
     assert Export.query.count() == 0
+
+
+def test_a_filter_is_kept_in_words_for_the_index(api, world):
+    factories.records(world.project_a, 2)
+    db.session.commit()
+    body = {"project": world.project_a.public_id, "filter": {"created_from": "2020-01-01"}}
+    out = api.post("/api/v1/exports", json=body).get_json()
+    export = Export.query.filter_by(public_id=out["id"]).one()
+    assert export.options["selection"] == "API filter: created 2020-01-01 to …"

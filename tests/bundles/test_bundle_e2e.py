@@ -130,7 +130,7 @@ def download_from_mail(client, mail) -> bytes:
 
 def assert_zip_holds_the_pack(data: bytes, pack: Pack) -> None:
     archive = zipfile.ZipFile(io.BytesIO(data))
-    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode())))
+    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode("utf-8-sig"))))
     ok = [row for row in manifest if row["status"] == "ok"]
     assert len(manifest) == 197 and len(ok) == 196
     assert {row["url"] for row in ok} == set(pack.served)
@@ -197,7 +197,7 @@ def test_a_handover_pack_holds_the_records_pdfs_and_the_linked_documents_in_one_
     assert (export.done, export.warnings) == (5, 1)
 
     archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0])))
-    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode())))
+    manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode("utf-8-sig"))))
     assert [row["reference"] for row in manifest[:3]] == [r.reference for r in records]
     assert {row["content_type"] for row in manifest[:3]} == {"application/pdf"}
     assert archive.read("O&M/Manual.pdf") == manual

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from portal.exports import wording
 from portal.models import Export
+from portal.vocabulary import kind_label
 from tests.factories import login, member_exports
 from tests.helpers import csrf, reload, request_export
 from tests.polling import wait_until
@@ -57,7 +58,7 @@ def test_200_record_export_arrives_as_zip_of_pdfs_with_one_email_and_a_working_l
 
 def assert_zip_holds_pdfs_of(data: bytes, records, export: Export) -> None:
     archive = zipfile.ZipFile(io.BytesIO(data))
-    pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
+    pdfs = [n for n in archive.namelist() if n.endswith(".pdf") and n != "00-INDEX.pdf"]
     assert len(pdfs) == len(records)
     manifest = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode("utf-8-sig"))))
     assert len(manifest) == len(records)
@@ -67,6 +68,14 @@ def assert_zip_holds_pdfs_of(data: bytes, records, export: Export) -> None:
     exported_at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
     assert export.started_at.replace(microsecond=0) <= exported_at <= export.finished_at
     by_reference = {row["reference"]: row["file"] for row in manifest}
+    facts = {row["reference"]: (row["kind"], row["version"], row["part"]) for row in manifest}
+    assert facts == {r.reference: (kind_label(r.kind), str(r.version), "1") for r in records}
+    assert "MANIFEST.xlsx" in archive.namelist() and "MANIFEST-ALL.csv" not in archive.namelist()
+    index = PdfReader(io.BytesIO(archive.read("00-INDEX.pdf")))
+    listed = " ".join(" ".join(page.extract_text().split()) for page in index.pages)
+    assert wording.title(export) in listed and stamp in listed
+    at = [listed.index(row["reference"]) for row in manifest]
+    assert at == sorted(at)  # one line per record, in the zip's order
     for record in records[:: len(records) // 10]:
         first_page = PdfReader(io.BytesIO(archive.read(by_reference[record.reference]))).pages[0]
         assert record.reference in first_page.extract_text()
@@ -91,7 +100,7 @@ def test_records_with_a_corrupt_or_missing_photo_are_listed_in_errors_and_export
     assert f"{broken.reference} — " in errors and "photo 1 (site-3.jpg) is damaged" in errors
     assert f"{gone.reference} — " in errors
     assert "photo 1 (site-0.jpg) is missing from storage" in errors
-    assert len([n for n in archive.namelist() if n.endswith(".pdf")]) == 4
+    assert len([n for n in archive.namelist() if n.endswith(".pdf") and n != "00-INDEX.pdf"]) == 4
 
 
 def test_s3_down_for_the_whole_run_fails_with_a_reason_and_leaves_nothing_behind(

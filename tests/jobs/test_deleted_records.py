@@ -45,7 +45,7 @@ def test_records_deleted_before_and_during_the_export_are_listed_and_counted(wor
     assert (zipped.records, zipped.warnings) == (2, 2)
     with zipfile.ZipFile(io.BytesIO(s3.get_bytes(zipped.parts[0].object_key))) as zf:
         errors_txt = zf.read("ERRORS.txt").decode()
-        rows = list(csv.DictReader(io.StringIO(zf.read("MANIFEST.csv").decode())))
+        rows = list(csv.DictReader(io.StringIO(zf.read("MANIFEST.csv").decode("utf-8-sig"))))
     assert errors_txt.splitlines() == [
         "(none) — records no longer known: 1 deleted since the request, before the export started",
         f"{reference} — (none): deleted since the request",

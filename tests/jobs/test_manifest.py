@@ -1,5 +1,6 @@
-"""The manifests a PartedArchive writes: MANIFEST.csv in every part, and in the last
-MANIFEST-ALL.csv and, when a record failed, ERRORS.txt."""
+"""The manifest a one-zip export carries: MANIFEST.csv (UTF-8 with a BOM, every record with
+its kind, status, assignee, due date, version, update time and part) and its MANIFEST.xlsx
+twin; ERRORS.txt when a record failed."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ import csv
 import hashlib
 import io
 import zipfile
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
-from jobs.parts import ERRORS, MANIFEST, MANIFEST_ALL, PartedArchive, utc_stamp
+from openpyxl import load_workbook
+
+from jobs.manifest import HEADER, Facts, utc_stamp
+from jobs.parts import ERRORS, PartedArchive
 from tests.helpers import HashingWriter
 
 ONE_PART = 10**9
 EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 999_999)  # naive UTC, as utcnow() gives it
 STAMP = "2026-12-02T07:03:43Z"
+FACTS = Facts("ncr", "in_progress", "Zoë Brandt", date(2027, 1, 15), 3, datetime(2026, 11, 30, 9))
 
 
 def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
@@ -31,6 +36,7 @@ def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile
                 reference=f"TSK-{n}",
                 title=f"Title {n}, with a comma",
                 content_type="application/pdf",
+                facts=FACTS,
             )
         for reference, title, reason in failures:
             archive.add_failure(reference, title, reason)
@@ -38,33 +44,51 @@ def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile
     return zipfile.ZipFile(tmp_path / "part-1.zip")
 
 
-def manifest_rows(zf: zipfile.ZipFile, name: str = MANIFEST) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(zf.read(name).decode("utf-8"))))
+def manifest_rows(zf: zipfile.ZipFile) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(zf.read("MANIFEST.csv").decode("utf-8-sig"))))
 
 
-def test_manifest_round_trips_and_its_checksums_match_the_entries(tmp_path):
+def test_a_one_zip_export_has_one_manifest_whose_checksums_match_the_entries(tmp_path):
     with build_zip(tmp_path, []) as zf:
-        header, *rows = manifest_rows(zf)
-        names = zf.namelist()
-        for _reference, _title, url, file, size, sha256, type_, status, exported_at in rows:
-            data = zf.read(file)
-            assert (url, int(size), sha256, type_, status, exported_at) == (
-                "",
-                len(data),
+        raw, names = zf.read("MANIFEST.csv"), zf.namelist()
+        rows = manifest_rows(zf)
+        for row in rows:
+            data = zf.read(row["file"])
+            assert (row["bytes"], row["sha256"]) == (
+                str(len(data)),
                 hashlib.sha256(data).hexdigest(),
-                "application/pdf",
-                "ok",
-                STAMP,
             )
 
-    assert header == [
-        "reference", "title", "url", "file", "bytes", "sha256", "content_type", "status",
-        "exported_at",
-    ]  # fmt: skip
-    assert [row[:4] for row in rows] == [
-        [f"TSK-{n}", f"Title {n}, with a comma", "", f"P/task/TSK-{n}-x.pdf"] for n in range(3)
-    ]
-    assert ERRORS not in names
+    assert [n for n in names if not n.endswith(".pdf")] == ["MANIFEST.csv", "MANIFEST.xlsx"]
+    assert raw.startswith(b"\xef\xbb\xbfreference,title,kind,record_status,assignee,due_date,")
+    assert rows[0] == {
+        "reference": "TSK-0", "title": "Title 0, with a comma", "kind": "NCR",
+        "record_status": "In progress", "assignee": "Zoë Brandt", "due_date": "2027-01-15",
+        "version": "3", "updated_at": "2026-11-30T09:00:00Z", "url": "",
+        "file": "P/task/TSK-0-x.pdf", "bytes": "6", "sha256": rows[0]["sha256"],
+        "content_type": "application/pdf", "status": "ok", "part": "1", "exported_at": STAMP,
+    }  # fmt: skip
+    assert [row["reference"] for row in rows] == ["TSK-0", "TSK-1", "TSK-2"]
+
+
+def test_the_xlsx_twin_has_typed_cells_a_frozen_filtered_header_and_widths(tmp_path):
+    failures = [("=X", '=HYPERLINK("http://evil.test")', "x")]
+    with build_zip(tmp_path, failures) as zf:
+        book = load_workbook(io.BytesIO(zf.read("MANIFEST.xlsx")))
+    sheet = book["Manifest"]
+    rows = list(sheet.iter_rows(values_only=True))
+
+    assert rows[0] == HEADER
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:P5"
+    assert sheet.column_dimensions["B"].width == 40
+    first = dict(zip(HEADER, rows[1], strict=True))
+    assert first["version"] == 3 and first["bytes"] == 6 and first["part"] == 1
+    assert first["due_date"] == datetime(2027, 1, 15)  # a date cell (openpyxl reads datetimes)
+    assert first["exported_at"] == datetime(2026, 12, 2, 7, 3, 43)
+    failed = dict(zip(HEADER, rows[4], strict=True))
+    assert (failed["reference"], failed["status"], failed["part"]) == ("=X", "error", None)
+    assert sheet.cell(5, 2).data_type == "s"  # text, never a formula
+    assert failed["title"] == '=HYPERLINK("http://evil.test")'
 
 
 def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
@@ -74,19 +98,15 @@ def test_errors_file_lists_each_failed_record_with_its_reason(tmp_path):
     ]
     with build_zip(tmp_path, failures) as zf:
         errors = zf.read(ERRORS).decode("utf-8").splitlines()
-        rows = manifest_rows(zf)[1:]
-        everything = manifest_rows(zf, MANIFEST_ALL)[1:]
+        rows = manifest_rows(zf)
 
     assert errors == [
         "INS-7 — Broken photo: photo 2 (a.jpg) is not a readable image",
         "INS-9 — Two lines: photo 'b.jpg' is missing from storage",
     ]
-    assert [row[7] for row in rows] == ["ok", "ok", "ok", "error", "error"]
-    assert rows[3:] == [
-        ["INS-7", "Broken photo", "", "", "", "", "", "error", STAMP],
-        ["INS-9", "Two\nlines", "", "", "", "", "", "error", STAMP],
-    ]
-    assert [row[7:] for row in everything] == [["ok", STAMP, "1"]] * 3 + [["error", STAMP, ""]] * 2
+    assert [(row["status"], row["part"]) for row in rows] == [("ok", "1")] * 3 + [("error", "")] * 2
+    assert [row["title"] for row in rows[3:]] == ["Broken photo", "Two\nlines"]
+    assert {row["exported_at"] for row in rows} == {STAMP}
 
 
 def test_a_links_file_and_a_failed_link_are_listed_by_url_type_and_reason(tmp_path):
@@ -103,15 +123,16 @@ def test_a_links_file_and_a_failed_link_are_listed_by_url_type_and_reason(tmp_pa
             "", "http://docs.test/gone", "404 Not Found", url="http://docs.test/gone"
         )
     with zipfile.ZipFile(tmp_path / "part-1.zip") as zf:
-        rows = manifest_rows(zf)[1:]
+        rows = manifest_rows(zf)
         errors = zf.read(ERRORS).decode()
         assert zf.read("Drawings/A-101.pdf") == data
 
     digest = hashlib.sha256(data).hexdigest()
-    assert rows == [
-        ["", "Drawings/A-101.pdf", "http://docs.test/a101", "Drawings/A-101.pdf", str(len(data)),
-         digest, "application/pdf", "ok", STAMP],
-        ["", "http://docs.test/gone", "http://docs.test/gone", "", "", "", "", "error", STAMP],
+    said = ["url", "file", "bytes", "sha256", "content_type", "status", "kind", "version"]
+    assert [[row[column] for column in said] for row in rows] == [
+        ["http://docs.test/a101", "Drawings/A-101.pdf", str(len(data)), digest,
+         "application/pdf", "ok", "", ""],
+        ["http://docs.test/gone", "", "", "", "", "error", "", ""],
     ]  # fmt: skip
     assert errors == "http://docs.test/gone: 404 Not Found\n"
     assert archive.ok == 1 and archive.failed == 1
@@ -121,12 +142,10 @@ def test_manifest_cells_that_look_like_formulas_are_defused(tmp_path):
     titles = [f'{c}HYPERLINK("http://evil.test")' for c in "=+-@"]
     failures = [(f"{c}X", title, "x") for c, title in zip("=+-@", titles, strict=True)]
     with build_zip(tmp_path, failures) as zf:
-        rows = manifest_rows(zf)[4:]
-        everything = manifest_rows(zf, MANIFEST_ALL)[4:]
+        rows = manifest_rows(zf)[3:]
 
-    for listed in (rows, everything):
-        assert [row[0] for row in listed] == ["'=X", "'+X", "'-X", "'@X"]
-        assert [row[1] for row in listed] == [f"'{title}" for title in titles]
+    assert [row["reference"] for row in rows] == ["'=X", "'+X", "'-X", "'@X"]
+    assert [row["title"] for row in rows] == [f"'{title}" for title in titles]
 
 
 def test_the_export_time_is_written_in_utc_to_the_second_with_a_z():

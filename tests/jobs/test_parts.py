@@ -12,16 +12,17 @@ from datetime import datetime
 
 import pytest
 
-from jobs.parts import MANIFEST, MANIFEST_ALL, PartedArchive
+from jobs.parts import PartedArchive, part_manifest
 from portal.storage import client as s3
 from portal.storage.multipart import MultipartWriter
 from tests.helpers import HashingWriter, listed_uploads, unzip_test
 
 EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 512_000)  # naive UTC, as utcnow() gives it
 STAMP = "2026-12-02T07:03:43Z"
-PDF_BYTES = 10_000
-# Three 10 kB PDFs and the manifests fit; a fourth does not.
-THREE_PDFS = 36_000
+PDF_BYTES = 30_000
+# Three 30 kB PDFs and the room kept for the manifests fit; a fourth does not.
+THREE_PDFS = 135_000
+MANIFEST, MANIFEST_XLSX = "MANIFEST.csv", "MANIFEST.xlsx"
 
 
 def pdfs(count: int) -> dict[str, bytes]:
@@ -40,7 +41,7 @@ def parted(open_part, part_bytes: int, tmp_path) -> PartedArchive:
 
 
 def rows(zf: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8-sig"))))
 
 
 def test_three_parts_hold_every_pdf_once_and_their_manifests_agree(tmp_path):
@@ -62,30 +63,30 @@ def test_three_parts_hold_every_pdf_once_and_their_manifests_agree(tmp_path):
             pdf_names = [name for name in zf.namelist() if name.endswith(".pdf")]
             assert part.records == len(pdf_names) == 3
             found.update({name: zf.read(name) for name in pdf_names})
-            listed.append(rows(zf, MANIFEST))
+            own = part_manifest(part.number)
+            listed.append(rows(zf, f"{own}.csv"))
+            assert f"{own}.xlsx" in zf.namelist()
             if part.number == 3:
-                everything = rows(zf, MANIFEST_ALL)
+                everything = rows(zf, MANIFEST)
+                assert MANIFEST_XLSX in zf.namelist()
                 errors = zf.read("ERRORS.txt").decode()
             else:
-                assert {MANIFEST_ALL, "ERRORS.txt"}.isdisjoint(zf.namelist())
+                assert {MANIFEST, MANIFEST_XLSX, "ERRORS.txt"}.isdisjoint(zf.namelist())
 
     assert found == given  # each PDF exactly once, byte for byte
     assert [row["reference"] for row in everything] == [f"TSK-{n}" for n in range(10)]
     assert {row["title"] for row in everything} == {"'=Slab, level 2", "Broken"}
     for number, part_rows in enumerate(listed, 1):
-        in_part = [row for row in everything if row["part"] == str(number)]
-        assert [
-            row | {"part": str(number)} for row in part_rows if row["status"] == "ok"
-        ] == in_part
-    assert listed[-1][-1]["status"] == "error" and everything[-1]["part"] == ""
+        assert part_rows == [row for row in everything if row["part"] == str(number)]
+    assert (everything[-1]["status"], everything[-1]["part"]) == ("error", "")
     assert {row["exported_at"] for row in everything + sum(listed, [])} == {STAMP}
     assert errors == "TSK-9 — Broken: photo 1 is not a readable image\n"
 
 
 def test_an_entry_larger_than_the_limit_gets_a_part_of_its_own(tmp_path):
-    with parted(local_parts(tmp_path), 5_000, tmp_path) as archive:
+    with parted(local_parts(tmp_path), 50_000, tmp_path) as archive:
         archive.add_bytes("P/task/TSK-1-a.pdf", b"a" * 100, reference="TSK-1")
-        archive.add_stream("photos/TSK-1/big.jpg", io.BytesIO(b"b" * 20_000), 20_000)
+        archive.add_stream("photos/TSK-1/big.jpg", io.BytesIO(b"b" * 100_000), 100_000)
         archive.add_bytes("P/task/TSK-2-c.pdf", b"c" * 100, reference="TSK-2")
 
     contents = []
@@ -93,7 +94,7 @@ def test_an_entry_larger_than_the_limit_gets_a_part_of_its_own(tmp_path):
         with zipfile.ZipFile(tmp_path / f"part-{part.number}.zip") as zf:
             contents.append([n for n in zf.namelist() if not n.startswith("MANIFEST")])
     assert contents == [["P/task/TSK-1-a.pdf"], ["photos/TSK-1/big.jpg"], ["P/task/TSK-2-c.pdf"]]
-    assert archive.parts[1].size > 5_000 >= max(archive.parts[0].size, archive.parts[2].size)
+    assert archive.parts[1].size > 50_000 >= max(archive.parts[0].size, archive.parts[2].size)
 
 
 def test_names_stay_unique_across_parts(tmp_path):
@@ -112,7 +113,7 @@ def test_names_stay_unique_across_parts(tmp_path):
     assert len(archive.parts) == 2
 
 
-def test_an_export_that_fits_in_one_part_lists_every_record_in_its_manifest(tmp_path):
+def test_an_export_that_fits_in_one_part_lists_every_record_in_its_one_manifest(tmp_path):
     given = pdfs(3)
     with parted(local_parts(tmp_path), 10**9, tmp_path) as archive:
         for n, (name, data) in enumerate(given.items()):
@@ -120,26 +121,21 @@ def test_an_export_that_fits_in_one_part_lists_every_record_in_its_manifest(tmp_
         archive.add_failure("TSK-3", "Two\nlines", "missing photo")
 
     with zipfile.ZipFile(tmp_path / "part-1.zip") as part:
-        assert part.namelist() == [*given, MANIFEST, "ERRORS.txt", MANIFEST_ALL]
-        manifest = part.read(MANIFEST).decode()
+        assert part.namelist() == [*given, MANIFEST, MANIFEST_XLSX, "ERRORS.txt"]
+        manifest = part.read(MANIFEST).decode("utf-8")
         errors = part.read("ERRORS.txt").decode()
-        everything = rows(part, MANIFEST_ALL)
     ok = [
-        f"TSK-{n},Title {n},,{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},,ok,{STAMP}\r\n"
+        f"TSK-{n},Title {n},,,,,,,,{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},,ok,1,"
+        f"{STAMP}\r\n"
         for n, (name, data) in enumerate(given.items())
     ]
     assert manifest == (
-        "reference,title,url,file,bytes,sha256,content_type,status,exported_at\r\n"
+        "\ufeffreference,title,kind,record_status,assignee,due_date,version,updated_at,url,file,"
+        "bytes,sha256,content_type,status,part,exported_at\r\n"
         + "".join(ok)
-        + f'TSK-3,"Two\nlines",,,,,,error,{STAMP}\r\n'
+        + f'TSK-3,"Two\nlines",,,,,,,,,,,,error,,{STAMP}\r\n'
     )
     assert errors == "TSK-3 — Two lines: missing photo\n"
-    assert [(row["exported_at"], row["part"]) for row in everything] == [
-        (STAMP, "1"),
-        (STAMP, "1"),
-        (STAMP, "1"),
-        (STAMP, ""),
-    ]
     assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 3, 6)]
 
 
@@ -150,8 +146,8 @@ def test_an_empty_export_is_one_valid_zip_of_manifests(tmp_path):
     path = tmp_path / "part-1.zip"
     assert unzip_test(path)
     with zipfile.ZipFile(path) as zf:
-        assert zf.namelist() == [MANIFEST, MANIFEST_ALL]
-        assert rows(zf, MANIFEST_ALL) == []
+        assert zf.namelist() == [MANIFEST, MANIFEST_XLSX]
+        assert rows(zf, MANIFEST) == []
     assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 0, 2)]
 
 
@@ -185,3 +181,19 @@ def test_an_error_aborts_the_open_part_and_keeps_the_finished_ones(bucket, tmp_p
     assert [part.number for part in archive.parts] == [1]  # for the caller to delete
     assert s3.list_keys("exports/") == ["exports/1/abc/attempt-1/part-1.zip"]
     assert listed_uploads() == []
+
+
+def test_the_index_leads_the_last_part_and_starts_one_when_it_would_not_fit(tmp_path):
+    index = tmp_path / "index.pdf"
+    index.write_bytes(b"%PDF index " + bytes(30_000))
+    with parted(local_parts(tmp_path), THREE_PDFS, tmp_path) as archive:
+        for n, (name, data) in enumerate(pdfs(3).items()):
+            archive.add_bytes(name, data, reference=f"TSK-{n}")
+        assert archive.part_number == 1
+        archive.close(leading=[("00-INDEX.pdf", index)])
+
+    assert len(archive.parts) == 2  # three PDFs filled part 1: the index went on
+    with zipfile.ZipFile(tmp_path / "part-2.zip") as zf:
+        assert zf.namelist() == ["00-INDEX.pdf", "MANIFEST-PART-2.csv", "MANIFEST-PART-2.xlsx",
+                                 MANIFEST, MANIFEST_XLSX]  # fmt: skip
+        assert zf.read("00-INDEX.pdf") == index.read_bytes()

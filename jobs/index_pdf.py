@@ -1,0 +1,210 @@
+"""00-INDEX.pdf: what an export holds, as the first file of its zip and of its combined PDF.
+
+Drawn with ReportLab's canvas, line by line, rather than by the record template's HTML
+engine: an index of 10,000 records is 300 pages that WeasyPrint would lay out as one
+document in minutes and hundreds of MB, where the canvas takes a second and keeps only each
+finished page's drawing (a few KB). The export's time is printed here (and in the
+manifests) and never in a record's PDF, whose bytes stay reproducible.
+
+`render` answers where it drew each record's line (`Spot`), so the combined PDF can link
+each line to its record's first page (jobs/combined.py). The drawing of the page's head is
+`draw_banner`, kept apart so branding and signing can take it over.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from jobs.manifest import utc_stamp
+from portal.vocabulary import kind_label, status_label
+
+INDEX_NAME = "00-INDEX.pdf"
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # fonts-dejavu-core: every script's Latin
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+PAPERS = {"A4": A4, "Letter": LETTER}
+MARGIN = 15 * mm
+ROW = 22  # points: a record's line and its file name under it
+FACT_ROWS = 5  # the head's lines of facts, 13 points each
+BANNER = 24 * mm + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
+TABLE_HEAD = 16
+NAVY = (0.11, 0.19, 0.33)
+# Each column's left edge, as a share of the text width, and what it shows.
+COLUMNS = (
+    (0.00, "Reference"),
+    (0.14, "Title"),
+    (0.58, "Kind"),
+    (0.69, "Status"),
+    (0.80, "Assignee"),
+    (0.95, "Pages"),
+)
+
+rl_config.invariant = 1  # no creation date or random id: the same index gives the same bytes
+
+
+@dataclass(frozen=True)
+class IndexHead:
+    title: str
+    projects: tuple[str, ...]
+    requested_by: str
+    exported_at: datetime
+    selection: str  # how the records were chosen: a filter, or by hand
+    paper: str
+
+
+@dataclass(frozen=True)
+class IndexLine:
+    """A record as its line says it, in the zip's order; no file when it failed."""
+
+    reference: str
+    title: str
+    kind: str
+    status: str
+    assignee: str
+    pages: int | None
+    file: str
+    part: int | None = None
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a record's line is: its page (0-based) and rectangle, in points."""
+
+    page: int
+    rect: tuple[float, float, float, float]
+
+
+def pages_needed(lines: int, paper: str) -> int:
+    """The index's page count for this many lines, known before it is drawn (its footers
+    say "page 2 of 9"; the combined PDF numbers its records' pages after it)."""
+    height = PAPERS.get(paper, A4)[1]
+    first = _rows_below(height - BANNER - TABLE_HEAD)
+    other = _rows_below(height - MARGIN - TABLE_HEAD)
+    return 1 + max(0, -(-(lines - first) // other))
+
+
+def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> list[Spot]:
+    """Draws the index into `target`; answers each line's spot, in the lines' order."""
+    _fonts()
+    width, height = PAPERS.get(head.paper, A4)
+    canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1)
+    canvas.setTitle(f"Index — {head.title}")
+    total = pages_needed(len(lines), head.paper)
+    y = draw_banner(canvas, head, lines, width, height)
+    y = _column_heads(canvas, width, y)
+    spots, page = [], 0
+    for line in lines:
+        if y - ROW < MARGIN + 12:
+            _footer(canvas, head, page, total, width)
+            canvas.showPage()
+            page += 1
+            y = _column_heads(canvas, width, height - MARGIN)
+        spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
+        _line(canvas, line, width, y)
+        y -= ROW
+    _footer(canvas, head, page, total, width)
+    canvas.save()
+    return spots
+
+
+def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], width, height):
+    """The first page's head: name, project(s), who and when, the selection, the counts.
+    Answers the height where the table starts."""
+    canvas.setFillColorRGB(*NAVY)
+    canvas.rect(0, height - 24 * mm, width, 24 * mm, stroke=0, fill=1)
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.setFont(BOLD, 15)
+    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, 15, width - 2 * MARGIN))
+    canvas.setFillColorRGB(0, 0, 0)
+    y = height - 24 * mm - 16
+    kinds = Counter(kind_label(line.kind) for line in lines)
+    states = Counter(status_label(line.status) for line in lines if line.status)
+    facts = (  # FACT_ROWS of them
+        ("Project", ", ".join(head.projects)),
+        ("Exported by", f"{head.requested_by}, {utc_stamp(head.exported_at)} (UTC)"),
+        ("Selection", head.selection),
+        ("Records", f"{len(lines):,}: " + _counts(kinds)),
+        ("By status", _counts(states) or "—"),
+    )
+    for label, value in facts:
+        canvas.setFont(BOLD, 9)
+        canvas.drawString(MARGIN, y, label)
+        canvas.setFont(FONT, 9)
+        canvas.drawString(MARGIN + 26 * mm, y, _fit(value, FONT, 9, width - 2 * MARGIN - 26 * mm))
+        y -= 13
+    return height - BANNER
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{n:,} {name}" for name, n in sorted(counter.items()))
+
+
+def _column_heads(canvas: Canvas, width: float, y: float) -> float:
+    canvas.setFont(BOLD, 8)
+    text = width - 2 * MARGIN
+    for share, name in COLUMNS:
+        canvas.drawString(MARGIN + share * text, y - 10, name)
+    canvas.setStrokeColorRGB(*NAVY)
+    canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
+    return y - TABLE_HEAD
+
+
+def _line(canvas: Canvas, line: IndexLine, width: float, y: float) -> None:
+    text = width - 2 * MARGIN
+    pages = "—" if line.pages is None else str(line.pages)
+    cells = (line.reference, line.title, kind_label(line.kind), status_label(line.status),
+             line.assignee, pages)  # fmt: skip
+    edges = [share for share, _ in COLUMNS] + [1.0]
+    canvas.setFont(FONT, 8.5)
+    for n, cell in enumerate(cells):
+        room = (edges[n + 1] - edges[n]) * text - 4
+        canvas.drawString(MARGIN + edges[n] * text, y - 10, _fit(cell, FONT, 8.5, room))
+    canvas.setFont(FONT, 7)
+    canvas.setFillColorRGB(0.35, 0.35, 0.35)
+    where = line.file if line.file else "no PDF: see ERRORS.txt"
+    if line.part:
+        where = f"part {line.part} · {where}"
+    canvas.drawString(MARGIN + edges[1] * text, y - 19, _fit(where, FONT, 7, text * 0.86))
+    canvas.setFillColorRGB(0, 0, 0)
+
+
+def _footer(canvas: Canvas, head: IndexHead, page: int, total: int, width: float) -> None:
+    canvas.setFont(FONT, 7)
+    canvas.drawString(MARGIN, MARGIN - 4, _fit(head.title, FONT, 7, width / 2))
+    canvas.drawRightString(width - MARGIN, MARGIN - 4, f"Index · page {page + 1} of {total}")
+
+
+def _rows_below(top: float) -> int:
+    """The lines that fit between `top` and the footer, as `render` breaks its pages."""
+    return int((top - MARGIN - 12) // ROW)
+
+
+def _fit(text: str, font: str, size: float, room: float) -> str:
+    """`text` on one line, cut with "…" where it would pass `room` points."""
+    text = " ".join(str(text).split())
+    if pdfmetrics.stringWidth(text, font, size) <= room:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits with its ellipsis
+        mid = (low + high + 1) // 2
+        if pdfmetrics.stringWidth(text[:mid] + "…", font, size) <= room:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low] + "…"
+
+
+def _fonts() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
