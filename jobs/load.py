@@ -35,6 +35,7 @@ ORDERS = {
     "reference": (Record.reference,),
     "status": (STATUS_RANK, Record.reference),
     "due": (Record.due_date.is_(None), Record.due_date, Record.reference),
+    "selection": (ExportItem.position.is_(None), ExportItem.position, Record.reference),
 }
 
 

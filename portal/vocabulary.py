@@ -18,7 +18,13 @@ STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "closed": "Closed
 CHECK_LABELS = {"pass": "Pass", "fail": "Fail", "n/a": "N/A"}
 # What a records export's zip holds, and the order its records come in (first: the default).
 EXPORT_LAYOUTS = {"files": "One PDF per record", "combined": "One combined PDF", "both": "Both"}
-EXPORT_ORDERS = {"kind": "Kind", "reference": "Reference", "status": "Status", "due": "Due date"}
+EXPORT_ORDERS = {
+    "kind": "Kind",
+    "reference": "Reference",
+    "status": "Status",
+    "due": "Due date",
+    "selection": "Selection order",
+}
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 

@@ -181,7 +181,11 @@ def create_export(
     db.session.flush()
     if record_ids:
         db.session.execute(
-            insert(ExportItem), [{"export_id": export.id, "record_id": rid} for rid in record_ids]
+            insert(ExportItem),
+            [
+                {"export_id": export.id, "record_id": rid, "position": n}
+                for n, rid in enumerate(record_ids)
+            ],
         )
     if links:
         db.session.execute(
@@ -241,21 +245,27 @@ def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
     unique = set(public_ids)
     if not all(PUBLIC_ID.fullmatch(public_id) for public_id in unique):
         raise ExportRequestError(NOT_IN_PROJECT)
-    rows = db.session.scalars(
-        select(Record.id).where(
-            Record.project_id == project.id,
-            Record.organization_id == project.organization_id,
-            Record.public_id.in_(unique),
-        )
-    ).all()
-    if len(rows) != len(unique):
+    found = dict(
+        db.session.execute(
+            select(Record.public_id, Record.id).where(
+                Record.project_id == project.id,
+                Record.organization_id == project.organization_id,
+                Record.public_id.in_(unique),
+            )
+        ).all()
+    )
+    if len(found) != len(unique):
         raise ExportRequestError(NOT_IN_PROJECT)
-    return list(rows)
+    return [found[public_id] for public_id in dict.fromkeys(public_ids)]  # as listed, once
 
 
 def export_record_ids(export: Export) -> list[int]:
     return list(
-        db.session.scalars(select(ExportItem.record_id).where(ExportItem.export_id == export.id))
+        db.session.scalars(
+            select(ExportItem.record_id)
+            .where(ExportItem.export_id == export.id)
+            .order_by(ExportItem.position)
+        )
     )
 
 

@@ -161,6 +161,9 @@ class ExportItem(db.Model):
     __tablename__ = "export_items"
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id"), primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), primary_key=True)
+    # Its place in the request (the "selection order" an export may be asked in); null on
+    # exports requested before it was kept.
+    position: Mapped[int | None]
 
 
 class ChunkStatus(StrEnum):

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rq import Queue
 
+from jobs import load
 from portal import queues
 from portal.exports import service, wording
 from portal.exports.options import NAME_MAX
@@ -256,3 +257,15 @@ def test_a_filter_is_kept_in_words_for_the_index(api, world):
     out = api.post("/api/v1/exports", json=body).get_json()
     export = Export.query.filter_by(public_id=out["id"]).one()
     assert export.options["selection"] == "API filter: created 2020-01-01 to …"
+
+
+def test_the_records_come_in_the_order_asked_for_selection_order_as_listed(api, world):
+    records = factories.records(world.project_a, 4)
+    db.session.commit()
+    listed = [records[2], records[0], records[3], records[1]]
+    body = body_for(world.project_a, listed, options={"order": "selection"})
+    out = api.post("/api/v1/exports", json=body).get_json()
+    export = Export.query.filter_by(public_id=out["id"]).one()
+    assert list(load.requested_records(export.id, "selection")) == [r.id for r in listed]
+    by_reference = sorted(records, key=lambda r: r.reference)
+    assert list(load.requested_records(export.id, "reference")) == [r.id for r in by_reference]
