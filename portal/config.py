@@ -60,6 +60,7 @@ def from_environment(environ: Mapping[str, str] = os.environ) -> dict:
         **_cdn(environ),
         **_webhooks(environ),
         **_bundles(environ),
+        **_shares(environ),
     }
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
@@ -192,6 +193,20 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # its row stood still (the ETA and "next try in 5 minutes" follow the clock); between
         # those, an unchanged poll is a 304.
         "STATUS_REFRESH_SECONDS": _int(environ, "STATUS_REFRESH_SECONDS", 30),
+    }
+
+
+def _shares(environ: Mapping[str, str]) -> dict:
+    env = environ.get
+    return {
+        # Requests to one share link (its landing page and downloads, passcode tries
+        # included), counted in Redis; past it the link answers 429 for the window.
+        "SHARE_TOKEN_RATE_LIMIT": env("SHARE_TOKEN_RATE_LIMIT", "30 per 10 minutes"),
+        # Requests to any share link from one client address: guessing tokens or passcodes
+        # across links is refused.
+        "SHARE_ADDRESS_RATE_LIMIT": env("SHARE_ADDRESS_RATE_LIMIT", "60 per 10 minutes"),
+        # Recipients one share form may name.
+        "SHARE_MAX_RECIPIENTS": _int(environ, "SHARE_MAX_RECIPIENTS", 20),
     }
 
 

@@ -147,6 +147,14 @@ def enqueue_delivery(delivery_id: int, delay_seconds: int = 0) -> None:
         lane.enqueue(job, delivery_id, **options)
 
 
+def enqueue_share_notice(share_id: int) -> None:
+    """Tells a sharer their recipient downloaded (jobs/shares.py): the row's first download
+    was claimed before this is queued, so it is queued once."""
+    queue(MAIL).enqueue(
+        "jobs.shares.send_first_download_mail", share_id, retry=mail_retry(), result_ttl=3600
+    )
+
+
 def enqueue_endpoint_disabled_mail(endpoint_id: int) -> None:
     queue(MAIL).enqueue(
         "jobs.webhooks.send_disabled_mail", endpoint_id, retry=mail_retry(), result_ttl=3600

@@ -24,8 +24,13 @@ def s3_origin(config) -> str:
     return f"https://{config['S3_BUCKET']}.s3.{config['AWS_REGION']}.amazonaws.com"
 
 
-def content_security_policy(config, inline_styles: bool = False) -> secure.ContentSecurityPolicy:
+def content_security_policy(
+    config, inline_styles: bool = False, form_to_storage: bool = False
+) -> secure.ContentSecurityPolicy:
+    """`form_to_storage`: a form on the page answers with a redirect to S3 (a share's Download
+    button), and Chromium holds a form's whole redirect chain to `form-action`."""
     styles = ("'self'", "'unsafe-inline'") if inline_styles else ("'self'",)
+    forms = ("'self'", s3_origin(config)) if form_to_storage else ("'self'",)
     return (
         secure.ContentSecurityPolicy()
         .default_src("'self'")
@@ -36,7 +41,7 @@ def content_security_policy(config, inline_styles: bool = False) -> secure.Conte
         .font_src("'self'")
         .object_src("'none'")
         .base_uri("'self'")
-        .form_action("'self'")
+        .form_action(*forms)
         .frame_ancestors("'none'")
     )
 

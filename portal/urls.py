@@ -38,3 +38,8 @@ def api_export(public_id: str) -> str:
 def api_download(public_id: str, part: int | None = None) -> str:
     """The API's download (an API key opens it), of the first zip or of zip number `part`."""
     return absolute("api.download_export", public_id=public_id, part=part)
+
+
+def share_landing(token: str) -> str:
+    """A recipient's own link to a share: its landing page, which needs no login."""
+    return absolute("shares.landing", token=token)

@@ -27,8 +27,10 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.api import spec
+from portal.auth.passwords import hash_password
 from portal.extensions import db
-from portal.models import ApiKey, ExportStatus, WebhookDelivery
+from portal.models import ApiKey, ExportShare, ExportStatus, WebhookDelivery
+from portal.shares import tokens
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import (
@@ -121,6 +123,7 @@ class Form:
 
 
 MEMBER, ADMIN = "member@acme.test", "admin@acme.test"
+SHARE_PASSCODE = "ABCD-EFGH"  # the passcode of the share the door's rows hold
 FORM_TOKEN = "t" * 43  # a well-formed one-time token (portal/formtokens.py) no row holds yet
 RECORDS = "/projects/{project}/records/{record}"
 FORMS = {
@@ -204,6 +207,26 @@ FORMS = {
         {"name": "free text", "scope": "enum", "expires_on": "date", "form_token": "id"},
     ),
     "apikeys.revoke": Form("/settings/api-keys/{apikey}/revoke", MEMBER, {}),
+    "shares.create": Form(
+        "/exports/{failed}/shares",
+        MEMBER,
+        {"emails": "ann@client.test", "message": "For you", "expires_on": "", "passcode": "yes"},
+        {"emails": "text", "message": "free text", "expires_on": "date", "passcode": "flag"},
+    ),
+    "shares.revoke": Form("/exports/{completed}/shares/{share}/revoke", ADMIN, {"x": ""}),
+    "shares.download": Form(
+        "/s/{token}/download",
+        None,
+        {"part": "1", "passcode": SHARE_PASSCODE},
+        {"part": "enum", "passcode": "free text"},
+    ),
+    "shares.settings": Form(
+        "/admin/sharing",
+        ADMIN,
+        {"enabled": "yes", "domains": "client.test"},
+        {"enabled": "flag", "domains": "text"},
+        lenient=True,
+    ),
 }
 # The filters of the pages that list things: GET forms, which show the page whatever they hold.
 FILTERS = {
@@ -237,6 +260,9 @@ PAGES = (
     (ADMIN, "/admin/webhooks/"),
     (ADMIN, "/admin/webhooks/{endpoint}"),
     (None, "/login"),
+    (MEMBER, "/exports/{completed}"),
+    (None, "/s/{token}"),
+    (ADMIN, "/admin/sharing"),
 )
 # A valid body of each API operation that takes one (a second for ExportIn's `filter`).
 BODIES = {
@@ -457,6 +483,8 @@ PATH_VALUES = {
     "delivery_id": "{delivery}",
     "attachment_id": "{attachment}",
     "external_ref": "{reference}",
+    "share_id": "{share}",
+    "token": "{token}",
 }
 
 
@@ -611,6 +639,8 @@ class Door:
 def door(tmp_path_factory, redis_url, s3_endpoint, mail_sink, postgres_schema):
     env = environment(tmp_path_factory.mktemp("hostile"), redis_url, s3_endpoint, mail_sink)
     env |= {"OUTBOUND_ALLOWLIST": "127.0.0.1:9", "EXPORT_RATE_LIMIT": "100000 per minute"}
+    unlimited = ("SHARE_TOKEN_RATE_LIMIT", "SHARE_ADDRESS_RATE_LIMIT")
+    env |= dict.fromkeys(unlimited, "100000 per minute")
     app = create_app(config_from_env(env))
     for_tests(app)
     with app.app_context():
@@ -655,9 +685,28 @@ def rows() -> tuple[dict, str]:
         "endpoint": endpoint.public_id,
         "delivery": delivery.public_id,
         "apikey": db.session.scalar(select(ApiKey.public_id)),
+        **share_ids(world, completed),
     }
     db.session.commit()
     return ids, secret
+
+
+def share_ids(world, export) -> dict:
+    """A share of the completed export, behind SHARE_PASSCODE: a bad passcode downloads
+    nothing, so the download form's other fields are fuzzed with the right one."""
+    token = tokens.new_token()
+    share = ExportShare(
+        organization_id=export.organization_id,
+        export_id=export.id,
+        shared_by_id=world.member_a.id,
+        email="ann@client.test",
+        token_digest=tokens.digest(token),
+        passcode_hash=hash_password(tokens.normal_passcode(SHARE_PASSCODE)),
+        expires_at=export.expires_at,
+    )
+    db.session.add(share)
+    db.session.flush()
+    return {"share": share.public_id, "token": token}
 
 
 def fill(value, ids: dict):

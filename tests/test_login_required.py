@@ -8,7 +8,8 @@ import pytest
 
 from tests.helpers import csrf
 
-PUBLIC = {"/login", "/static/<path:filename>"}
+# A share's landing page and downloads: the token in the link is the recipient's credential.
+PUBLIC = {"/login", "/static/<path:filename>", "/s/<token>", "/s/<token>/download"}
 API_DOCUMENTS = {"/api/v1/openapi.json", "/api/v1/reference"}
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Download, Export, ExportEvent, ExportItem, ExportStatus, Record, User
+from portal.shares.audit import timeline_entries
 
 LABELS = {
     "requested": "Requested",
@@ -28,6 +29,10 @@ LABELS = {
     "mail_sent": "Email sent",
     ExportStatus.REVOKED: "Revoked",
     "downloaded": "Downloaded",
+    "shared": "Shared outside the organisation",
+    "share_revoked": "Share link withdrawn",
+    "share_opened": "Share link opened",
+    "share_downloaded": "Downloaded through a share link",
 }
 SHOWN_RECORDS = 20
 
@@ -45,7 +50,8 @@ class Entry:
 
 
 def timeline(export: Export) -> list[Entry]:
-    """Events and downloads merged by time; on a tie an event comes before a download."""
+    """Events, downloads and the external shares' story merged by time; on a tie an event
+    comes before a download, and a download before a share's entry."""
     events = db.session.scalars(
         select(ExportEvent)
         .options(selectinload(ExportEvent.actor))
@@ -63,6 +69,7 @@ def timeline(export: Export) -> list[Entry]:
         (d.created_at, 1, Entry(d.created_at, "downloaded", user, f"from {d.ip_address}"))
         for d, user in downloads
     ]
+    entries += [(at, 2, Entry(at, *rest)) for at, *rest in timeline_entries(export)]
     return [entry for _, _, entry in sorted(entries, key=lambda item: item[:2])]
 
 

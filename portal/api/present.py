@@ -36,12 +36,12 @@ def export_out(export: Export, view: StatusView | None = None) -> schemas.Export
 
 def export_links(resource: ExportResource, view: StatusView) -> schemas.ExportLinks:
     """The resource's links, and the actions this caller may take now, as states.POLICY says
-    (no action, no link)."""
+    (no action, no link). Sharing is the portal's alone."""
     links = resource.links.model_dump()
     if not view.can(Action.DOWNLOAD):
         links["download"] = None
     for action in view.actions:
-        if view.can(action) and action not in (Action.DOWNLOAD, Action.REVOKE):
+        if view.can(action) and action not in (Action.DOWNLOAD, Action.REVOKE, Action.SHARE):
             links[action.value] = urls.absolute(f"api.{action.value}_export", public_id=resource.id)
     if view.newer is not None:
         links["reordered_as"] = urls.api_export(view.newer.public_id)

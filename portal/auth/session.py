@@ -11,7 +11,8 @@ from portal.exports.poll import Viewer, viewer_read_for
 from portal.extensions import db, login_manager
 from portal.models import User
 
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+# A share's recipient has no account: its token is their credential (portal/shares/).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "shares.landing", "shares.download"}
 
 
 def configure_login(app: Flask) -> None:

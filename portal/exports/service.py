@@ -275,6 +275,7 @@ REFUSALS = {
     Action.REORDER: ("Only an export that is no longer available can be re-ordered.", 409),
     Action.REVOKE: ("Only a ready export can be revoked.", 409),
     Action.DOWNLOAD: ("This export isn't finished yet; you'll get an email when it is.", 409),
+    Action.SHARE: ("Only a ready export can be shared.", 409),
 }
 
 

@@ -38,6 +38,8 @@ class Action(StrEnum):
     REORDER = "reorder"
     REVOKE = "revoke"
     DOWNLOAD = "download"
+    # Send the zips to people outside the organisation (portal/shares/).
+    SHARE = "share"
 
 
 class Role(StrEnum):
@@ -65,14 +67,17 @@ TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
 
 EVERYONE = frozenset(Role)
 ADMINS = frozenset({Role.ORG_ADMIN, Role.STAFF})
+# Who answers for what leaves the organisation: its requester or one of its admins (not
+# Sitepack's staff).
+ORGANISATION = frozenset({Role.REQUESTER, Role.ORG_ADMIN})
 
 # The policy: in each state, which actions are allowed, and for whom. Absent means refused.
 # A failed export is retried, not re-ordered; a revoked one is re-ordered only by an admin,
-# who knows why it was withdrawn.
+# who knows why it was withdrawn. Only a completed export is shared.
 POLICY: dict[ExportStatus, dict[Action, frozenset[Role]]] = {
     PENDING: {Action.CANCEL: EVERYONE},
     PROCESSING: {Action.CANCEL: EVERYONE},
-    COMPLETED: {Action.DOWNLOAD: EVERYONE, Action.REVOKE: ADMINS},
+    COMPLETED: {Action.DOWNLOAD: EVERYONE, Action.REVOKE: ADMINS, Action.SHARE: ORGANISATION},
     FAILED: {Action.RETRY: EVERYONE},
     CANCELLED: {Action.REORDER: EVERYONE},
     EXPIRED: {Action.REORDER: EVERYONE},
@@ -87,6 +92,7 @@ LEADS_TO: dict[Action, ExportStatus | None] = {
     Action.REVOKE: REVOKED,
     Action.REORDER: None,
     Action.DOWNLOAD: None,
+    Action.SHARE: None,
 }
 
 # Groups other code asks about.

@@ -22,6 +22,7 @@ from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import Export, Project, Record
 from portal.records import selection
+from portal.shares import audit as shares
 from portal.tenancy import get_or_404, scoped
 
 bp = Blueprint("exports", __name__)
@@ -201,6 +202,7 @@ def show(public_id: str):
         reused=bool(request.args.get("reused")),
         prompt=download_prompt(export, view) if request.args.get("download") else None,
         activity_static=True,
+        **shares.panel(export, current_user),
     )
 
 

@@ -59,11 +59,12 @@ def test_every_state_has_a_policy_and_its_moves_are_transitions():
 ALL, ADMINS = {"requester", "org_admin", "staff"}, {"org_admin", "staff"}
 # The policy the team decided, written out by hand so that a changed entry in states.POLICY
 # is a decision this test makes someone take: a failed export is retried (never re-ordered);
-# a revoked one is re-ordered only by an admin, who knows why it was withdrawn.
+# a revoked one is re-ordered only by an admin, who knows why it was withdrawn; a completed
+# one is shared outside by its requester or an org admin, never by Sitepack's staff.
 DECIDED = {
     "pending": {"cancel": ALL},
     "processing": {"cancel": ALL},
-    "completed": {"download": ALL, "revoke": ADMINS},
+    "completed": {"download": ALL, "revoke": ADMINS, "share": {"requester", "org_admin"}},
     "failed": {"retry": ALL},
     "cancelled": {"reorder": ALL},
     "expired": {"reorder": ALL},

@@ -30,6 +30,7 @@ WORKER_MAY_REACH = {
     "portal.models.lengths",
     "portal.models.records",
     "portal.models.renders",
+    "portal.models.shares",
     "portal.models.tenancy",
     "portal.models.webhooks",
     "portal.exports",  # (empty package)
@@ -46,6 +47,8 @@ WORKER_MAY_REACH = {
     "portal.exports.parts",  # a bundle's parts
     "portal.exports.wording",  # an export's title and noun, for mails and payloads
     "portal.exports.resource",  # the export's viewer-independent representation
+    "portal.shares",  # (the package's docstring)
+    "portal.shares.mail",  # a share's emails: the worker sends the first-download notice
     "portal.renders",
     "portal.renders.cache",
     "portal.renders.entries",
