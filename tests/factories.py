@@ -20,6 +20,7 @@ from portal.models import (
     Export,
     ExportItem,
     ExportPart,
+    ExportShare,
     ExportStatus,
     Organization,
     Project,
@@ -28,6 +29,7 @@ from portal.models import (
     WebhookEndpoint,
     utcnow,
 )
+from portal.shares import tokens
 from portal.storage import keys
 from portal.webhooks import signing
 from portal.webhooks.catalogue import EventType
@@ -394,3 +396,19 @@ def webhook_endpoint(
     db.session.add(endpoint)
     db.session.commit()
     return endpoint
+
+
+def share_of(export: Export, email: str, **columns) -> ExportShare:
+    """A share of `export` by its requester, as the share form makes it (its token unknown)."""
+    row = ExportShare(
+        organization_id=export.organization_id,
+        export_id=export.id,
+        shared_by_id=export.requested_by_id,
+        email=email,
+        token_digest=tokens.digest(tokens.new_token()),
+        expires_at=export.expires_at,
+        **columns,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -143,3 +143,23 @@ ENDPOINT_ROWS = [
         )
     ),
 ]
+
+
+BEFORE_SHARES = "7e3c9a1f5b24"
+SHARE_TABLES = {"export_shares", "share_accesses", "sharing_policies"}
+
+
+def test_the_shares_migration_goes_down_and_up_again(sitepack_env, postgres_schema):
+    app = upgraded_with(sitepack_env, BEFORE_SHARES, [])
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert SHARE_TABLES <= set(inspect(db.engine).get_table_names())
+        down = runner.invoke(args=["db", "downgrade", BEFORE_SHARES])
+        assert down.exit_code == 0, down.output
+        assert not SHARE_TABLES & set(inspect(db.engine).get_table_names())
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        assert SHARE_TABLES <= set(inspect(db.engine).get_table_names())
+        db.session.execute(db.text("DROP TABLE alembic_version"))
+        db.session.commit()
+        db.drop_all()
+        db.engine.dispose()
