@@ -398,17 +398,18 @@ def webhook_endpoint(
     return endpoint
 
 
-def share_of(export: Export, email: str, **columns) -> ExportShare:
-    """A share of `export` by its requester, as the share form makes it (its token unknown)."""
+def share_of(export: Export, email: str, **columns) -> tuple[ExportShare, str]:
+    """A share of `export` by its requester, as the share form makes it, and its link's token."""
+    token = tokens.new_token()
     row = ExportShare(
         organization_id=export.organization_id,
         export_id=export.id,
         shared_by_id=export.requested_by_id,
         email=email,
-        token_digest=tokens.digest(tokens.new_token()),
+        token_digest=tokens.digest(token),
         expires_at=export.expires_at,
         **columns,
     )
     db.session.add(row)
     db.session.commit()
-    return row
+    return row, token

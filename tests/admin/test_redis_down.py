@@ -75,7 +75,9 @@ def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world
         expires_at=utcnow() + timedelta(days=1),
     )
     endpoint = factories.webhook_endpoint(world.admin_a)
+    _, token = factories.share_of(export, "rep@client.test")
     values = {
+        "token": token,
         "endpoint_id": endpoint.public_id,
         "project_id": world.project_a.public_id,
         "record_id": record.public_id,
