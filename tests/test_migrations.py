@@ -145,7 +145,7 @@ ENDPOINT_ROWS = [
 ]
 
 
-BEFORE_SHARES = "7e3c9a1f5b24"
+BEFORE_SHARES = "5b7d2e9c4a18"
 SHARE_TABLES = {"export_shares", "share_accesses", "sharing_policies"}
 
 

@@ -1,7 +1,7 @@
 """external shares: one link per recipient, its audit, and the organisation's sharing policy
 
 Revision ID: a7d3e5f1c842
-Revises: 7e3c9a1f5b24
+Revises: 5b7d2e9c4a18
 Create Date: 2026-12-07 20:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a7d3e5f1c842'
-down_revision = '7e3c9a1f5b24'
+down_revision = '5b7d2e9c4a18'
 branch_labels = None
 depends_on = None
 
