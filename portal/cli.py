@@ -6,6 +6,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from portal.exports.cli import exports_group
     from portal.renders.cli import renders_group
+    from portal.schedules.cli import schedules_group
     from portal.seed import seed_command
     from portal.storage.cli import storage_group
 
@@ -13,3 +14,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(storage_group)
     app.cli.add_command(exports_group)
     app.cli.add_command(renders_group)
+    app.cli.add_command(schedules_group)

@@ -207,6 +207,8 @@ def _shares(environ: Mapping[str, str]) -> dict:
         "SHARE_ADDRESS_RATE_LIMIT": env("SHARE_ADDRESS_RATE_LIMIT", "60 per 10 minutes"),
         # Recipients one share form may name.
         "SHARE_MAX_RECIPIENTS": _int(environ, "SHARE_MAX_RECIPIENTS", 20),
+        # Seconds between the scheduler's looks for due schedules (`flask schedules run`).
+        "SCHEDULE_TICK_SECONDS": _int(environ, "SCHEDULE_TICK_SECONDS", 15),
     }
 
 

@@ -43,3 +43,8 @@ def api_download(public_id: str, part: int | None = None) -> str:
 def share_landing(token: str) -> str:
     """A recipient's own link to a share: its landing page, which needs no login."""
     return absolute("shares.landing", token=token)
+
+
+def project_records(schedule) -> str:
+    """The records page with a schedule's saved filter applied."""
+    return absolute("records.index", project_id=schedule.project.public_id, **schedule.filter_args)

@@ -146,10 +146,10 @@ ENDPOINT_ROWS = [
 
 
 BEFORE_SHARES = "5b7d2e9c4a18"
-SHARE_TABLES = {"export_shares", "share_accesses", "sharing_policies"}
+SHARE_TABLES = {"export_shares", "share_accesses", "sharing_policies", "schedules"}
 
 
-def test_the_shares_migration_goes_down_and_up_again(sitepack_env, postgres_schema):
+def test_the_shares_and_schedules_migrations_go_down_and_up_again(sitepack_env, postgres_schema):
     app = upgraded_with(sitepack_env, BEFORE_SHARES, [])
     runner = app.test_cli_runner()
     with app.app_context():

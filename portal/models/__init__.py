@@ -5,6 +5,7 @@ organisation. Each name is re-exported here, so `from portal.models import X` wo
     tenancy.py   organisations, users        records.py   projects, records, photos
     exports.py   exports and their parts     renders.py   the render cache's index
     webhooks.py  endpoints, deliveries       apikeys.py   API keys, idempotency keys
+    schedules.py scheduled exports
     shares.py    external shares, their audit and the organisation's sharing policy
 """
 
@@ -26,6 +27,7 @@ from portal.models.exports import (
 )
 from portal.models.records import Attachment, ChecklistItem, Project, Record, SelectedRecord
 from portal.models.renders import RenderedPdf
+from portal.models.schedules import Schedule
 from portal.models.shares import ExportShare, ShareAccess, ShareAccessKind, SharingPolicy
 from portal.models.tenancy import Organization, User
 from portal.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -55,6 +57,7 @@ __all__ = [
     "Record",
     "RenderedPdf",
     "ReconcileRun",
+    "Schedule",
     "SelectedRecord",
     "ShareAccess",
     "ShareAccessKind",

@@ -30,6 +30,7 @@ WORKER_MAY_REACH = {
     "portal.models.lengths",
     "portal.models.records",
     "portal.models.renders",
+    "portal.models.schedules",
     "portal.models.shares",
     "portal.models.tenancy",
     "portal.models.webhooks",
