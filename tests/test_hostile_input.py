@@ -30,6 +30,8 @@ from portal.api import spec
 from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.models import ApiKey, ExportShare, ExportStatus, WebhookDelivery
+from portal.schedules import service as schedules
+from portal.schedules.service import ScheduleIn
 from portal.shares import tokens
 from portal.storage import client as s3
 from tests import factories
@@ -126,6 +128,18 @@ MEMBER, ADMIN = "member@acme.test", "admin@acme.test"
 SHARE_PASSCODE = "ABCD-EFGH"  # the passcode of the share the door's rows hold
 FORM_TOKEN = "t" * 43  # a well-formed one-time token (portal/formtokens.py) no row holds yet
 RECORDS = "/projects/{project}/records/{record}"
+SCHEDULE = {"name": "Weekly", "kind": "issue", "status": "open", "q": "slab"} | {
+    "rhythm": "custom",
+    "rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17",
+    "timezone": "Europe/London",
+    "only_changed": "yes",
+}
+SCHEDULE_KINDS = {"name": "free text", "kind": "enum", "status": "enum", "q": "text"} | {
+    "rhythm": "enum",
+    "rrule": "text",
+    "timezone": "enum",
+    "only_changed": "flag",
+}
 FORMS = {
     "auth.login": Form(
         "/login",
@@ -220,6 +234,14 @@ FORMS = {
         {"part": "1", "passcode": SHARE_PASSCODE},
         {"part": "enum", "passcode": "free text"},
     ),
+    "schedules.create": Form(
+        "/schedules",
+        MEMBER,
+        SCHEDULE | {"project": "{project}"},
+        SCHEDULE_KINDS | {"project": "id"},
+    ),
+    "schedules.update": Form("/schedules/{schedule}", MEMBER, SCHEDULE, SCHEDULE_KINDS),
+    "schedules.act": Form("/schedules/{schedule}/pause", MEMBER, {"x": ""}),
     "shares.settings": Form(
         "/admin/sharing",
         ADMIN,
@@ -263,6 +285,7 @@ PAGES = (
     (MEMBER, "/exports/{completed}"),
     (None, "/s/{token}"),
     (ADMIN, "/admin/sharing"),
+    (MEMBER, "/schedules/{schedule}/edit"),
 )
 # A valid body of each API operation that takes one (a second for ExportIn's `filter`).
 BODIES = {
@@ -485,6 +508,8 @@ PATH_VALUES = {
     "external_ref": "{reference}",
     "share_id": "{share}",
     "token": "{token}",
+    "action": "pause",
+    "schedule_id": "{schedule}",
 }
 
 
@@ -686,6 +711,7 @@ def rows() -> tuple[dict, str]:
         "delivery": delivery.public_id,
         "apikey": db.session.scalar(select(ApiKey.public_id)),
         **share_ids(world, completed),
+        "schedule": schedule_id(world),
     }
     db.session.commit()
     return ids, secret
@@ -707,6 +733,11 @@ def share_ids(world, export) -> dict:
     db.session.add(share)
     db.session.flush()
     return {"share": share.public_id, "token": token}
+
+
+def schedule_id(world) -> str:
+    asked = ScheduleIn.checked("Weekly", {}, SCHEDULE["rrule"], "Europe/London", False)
+    return schedules.create(world.member_a, world.project_a, asked).public_id
 
 
 def fill(value, ids: dict):

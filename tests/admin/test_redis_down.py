@@ -16,6 +16,8 @@ from portal import create_app
 from portal.exports import service, upkeep
 from portal.extensions import db
 from portal.models import Export, ExportItem, ExportStatus, User, utcnow
+from portal.schedules import service as schedules
+from portal.schedules.service import ScheduleIn
 from tests import factories
 from tests.factories import login
 from tests.helpers import (
@@ -76,8 +78,11 @@ def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world
     )
     endpoint = factories.webhook_endpoint(world.admin_a)
     _, token = factories.share_of(export, "rep@client.test")
+    asked = ScheduleIn.checked("Weekly", {}, "FREQ=WEEKLY", "Europe/London", False)
+    schedule = schedules.create(world.member_a, world.project_a, asked)
     values = {
         "token": token,
+        "schedule_id": schedule.public_id,
         "endpoint_id": endpoint.public_id,
         "project_id": world.project_a.public_id,
         "record_id": record.public_id,

@@ -21,16 +21,18 @@ def test_production_procfile_runs_gunicorn_the_worker_and_migrations_on_release(
         "worker": "python -m jobs.worker",
         "worker-fast": "python -m jobs.worker --queues mail exports-small",
         "release": "flask --app wsgi db upgrade && flask --app wsgi storage ensure",
+        "scheduler": "flask --app wsgi schedules run",
     }
 
 
 def test_dev_procfile_runs_every_service_on_loopback():
     processes = procfile("Procfile.dev")
-    assert set(processes) == {"redis", "s3", "mail", "worker", "worker-fast", "web"}
+    assert set(processes) == {"redis", "s3", "mail", "worker", "worker-fast", "scheduler", "web"}
     assert "--bind 127.0.0.1" in processes["redis"]
     assert "--addr 127.0.0.1:9100" in processes["s3"]
     assert processes["worker"].endswith("exec python -m jobs.worker")
     assert processes["worker-fast"].endswith("--queues mail exports-small")
+    assert processes["scheduler"].endswith("exec flask --app wsgi schedules run")
     assert "scripts.dev_setup" in processes["web"] and "--host 127.0.0.1" in processes["web"]
 
 
