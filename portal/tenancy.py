@@ -36,3 +36,21 @@ def get_or_404(model: type[M], public_id: str) -> M:
     if row is None:
         abort(404)
     return row
+
+
+def visible_to_user(model: type[M], owner_column) -> Select:
+    """SELECT the rows of `model` the current user sees: their own (by `owner_column`), or
+    every one of their organisation's for an admin."""
+    query = scoped(model)
+    if not current_user.is_admin:
+        query = query.where(owner_column == current_user.id)
+    return query
+
+
+def own_or_404(model: type[M], public_id: str, owner_id: str) -> M:
+    """A row of the organisation that is the current user's (its `owner_id` attribute), or
+    any of its rows for an admin; another member's answers 404, like a missing one."""
+    row = get_or_404(model, public_id)
+    if getattr(row, owner_id) != current_user.id and not current_user.is_admin:
+        abort(404)
+    return row

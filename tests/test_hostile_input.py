@@ -308,6 +308,11 @@ BODIES = {
         | {"description": "Poured", "checklist": [{"label": "Rebar", "result": "pass"}]}
     ],
     "post_photo": [{"caption": "North bay"}],
+    "create_schedule": [
+        {"name": "Weekly", "project": "{project}", "filter": {"kind": "issue", "q": "slab"}}
+        | {"rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17", "timezone": "Europe/London"}
+        | {"only_changed": True}
+    ],
 }
 # Valid values of the API's path and query parameters (the path ones from the URL map's names).
 VALID = {"external_ref": "INS-9001", "public_id": "{completed}", "part": "1", "limit": "10"}

@@ -46,6 +46,9 @@ from portal.models.lengths import (
     RECORD_REFERENCE_MAX,
     RECORD_TITLE_MAX,
     RECORD_TRADE_MAX,
+    RRULE_MAX,
+    SCHEDULE_NAME_MAX,
+    TIMEZONE_MAX,
 )
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import DEFAULT_PAPER
@@ -308,3 +311,36 @@ class PageQuery(Strict):
 
 class DownloadQuery(Strict):
     part: int = Field(default=1, ge=1, le=9999)
+
+
+class ScheduleIn(Strict):
+    """A scheduled export: the records page's filter on a project, an RFC 5545 rule read on a
+    time zone's wall clock."""
+
+    name: str = Field(min_length=1, max_length=SCHEDULE_NAME_MAX)
+    project: str = Field(pattern=PUBLIC_ID_PATTERN)
+    filter: RecordFilterIn = Field(default_factory=RecordFilterIn)
+    rrule: str = Field(
+        max_length=RRULE_MAX,
+        description="RFC 5545 RRULE, at most hourly: FREQ=WEEKLY;BYDAY=FR;BYHOUR=17;BYMINUTE=0",
+    )
+    timezone: str = Field(max_length=TIMEZONE_MAX, description="IANA zone, e.g. Europe/London")
+    only_changed: bool = Field(default=False, description="Only records changed since the last run")
+
+
+class ScheduleOut(BaseModel):
+    id: str
+    name: str
+    project: str
+    filter: dict[str, str]
+    rrule: str
+    timezone: str
+    only_changed: bool
+    paused: bool
+    next_run_at: Timestamp | None
+    last_run_at: Timestamp | None
+    last_export: str | None = Field(description="The id of the latest run's export")
+
+
+class ScheduleList(BaseModel):
+    items: list[ScheduleOut]

@@ -2,7 +2,7 @@
 handler that turns the export service's refusals into problem documents."""
 
 # Each module adds its routes to bp when imported.
-from portal.api import bundles, docs, exports, problems, projects, records  # noqa: F401
+from portal.api import bundles, docs, exports, problems, projects, records, schedules  # noqa: F401
 from portal.api.blueprint import bp
 from portal.exports.errors import ExportRequestError
 

@@ -5,25 +5,18 @@ from __future__ import annotations
 import re
 
 from flask import abort
-from flask_login import current_user
 from sqlalchemy import Select
 
 from portal.models import Export, ExportPart
-from portal.tenancy import get_or_404, scoped
+from portal.tenancy import own_or_404, visible_to_user
 
 
 def visible_exports() -> Select:
-    query = scoped(Export)
-    if not current_user.is_admin:
-        query = query.where(Export.requested_by_id == current_user.id)
-    return query
+    return visible_to_user(Export, Export.requested_by_id)
 
 
 def export_or_404(public_id: str) -> Export:
-    export = get_or_404(Export, public_id)
-    if export.requested_by_id != current_user.id and not current_user.is_admin:
-        abort(404)
-    return export
+    return own_or_404(Export, public_id, "requested_by_id")
 
 
 # 1..9999, written plainly: `0`, `01`, `abc` or a number too long to parse name no part.

@@ -4,36 +4,27 @@ to a member) answers 404."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal import vocabulary
 from portal.exports.errors import ExportRequestError
 from portal.extensions import db
-from portal.models import Export, Project, Schedule
+from portal.models import Export, Project
 from portal.schedules import rhythm, service
+from portal.schedules.access import schedule_or_404, visible_schedules
 from portal.schedules.service import ScheduleIn
-from portal.tenancy import get_or_404, scoped
+from portal.tenancy import get_or_404
 
 bp = Blueprint("schedules", __name__)
 FILTER_FIELDS = ("kind", "status", "q")
 DEFAULT_ZONE = "Europe/London"
 
 
-def schedule_or_404(public_id: str) -> Schedule:
-    schedule = get_or_404(Schedule, public_id)
-    if schedule.owner_id != current_user.id and not current_user.is_admin:
-        abort(404)
-    return schedule
-
-
 @bp.get("/schedules")
 def index():
-    query = scoped(Schedule).order_by(Schedule.name, Schedule.id)
-    if not current_user.is_admin:
-        query = query.where(Schedule.owner_id == current_user.id)
-    schedules = db.session.scalars(query).all()
+    schedules = db.session.scalars(visible_schedules()).all()
     last = {
         e.id: e
         for e in db.session.scalars(

@@ -8,7 +8,9 @@ import io
 from datetime import timedelta
 
 from portal.extensions import db
-from portal.models import Export, ExportStatus, Record, utcnow
+from portal.models import Export, ExportStatus, Record, Schedule, utcnow
+from portal.schedules import service as schedules
+from portal.schedules.service import ScheduleIn
 from tests import factories
 from tests.api.calls import assert_problem
 
@@ -49,7 +51,9 @@ def org_a_ids(world) -> dict[str, str]:
         records=[record],
         expires_at=utcnow() + timedelta(days=1),
     )
+    asked = ScheduleIn.checked("Weekly", {}, "FREQ=WEEKLY", "Europe/London", False)
     return {
+        "schedule_id": schedules.create(world.member_a, world.project_a, asked).public_id,
         "public_id": export.public_id,
         "project_id": world.project_a.public_id,
         "external_ref": record.reference,
@@ -71,14 +75,16 @@ def test_another_organisations_ids_answer_404_like_missing_ones(app, caller, wor
         assert answer["detail"] == assert_problem(nowhere, 404, "not-found")["detail"], path
     db.session.expire_all()
     assert Record.query.count() == 1 and Export.query.one().status == ExportStatus.COMPLETED
+    assert Schedule.query.one().paused is False
 
 
 def test_every_id_taking_route_is_walked(app):
-    """The walk above covers every API route but the documents, the two lists and the bundle
-    request (whose project, in its body, tests/api/test_bundles.py tries with B's key)."""
+    """The walk above covers every API route but the documents, the lists and the bundle and
+    schedule requests (whose project, in the body, tests/api/test_bundles.py and
+    test_schedules.py try with B's key)."""
     routes = {rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")}
     with_ids = {rule for rule in routes if "<" in rule}
-    lists = {"/api/v1/projects", "/api/v1/exports", "/api/v1/bundles"}
+    lists = {"/api/v1/projects", "/api/v1/exports", "/api/v1/bundles", "/api/v1/schedules"}
     assert routes - with_ids == PUBLIC_ROUTES | lists
 
 
