@@ -20,7 +20,7 @@ fi
 choice=$(python -m scripts.services redis-choice)
 eval "$choice"
 export REDIS_URL REDIS_PORT
-processes=(s3 mail worker worker-fast web)
+processes=(s3 mail worker worker-fast scheduler web)
 if [ -n "$REDIS_PORT" ]; then processes=(redis "${processes[@]}"); fi
 
 # .env was loaded above; honcho must not load it again over the REDIS_URL chosen here.
