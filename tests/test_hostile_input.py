@@ -742,7 +742,7 @@ def share_ids(world, export) -> dict:
 
 def schedule_id(world) -> str:
     asked = ScheduleIn.checked("Weekly", {}, SCHEDULE["rrule"], "Europe/London", False)
-    return schedules.create(world.member_a, world.project_a, asked).public_id
+    return schedules.add(world.member_a, world.project_a, asked).public_id
 
 
 def fill(value, ids: dict):

@@ -62,7 +62,7 @@ def create_schedule(json: schemas.ScheduleIn):
     project = get_or_404(Project, json.project)
     filter_args = json.filter.as_filter().query_args()
     asked = ScheduleIn.checked(json.name, filter_args, json.rrule, json.timezone, json.only_changed)
-    return schedule_out(service.create(current_user, project, asked)), 201
+    return schedule_out(service.add(current_user, project, asked)), 201
 
 
 @bp.get("/schedules/<schedule_id>")

@@ -46,7 +46,7 @@ class ScheduleIn:
         return cls(name, applied.query_args(), rrule.strip(), timezone, bool(only_changed))
 
 
-def create(owner: User, project: Project, asked: ScheduleIn) -> Schedule:
+def add(owner: User, project: Project, asked: ScheduleIn) -> Schedule:
     now = utcnow()
     schedule = Schedule(
         organization_id=owner.organization_id,

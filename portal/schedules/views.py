@@ -47,7 +47,7 @@ def new(project_id: str):
 def create():
     project = get_or_404(Project, request.form.get("project", ""))
     try:
-        schedule = service.create(current_user, project, asked())
+        schedule = service.add(current_user, project, asked())
     except ExportRequestError as exc:
         return form_page(None, project, request.form, str(exc)), 400
     flash(

@@ -79,7 +79,7 @@ def test_redis_down_leaves_every_page_that_only_reads_working(app, client, world
     endpoint = factories.webhook_endpoint(world.admin_a)
     _, token = factories.share_of(export, "rep@client.test")
     asked = ScheduleIn.checked("Weekly", {}, "FREQ=WEEKLY", "Europe/London", False)
-    schedule = schedules.create(world.member_a, world.project_a, asked)
+    schedule = schedules.add(world.member_a, world.project_a, asked)
     values = {
         "token": token,
         "schedule_id": schedule.public_id,

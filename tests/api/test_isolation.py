@@ -53,7 +53,7 @@ def org_a_ids(world) -> dict[str, str]:
     )
     asked = ScheduleIn.checked("Weekly", {}, "FREQ=WEEKLY", "Europe/London", False)
     return {
-        "schedule_id": schedules.create(world.member_a, world.project_a, asked).public_id,
+        "schedule_id": schedules.add(world.member_a, world.project_a, asked).public_id,
         "public_id": export.public_id,
         "project_id": world.project_a.public_id,
         "external_ref": record.reference,

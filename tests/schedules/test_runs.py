@@ -47,7 +47,7 @@ def weekly(world, clock):
     factories.records(world.project_a, 3)
     db.session.commit()
     asked = ScheduleIn.checked("Weekly handover", {}, FRIDAY_FIVE, "Europe/London", False)
-    return service.create(world.member_a, world.project_a, asked)
+    return service.add(world.member_a, world.project_a, asked)
 
 
 def exports() -> list[Export]:
