@@ -133,12 +133,14 @@ SCHEDULE = {"name": "Weekly", "kind": "issue", "status": "open", "q": "slab"} | 
     "rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17",
     "timezone": "Europe/London",
     "only_changed": "yes",
+    "recipients": "rep@client.test",
 }
 SCHEDULE_KINDS = {"name": "free text", "kind": "enum", "status": "enum", "q": "text"} | {
     "rhythm": "enum",
     "rrule": "text",
     "timezone": "enum",
     "only_changed": "flag",
+    "recipients": "text",
 }
 FORMS = {
     "auth.login": Form(
@@ -311,7 +313,7 @@ BODIES = {
     "create_schedule": [
         {"name": "Weekly", "project": "{project}", "filter": {"kind": "issue", "q": "slab"}}
         | {"rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17", "timezone": "Europe/London"}
-        | {"only_changed": True}
+        | {"only_changed": True, "recipients": ["rep@client.test"]}
     ],
 }
 # Valid values of the API's path and query parameters (the path ones from the URL map's names).

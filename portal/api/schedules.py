@@ -29,6 +29,7 @@ def schedule_out(schedule: Schedule) -> schemas.ScheduleOut:
         rrule=schedule.rrule,
         timezone=schedule.timezone,
         only_changed=schedule.only_changed,
+        recipients=schedule.recipients,
         paused=schedule.paused,
         next_run_at=None if schedule.paused else schedule.next_run_at,
         last_run_at=schedule.last_run_at,
@@ -61,7 +62,14 @@ def create_schedule(json: schemas.ScheduleIn):
     used is a 400 saying why."""
     project = get_or_404(Project, json.project)
     filter_args = json.filter.as_filter().query_args()
-    asked = ScheduleIn.checked(json.name, filter_args, json.rrule, json.timezone, json.only_changed)
+    asked = ScheduleIn.checked(
+        json.name,
+        filter_args,
+        json.rrule,
+        json.timezone,
+        json.only_changed,
+        ", ".join(json.recipients),
+    )
     return schedule_out(service.add(current_user, project, asked)), 201
 
 

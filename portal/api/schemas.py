@@ -326,6 +326,11 @@ class ScheduleIn(Strict):
     )
     timezone: str = Field(max_length=TIMEZONE_MAX, description="IANA zone, e.g. Europe/London")
     only_changed: bool = Field(default=False, description="Only records changed since the last run")
+    recipients: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Addresses that get a share link of each run (SHARE_MAX_RECIPIENTS)",
+    )
 
 
 class ScheduleOut(BaseModel):
@@ -336,6 +341,7 @@ class ScheduleOut(BaseModel):
     rrule: str
     timezone: str
     only_changed: bool
+    recipients: list[str]
     paused: bool
     next_run_at: Timestamp | None
     last_run_at: Timestamp | None

@@ -36,6 +36,10 @@ class Schedule(PublicIdMixin, db.Model):
     # BYHOUR=17;BYMINUTE=0" stays at 17:00 local across daylight-saving changes.
     rrule: Mapped[str] = mapped_column(String(RRULE_MAX))
     timezone: Mapped[str] = mapped_column(String(TIMEZONE_MAX))
+    # Addresses (members or not) that get a share link of each run's export, as in a share.
+    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    # The run whose links went out: a scheduler claims the sending by setting it.
+    delivered_export_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"))
     # Export only the records changed since the previous run.
     only_changed: Mapped[bool] = mapped_column(default=False)
     paused: Mapped[bool] = mapped_column(default=False)

@@ -26,12 +26,13 @@ schedules_group = AppGroup("schedules", help="Scheduled exports.")
 @click.option("--once", is_flag=True, help="Run what is due now, then exit.")
 def run(once: bool) -> None:
     """Run due schedules every SCHEDULE_TICK_SECONDS until stopped."""
-    from portal.schedules.runs import run_due
+    from portal.schedules.runs import deliver_ready, run_due
 
     interval = current_app.config["SCHEDULE_TICK_SECONDS"]
     while True:
         try:
             ran = run_due()
+            deliver_ready()
         except Exception:
             db.session.rollback()
             current_app.logger.exception("scheduler tick failed; trying again next tick")

@@ -18,16 +18,18 @@ from datetime import datetime
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from portal import urls
-from portal.exports import service
+from portal.exports import service, states
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import ExportOptions
 from portal.extensions import db, mail
 from portal.models import Export, Record, Schedule, utcnow
 from portal.records.filters import RecordFilter
 from portal.schedules import rhythm
+from portal.shares import service as shares
+from portal.shares.service import ShareAsked
 
 
 def run_due(now: datetime | None = None) -> list[Export | None]:
@@ -108,3 +110,47 @@ def tell_owner(schedule: Schedule, template: str, what: str, **context) -> None:
             html=render_template(f"{template}.html", **context),
         )
     )
+
+
+def deliver_ready() -> int:
+    """Share each completed run with its schedule's recipients, once: the sending is claimed
+    by setting `delivered_export_id` in a guarded UPDATE, so of two schedulers one sends.
+    A recipient the organisation's sharing policy refuses (or mail being down) is logged and
+    not retried: the owner still has the export."""
+    ready = db.session.execute(
+        select(Schedule, Export)
+        .join(Export, Export.id == Schedule.last_export_id)
+        .where(Export.status == states.COMPLETED)
+        .where(
+            or_(Schedule.delivered_export_id.is_(None), Schedule.delivered_export_id != Export.id)
+        )
+    ).all()
+    sent = 0
+    for schedule, export in ready:
+        if not schedule.recipients or not claim_delivery(schedule, export):
+            continue
+        asked = ShareAsked(
+            emails=list(schedule.recipients),
+            message=f"The scheduled export “{schedule.name}”.",
+            expires_at=export.expires_at,
+            with_passcode=False,
+        )
+        try:
+            shares.share(export, schedule.owner, asked)
+            sent += 1
+        except ExportRequestError as exc:
+            current_app.logger.warning("schedule %s not shared: %s", schedule.public_id, exc)
+    return sent
+
+
+def claim_delivery(schedule: Schedule, export: Export) -> bool:
+    taken = db.session.execute(
+        update(Schedule)
+        .where(
+            Schedule.id == schedule.id,
+            or_(Schedule.delivered_export_id.is_(None), Schedule.delivered_export_id != export.id),
+        )
+        .values(delivered_export_id=export.id)
+    )
+    db.session.commit()
+    return taken.rowcount == 1

@@ -16,6 +16,7 @@ from portal.models import Project, Schedule, User, utcnow
 from portal.models.lengths import SCHEDULE_NAME_MAX
 from portal.records.filters import RecordFilter
 from portal.schedules import rhythm
+from portal.shares.service import parse_recipients
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ class ScheduleIn:
     rrule: str
     timezone: str
     only_changed: bool
+    recipients: tuple[str, ...] = ()
 
     @classmethod
-    def checked(cls, name, filter_args, rrule, timezone, only_changed) -> ScheduleIn:
+    def checked(cls, name, filter_args, rrule, timezone, only_changed, recipients="") -> ScheduleIn:
         name = " ".join((name or "").split())
         if not name or len(name) > SCHEDULE_NAME_MAX:
             raise ExportRequestError(
@@ -43,7 +45,8 @@ class ScheduleIn:
             rhythm.next_after(rrule, timezone, utcnow(), utcnow())
         except rhythm.RhythmError as exc:
             raise ExportRequestError(str(exc)) from None
-        return cls(name, applied.query_args(), rrule.strip(), timezone, bool(only_changed))
+        listed = tuple(parse_recipients(recipients)) if (recipients or "").strip() else ()
+        return cls(name, applied.query_args(), rrule.strip(), timezone, bool(only_changed), listed)
 
 
 def add(owner: User, project: Project, asked: ScheduleIn) -> Schedule:
@@ -57,6 +60,7 @@ def add(owner: User, project: Project, asked: ScheduleIn) -> Schedule:
         rrule=asked.rrule,
         timezone=asked.timezone,
         only_changed=asked.only_changed,
+        recipients=list(asked.recipients),
         created_at=now,
         next_run_at=rhythm.next_after(asked.rrule, asked.timezone, now, now),
     )
@@ -73,6 +77,7 @@ def edit(schedule: Schedule, asked: ScheduleIn) -> None:
         "rrule": asked.rrule,
         "timezone": asked.timezone,
         "only_changed": asked.only_changed,
+        "recipients": list(asked.recipients),
         "created_at": now,
         "next_run_at": rhythm.next_after(asked.rrule, asked.timezone, now, now),
     }

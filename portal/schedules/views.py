@@ -62,7 +62,7 @@ def edit(schedule_id: str):
     schedule = schedule_or_404(schedule_id)
     values = {
         c: getattr(schedule, c)
-        for c in ("name", "filter_args", "rrule", "timezone", "only_changed")
+        for c in ("name", "filter_args", "rrule", "timezone", "only_changed", "recipients")
     }
     return form_page(schedule, schedule.project, values)
 
@@ -97,7 +97,12 @@ def asked() -> ScheduleIn:
     rule = form.get("rrule", "") if chosen == CUSTOM else rhythm.PRESETS[chosen]
     filter_args = {name: form[name] for name in FILTER_FIELDS if form.get(name)}
     return ScheduleIn.checked(
-        form.get("name", ""), filter_args, rule, form.get("timezone", ""), "only_changed" in form
+        form.get("name", ""),
+        filter_args,
+        rule,
+        form.get("timezone", ""),
+        "only_changed" in form,
+        form.get("recipients", ""),
     )
 
 
@@ -112,6 +117,7 @@ def form_page(schedule, project, values, error: str | None = None) -> str:
         "rhythm": preset if rule else next(iter(rhythm.PRESETS)),
         "timezone": values.get("timezone") or DEFAULT_ZONE,
         "only_changed": bool(values.get("only_changed")),
+        "recipients": listed(values.get("recipients")),
         **filters,
     }
     return render_template(
@@ -124,3 +130,8 @@ def form_page(schedule, project, values, error: str | None = None) -> str:
         kind_labels=vocabulary.KIND_LABELS,
         status_labels=vocabulary.STATUS_LABELS,
     )
+
+
+def listed(recipients) -> str:
+    """A schedule's addresses (a list) or the form's text, as the form's field shows them."""
+    return ", ".join(recipients) if isinstance(recipients, list) else recipients or ""

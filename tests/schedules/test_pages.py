@@ -18,6 +18,7 @@ FORM = {
     "rhythm": "Every Friday 17:00",
     "rrule": "",
     "timezone": "Europe/London",
+    "recipients": "Rep@Client.TEST",
 }
 
 
@@ -37,6 +38,7 @@ def test_a_member_schedules_the_records_filter_and_manages_it(client, world):
     assert make(client, world).status_code == 303
     schedule = db.session.scalar(select(Schedule))
     assert schedule.filter_args == {"kind": "issue", "status": "open"}
+    assert schedule.recipients == ["Rep@client.test"]
     assert schedule.rrule == "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17;BYMINUTE=0"
     listing = client.get("/schedules").get_data(as_text=True)
     assert "Friday handover" in listing and "Next run:" in listing

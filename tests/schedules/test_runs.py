@@ -13,7 +13,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Export, ExportStatus, Schedule
+from portal.models import Export, ExportShare, ExportStatus, Schedule
 from portal.schedules import runs, service
 from portal.schedules.service import ScheduleIn
 from tests import factories
@@ -139,13 +139,24 @@ def test_a_filter_that_matches_nothing_sends_a_notice_not_an_empty_zip(
     assert "nothing to export" in notice["Subject"]
 
 
-def test_a_real_worker_completes_a_scheduled_run(bucket, world, weekly, clock, worker):
+def test_a_real_worker_completes_a_scheduled_run_and_its_recipients_get_links(
+    bucket, world, weekly, clock, worker, mail_sink
+):
+    asked = ScheduleIn.checked(
+        "Weekly handover", {}, FRIDAY_FIVE, "Europe/London", False, "rep@client.test"
+    )
+    service.edit(weekly, asked)
     clock.move_to(FRIDAYS[0].replace(tzinfo=UTC) + timedelta(minutes=1))
     with worker():
         [made] = runs.run_due()
+        assert runs.deliver_ready() == 0  # not ready yet
         done = wait_until(
             lambda: reload(made.id).status == ExportStatus.COMPLETED and reload(made.id),
             timeout=120,
         )
     assert done.total == 3
     assert db.session.scalar(select(func.count()).select_from(Export)) == 1
+    assert runs.deliver_ready() == 1 and runs.deliver_ready() == 0
+    shared = [m for m in mail_sink.messages if m["X-Envelope-To"] == "rep@client.test"]
+    assert len(shared) == 1 and "/s/" in shared[0].as_string()
+    assert db.session.scalar(select(ExportShare.export_id)) == made.id
