@@ -24,6 +24,7 @@ words to Redis are bookkeeping that expires by itself.
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 import redis
@@ -35,6 +36,8 @@ REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 # How long an idle worker waits for a job before it beats (and tries the scheduler lock);
 # RQ's own is worker_ttl - 15 s, 405 s by default. One Redis round trip each time.
 IDLE_WAKE_SECONDS = 15
+# Between tries to reach a Redis that timed out while the worker waited for a job.
+REDIS_RETRY_SECONDS = 1.0
 
 
 class QuietScheduler(RQScheduler):
@@ -105,6 +108,19 @@ class ResilientWorker(Worker):
         except REDIS_DOWN as exc:
             self.redis_lost = True
             self.log.warning("Worker %s: Redis unreachable (%s); carrying on", self.name, exc)
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """RQ retries a refused connection while it waits for a job, but quits on a timeout,
+        which is what a partition gives (packets dropped, nothing refused): the rehearsal's
+        worker-fast, idle on a host cut off for a minute, quit and never came back. A
+        timeout is waited out here as RQ waits out a refusal."""
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except redis.TimeoutError as exc:
+                self.redis_lost = True
+                self.log.warning("Worker %s: Redis timed out (%s); waiting for it", self.name, exc)
+                time.sleep(REDIS_RETRY_SECONDS)
 
     @property
     def dequeue_timeout(self) -> int:

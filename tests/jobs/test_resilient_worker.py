@@ -73,3 +73,21 @@ def test_rq_s_start_scheduler_is_still_the_one_resilient_worker_copied():
     the digest and the version its docstring names."""
     source = inspect.getsource(Worker._start_scheduler)
     assert hashlib.sha256(source.encode()).hexdigest() == RQ_START_SCHEDULER
+
+
+def test_an_idle_worker_waits_out_a_redis_timeout_instead_of_quitting(redis_url, monkeypatch):
+    """A partition drops packets: Redis times out rather than refusing. RQ quits on that while
+    idle (found by the rehearsal: a cut-off worker-fast never came back)."""
+    answers = iter([redis.TimeoutError("Timeout reading from socket"), None])
+
+    def dequeue(self, timeout, max_idle_time=None):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(Worker, "dequeue_job_and_maintain_ttl", dequeue)
+    monkeypatch.setattr("jobs.resilient.REDIS_RETRY_SECONDS", 0)
+    idle = worker(redis_url)
+    assert idle.dequeue_job_and_maintain_ttl(1) is None
+    assert idle.redis_lost
