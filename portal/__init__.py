@@ -99,6 +99,7 @@ def screen_paths(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.admin.metrics import bp as metrics_bp
     from portal.admin.views import bp as admin_bp
     from portal.admin.webhooks import bp as webhooks_bp
     from portal.api.views import bp as api_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(records_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(apikeys_bp)
     app.register_blueprint(shares_bp)

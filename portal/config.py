@@ -112,6 +112,8 @@ def _core(environ: Mapping[str, str]) -> dict:
         "IDEMPOTENCY_KEY_HOURS": _int(environ, "IDEMPOTENCY_KEY_HOURS", 24),
         # Largest photo one API upload may carry (the one body allowed past MAX_CONTENT_LENGTH).
         "API_PHOTO_MAX_BYTES": _int(environ, "API_PHOTO_MAX_BYTES", 20 * 1024 * 1024),
+        # Bearer token a Prometheus scraper sends to read /metrics; empty: /metrics is a 404.
+        "METRICS_TOKEN": env("METRICS_TOKEN") or None,
         # Records per page on the records table.
         "RECORDS_PER_PAGE": _int(environ, "RECORDS_PER_PAGE", 50),
         # Cookies only over HTTPS; on unless SITEPACK_ENV=development.
@@ -189,6 +191,10 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # Days after which the bucket lifecycle deletes a cached record PDF under renders/;
         # the next export that needs it renders it again.
         "RENDER_CACHE_DAYS": _int(environ, "RENDER_CACHE_DAYS", 30),
+        # Test only (bench/rehearsal --break-fence): no fence at all, any attempt and any
+        # chunk claim may write whatever the state, to prove the rehearsal fails without it.
+        # Never set in production.
+        "TEST_SKIP_FENCE": _bool(environ, "TEST_SKIP_FENCE", False),
         # Seconds after which a live export's status poll renders its fragment again though
         # its row stood still (the ETA and "next try in 5 minutes" follow the clock); between
         # those, an unchanged poll is a 304.

@@ -10,6 +10,7 @@ from tests.helpers import csrf
 
 # A share's landing page and downloads: the token in the link is the recipient's credential.
 PUBLIC = {"/login", "/static/<path:filename>", "/s/<token>", "/s/<token>/download"}
+TOKEN_ONLY = {"/metrics"}  # a scraper's bearer token, never a session: 404 without it
 API_DOCUMENTS = {"/api/v1/openapi.json", "/api/v1/reference"}
 
 
@@ -31,7 +32,9 @@ def test_every_route_but_login_sends_anonymous_users_to_the_login_form(app, clie
     for method, url in routes(app):
         response = client.open(url, method=method, data={"csrf_token": token})
         checked += 1
-        if url in API_DOCUMENTS:
+        if url in TOKEN_ONLY:
+            assert response.status_code == 404, url
+        elif url in API_DOCUMENTS:
             assert response.status_code == 200, url
         elif url.startswith("/api/v1/"):
             assert response.status_code == 401, (method, url, response.status_code)

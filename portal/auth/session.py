@@ -12,7 +12,8 @@ from portal.extensions import db, login_manager
 from portal.models import User
 
 # A share's recipient has no account: its token is their credential (portal/shares/).
-PUBLIC_ENDPOINTS = {"auth.login", "static", "shares.landing", "shares.download"}
+# /metrics is read by a scraper, not a person: its own bearer token guards it (admin/metrics.py).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "shares.landing", "shares.download", "metrics.metrics"}
 
 
 def configure_login(app: Flask) -> None:
