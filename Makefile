@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 PYTEST_ARGS ?=
 
-.PHONY: run test test-quick lint
+.PHONY: run test test-quick lint rehearsal
 
 ## run: install what is missing, then start Redis, S3, the mail sink, a worker and the web app
 run:
@@ -25,6 +25,14 @@ test:
 ## test-quick: SQLite only, without the browser tests
 test-quick: $(DEV_STAMP)
 	env -u TEST_DATABASE_URL $(PYTHON) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+## rehearsal: as root, Sitepack on several hosts (network namespaces) behind nginx, with
+## partitions, pauses, dead hosts and restarts of every service; prints one table
+## (README, "Past one machine"). REHEARSAL_ARGS=--short is the CI's four-minute one.
+rehearsal:
+	@scripts/system_packages.sh rehearsal
+	@$(MAKE) --no-print-directory $(DEV_STAMP)
+	$(PYTHON) -m bench.rehearsal $(REHEARSAL_ARGS)
 
 ## lint: ruff's checks and formatting, without changing files
 lint: $(DEV_STAMP)

@@ -78,6 +78,12 @@ def render_chunk(export: Export, claim: ChunkClaim, pool: RenderPool) -> None:
         errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse)
         pulse.beat()  # what was counted since the last beat
     chunks.finish(claim, errors)
+    # Which host rendered which chunk: the worker's log is where an operator (and the
+    # rehearsal's spread) looks.
+    current_app.logger.info(
+        "export %s attempt %s: chunk %s rendered here (%s records)",
+        claim.attempt.export_id, claim.attempt.number, claim.number, len(claim.record_ids),
+    )  # fmt: skip
 
 
 def chunk_heartbeat(claim: ChunkClaim) -> Heartbeat:

@@ -10,6 +10,7 @@ SWEEP_INTERVAL_SECONDS one enqueues a full sweep, so M workers do each once.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import threading
 
@@ -103,6 +104,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     app = create_app()
+    # INFO, as RQ's own lines: a job's notes (which chunk it rendered) go to the worker's log.
+    app.logger.setLevel(logging.INFO)
     AppJob.app = app
     stop = threading.Event()
     if not args.no_sweep and not args.burst:

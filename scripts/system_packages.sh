@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 case "${1:-}" in
   run) wanted=(redis-server libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) ;;
   test) wanted=(redis-server chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils qpdf) ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  # `make rehearsal`: nginx as the load balancer, a private PostgreSQL cluster (initdb), and
+  # ip/taskset/runuser for the hosts (iproute2, util-linux).
+  rehearsal) wanted=(redis-server nginx postgresql-15 iproute2 util-linux libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core qpdf) ;;
+  *) echo "usage: $0 run|test|rehearsal" >&2; exit 2 ;;
 esac
 command -v python3 >/dev/null || wanted+=(python3)
 # Debian's python3 can only create the virtualenv once python3-venv (ensurepip) is installed.
