@@ -21,12 +21,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.rehearsal import hosts, netns, scenarios
+from bench.rehearsal import figures, hosts, netns, scenarios
 from bench.rehearsal.browsers import Browsers, login
 from bench.rehearsal.hosts import LB, WEBS, WORKERS, Fleet
 from bench.rehearsal.lab import Lab
 from bench.rehearsal.scenarios import Context, Outcome, note
 
+# The figures of the README's "Past one machine" first, then the faults.
+FAULTS = {
+    "spread": scenarios.SCENARIOS["spread"],
+    "poll-figures": (figures.poll, False),
+    "fan-out": None,
+    **{name: fault for name, fault in scenarios.SCENARIOS.items() if name != "spread"},
+}
 LOGS = hosts.ROOT / "test-artifacts" / "rehearsal"
 
 
@@ -34,7 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", nargs="?", default="run", choices=("run", "cleanup"))
     parser.add_argument("--records", type=int, default=600)
-    parser.add_argument("--only", type=lambda text: text.split(","), default=None)
+    parser.add_argument("--only", type=lambda text: text.split(","), default=None,
+                        help=f"comma-separated, of: {', '.join(FAULTS)}")  # fmt: skip
     parser.add_argument("--short", action="store_true")
     parser.add_argument("--break-fence", action="store_true")
     parser.add_argument("--browsers", type=int, default=200)
@@ -44,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.short:
         args.records, args.fault_seconds = 200, 25
         args.only = args.only or list(scenarios.SHORT[1:])
-    args.only = args.only or list(scenarios.SCENARIOS)
+    args.only = args.only or list(FAULTS)
     return args
 
 
@@ -82,10 +90,13 @@ def start(args, home: Path) -> tuple[Fleet, Lab]:
 def rehearse(args, fleet: Fleet, lab: Lab) -> list[Outcome]:
     base = f"http://{LB.address}"
     cookies = [login(base, "member@acme.test"), login(base, "admin@acme.test")]
-    ctx = Context(fleet, lab, None, args.fault_seconds, args.s3_seconds)
+    ctx = Context(fleet, lab, None, args.fault_seconds, args.s3_seconds, cookies)
     outcomes = []
     for name in args.only:
-        fault, errors_allowed = scenarios.SCENARIOS[name]
+        if name == "fan-out":
+            outcomes.append(Outcome(name, [], figures.fan_out(ctx)))
+            continue
+        fault, errors_allowed = FAULTS[name]
         pair_paths = lambda pair: [f"/exports/{lab.row(i).public_id}/status" for i in pair.ids]  # noqa: E731
         ctx.browsers = None
         outcome = with_browsers(ctx, args, base, cookies, pair_paths, name, fault, errors_allowed)

@@ -23,7 +23,7 @@ from portal import create_app, queues
 from portal.exports.options import ExportOptions, fingerprint_of
 from portal.exports.service import create_export
 from portal.extensions import db
-from portal.models import Export, ExportChunk, ExportEvent, ExportStatus
+from portal.models import Download, Export, ExportEvent, ExportStatus
 from portal.storage import client as s3
 from portal.storage import keys
 from tests import factories
@@ -105,15 +105,6 @@ class Lab:
         self.wait_for(lambda: all(self.row(i).ready_mail_sent_at for i in pair.ids),
                       "both ready emails sent", timeout=120)  # fmt: skip
 
-    def running_chunks(self, export_id: int) -> dict[int, str]:
-        rows = db.session.execute(
-            select(ExportChunk.id, ExportChunk.claim).where(
-                ExportChunk.export_id == export_id, ExportChunk.status == "running"
-            )
-        ).all()
-        db.session.commit()
-        return dict(rows)
-
     def hosts_working_on(self, export_id: int) -> dict[str, str]:
         """{worker host: the job of this export its worker runs now}."""
         prefix = queues.job_id(self.row(export_id))
@@ -143,6 +134,14 @@ def completed_by(export_id: int) -> str:
     )
     db.session.commit()
     return detail or ""
+
+
+def download_addresses(export_id: int) -> list[str]:
+    found = list(
+        db.session.scalars(select(Download.ip_address).where(Download.export_id == export_id))
+    )
+    db.session.commit()
+    return found
 
 
 def ready_emails(folder: Path, public_id: str) -> int:

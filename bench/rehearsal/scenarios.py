@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
+
 from bench import engine_lab
 from bench.rehearsal import hosts, lab, netns
 from bench.rehearsal.browsers import Browsers, Tally
@@ -33,6 +35,7 @@ class Context:
     browsers: Browsers | None
     fault_seconds: float  # partition and pause
     s3_seconds: float
+    cookies: list[str] = field(default_factory=list)  # the requesters' sessions, via nginx
     clean_wall: float | None = None
     dead: set[str] = field(default_factory=set)  # hosts killed for good
 
@@ -69,7 +72,7 @@ def run(ctx: Context, name: str, fault: Fault, errors_allowed: bool = False) -> 
     if ctx.browsers:
         polls = ctx.browsers.tally.between(opened, closed)
         seen, retried = Tally.errors(polls), Tally.retried(polls)
-        figures["polls"] = f"{len(polls)}, 5xx/none {retried} retried, {seen} seen"
+        figures["polls"] = f"{len(polls)}, {retried} failed once, {seen} seen"
         if seen or (retried and not errors_allowed):
             problems.append(f"pollers: {retried} failed polls, {seen} still failing after a retry")
     note(f"{name}: {problems or 'ok'}; {figures}")
@@ -158,7 +161,22 @@ def clean(ctx: Context, pair: Pair) -> tuple[dict[str, str], list[str]]:
     chunks = spread(ctx, pair.big)
     problems = [f"{h.name} rendered no chunk" for h in WORKERS if not chunks.get(h.name)]
     ctx.clean_wall = time.monotonic() - pair.requested
+    problems += client_address(ctx, pair)
     return {"chunks": ", ".join(f"{k} {v}" for k, v in sorted(chunks.items()))}, problems
+
+
+def client_address(ctx: Context, pair: Pair) -> list[str]:
+    """A download through nginx, with an X-Forwarded-For the client made up: the app must
+    record the address nginx saw (ProxyFix trusts one hop), not the made-up one nor nginx's."""
+    export = ctx.lab.row(pair.big)
+    answer = httpx.get(
+        f"http://{hosts.LB.address}/exports/{export.public_id}/download",
+        headers={"Cookie": f"session={ctx.cookies[0]}", "X-Forwarded-For": "203.0.113.9"},
+    )
+    seen = lab.download_addresses(export.id)
+    if answer.status_code != 302 or seen != [netns.GATEWAY]:
+        return [f"download through nginx: {answer.status_code}, recorded from {seen}"]
+    return []
 
 
 def spread(ctx: Context, export_id: int) -> dict[str, list[int]]:
