@@ -8,7 +8,7 @@ import time
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.api import problems
@@ -33,12 +33,16 @@ QUEUE_DOWN = (
 )
 # Seconds a client is told to wait when the queue (Redis) is unreachable.
 QUEUE_DOWN_RETRY_AFTER = 30
+DATABASE_DOWN = "Sitepack's database is restarting. Nothing was lost; try again in a few seconds."
+# Seconds a client is told to wait while the database cannot be reached (a restart, a failover).
+DATABASE_DOWN_RETRY_AFTER = 5
 
 
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, answered_after_rollback(handle_csrf))
     app.register_error_handler(HTTPException, answered_after_rollback(handle_http))
     app.register_error_handler(RedisError, answered_after_rollback(handle_queue_down))
+    app.register_error_handler(OperationalError, answered_after_rollback(handle_database_down))
     app.register_error_handler(Exception, answered_after_rollback(handle_unexpected))
 
 
@@ -119,6 +123,24 @@ def handle_queue_down(error: RedisError):
     )
     body, status = render_error(503, "Exports are paused", QUEUE_DOWN)
     return body, status, {"Retry-After": str(QUEUE_DOWN_RETRY_AFTER)}
+
+
+def handle_database_down(error: OperationalError):
+    """PostgreSQL restarting or failing over (the rehearsal's restart gave every status poll a
+    500 for 20 s): a 503 with Retry-After, which balancers and htmx's next poll ride out. The
+    page is plain: the error template reads the signed-in user, from the database."""
+    current_app.logger.warning("database unreachable on %s %s: %s", request.method, request.path,
+                               str(error).splitlines()[0])  # fmt: skip
+    headers = {"Retry-After": str(DATABASE_DOWN_RETRY_AFTER)}
+    if problems.is_api():
+        return problems.problem(503, DATABASE_DOWN, "Service Unavailable"), 503, headers
+    if wants_json():
+        return (
+            jsonify({"status": 503, "title": "Service Unavailable", "detail": DATABASE_DOWN}),
+            503,
+            headers,
+        )
+    return f"<!doctype html><title>Service Unavailable</title><p>{DATABASE_DOWN}</p>", 503, headers
 
 
 def handle_unexpected(error: Exception):

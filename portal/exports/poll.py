@@ -32,6 +32,7 @@ from flask import Flask, abort, request
 from flask_login import UserMixin, current_user
 from itsdangerous import BadSignature
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.http import parse_cookie, parse_etags
 from werkzeug.wrappers import Response
 
@@ -223,7 +224,10 @@ class UnchangedPolls:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET":
             match = STATUS_PATH.fullmatch(environ.get("PATH_INFO", ""))
-            tag = match and self.unchanged(environ, match[1])
+            try:
+                tag = match and self.unchanged(environ, match[1])
+            except OperationalError:  # the database restarting: Flask answers 503 (errors.py)
+                tag = None
             if tag:
                 start_response("304 NOT MODIFIED", [("ETag", f'"{tag}"'), *self.headers])
                 return []
