@@ -42,10 +42,15 @@ class Tally:
         return [p for p in self.polls if start <= p.at < end]
 
     @staticmethod
-    def errors(polls: list[Poll]) -> int:
+    def errors(polls: list[Poll], tolerated: tuple[int, ...] = ()) -> int:
         """Polls whose person saw an error: still failing after the retry, or anything but
-        the fragment or a 304 (a redirect to the login form is a login lost)."""
-        return sum(1 for p in polls if p.final not in ANSWERED)
+        the fragment or a 304 (a redirect to the login form is a login lost); `tolerated`
+        statuses aside."""
+        return sum(1 for p in polls if p.final not in ANSWERED + tolerated)
+
+    @staticmethod
+    def count(polls: list[Poll], status: int) -> int:
+        return sum(1 for p in polls if p.final == status)
 
     @staticmethod
     def retried(polls: list[Poll]) -> int:

@@ -108,6 +108,8 @@ def measure(ctx: Context, working) -> dict[str, float]:
         pair = ctx.lab.request()
         ctx.lab.wait_finished(pair)
         wall = pair.finished - pair.requested
+        for export_id in pair.ids:
+            ctx.lab.kept.update(part.object_key for part in ctx.lab.row(export_id).parts)
         records = ctx.lab.records + lab.SMALL
         result = {"rate": records / wall, "records": records,
                   "worker_cpu": sum(host_cpu(h) for h in working) - cpu0,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rq import Worker
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bench import engine_lab, export_seed
 from bench.rehearsal import netns
@@ -89,8 +90,11 @@ class Lab:
     def wait_for(self, test, what: str, timeout: float = FINISH_SECONDS, every: float = 0.2):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if found := test():
-                return found
+            try:
+                if found := test():
+                    return found
+            except OperationalError:  # PostgreSQL restarting: the harness reconnects too
+                db.session.rollback()
             time.sleep(every)
         raise Stuck(f"{what}: not within {timeout:.0f} s")
 
