@@ -44,11 +44,27 @@ def answer_unchanged_polls(app: Flask) -> None:
 
 def trust_proxies(app: Flask) -> None:
     """Behind load balancers the client is in X-Forwarded-For (gunicorn does not rewrite
-    REMOTE_ADDR), and the per-address login limit and the download log need the client."""
+    REMOTE_ADDR), and the per-address login limit and the download log need the client.
+
+    What is left of the header is then the trusted address alone, for code that reads it
+    itself: Flask-Login's "strong" session protection takes its first entry, which the
+    client writes (the rehearsal found it behind nginx: a client's own header logged it out,
+    and a copied cookie naming its owner's address would have passed)."""
+    app.wsgi_app = only_the_trusted_address(app.wsgi_app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_COUNT"])
+
+
+def only_the_trusted_address(wsgi_app):
+    def answer(environ, start_response):
+        environ.pop("HTTP_X_FORWARDED_FOR", None)
+        if "REMOTE_ADDR" in environ:
+            environ["HTTP_X_FORWARDED_FOR"] = environ["REMOTE_ADDR"]
+        return wsgi_app(environ, start_response)
+
+    return answer
 
 
 def init_extensions(app: Flask) -> None:
