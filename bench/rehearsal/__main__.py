@@ -50,7 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--s3-seconds", type=float, default=30)
     args = parser.parse_args(argv)
     if args.short:
-        args.records, args.fault_seconds = 200, 25
+        args.records, args.fault_seconds = 200, 20
         args.only = args.only or list(scenarios.SHORT[1:])
     args.only = args.only or list(FAULTS)
     return args

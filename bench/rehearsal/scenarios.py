@@ -207,6 +207,7 @@ def partition(ctx: Context, pair: Pair) -> tuple[dict[str, str], list[str]]:
     then heals. The export is taken over by a new attempt; the old one, back on the network
     with its upload half done, must write nothing (a broken fence lets it complete again)."""
     target = host(assembling(ctx, pair))
+    late = late_work(target, ctx.fleet)
     netns.cut(target)
     cut_at, before = time.monotonic(), ctx.lab.attempts(pair.big)
     note(f"partition: cut {target.name}, attempt {before} assembling")
@@ -225,7 +226,7 @@ def partition(ctx: Context, pair: Pair) -> tuple[dict[str, str], list[str]]:
     time.sleep(max(0.0, cut_at + ctx.fault_seconds - time.monotonic()))
     netns.heal(target)
     note(f"partition: healed {target.name}")
-    problems += renders_stop(ctx, target, figures)
+    problems += renders_stop(ctx, target, late, figures)
     return figures, problems
 
 
@@ -236,16 +237,27 @@ def assembling(ctx: Context, pair: Pair) -> str:
     return ctx.lab.wait_for(lambda: owner_host(ctx, pair), "the export's own job", every=0.1)
 
 
-def renders_stop(ctx: Context, target: netns.Host, figures: dict[str, str]) -> list[str]:
-    """After it heals, the host's late work ends: only its worker processes remain."""
-    workers = sum(1 for p in ctx.fleet.procs.values() if p.host == target)
+def late_work(target: netns.Host, fleet: Fleet) -> set[int]:
+    """The host's processes besides its workers: the work-horse and its render processes."""
+    workers = {p.popen.pid for p in fleet.procs.values() if p.host == target}
+    return set(netns.pids(target)) - workers
+
+
+def renders_stop(ctx: Context, target: netns.Host, late: set[int], figures) -> list[str]:
+    """After it heals, the work the host held when it was cut off ends (new work it takes
+    afterwards is its right)."""
+    healed = time.monotonic()
+
+    def ended():
+        return not late & set(netns.pids(target))
+
     try:
-        healed = time.monotonic()
-        ctx.lab.wait_for(lambda: len(netns.pids(target)) <= workers, "renders stopped", timeout=60)
+        ctx.lab.wait_for(ended, "renders stopped", timeout=60)
         figures["stopped"] = f"{time.monotonic() - healed:.0f} s after"
         return []
     except Stuck:
-        return [f"{target.name} still runs {len(netns.pids(target)) - workers} extra processes"]
+        return [f"{target.name} still runs {len(late & set(netns.pids(target)))} processes "
+                "of its old attempt"]  # fmt: skip
 
 
 def pause(ctx: Context, pair: Pair) -> tuple[dict[str, str], list[str]]:
