@@ -50,21 +50,24 @@ def trust_proxies(app: Flask) -> None:
     itself: Flask-Login's "strong" session protection takes its first entry, which the
     client writes (the rehearsal found it behind nginx: a client's own header logged it out,
     and a copied cookie naming its owner's address would have passed)."""
-    app.wsgi_app = only_the_trusted_address(app.wsgi_app)
+    app.wsgi_app = OnlyTheTrustedAddress(app.wsgi_app)
     if app.config["TRUSTED_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXY_COUNT"])
 
 
-def only_the_trusted_address(wsgi_app):
-    def answer(environ, start_response):
+class OnlyTheTrustedAddress:
+    """WSGI: X-Forwarded-For replaced with REMOTE_ADDR, as trust_proxies says why."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
         environ.pop("HTTP_X_FORWARDED_FOR", None)
         if "REMOTE_ADDR" in environ:
             environ["HTTP_X_FORWARDED_FOR"] = environ["REMOTE_ADDR"]
-        return wsgi_app(environ, start_response)
-
-    return answer
+        return self.wsgi_app(environ, start_response)
 
 
 def init_extensions(app: Flask) -> None:
