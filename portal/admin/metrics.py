@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 from collections import Counter
+from dataclasses import fields
 from datetime import UTC
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -78,8 +79,9 @@ def redis_figures(found: health.QueueHealth):
     jobs = GaugeMetricFamily(
         "sitepack_queue_jobs", "Jobs per lane and state", labels=["lane", "state"]
     )
+    counts = [field.name for field in fields(health.Lane) if field.name != "name"]
     for lane in found.lanes:
-        for state in ("queued", "running", "failed"):
+        for state in counts:  # queued, running, failed: RQ's registries, not export states
             jobs.add_metric([lane.name, state], getattr(lane, state))
     yield jobs
     workers = GaugeMetricFamily(
