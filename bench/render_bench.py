@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 from jobs.render import MemoryPhotos, RenderPool, render_pdf
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
+from portal.branding.brand import Branding
 from portal.storage import client as s3
 from portal.vocabulary import KIND_LABELS
 from tests.servers import RcloneS3
@@ -60,6 +61,7 @@ def snapshot(n: int, kind: str, photo_count: int) -> RecordSnapshot:
         version=n % 4 + 1,
         paper="A4",
         organization="Acme Build Ltd",
+        branding=Branding(1),
         project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
         reference=f"{kind[:3].upper()}-{n:04d}",
         kind=kind,

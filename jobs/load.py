@@ -14,6 +14,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from jobs.snapshot import ChecklistLine, OriginalRef, PhotoRef, ProjectSnapshot, RecordSnapshot
+from portal.branding import store
 from portal.extensions import db
 from portal.models import Attachment, ExportItem, Organization, Record
 from portal.photos import make_rendition
@@ -92,6 +93,7 @@ def snapshot(record: Record, paper: str) -> RecordSnapshot:
         version=record.version,
         paper=paper,
         organization=organization.name,
+        branding=store.of(organization),
         project=ProjectSnapshot(project.name, project.code, project.address),
         **{name: getattr(record, name) for name in _RECORD_FIELDS},
         checklist=tuple(ChecklistLine(i.label, i.result, i.comment) for i in record.checklist),

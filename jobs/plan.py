@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from jobs import load, render
+from portal.branding.brand import Branding
 from portal.exports import attempts
 from portal.exports.attempts import Attempt
 from portal.exports.options import ExportOptions
@@ -54,7 +55,8 @@ def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dic
         batch = record_ids[start : start + BATCH]
         records = db.session.execute(
             select(Record.id, Record.version, Project.name, Project.code, Project.address,
-                   Organization.name)
+                   Organization.name, Organization.logo_sha256, Organization.accent_colour,
+                   Organization.report_footer)
             .join(Project, Project.id == Record.project_id)
             .join(Organization, Organization.id == Record.organization_id)
             .where(Record.id.in_(batch), Record.organization_id == organization_id)
@@ -68,10 +70,11 @@ def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dic
         ):  # fmt: skip
             sha256, caption, filename = photo
             photos[record_id].append((sha256, caption or "", filename))
-        for record_id, version, name, code, address, organization in records:
+        for record_id, version, name, code, address, organization, *brand in records:
+            branding = Branding.from_columns(organization_id, *brand)
             material = entries.inputs(
                 organization_id, record_id, version, photos[record_id], (name, code, address),
-                organization, paper,
+                organization, paper, branding.render_inputs(),
             )  # fmt: skip
             found[record_id] = entries.fingerprint(material, template)
     return found

@@ -46,6 +46,7 @@ PDF_TEMPLATES = TEMPLATES / "pdf"  # every file here shapes the PDF (markup, CSS
 # Bump when this module changes what ends up in a PDF: it is part of the render cache's key.
 RENDER_VERSION = "1"
 PHOTO_URL = re.compile(r"photo:(\d{1,4})")
+LOGO_URL = "logo:"
 # WeasyPrint 70 adds no /ID and no dates of its own (the record's come in as <meta> tags), but
 # both are pinned here so a variant's defaults cannot bring them in. Font subsets are named
 # from a hash of the font, not at random.
@@ -75,18 +76,23 @@ class MemoryPhotos(dict):
 
 
 class SnapshotFetcher(URLFetcher):
-    """Serves `photo:<index>` from the snapshot's own rendition keys and refuses every other URL.
+    """Serves `photo:<index>` from the snapshot's own rendition keys and `logo:` from its
+    organisation's logo (a PNG Sitepack drew, portal/branding/logos.py); refuses every other URL.
 
     Refusals are fatal (`fail_on_errors`): WeasyPrint's default is to log and leave a hole,
     which would hide both a template bug and an attempt to reach the network or the disk.
     A RenderError raised here is the record's fault; a storage error is not, and is let out.
     """
 
-    def __init__(self, photos: tuple[PhotoRef, ...], source: PhotoSource):
-        super().__init__(allowed_protocols=("photo",), fail_on_errors=True)
-        self._photos, self._source = photos, source
+    def __init__(
+        self, photos: tuple[PhotoRef, ...], source: PhotoSource, logo_key: str | None = None
+    ):
+        super().__init__(allowed_protocols=("photo", "logo"), fail_on_errors=True)
+        self._photos, self._source, self._logo_key = photos, source, logo_key
 
     def fetch(self, url, headers=None):
+        if url == LOGO_URL and self._logo_key:
+            return self._logo()
         match = PHOTO_URL.fullmatch(url)
         if not match or int(match[1]) >= len(self._photos):
             raise RenderError(f"refused to fetch {url[:200]!r}: a PDF shows only its own photos")
@@ -100,6 +106,15 @@ class SnapshotFetcher(URLFetcher):
         if not _complete_jpeg(data):
             raise RenderError(f"{name} is damaged in storage: not a complete JPEG")
         return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/jpeg"})
+
+    def _logo(self) -> URLFetcherResponse:
+        try:
+            data = self._source.get_bytes(self._logo_key)
+        except s3.ObjectMissing:
+            raise RenderError("the organisation's logo is missing from storage") from None
+        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise RenderError("the organisation's logo is damaged in storage: not a PNG")
+        return URLFetcherResponse(LOGO_URL, body=data, headers={"Content-Type": "image/png"})
 
 
 def _complete_jpeg(data: bytes) -> bool:
@@ -115,8 +130,10 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = 
     repo's `templates`; benches pass another copy to compare templates by the same steps."""
     engine = _engine(templates)
     paper = _checked_paper(snapshot.paper)
-    html = engine.template.render(r=snapshot, photos=_photo_views(snapshot.photos))
-    fetcher = SnapshotFetcher(snapshot.photos, photos)
+    html = engine.template.render(
+        r=snapshot, brand=snapshot.branding, photos=_photo_views(snapshot.photos)
+    )
+    fetcher = SnapshotFetcher(snapshot.photos, photos, snapshot.branding.logo_key)
     document = RecordHTML(string=html, url_fetcher=fetcher, ua_stylesheet=engine.ua_css)
     try:
         return document.write_pdf(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.branding.brand import Branding
 from portal.renders import entries
 from portal.renders.entries import RenderInputs
 
@@ -55,6 +56,7 @@ class RecordSnapshot:
     version: int
     paper: str
     organization: str
+    branding: Branding
     project: ProjectSnapshot
     reference: str
     kind: str
@@ -83,4 +85,5 @@ class RecordSnapshot:
             (self.project.name, self.project.code, self.project.address),
             self.organization,
             self.paper,
+            self.branding.render_inputs(),
         )

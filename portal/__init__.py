@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.apikeys.views import bp as apikeys_bp
     from portal.auth.views import bp as auth_bp
     from portal.exports.views import bp as exports_bp
+    from portal.organisation.views import bp as organisation_bp
     from portal.records.views import bp as records_bp
     from portal.schedules.views import bp as schedules_bp
     from portal.shares.views import bp as shares_bp
@@ -138,6 +139,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(apikeys_bp)
     app.register_blueprint(shares_bp)
     app.register_blueprint(schedules_bp)
+    app.register_blueprint(organisation_bp)
     # No cookie authenticates the API (portal/api/auth.py), so there is no CSRF to guard.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

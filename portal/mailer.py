@@ -2,6 +2,9 @@
 
 Links come from portal/urls.py: the portal on PUBLIC_BASE_URL, never S3. The sender is a
 no-reply address, so replies go to SUPPORT_EMAIL, and without one no email asks for a reply.
+Each email wears its organisation's branding (portal/branding): the accent as the header's
+colour, the logo travelling inline with the message (`cid:`, as no mail client should fetch
+an image), the footer line under the footer.
 """
 
 from __future__ import annotations
@@ -12,10 +15,15 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from portal import urls
+from portal.branding import store
+from portal.branding.brand import DEFAULT_ACCENT
 from portal.exports import wording
 from portal.exports.parts import parts_of
 from portal.extensions import mail
-from portal.models import Export, ExportStatus
+from portal.models import Export, ExportStatus, Organization
+
+EMAIL_HEADER = "#17202b"  # Sitepack's own header colour, for an organisation that chose none
+LOGO_CID = "logo@sitepack"
 
 
 def export_links(export: Export) -> dict:
@@ -81,11 +89,31 @@ def send_export_mail(export: Export, kind: MailKind) -> None:
         **export_links(export),
         **failed_links(export),
     }
-    message = Message(
+    send_branded(
+        export.requested_by.organization,
+        TEMPLATES[kind],
+        context,
         subject=SUBJECTS[kind].format(title=wording.title(export)),
         recipients=[export.requested_by.email],
         reply_to=support,
-        body=render_template(f"{TEMPLATES[kind]}.txt", **context),
-        html=render_template(f"{TEMPLATES[kind]}.html", **context),
     )
+
+
+def send_branded(organization: Organization, template: str, context: dict, **headers) -> None:
+    """Sends the template pair (`template`.txt and .html) in the organisation's look."""
+    brand = store.of(organization)
+    logo = store.logo_bytes(brand)
+    look = {
+        "header": EMAIL_HEADER if brand.accent == DEFAULT_ACCENT else brand.accent,
+        "logo_cid": LOGO_CID if logo else None,
+        "footer": brand.footer,
+        "organisation": organization.name,
+    }
+    message = Message(
+        body=render_template(f"{template}.txt", look=look, **context),
+        html=render_template(f"{template}.html", look=look, **context),
+        **headers,
+    )
+    if logo:
+        message.attach("logo.png", "image/png", logo, "inline", {"Content-ID": f"<{LOGO_CID}>"})
     mail.send(message)

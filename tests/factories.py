@@ -12,6 +12,7 @@ from argon2 import PasswordHasher, profiles
 from PIL import Image
 
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
+from portal.branding.brand import Branding
 from portal.exports import events, service
 from portal.exports.options import ExportOptions, LinkIn, fingerprint_of
 from portal.extensions import db
@@ -360,6 +361,7 @@ def record_snapshot(reference: str = "INS-0001", **overrides) -> RecordSnapshot:
         "version": 4,
         "paper": "A4",
         "organization": "Acme Build",
+        "branding": Branding(1),
         "project": ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),
         "reference": reference,
         "kind": "inspection",

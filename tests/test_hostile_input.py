@@ -35,6 +35,7 @@ from portal.schedules.service import ScheduleIn
 from portal.shares import tokens
 from portal.storage import client as s3
 from tests import factories
+from tests.branding.logos import hostile as hostile_logos
 from tests.helpers import (
     config_from_env,
     csrf,
@@ -251,6 +252,12 @@ FORMS = {
         {"enabled": "flag", "domains": "text"},
         lenient=True,
     ),
+    "organisation.save_branding": Form(
+        "/settings/organisation/branding",
+        ADMIN,
+        {"accent": "#e4007c", "footer": "Acme Build Ltd · No 1"},
+        {"accent": "enum", "footer": "free text", "remove_logo": "flag", "logo": "image"},
+    ),
 }
 # The filters of the pages that list things: GET forms, which show the page whatever they hold.
 FILTERS = {
@@ -279,6 +286,7 @@ PAGES = (
     (MEMBER, "/bundles/new"),
     (MEMBER, "/exports/{failed}"),
     (MEMBER, "/settings/api-keys"),
+    (ADMIN, "/settings/organisation/"),
     (ADMIN, "/admin/exports"),
     (ADMIN, "/admin/exports/{completed}/confirm/revoke"),
     (ADMIN, "/admin/webhooks/"),
@@ -341,6 +349,9 @@ def form_cases(endpoint: str, form: Form) -> list[Case]:
         if kind == "file":
             cases += csv_cases(endpoint, form)
             continue
+        if kind == "image":
+            cases += image_cases(endpoint, form, name)
+            continue
         for label, value in bad_values(kind, form.base.get(name) or "x").items():
             values = {**form.base, name: value}
             path, data = form.path, values
@@ -355,6 +366,26 @@ def bad_values(kind: str, base: str) -> dict:
     return {
         label: value(base) if callable(value) else value for label, value in KINDS[kind].items()
     }
+
+
+def image_cases(endpoint: str, form: Form, name: str) -> list[Case]:
+    """Logos that must store nothing: hostile SVGs, a file past the cap, a NUL in the name."""
+    files = {
+        label: (data, "logo.svg") for label, data in hostile_logos("http://127.0.0.1:9/x").items()
+    }
+    files["a file past the cap"] = (b"\x89PNG\r\n\x1a\n" + b"\0" * 1_100_000, "logo.png")
+    files["a NUL in the file's name"] = (b"GIF89a", "logo\x00.svg")
+    return [
+        Case(
+            f"{endpoint} {name}: {label}",
+            form.who,
+            "POST",
+            form.path,
+            form.base,
+            files={name: file},
+        )
+        for label, file in files.items()
+    ]
 
 
 def csv_cases(endpoint: str, form: Form) -> list[Case]:

@@ -6,6 +6,7 @@ a text editor all see the same mails, and lets a test drop a message in by hand.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -38,6 +39,9 @@ class Mail:
     text: str | None = None
     html: str | None = None
     attachments: list[str] = field(default_factory=list)
+    # Content-ID → data: URI of each image sent inline (an organisation's logo), so the HTML
+    # part's `cid:` images show as a mail client shows them.
+    inline_images: dict[str, str] = field(default_factory=dict)
 
 
 def store(folder: Path, mail_from: str, rcpt_tos: list[str], content: bytes) -> Path:
@@ -78,7 +82,18 @@ def read_mail(folder: Path, mail_id: str) -> Mail | None:
         text=_body(message, "plain"),
         html=_body(message, "html"),
         attachments=[part.get_filename() or "(unnamed)" for part in message.iter_attachments()],
+        inline_images=_inline_images(message),
     )
+
+
+def _inline_images(message: EmailMessage) -> dict[str, str]:
+    images = {}
+    for part in message.iter_attachments():
+        cid = str(part.get("Content-ID", "")).strip("<> ")
+        if cid and part.get_content_maintype() == "image":
+            data = base64.b64encode(part.get_payload(decode=True)).decode()
+            images[cid] = f"data:{part.get_content_type()};base64,{data}"
+    return images
 
 
 def _is_mail(name: str) -> bool:

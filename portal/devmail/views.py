@@ -41,11 +41,19 @@ def show(mail_id: str):
         "devmail/show.html",
         mail=mail,
         text=linkify(mail.text) if mail.text is not None else None,
-        srcdoc=FRAME_HEAD + mail.html if mail.html is not None else None,
+        srcdoc=FRAME_HEAD + with_inline_images(mail) if mail.html is not None else None,
     )
     # The sandboxed frame inherits this page's policy; HTML emails are styled inline.
     csp = content_security_policy(current_app.config, inline_styles=True).header_value
     return page, {"Content-Security-Policy": csp}
+
+
+def with_inline_images(mail: mailbox.Mail) -> str:
+    """The HTML part with each `cid:` image it sent along put in place (data: URIs)."""
+    html = mail.html
+    for cid, uri in mail.inline_images.items():
+        html = html.replace(f'"cid:{cid}"', f'"{uri}"')
+    return html
 
 
 def readable_by_viewer() -> Callable[[mailbox.Mail], bool]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal import vocabulary
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.models.lengths import EMAIL_MAX, PERSON_NAME_MAX
+from portal.models.lengths import ACCENT_COLOUR_MAX, EMAIL_MAX, PERSON_NAME_MAX, REPORT_FOOTER_MAX
 
 
 class Organization(db.Model):
@@ -19,6 +19,13 @@ class Organization(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Branding (portal/branding.py reads it): the stored logo PNG's sha256, which names its
+    # object; an accent colour as #rrggbb; one line under every record PDF. None/"": the default.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    accent_colour: Mapped[str | None] = mapped_column(String(ACCENT_COLOUR_MAX))
+    report_footer: Mapped[str] = mapped_column(
+        String(REPORT_FOOTER_MAX), default="", server_default=""
+    )
 
 
 class User(UserMixin, db.Model):

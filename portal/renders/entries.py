@@ -1,7 +1,8 @@
 """What names a cached PDF, in plain values: render processes use it, and import no models.
 
 A record's PDF depends only on what it shows (the record at its version, its photos with
-their captions, its project's and organisation's names), the template and the paper, so it
+their captions, its project's and organisation's names, the organisation's branding), the
+template and the paper, so it
 is stored under a fingerprint of exactly those and reused by every export that needs it.
 The export planner (from a light query) and the snapshot (from the loaded record) build the
 material with the same `inputs()`, and a test holds the two together.
@@ -47,13 +48,15 @@ def inputs(
     project: tuple[str, str, str],
     organization: str,
     paper: str,
+    branding: tuple[str, str, str],
 ) -> RenderInputs:
     """Everything besides the template that decides a record's PDF bytes, and nothing else
     (no time, no export): `photos` as (sha256, caption, filename) in the record's order,
-    `project` as (name, code, address). The version stands for the record's own fields."""
+    `project` as (name, code, address), `branding` as `Branding.render_inputs()` gives it.
+    The version stands for the record's own fields."""
     return (
         organization_id, record_id, version, tuple(tuple(p) for p in photos), tuple(project),
-        organization, paper,
+        organization, paper, tuple(branding),
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ on, so a key's shape is a contract: change it here and every reader follows.
                                                   a link bundle's zips: one lifecycle rule per
                                                   day count; the namespace is per API key
     renders/<organisation>/<fingerprint>.pdf      the render cache, content-addressed
+    branding/<organisation>/logo-<sha256>.png     an organisation's logo, as Sitepack drew it
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ATTACHMENTS = "attachments/"
 EXPORTS = "exports/"
 RENDERS = "renders/"
 BUNDLES = "bundles/"
+BRANDING = "branding/"
 ZIP_PREFIXES = (EXPORTS, BUNDLES)  # what reconcile and the upload sweeper look under
 PORTAL_NAMESPACE = "portal"  # the bundles made in the portal rather than with an API key
 RENDITION_NAME = "rendition.jpg"
@@ -109,3 +111,9 @@ def rendered_pdf(organization_id: int, fingerprint: str) -> str:
     """A record's cached PDF. The organisation is part of the key as well as of the
     fingerprint, so no listing, lifecycle rule or bug can serve one tenant another's PDF."""
     return f"{RENDERS}{organization_id}/{fingerprint}.pdf"
+
+
+def logo(organization_id: int, sha256: str) -> str:
+    """Content-addressed, so a PDF being rendered while the logo changes still finds the logo
+    its fingerprint names; no lifecycle rule reaches this prefix."""
+    return f"{BRANDING}{organization_id}/logo-{sha256}.png"

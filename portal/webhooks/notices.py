@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import render_template
-from flask_mail import Message
 from sqlalchemy import select
 
-from portal import urls, vocabulary
-from portal.extensions import db, mail
+from portal import mailer, urls, vocabulary
+from portal.extensions import db
 from portal.models import User, WebhookEndpoint
 
 
@@ -30,12 +28,11 @@ def send_disabled(endpoint: WebhookEndpoint) -> list[str]:
         "endpoint": endpoint,
         "page_url": urls.absolute("webhooks.detail", endpoint_id=endpoint.public_id),
     }
-    mail.send(
-        Message(
-            subject="A Sitepack webhook endpoint was disabled",
-            recipients=recipients,
-            body=render_template("email/webhook_disabled.txt", **context),
-            html=render_template("email/webhook_disabled.html", **context),
-        )
+    mailer.send_branded(
+        endpoint.organization,
+        "email/webhook_disabled",
+        context,
+        subject="A Sitepack webhook endpoint was disabled",
+        recipients=recipients,
     )
     return recipients

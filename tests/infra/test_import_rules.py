@@ -21,6 +21,9 @@ WORKER_MAY_REACH = {
     "portal.mailer",  # the emails
     "portal.imaging",  # photo resizing for the PDFs
     "portal.photos",  # photo object names
+    "portal.branding",  # (the package's docstring)
+    "portal.branding.brand",  # an organisation's look, a plain value in every snapshot
+    "portal.branding.store",  # reading it for the PDFs and the emails
     "portal.idempotency_keys",  # forgetting expired Idempotency-Keys (the sweeper)
     "portal.records",  # (empty package)
     "portal.models",  # the rows, all of them

@@ -28,18 +28,27 @@ def stored(record, fingerprint: str = "f" * 64, data: bytes = PDF) -> CachedPdf:
 def test_the_fingerprint_changes_with_every_input_and_nothing_else():
     photo = ("a" * 64, "East face", "e.jpg")
     project = ("Harbour View Tower", "HVT", "1 Quay St")
-    base = (1, 2, 3, [photo], project, "Acme", "A4")
+    brand = ("", "#1f3a5f", "")
+    base = (1, 2, 3, [photo], project, "Acme", "A4", brand)
     variants = [
-        (9, 2, 3, [photo], project, "Acme", "A4"),
-        (1, 9, 3, [photo], project, "Acme", "A4"),
-        (1, 2, 4, [photo], project, "Acme", "A4"),
-        (1, 2, 3, [("b" * 64, "East face", "e.jpg")], project, "Acme", "A4"),
-        (1, 2, 3, [("a" * 64, "West face", "e.jpg")], project, "Acme", "A4"),
-        (1, 2, 3, [("a" * 64, "East face", "w.jpg")], project, "Acme", "A4"),
-        (1, 2, 3, [], project, "Acme", "A4"),
-        (1, 2, 3, [photo], ("Harbour View", "HVT", "1 Quay St"), "Acme", "A4"),
-        (1, 2, 3, [photo], project, "Acme Ltd", "A4"),
-        (1, 2, 3, [photo], project, "Acme", "Letter"),
+        *(
+            variant + (brand,)
+            for variant in (
+                (9, 2, 3, [photo], project, "Acme", "A4"),
+                (1, 9, 3, [photo], project, "Acme", "A4"),
+                (1, 2, 4, [photo], project, "Acme", "A4"),
+                (1, 2, 3, [("b" * 64, "East face", "e.jpg")], project, "Acme", "A4"),
+                (1, 2, 3, [("a" * 64, "West face", "e.jpg")], project, "Acme", "A4"),
+                (1, 2, 3, [("a" * 64, "East face", "w.jpg")], project, "Acme", "A4"),
+                (1, 2, 3, [], project, "Acme", "A4"),
+                (1, 2, 3, [photo], ("Harbour View", "HVT", "1 Quay St"), "Acme", "A4"),
+                (1, 2, 3, [photo], project, "Acme Ltd", "A4"),
+                (1, 2, 3, [photo], project, "Acme", "Letter"),
+            )
+        ),
+        (1, 2, 3, [photo], project, "Acme", "A4", ("c" * 64, "#1f3a5f", "")),
+        (1, 2, 3, [photo], project, "Acme", "A4", ("", "#e4007c", "")),
+        (1, 2, 3, [photo], project, "Acme", "A4", ("", "#1f3a5f", "Acme Ltd · No 123")),
     ]
     template = "t" * 64
     prints = {entries.fingerprint(entries.inputs(*v), template) for v in variants}

@@ -1,0 +1,77 @@
+"""/settings/organisation: what an organisation's admin sets for everyone in it.
+
+One page of sections, each its own form posting to its own URL, so a section is added by
+adding its form to `forms()`, its template to organisation/settings.html and its POST route
+here, without touching the others. Only the organisation's admins reach it; for anyone else
+every URL here answers 404, as if it did not exist. Nothing here takes an organisation's id:
+an admin's own organisation is the only one it can read or change.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from wtforms.validators import ValidationError
+
+from portal.branding import store
+from portal.extensions import db
+from portal.organisation.branding_form import BrandingForm
+
+bp = Blueprint("organisation", __name__, url_prefix="/settings/organisation")
+
+
+@bp.before_request
+def organisation_admins_only():
+    if not current_user.is_authenticated or not current_user.is_admin:
+        abort(404)
+
+
+def forms(**submitted) -> dict:
+    """Every section's form, as stored now; a submitted one replaces its section's."""
+    organization = current_user.organization
+    return {"branding": BrandingForm.showing(store.of(organization))} | submitted
+
+
+def page(status: int = 200, **submitted):
+    html = render_template(
+        "organisation/settings.html",
+        forms=forms(**submitted),
+        branding=store.of(current_user.organization),
+    )
+    return html, status
+
+
+@bp.get("/")
+def settings():
+    return page()
+
+
+@bp.post("/branding")
+def save_branding():
+    form = BrandingForm()
+    if not form.validate_on_submit():
+        return page(400, branding=form)
+    try:
+        logo_png = form.logo_png()
+    except ValidationError as refused:
+        form.logo.errors = [str(refused)]
+        return page(400, branding=form)
+    store.change(
+        current_user.organization,
+        accent=form.accent.data,
+        footer=form.footer.data or "",
+        logo_png=logo_png,
+        remove_logo=form.remove_logo.data,
+    )
+    db.session.commit()
+    flash("Branding saved: record PDFs and emails show it from now on.", "success")
+    return redirect(url_for("organisation.settings"), 303)
+
+
+@bp.get("/logo.png")
+def logo():
+    """The stored logo, for the page's preview (a PNG Sitepack drew, never the upload)."""
+    data = store.logo_bytes(store.of(current_user.organization))
+    if data is None:
+        abort(404)
+    return data, {"Content-Type": "image/png", "Cache-Control": "private, no-cache"}
