@@ -13,7 +13,14 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
-from jobs.snapshot import ChecklistLine, OriginalRef, PhotoRef, ProjectSnapshot, RecordSnapshot
+from jobs.snapshot import (
+    ChecklistLine,
+    OriginalRef,
+    PhotoRef,
+    ProjectSnapshot,
+    RecordSnapshot,
+    SignOff,
+)
 from portal.branding import store
 from portal.extensions import db
 from portal.models import Attachment, ExportItem, Organization, Record
@@ -98,10 +105,18 @@ def snapshot(record: Record, paper: str) -> RecordSnapshot:
         **{name: getattr(record, name) for name in _RECORD_FIELDS},
         checklist=tuple(ChecklistLine(i.label, i.result, i.comment) for i in record.checklist),
         photos=tuple(
-            PhotoRef(a.rendition_key, a.sha256, a.caption or "", a.filename)
+            PhotoRef(a.rendition_key, a.sha256, a.caption or "", a.filename, a.taken_at, a.taken_by)
             for a in record.attachments
             if a.rendition_key
         ),
+        sign_off=SignOff(
+            record.sign_off_name,
+            record.sign_off_role,
+            record.sign_off_date,
+            keys.signature(record.organization_id, record.public_id, record.signature_sha256)
+            if record.signature_sha256
+            else None,
+        ),  # fmt: skip
         originals=tuple(OriginalRef(a.storage_key, a.filename) for a in record.attachments),
         load_error=problem,
     )
@@ -109,7 +124,8 @@ def snapshot(record: Record, paper: str) -> RecordSnapshot:
 
 _RECORD_FIELDS = (
     "reference", "kind", "title", "status", "location", "trade", "assignee",
-    "due_date", "created_at", "updated_at", "description",
+    "due_date", "created_at", "updated_at", "description", "raised_by", "closed_by", "closed_at",
+    "root_cause", "disposition", "corrective_action",
 )  # fmt: skip
 
 

@@ -61,15 +61,14 @@ def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dic
             .join(Organization, Organization.id == Record.organization_id)
             .where(Record.id.in_(batch), Record.organization_id == organization_id)
         ).all()  # fmt: skip
-        photos: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+        photos: dict[int, list[tuple[str, ...]]] = defaultdict(list)
         for record_id, *photo in db.session.execute(
             select(Attachment.record_id, Attachment.sha256, Attachment.caption,
-                   Attachment.filename)
+                   Attachment.filename, Attachment.taken_at, Attachment.taken_by)
             .where(Attachment.record_id.in_(batch))
             .order_by(Attachment.id)
         ):  # fmt: skip
-            sha256, caption, filename = photo
-            photos[record_id].append((sha256, caption or "", filename))
+            photos[record_id].append(entries.photo_material(*photo))
         for record_id, version, name, code, address, organization, *brand in records:
             branding = Branding.from_columns(organization_id, *brand)
             material = entries.inputs(

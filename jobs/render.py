@@ -46,7 +46,9 @@ PDF_TEMPLATES = TEMPLATES / "pdf"  # every file here shapes the PDF (markup, CSS
 # Bump when this module changes what ends up in a PDF: it is part of the render cache's key.
 RENDER_VERSION = "1"
 PHOTO_URL = re.compile(r"photo:(\d{1,4})")
-LOGO_URL = "logo:"
+# The PNGs besides photos a PDF shows, each one Sitepack drew itself, by URL and by what it is.
+LOGO_URL, SIGNATURE_URL = "logo:", "signature:"
+PICTURES = {LOGO_URL: "the organisation's logo", SIGNATURE_URL: "the sign-off's signature"}
 # WeasyPrint 70 adds no /ID and no dates of its own (the record's come in as <meta> tags), but
 # both are pinned here so a variant's defaults cannot bring them in. Font subsets are named
 # from a hash of the font, not at random.
@@ -76,8 +78,9 @@ class MemoryPhotos(dict):
 
 
 class SnapshotFetcher(URLFetcher):
-    """Serves `photo:<index>` from the snapshot's own rendition keys and `logo:` from its
-    organisation's logo (a PNG Sitepack drew, portal/branding/logos.py); refuses every other URL.
+    """Serves `photo:<index>` from the snapshot's own rendition keys, `logo:` and `signature:`
+    from its organisation's logo and its sign-off's signature (PNGs Sitepack drew itself,
+    portal/pictures.py); refuses every other URL.
 
     Refusals are fatal (`fail_on_errors`): WeasyPrint's default is to log and leave a hole,
     which would hide both a template bug and an attempt to reach the network or the disk.
@@ -85,14 +88,15 @@ class SnapshotFetcher(URLFetcher):
     """
 
     def __init__(
-        self, photos: tuple[PhotoRef, ...], source: PhotoSource, logo_key: str | None = None
+        self, photos: tuple[PhotoRef, ...], source: PhotoSource, pictures: dict | None = None
     ):
-        super().__init__(allowed_protocols=("photo", "logo"), fail_on_errors=True)
-        self._photos, self._source, self._logo_key = photos, source, logo_key
+        super().__init__(allowed_protocols=("photo", "logo", "signature"), fail_on_errors=True)
+        self._photos, self._source = photos, source
+        self._pictures = {url: key for url, key in (pictures or {}).items() if key}
 
     def fetch(self, url, headers=None):
-        if url == LOGO_URL and self._logo_key:
-            return self._logo()
+        if url in self._pictures:
+            return self._picture(url)
         match = PHOTO_URL.fullmatch(url)
         if not match or int(match[1]) >= len(self._photos):
             raise RenderError(f"refused to fetch {url[:200]!r}: a PDF shows only its own photos")
@@ -107,14 +111,14 @@ class SnapshotFetcher(URLFetcher):
             raise RenderError(f"{name} is damaged in storage: not a complete JPEG")
         return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/jpeg"})
 
-    def _logo(self) -> URLFetcherResponse:
+    def _picture(self, url: str) -> URLFetcherResponse:
         try:
-            data = self._source.get_bytes(self._logo_key)
+            data = self._source.get_bytes(self._pictures[url])
         except s3.ObjectMissing:
-            raise RenderError("the organisation's logo is missing from storage") from None
+            raise RenderError(f"{PICTURES[url]} is missing from storage") from None
         if not data.startswith(b"\x89PNG\r\n\x1a\n"):
-            raise RenderError("the organisation's logo is damaged in storage: not a PNG")
-        return URLFetcherResponse(LOGO_URL, body=data, headers={"Content-Type": "image/png"})
+            raise RenderError(f"{PICTURES[url]} is damaged in storage: not a PNG")
+        return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/png"})
 
 
 def _complete_jpeg(data: bytes) -> bool:
@@ -133,7 +137,11 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = 
     html = engine.template.render(
         r=snapshot, brand=snapshot.branding, photos=_photo_views(snapshot.photos)
     )
-    fetcher = SnapshotFetcher(snapshot.photos, photos, snapshot.branding.logo_key)
+    pictures = {
+        LOGO_URL: snapshot.branding.logo_key,
+        SIGNATURE_URL: snapshot.sign_off.signature_key,
+    }
+    fetcher = SnapshotFetcher(snapshot.photos, photos, pictures)
     document = RecordHTML(string=html, url_fetcher=fetcher, ua_stylesheet=engine.ua_css)
     try:
         return document.write_pdf(
@@ -174,9 +182,10 @@ def _checked_paper(paper: str) -> str:
 
 def _photo_views(photos: tuple[PhotoRef, ...]) -> list[dict]:
     return [
-        {"index": index, "caption": photo.caption or "", "filename": photo.filename}
+        {"index": index, "caption": photo.caption or "", "filename": photo.filename,
+         "taken_at": photo.taken_at, "taken_by": photo.taken_by}
         for index, photo in enumerate(photos)
-    ]
+    ]  # fmt: skip
 
 
 @functools.cache
@@ -217,6 +226,7 @@ def _engine_for(templates: Path) -> _Engine:
     env.filters.update(
         utc=_format_utc, w3c=_format_w3c, day=_format_day, css_token=vocabulary.css_token,
         kind_label=vocabulary.kind_label, status_label=vocabulary.status_label,
+        disposition_label=vocabulary.disposition_label, camera_time=_format_camera_time,
     )  # fmt: skip
     refuse_all = SnapshotFetcher((), MemoryPhotos())
     css = CSS(filename=str(templates / "pdf" / "record.css"), url_fetcher=refuse_all)
@@ -234,6 +244,11 @@ def _format_utc(value: datetime | None) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _format_camera_time(value: datetime) -> str:
+    """A photo's EXIF time is the camera's own clock, of no known zone: shown as written."""
+    return value.strftime("%Y-%m-%d %H:%M")
 
 
 def _format_w3c(value: datetime) -> str:

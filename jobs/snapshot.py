@@ -39,6 +39,23 @@ class PhotoRef:
     sha256: str  # the attachment's (of the original upload): the rendition is made from it
     caption: str
     filename: str
+    taken_at: datetime | None = None  # EXIF DateTimeOriginal, the camera's clock
+    taken_by: str = ""
+
+    def material(self) -> tuple[str, ...]:
+        return entries.photo_material(
+            self.sha256, self.caption, self.filename, self.taken_at, self.taken_by
+        )
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """The record's sign-off block; empty values leave lines to fill in by hand."""
+
+    name: str = ""
+    role: str = ""
+    date: date | None = None
+    signature_key: str | None = None  # a PNG Sitepack redrew (portal/signatures.py)
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,13 @@ class RecordSnapshot:
     photos: tuple[PhotoRef, ...] = ()
     originals: tuple[OriginalRef, ...] = ()
     load_error: str | None = None  # why the record cannot be exported, found while loading
+    raised_by: str = ""
+    closed_by: str = ""
+    closed_at: datetime | None = None
+    root_cause: str = ""  # an NCR's findings: root cause, disposition, corrective action
+    disposition: str = ""
+    corrective_action: str = ""
+    sign_off: SignOff = SignOff()
 
     def render_inputs(self) -> RenderInputs:
         """What decides this record's PDF bytes besides the template: the render cache's key
@@ -81,7 +105,7 @@ class RecordSnapshot:
             self.organization_id,
             self.record_id,
             self.version,
-            [(photo.sha256, photo.caption, photo.filename) for photo in self.photos],
+            [photo.material() for photo in self.photos],
             (self.project.name, self.project.code, self.project.address),
             self.organization,
             self.paper,

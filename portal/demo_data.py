@@ -321,6 +321,8 @@ class PhotoPlan:
     caption: str
     scene: int  # which of the base scenes the picture is painted on
     variant: int  # seeds the picture's own details
+    taken_at: datetime | None = None  # written into the JPEG's EXIF, as a camera would
+    taken_by: str = ""
 
 
 @dataclass
@@ -339,6 +341,8 @@ class RecordPlan:
     description: str = ""
     checklist: list[tuple[str, str, str]] = field(default_factory=list)
     photos: list[PhotoPlan] = field(default_factory=list)
+    # Record columns for the report, by name: raised, closed and signed off by; NCR findings.
+    report: dict[str, object] = field(default_factory=dict)
 
 
 def plan_records(rng: random.Random, count: int, scenes: int) -> list[RecordPlan]:
@@ -353,7 +357,54 @@ def plan_records(rng: random.Random, count: int, scenes: int) -> list[RecordPlan
     for plan in plans:
         numbers[plan.project, plan.kind] += 1
         plan.reference = f"{RECORD_KINDS[plan.kind]}-{numbers[plan.project, plan.kind]:04d}"
+        _report_fields(plan)
     return plans
+
+
+def _report_fields(plan: RecordPlan) -> None:
+    """Who raised, closed and signed off the record, an NCR's findings, who took each photo.
+    From a generator of the record's own (seeded by its reference), so that adding these left
+    every other value of the demo data as it was."""
+    rng = random.Random(f"{plan.project}/{plan.reference}")
+    raiser, raiser_role = rng.choice(PEOPLE_ON_SITE)
+    plan.report["raised_by"] = f"{raiser} ({raiser_role})"
+    for photo in plan.photos:
+        photo.taken_by = rng.choice((raiser, plan.assignee.split(" (")[0]))
+    if plan.kind == "ncr":
+        findings = rng.choice(NCR_FINDINGS)
+        plan.report.update(zip(NCR_FINDING_FIELDS, findings, strict=True))
+    if plan.status == "closed":
+        closer, role = rng.choice(PEOPLE_ON_SITE)
+        plan.report |= {
+            "closed_by": f"{closer} ({role})", "closed_at": plan.updated_at,
+            "sign_off_name": closer, "sign_off_role": role,
+            "sign_off_date": plan.updated_at.date(),
+        }  # fmt: skip
+
+
+NCR_FINDING_FIELDS = ("root_cause", "disposition", "corrective_action")
+NCR_FINDINGS = (
+    (
+        "Formwork ties under-tightened; the shutter moved during the pour.",
+        "repair",
+        "Grind back and repair to the engineer's detail; tie spacing checked before each pour.",
+    ),
+    (
+        "Material delivered to a superseded specification; not checked on receipt.",
+        "reject",
+        "Remove and replace with approved material; goods-in check added to the ITP.",
+    ),
+    (
+        "Setting-out taken from an old gridline survey.",
+        "rework",
+        "Set out again from the current survey; surveyor to sign off before work restarts.",
+    ),
+    (
+        "Cover slightly below specification at one location; structurally acceptable.",
+        "use_as_is",
+        "Engineer's written approval filed; spacer type changed for the next pours.",
+    ),
+)
 
 
 def _plan_record(rng: random.Random, project: int, scenes: int) -> RecordPlan:
@@ -484,6 +535,7 @@ def _photos(rng: random.Random, plan: RecordPlan, scenes: int) -> list[PhotoPlan
                 caption=rng.choice(PHOTO_CAPTIONS),
                 scene=rng.randrange(scenes),
                 variant=rng.randrange(2**32),
+                taken_at=taken,
             )
         )
     return photos

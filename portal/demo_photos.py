@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import io
 import random
+from datetime import datetime
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from portal.photos import DATE_TIME_ORIGINAL, EXIF_IFD
 
 SCENE_SIZES = ((2400, 1800), (2048, 1536), (1920, 1440), (2304, 1296), (1536, 2048), (1800, 1350))
 JPEG_QUALITY = 70  # modest: the demo stores hundreds of them
@@ -28,8 +31,11 @@ class PhotoStudio:
     def __init__(self, rng: random.Random):
         self.scenes = [paint_scene(random.Random(rng.randrange(2**32)), s) for s in SCENE_SIZES]
 
-    def photo(self, scene: int, variant: int, caption: str) -> bytes:
-        """The same scene, variant and caption always give the same JPEG bytes."""
+    def photo(
+        self, scene: int, variant: int, caption: str, taken_at: datetime | None = None
+    ) -> bytes:
+        """The same scene, variant, caption and time always give the same JPEG bytes; the
+        time goes into EXIF DateTimeOriginal, as a camera writes it."""
         image = self.scenes[scene].copy()
         rng = random.Random(variant)
         draw = ImageDraw.Draw(image)
@@ -37,8 +43,15 @@ class PhotoStudio:
             _mark_up(draw, rng, image.size)
         _caption(draw, image.size, caption)
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=JPEG_QUALITY)
+        image.save(out, "JPEG", quality=JPEG_QUALITY, exif=_exif(taken_at))
         return out.getvalue()
+
+
+def _exif(taken_at: datetime | None) -> bytes:
+    exif = Image.Exif()
+    if taken_at is not None:
+        exif.get_ifd(EXIF_IFD)[DATE_TIME_ORIGINAL] = f"{taken_at:%Y:%m:%d %H:%M:%S}"
+    return exif.tobytes()
 
 
 def paint_scene(rng: random.Random, size: tuple[int, int]) -> Image.Image:

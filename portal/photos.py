@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import datetime
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.utils import secure_filename
 
 from portal.imaging import strict_decoding
 from portal.models import Attachment, Record, new_public_id
+from portal.models.lengths import PERSON_NAME_MAX
 from portal.storage import client as s3
 from portal.storage import keys
 
+EXIF_IFD, DATE_TIME_ORIGINAL = 0x8769, 0x9003  # where EXIF keeps when the photo was taken
 RENDITION_LONGEST_SIDE = 1600
 RENDITION_QUALITY = 80
 # What Pillow raises for bytes that are not a readable image (truncated, unknown, a bomb).
@@ -31,7 +34,9 @@ UNREADABLE = (
 CONTENT_TYPES = {"MPO": "image/jpeg"}
 
 
-def ingest_photo(record: Record, filename: str, data: bytes, caption: str = "") -> Attachment:
+def ingest_photo(
+    record: Record, filename: str, data: bytes, caption: str = "", taken_by: str = ""
+) -> Attachment:
     """Store the photo and its rendition, then add its Attachment row (the caller commits).
 
     Bad bytes raise ValueError before anything is stored, so a refused upload leaves no
@@ -39,13 +44,20 @@ def ingest_photo(record: Record, filename: str, data: bytes, caption: str = "") 
     """
     # A record not yet flushed has no public id; the storage key needs it now.
     record.public_id = record.public_id or new_public_id()
-    attachment = store_photo(record.organization_id, record.public_id, filename, data, caption)
+    attachment = store_photo(
+        record.organization_id, record.public_id, filename, data, caption, taken_by
+    )
     record.attachments.append(attachment)
     return attachment
 
 
 def store_photo(
-    organization_id: int, record_public_id: str, filename: str, data: bytes, caption: str = ""
+    organization_id: int,
+    record_public_id: str,
+    filename: str,
+    data: bytes,
+    caption: str = "",
+    taken_by: str = "",
 ) -> Attachment:
     """Upload the original and its rendition; the Attachment returned is in no session yet.
 
@@ -73,6 +85,8 @@ def store_photo(
         byte_size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
         caption=caption[:300],
+        taken_at=taken_at(data),
+        taken_by=taken_by[:PERSON_NAME_MAX],
     )
 
 
@@ -91,6 +105,23 @@ def make_rendition(data: bytes, filename: str = "the file") -> tuple[bytes, str]
             f"{filename!r} is not a photo Sitepack can read: the file is damaged or not an image"
         ) from exc
     return out.getvalue(), content_type
+
+
+def taken_at(data: bytes) -> datetime | None:
+    """EXIF DateTimeOriginal, as the camera's own clock wrote it (EXIF 2.3 has no zone for
+    it), or None when the photo has none or it is no date. Read once, here, at ingest: the
+    PDF shows the stored value and never opens the original again."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            written = image.getexif().get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL)
+    except UNREADABLE:
+        return None
+    if not isinstance(written, str):
+        return None
+    try:
+        return datetime.strptime(written.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
 
 
 def _content_type(image_format: str | None) -> str:

@@ -133,6 +133,7 @@ def _add_records(plans: list[demo_data.RecordPlan], projects: list[Project]) -> 
             organization_id=project.organization_id,
             project_id=project.id,
             **{name: getattr(plan, name) for name in RECORD_FIELDS},
+            **plan.report,
         )
         record.checklist = [
             ChecklistItem(position=n, label=label, result=result, comment=comment)
@@ -157,10 +158,11 @@ def _add_photos(studio: PhotoStudio, plans, rows: list[Record], projects) -> lis
     def store(job) -> Attachment:
         organization_id, record_public_id, photo, label = job
         with app.app_context():
-            data = studio.photo(photo.scene, photo.variant, label)
+            data = studio.photo(photo.scene, photo.variant, label, photo.taken_at)
             return photos.store_photo(
-                organization_id, record_public_id, photo.filename, data, photo.caption
-            )
+                organization_id, record_public_id, photo.filename, data, photo.caption,
+                photo.taken_by,
+            )  # fmt: skip
 
     stored = _run_all(store, jobs)
     for row, attachment in zip(owners, stored, strict=True):

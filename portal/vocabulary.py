@@ -25,6 +25,15 @@ EXPORT_ORDERS = {
     "due": "Due date",
     "selection": "Selection order",
 }
+# What is done with a non-conforming item (an NCR's disposition).
+DISPOSITION_LABELS = {
+    "use_as_is": "Use as is",
+    "rework": "Rework",
+    "repair": "Repair",
+    "reject": "Reject",
+    "return_to_supplier": "Return to supplier",
+}
+NCR_DISPOSITIONS = tuple(DISPOSITION_LABELS)
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 
@@ -39,6 +48,10 @@ def status_label(status: str) -> str:
 
 def check_label(result: str) -> str:
     return CHECK_LABELS.get(result, str(result))
+
+
+def disposition_label(code: str) -> str:
+    return DISPOSITION_LABELS.get(code, str(code))
 
 
 def css_token(code: str) -> str:

@@ -316,8 +316,12 @@ BODIES = {
         {"kind": "inspection", "title": "Slab pour", "status": "open", "location": "L2"}
         | {"trade": "Concrete", "assignee": "Ann", "due_date": "2030-01-01"}
         | {"description": "Poured", "checklist": [{"label": "Rebar", "result": "pass"}]}
+        | {"raised_by": "Ann", "closed_by": "Bo", "closed_at": "2030-01-01T10:00:00Z"}
+        | {"sign_off": {"name": "Bo", "role": "Engineer", "date": "2030-01-02"}},
+        {"kind": "ncr", "title": "Honeycombing", "root_cause": "Vibration skipped"}
+        | {"disposition": "repair", "corrective_action": "Patch"},
     ],
-    "post_photo": [{"caption": "North bay"}],
+    "post_photo": [{"caption": "North bay", "taken_by": "Ann"}],
     "create_schedule": [
         {"name": "Weekly", "project": "{project}", "filter": {"kind": "issue", "q": "slab"}}
         | {"rrule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=17", "timezone": "Europe/London"}

@@ -67,7 +67,9 @@ def project_out(summary: ProjectSummary) -> schemas.ProjectOut:
 
 
 def record_out(record: Record) -> schemas.RecordOut:
-    return schemas.RecordOut.model_validate(record)
+    out = schemas.RecordOut.model_validate(record)
+    out.sign_off = schemas.SignOffOut.model_validate(record)
+    return out
 
 
 def photo_out(attachment: Attachment) -> schemas.PhotoOut:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, request
+import base64
+import binascii
+from datetime import UTC
 
+from flask import abort, request
+from flask_login import current_user
+
+from portal import signatures
 from portal.api import present, schemas
 from portal.api.blueprint import bp
 from portal.api.spec import api_spec, responses
 from portal.models import Project, Record
+from portal.pictures import PictureRefused
 from portal.records import queries, upsert
 from portal.tenancy import get_or_404
 
@@ -28,11 +35,18 @@ def put_record(project_id: str, external_ref: str, json: schemas.RecordIn):
     content changed, and a changed record is queued for pre-rendering."""
     project = get_or_404(Project, project_id)
     check_reference(external_ref)
+    signature = signature_png(json.sign_off.signature)
+    sign_off = json.sign_off
     content = upsert.RecordContent(
-        **json.model_dump(exclude={"checklist"}),
+        **json.model_dump(exclude={"checklist", "sign_off", "closed_at"}),
         checklist=tuple((line.label, line.result, line.comment) for line in json.checklist),
+        closed_at=json.closed_at.astimezone(UTC).replace(tzinfo=None) if json.closed_at else None,
+        sign_off_name=sign_off.name,
+        sign_off_role=sign_off.role,
+        sign_off_date=sign_off.date,
+        signature_sha256=signatures.digest(signature) if signature else None,
     )
-    result = upsert.upsert(project, external_ref, content)
+    result = upsert.upsert(project, external_ref, content, signature)
     out = present.record_out(result.record)
     return out, 201 if result.created else 200
 
@@ -45,10 +59,11 @@ def put_record(project_id: str, external_ref: str, json: schemas.RecordIn):
     operation_id="post_photo",
 )
 def post_photo(project_id: str, external_ref: str, form: schemas.PhotoForm):
-    """Add a photo to a record (multipart/form-data: `photo`, optional `caption`)
+    """Add a photo to a record (multipart/form-data: `photo`, optional `caption`, `taken_by`)
 
-    The photo is checked and given its report-size rendition, as in the portal; the record's
-    version moves and it is queued for pre-rendering."""
+    The photo is checked and given its report-size rendition, as in the portal, and the time
+    it was taken is read from its EXIF; who took it is `taken_by`, else the key's user. The
+    record's version moves and it is queued for pre-rendering."""
     project = get_or_404(Project, project_id)
     record = record_by_reference(project, external_ref)
     upload = request.files.get("photo")
@@ -56,10 +71,29 @@ def post_photo(project_id: str, external_ref: str, form: schemas.PhotoForm):
         abort(422, "Send the photo as the multipart/form-data field `photo`.")
     data = upload.read()
     try:
-        attachment = upsert.add_photo(record, upload.filename or "photo", data, form.caption)
+        attachment = upsert.add_photo(
+            record,
+            upload.filename or "photo",
+            data,
+            form.caption,
+            form.taken_by or current_user.name,
+        )
     except ValueError as exc:
         abort(422, str(exc))
     return present.photo_out(attachment), 201
+
+
+def signature_png(encoded: str | None) -> bytes | None:
+    """The PNG to keep for a base64 signature (the schema capped its length); 422 if it is
+    not a picture Sitepack will show."""
+    if not encoded:
+        return None
+    try:
+        return signatures.prepared_signature(base64.b64decode(encoded, validate=True))
+    except binascii.Error:
+        abort(422, "`sign_off.signature` is not valid base64.")
+    except PictureRefused as refused:
+        abort(422, f"`sign_off.signature`: {refused}")
 
 
 def check_reference(external_ref: str) -> None:

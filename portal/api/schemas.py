@@ -10,10 +10,11 @@ ExportOut extends it here with what the caller sees.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -40,6 +41,8 @@ from portal.exports.resource import (
 )
 from portal.models.lengths import (
     CHECK_LABEL_MAX,
+    NCR_TEXT_MAX,
+    PERSON_NAME_MAX,
     PHOTO_CAPTION_MAX,
     RECORD_ASSIGNEE_MAX,
     RECORD_LOCATION_MAX,
@@ -48,17 +51,22 @@ from portal.models.lengths import (
     RECORD_TRADE_MAX,
     RRULE_MAX,
     SCHEDULE_NAME_MAX,
+    SIGN_OFF_ROLE_MAX,
     TIMEZONE_MAX,
 )
 from portal.records.filters import MAX_QUERY_LENGTH, RecordFilter, clean_text
 from portal.renders.entries import DEFAULT_PAPER
 from portal.screening import unstorable
+from portal.signatures import SIGNATURE_MAX_BYTES
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
-from portal.vocabulary import CHECK_RESULTS, RECORD_KINDS, RECORD_STATUSES
+from portal.vocabulary import CHECK_RESULTS, NCR_DISPOSITIONS, RECORD_KINDS, RECORD_STATUSES
 
 Kind = Literal[tuple(RECORD_KINDS)]  # type: ignore[valid-type]
 Status = Literal[RECORD_STATUSES]  # type: ignore[valid-type]
 CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
+Disposition = Literal[("", *NCR_DISPOSITIONS)]  # type: ignore[valid-type]
+NCR_FIELDS = ("root_cause", "disposition", "corrective_action")
+Day = date  # for the sign-off's field called `date`, which would shadow the type
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
@@ -159,6 +167,31 @@ class PhotoOut(Shown):
     byte_size: int
     sha256: str
     caption: str
+    taken_at: datetime | None = Field(
+        description="EXIF DateTimeOriginal: the camera's own clock, with no zone"
+    )
+    taken_by: str
+
+
+class SignOffIn(Strict):
+    """The record's sign-off block; what is left out stays a line to fill in by hand."""
+
+    name: str = Field(default="", max_length=PERSON_NAME_MAX)
+    role: str = Field(default="", max_length=SIGN_OFF_ROLE_MAX)
+    date: Day | None = None
+    signature: str | None = Field(
+        default=None,
+        max_length=(SIGNATURE_MAX_BYTES + 2) // 3 * 4,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description=f"A PNG or JPEG, base64, at most {SIGNATURE_MAX_BYTES // 1024} KB",
+    )
+
+
+class SignOffOut(Shown):
+    name: str = Field(validation_alias="sign_off_name")
+    role: str = Field(validation_alias="sign_off_role")
+    date: Day | None = Field(validation_alias="sign_off_date")
+    signature_sha256: str | None = Field(description="Of the PNG Sitepack drew from it")
 
 
 class RecordIn(Strict):
@@ -173,6 +206,20 @@ class RecordIn(Strict):
     due_date: date | None = None
     description: str = Field(default="", max_length=20_000)
     checklist: list[ChecklistLine] = Field(default_factory=list, max_length=200)
+    raised_by: str = Field(default="", max_length=PERSON_NAME_MAX)
+    closed_by: str = Field(default="", max_length=PERSON_NAME_MAX)
+    closed_at: AwareDatetime | None = Field(default=None, description="With its zone")
+    root_cause: str = Field(default="", max_length=NCR_TEXT_MAX, description="NCRs only")
+    disposition: Disposition = Field(default="", description="NCRs only")
+    corrective_action: str = Field(default="", max_length=NCR_TEXT_MAX, description="NCRs only")
+    sign_off: SignOffIn = Field(default_factory=SignOffIn)
+
+    @model_validator(mode="after")
+    def findings_only_on_ncrs(self) -> RecordIn:
+        given = [name for name in NCR_FIELDS if getattr(self, name)]
+        if given and self.kind != "ncr":
+            raise ValueError(f"only an NCR has {', '.join(given)}")
+        return self
 
 
 class RecordOut(Shown):
@@ -191,6 +238,14 @@ class RecordOut(Shown):
     version: int
     checklist: list[ChecklistLine]
     photos: list[PhotoOut] = Field(validation_alias="attachments")
+    raised_by: str
+    closed_by: str
+    closed_at: Timestamp | None
+    root_cause: str
+    disposition: str
+    corrective_action: str
+    # The record's sign_off_* columns, filled in by portal/api/present.py.
+    sign_off: SignOffOut | None = None
 
 
 class RecordPage(BaseModel):
@@ -204,6 +259,7 @@ class PhotoForm(Strict):
         description="The photo file (JPEG, PNG, ...)",
     )
     caption: str = Field(default="", max_length=PHOTO_CAPTION_MAX)
+    taken_by: str = Field(default="", max_length=PERSON_NAME_MAX, description="Else the key's user")
 
 
 class ExportOptionsIn(Strict):

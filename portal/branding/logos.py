@@ -1,15 +1,14 @@
 """An organisation's uploaded logo becomes one small PNG that Sitepack made itself.
 
 Whatever was uploaded (PNG, JPEG or SVG, told apart by content, never by name), the renderer
-and the emails only ever see a PNG written here: a JPEG or PNG is decoded strictly and drawn
-again, an SVG is screened and then rasterised by resvg. So no script, no external reference
-(`href`, `url(...)`, `@import`), no DTD or entity (billion laughs) ever reaches WeasyPrint or a
-mail client; an SVG carrying one is refused with the reason, rather than silently changed.
+and the emails only ever see a PNG Sitepack drew: a JPEG or PNG is redrawn by
+portal/pictures.py, an SVG is screened and then rasterised by resvg. So no script, no external
+reference (`href`, `url(...)`, `@import`), no DTD or entity (billion laughs) ever reaches
+WeasyPrint or a mail client; an SVG carrying one is refused with the reason, not changed.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from xml.etree.ElementTree import Element, ParseError
 
@@ -18,16 +17,15 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from PIL import Image
 
-from portal.imaging import strict_decoding
-from portal.photos import UNREADABLE
+from portal import pictures
 
 LOGO_MAX_BYTES = 1024 * 1024  # an upload past this is refused before it is read as an image
-LOGO_MAX_PIXELS = 25_000_000  # a PNG or JPEG larger than this (a decompression bomb) is refused
 # The stored PNG fits this box: the PDF's header shows it 14 mm high (about 300 dpi).
 LOGO_BOX = (1200, 170)
 SVG_RASTER_WIDTH = 1200  # an SVG is drawn this wide, whatever size it claims
 FONT = "DejaVu Sans"  # text in an SVG logo, as in the PDFs (fonts-dejavu-core)
 ACCEPTED = "PNG, JPEG or SVG"
+WHAT = "The logo"
 MAX_HEIGHT_RATIO = 4  # an SVG at most this many times taller than wide, so its raster stays small
 
 _FORBIDDEN_ELEMENTS = {"script", "foreignobject", "iframe", "object", "embed", "handler"}
@@ -35,8 +33,7 @@ _NUMBER = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?")
 _EXTERNAL = re.compile(r"url\(\s*['\"]?\s*(?!#)|@import", re.IGNORECASE)
 
 
-class LogoRefused(ValueError):
-    """The upload is not a logo Sitepack will show; the message says why, for the form."""
+LogoRefused = pictures.PictureRefused  # the upload is no logo Sitepack will show, and why
 
 
 def prepared_logo(data: bytes) -> bytes:
@@ -45,26 +42,13 @@ def prepared_logo(data: bytes) -> bytes:
         raise LogoRefused("Choose a logo file.")
     if len(data) > LOGO_MAX_BYTES:
         raise LogoRefused(f"The logo is over {LOGO_MAX_BYTES // 1024} KB: upload a smaller file.")
-    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
-        image = _decoded(data)
+    if pictures.is_raster(data):
+        image = pictures.decoded(data, WHAT)
     elif _looks_like_svg(data):
         image = _rasterised(data)
     else:
         raise LogoRefused(f"The logo must be a {ACCEPTED} file.")
-    return _as_png(image)
-
-
-def _decoded(data: bytes) -> Image.Image:
-    try:
-        with strict_decoding(), Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > LOGO_MAX_PIXELS:
-                raise LogoRefused("The logo's picture is too large: use one under 25 megapixels.")
-            image.load()
-            return image.copy()
-    except LogoRefused:
-        raise
-    except UNREADABLE:
-        raise LogoRefused("The logo file is damaged or not an image.") from None
+    return pictures.as_png(image, LOGO_BOX)
 
 
 def _looks_like_svg(data: bytes) -> bool:
@@ -81,7 +65,7 @@ def _rasterised(data: bytes) -> Image.Image:
         )
     except ValueError:
         raise LogoRefused("The SVG could not be drawn: Sitepack finds no picture in it.") from None
-    return _decoded(png)
+    return pictures.decoded(png, WHAT)
 
 
 def _screened_svg(data: bytes) -> tuple[str, Element]:
@@ -132,12 +116,3 @@ def _screen(element: Element) -> None:
 def _local(name: str) -> str:
     """`{namespace}name` → `name`, lower-cased: SVG is case-sensitive, browsers less so."""
     return name.rsplit("}", 1)[-1].lower()
-
-
-def _as_png(image: Image.Image) -> bytes:
-    """Drawn again into the logo box as RGBA PNG; the same upload always gives the same bytes."""
-    image = image.convert("RGBA")
-    image.thumbnail(LOGO_BOX)
-    out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
-    return out.getvalue()

@@ -23,3 +23,6 @@ RRULE_MAX = 500
 TIMEZONE_MAX = 64
 ACCENT_COLOUR_MAX = 7  # "#rrggbb"
 REPORT_FOOTER_MAX = 200
+NCR_TEXT_MAX = 5000  # an NCR's root cause and its corrective action, each
+SIGN_OFF_ROLE_MAX = 100
+DISPOSITION_MAX = 30  # the longest code of vocabulary.NCR_DISPOSITIONS fits

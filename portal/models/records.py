@@ -11,12 +11,15 @@ from portal.extensions import db
 from portal.models.base import PublicIdMixin, utcnow
 from portal.models.lengths import (
     CHECK_LABEL_MAX,
+    DISPOSITION_MAX,
+    PERSON_NAME_MAX,
     PHOTO_CAPTION_MAX,
     RECORD_ASSIGNEE_MAX,
     RECORD_LOCATION_MAX,
     RECORD_REFERENCE_MAX,
     RECORD_TITLE_MAX,
     RECORD_TRADE_MAX,
+    SIGN_OFF_ROLE_MAX,
 )
 
 
@@ -52,6 +55,24 @@ class Record(PublicIdMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # Who raised it, who closed it and when: shown in the PDF's details.
+    raised_by: Mapped[str] = mapped_column(String(PERSON_NAME_MAX), default="", server_default="")
+    closed_by: Mapped[str] = mapped_column(String(PERSON_NAME_MAX), default="", server_default="")
+    closed_at: Mapped[datetime | None]
+    # An NCR's findings (empty for other kinds); disposition is one of NCR_DISPOSITIONS or "".
+    root_cause: Mapped[str] = mapped_column(Text, default="", server_default="")
+    disposition: Mapped[str] = mapped_column(String(DISPOSITION_MAX), default="", server_default="")
+    corrective_action: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The sign-off block: whoever signed, and the digest naming their signature's PNG object
+    # (keys.signature); without one the PDF leaves lines to sign by hand.
+    sign_off_name: Mapped[str] = mapped_column(
+        String(PERSON_NAME_MAX), default="", server_default=""
+    )
+    sign_off_role: Mapped[str] = mapped_column(
+        String(SIGN_OFF_ROLE_MAX), default="", server_default=""
+    )
+    sign_off_date: Mapped[date | None]
+    signature_sha256: Mapped[str | None] = mapped_column(String(64))
 
     project: Mapped[Project] = relationship()
     checklist: Mapped[list[ChecklistItem]] = relationship(
@@ -87,6 +108,10 @@ class Attachment(PublicIdMixin, db.Model):
     byte_size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     caption: Mapped[str] = mapped_column(String(PHOTO_CAPTION_MAX), default="")
+    # When the camera says it was taken (EXIF DateTimeOriginal, its own clock, read once at
+    # ingest; None when the file has none) and who took it.
+    taken_at: Mapped[datetime | None]
+    taken_by: Mapped[str] = mapped_column(String(PERSON_NAME_MAX), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

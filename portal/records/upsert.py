@@ -9,15 +9,15 @@ for pre-rendering, as the engine does for the seed's records, so the next export
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 
-from portal import queues
+from portal import queues, signatures
 from portal.extensions import db
-from portal.models import Attachment, ChecklistItem, Project, Record, utcnow
+from portal.models import Attachment, ChecklistItem, Project, Record, new_public_id, utcnow
 from portal.photos import ingest_photo
 from portal.records import queries
 
@@ -35,6 +35,16 @@ class RecordContent:
     due_date: date | None
     description: str
     checklist: tuple[tuple[str, str, str], ...]  # (label, result, comment)
+    raised_by: str = ""
+    closed_by: str = ""
+    closed_at: datetime | None = None  # naive UTC, as stored
+    root_cause: str = ""
+    disposition: str = ""
+    corrective_action: str = ""
+    sign_off_name: str = ""
+    sign_off_role: str = ""
+    sign_off_date: date | None = None
+    signature_sha256: str | None = None  # of the PNG passed to upsert() beside it
 
     @classmethod
     def of(cls, record: Record) -> RecordContent:
@@ -50,20 +60,25 @@ class Upserted:
     changed: bool
 
 
-def upsert(project: Project, reference: str, content: RecordContent) -> Upserted:
+def upsert(
+    project: Project, reference: str, content: RecordContent, signature: bytes | None = None
+) -> Upserted:
     """Create or replace the record; two requests creating one reference at once collide on
-    the (project, reference) constraint, and the loser replaces the winner's row."""
+    the (project, reference) constraint, and the loser replaces the winner's row.
+    `signature` is the PNG whose digest `content.signature_sha256` names (portal/signatures.py)."""
     try:
-        result = _write(project, reference, content)
+        result = _write(project, reference, content, signature)
     except IntegrityError:
         db.session.rollback()
-        result = _write(project, reference, content)
+        result = _write(project, reference, content, signature)
     if result.changed:
         prerender(result.record)
     return result
 
 
-def _write(project: Project, reference: str, content: RecordContent) -> Upserted:
+def _write(
+    project: Project, reference: str, content: RecordContent, signature: bytes | None
+) -> Upserted:
     record = queries.record_by_reference(project, reference)
     created = record is None
     if created:
@@ -73,6 +88,10 @@ def _write(project: Project, reference: str, content: RecordContent) -> Upserted
         db.session.add(record)
     elif RecordContent.of(record) == content:
         return Upserted(record, created=False, changed=False)
+    if signature is not None:
+        # A record not yet flushed has no public id; the signature's key needs it now.
+        record.public_id = record.public_id or new_public_id()
+        signatures.store(project.organization_id, record.public_id, signature)
     _apply(record, content)
     db.session.commit()
     return Upserted(record, created=created, changed=True)
@@ -90,10 +109,12 @@ def _apply(record: Record, content: RecordContent) -> None:
     record.updated_at = utcnow()
 
 
-def add_photo(record: Record, filename: str, data: bytes, caption: str) -> Attachment:
+def add_photo(
+    record: Record, filename: str, data: bytes, caption: str, taken_by: str
+) -> Attachment:
     """Store a checked photo and its rendition (ValueError for bytes that are no photo, with
     nothing stored); the record's version moves, as its PDF changes."""
-    attachment = ingest_photo(record, filename, data, caption)
+    attachment = ingest_photo(record, filename, data, caption, taken_by)
     record.updated_at = utcnow()
     db.session.commit()
     prerender(record)

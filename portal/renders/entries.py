@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from portal.storage import keys
 
@@ -40,18 +41,26 @@ class CachedPdf:
 RenderInputs = tuple
 
 
+def photo_material(
+    sha256: str, caption: str, filename: str, taken_at: datetime | None, taken_by: str
+) -> tuple[str, ...]:
+    """What of one photo shows in a PDF: the snapshot and the planner's light query both
+    describe a photo with this, so their fingerprints agree."""
+    return (sha256, caption or "", filename, taken_at.isoformat() if taken_at else "", taken_by)
+
+
 def inputs(
     organization_id: int,
     record_id: int,
     version: int,
-    photos: Sequence[tuple[str, str, str]],
+    photos: Sequence[tuple[str, ...]],
     project: tuple[str, str, str],
     organization: str,
     paper: str,
     branding: tuple[str, str, str],
 ) -> RenderInputs:
     """Everything besides the template that decides a record's PDF bytes, and nothing else
-    (no time, no export): `photos` as (sha256, caption, filename) in the record's order,
+    (no time, no export): `photos` as `photo_material()` gives each, in the record's order,
     `project` as (name, code, address), `branding` as `Branding.render_inputs()` gives it.
     The version stands for the record's own fields."""
     return (

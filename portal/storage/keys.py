@@ -4,6 +4,7 @@ The prefixes are what the bucket's lifecycle rules, the reconciler and the sweep
 on, so a key's shape is a contract: change it here and every reader follows.
 
     attachments/<organisation>/<record public id>/<attachment public id>/<file name>
+    attachments/<organisation>/<record public id>/signature-<sha256>.png   its sign-off's
     exports/<organisation>/<export public id>/attempt-<n>/<file name>
     bundles/<days>d/<organisation>/<namespace>/<export public id>/attempt-<n>/<file name>
                                                   a link bundle's zips: one lifecycle rule per
@@ -30,6 +31,12 @@ ATTEMPT_FOLDER = "attempt-"  # then the attempt's number: every attempt writes i
 
 def attachment_folder(organization_id: int, record_public_id: str, attachment_id: str) -> str:
     return f"{ATTACHMENTS}{organization_id}/{record_public_id}/{attachment_id}/"
+
+
+def signature(organization_id: int, record_public_id: str, sha256: str) -> str:
+    """A record's sign-off signature as Sitepack redrew it; named by its digest, so a PDF
+    being rendered from the record's previous version still finds the one it shows."""
+    return f"{ATTACHMENTS}{organization_id}/{record_public_id}/signature-{sha256}.png"
 
 
 def original(folder: str, safe_name: str) -> str:

@@ -49,7 +49,7 @@ def test_snapshot_holds_what_the_pdf_shows_with_photos_by_key(app, world, bucket
     assert snap.originals == (OriginalRef(photo.storage_key, "w2.jpg"),)
     assert snap.load_error is None
     assert snap.render_inputs() == (
-        world.org_a.id, record.id, 1, ((photo.sha256, "Wall W2, east face", "w2.jpg"),),
+        world.org_a.id, record.id, 1, ((photo.sha256, "Wall W2, east face", "w2.jpg", "", ""),),
         ("Harbour View Tower", "HVT", "1 Quay St"), "Acme Build", "Letter", ("", "#1f3a5f", ""),
     )  # fmt: skip
     assert not any("export" in field.name for field in dataclasses.fields(snap))

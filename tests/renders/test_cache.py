@@ -46,6 +46,8 @@ def test_the_fingerprint_changes_with_every_input_and_nothing_else():
                 (1, 2, 3, [photo], project, "Acme", "Letter"),
             )
         ),
+        (1, 2, 3, [(*photo, "2026-01-30T07:45:00", "")], project, "Acme", "A4", brand),
+        (1, 2, 3, [(*photo, "", "Sam Site")], project, "Acme", "A4", brand),
         (1, 2, 3, [photo], project, "Acme", "A4", ("c" * 64, "#1f3a5f", "")),
         (1, 2, 3, [photo], project, "Acme", "A4", ("", "#e4007c", "")),
         (1, 2, 3, [photo], project, "Acme", "A4", ("", "#1f3a5f", "Acme Ltd · No 123")),
