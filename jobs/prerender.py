@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from jobs.fill import Unwatched, fill
 from jobs.plan import fingerprints
-from jobs.render import RenderPool
+from jobs.render import RenderError, RenderPool
 from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Export, ExportKind, Record
 from portal.renders import cache
+from portal.storage import client as s3
 
 USUAL_PAPER_EXPORTS = 50  # an organisation's latest record exports whose paper sizes count
 
@@ -35,6 +36,19 @@ def render_records(record_ids: list[int]) -> str:
                 errors = fill(missing, organization_id, paper, pool, Unwatched())
                 rendered, failed = rendered + len(missing) - len(errors), failed + len(errors)
     return f"rendered {rendered} PDFs into the cache, {failed} could not be rendered"
+
+
+def render_record(record_id: int, paper: str) -> str:
+    """One record's PDF for a person waiting on its page: one render process, no pool of
+    two to start; raises if the record cannot be rendered, so the page can say why."""
+    record = db.session.get(Record, record_id)
+    if record is None:
+        return "deleted since it was asked for"
+    with RenderPool(s3.settings(current_app.config), workers=1) as pool:
+        errors = fill([record_id], record.organization_id, paper, pool, Unwatched())
+    if errors:
+        raise RenderError(errors[record_id])
+    return "rendered"
 
 
 def usual_papers(organization_id: int) -> list[str]:

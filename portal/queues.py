@@ -130,6 +130,40 @@ def enqueue_prerender(record_ids: list[int]) -> int:
     return len(batches)
 
 
+def record_pdf_job_id(record_public_id: str, fingerprint: str) -> str:
+    """One job per record version and look: a second click while it renders adds nothing."""
+    return f"record-pdf-{record_public_id}-{fingerprint[:16]}"
+
+
+def enqueue_record_pdf(record_id: int, paper: str, job_id: str) -> None:
+    """One record's PDF, asked for by a person waiting on the page: on the small-export lane,
+    which a worker-fast takes, so it never waits behind a large export or pre-rendering."""
+    lane = queue(SMALL)
+    if job_id in lane.job_ids:
+        return
+    lane.enqueue(
+        "jobs.prerender.render_record",
+        record_id,
+        paper,
+        job_id=job_id,
+        job_timeout=300,
+        result_ttl=600,
+        failure_ttl=600,
+    )
+
+
+def record_pdf_failure(job_id: str) -> str | None:
+    """Why the record's PDF job failed, while RQ remembers it (a hint for the page only: the
+    render cache, not RQ, says whether the PDF exists)."""
+    try:
+        job = Job.fetch(job_id, connection=connection())
+    except NoSuchJobError:
+        return None
+    if not job.is_failed:
+        return None
+    return (job.latest_result().exc_string or "").strip().splitlines()[-1][:300] or "failed"
+
+
 def enqueue_mail(export_id: int, kind: str) -> None:
     queue(MAIL).enqueue(
         "jobs.notify.send_export_mail", export_id, kind, retry=mail_retry(), result_ttl=3600

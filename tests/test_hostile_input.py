@@ -174,6 +174,7 @@ FORMS = {
         RECORDS + "/selection", MEMBER, {"record": "{record}"}, {"record": "id"}, lenient=True
     ),
     "records.clear_selection": Form("/projects/{project}/selection/clear", MEMBER, {}),
+    "records.request_pdf": Form(RECORDS + "/pdf", MEMBER, {}),
     "records.select_export_again": Form(
         "/projects/{project}/selection/export/{failed}", MEMBER, {}
     ),

@@ -6,8 +6,9 @@ import base64
 import binascii
 from datetime import UTC
 
-from flask import abort, request
+from flask import abort, redirect, request
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from portal import signatures
 from portal.api import present, schemas
@@ -15,10 +16,11 @@ from portal.api.blueprint import bp
 from portal.api.spec import api_spec, responses
 from portal.models import Project, Record
 from portal.pictures import PictureRefused
-from portal.records import queries, upsert
+from portal.records import pdf, queries, upsert
 from portal.tenancy import get_or_404
 
 TAGS = ("projects and records",)
+PDF_RETRY_SECONDS = 2  # one record renders in well under a second on an idle worker-fast
 
 
 @bp.put("/projects/<project_id>/records/<external_ref>")
@@ -81,6 +83,27 @@ def post_photo(project_id: str, external_ref: str, form: schemas.PhotoForm):
     except ValueError as exc:
         abort(422, str(exc))
     return present.photo_out(attachment), 201
+
+
+@bp.get("/projects/<project_id>/records/<external_ref>/pdf")
+@api_spec.validate(
+    resp=responses(503, codes=("HTTP_302", "HTTP_202")), tags=TAGS, operation_id="get_record_pdf"
+)
+def get_record_pdf(project_id: str, external_ref: str):
+    """The record's own PDF
+
+    302 to a presigned URL that works for 60 seconds when its current version is rendered;
+    otherwise it is queued for rendering on the fast lane and the answer is 202 with a
+    `Location` to ask again (this same URL) after `Retry-After` seconds."""
+    record = record_by_reference(get_or_404(Project, project_id), external_ref)
+    try:
+        located = pdf.request(record)
+    except RedisError:
+        abort(503, "Rendering is paused for a moment: try again in a minute.")
+    if located.cached:
+        return redirect(located.download_url(), 302)
+    again = request.path
+    return "", 202, {"Location": again, "Retry-After": str(PDF_RETRY_SECONDS)}
 
 
 def signature_png(encoded: str | None) -> bytes | None:

@@ -7,7 +7,7 @@ their own modules and join the same blueprint.
 from flask import make_response, render_template
 
 from portal.models import Project
-from portal.records import labels, photos, selection_views  # noqa: F401  (they join bp)
+from portal.records import labels, pdf_views, photos, selection_views  # noqa: F401  (join bp)
 from portal.records.blueprint import bp
 from portal.records.listing import results_context, wants_fragment
 from portal.records.queries import project_summaries, record_or_404

@@ -26,6 +26,8 @@ def pages(project, record, photo) -> list[str]:
         f"/projects/{p}/records/{r}",
         f"/attachments/{photo.public_id}/rendition",
         f"/attachments/{photo.public_id}/original",
+        f"/projects/{p}/records/{r}/pdf",
+        f"/projects/{p}/records/{r}/pdf/status",
     ]
 
 
@@ -37,6 +39,7 @@ def changes(project, record) -> list[str]:
         f"/projects/{p}/selection/page/all",
         f"/projects/{p}/selection/matching",
         f"/projects/{p}/selection/clear",
+        f"/projects/{p}/records/{record.public_id}/pdf",
     ]
 
 
