@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -67,6 +68,18 @@ CheckResult = Literal[CHECK_RESULTS]  # type: ignore[valid-type]
 Disposition = Literal[("", *NCR_DISPOSITIONS)]  # type: ignore[valid-type]
 NCR_FIELDS = ("root_cause", "disposition", "corrective_action")
 Day = date  # for the sign-off's field called `date`, which would shadow the type
+# A photo's EXIF DateTimeOriginal: the camera's own clock, of no known zone, so no date-time
+# in RFC 3339's sense (which needs an offset); written as the camera wrote it, ISO-style.
+CameraTime = Annotated[
+    datetime,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$",
+            "description": "When the camera says it was taken (EXIF), its own clock: no zone",
+        }
+    ),
+]
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
@@ -167,9 +180,7 @@ class PhotoOut(Shown):
     byte_size: int
     sha256: str
     caption: str
-    taken_at: datetime | None = Field(
-        description="EXIF DateTimeOriginal: the camera's own clock, with no zone"
-    )
+    taken_at: CameraTime | None
     taken_by: str
 
 

@@ -90,3 +90,19 @@ def test_a_signature_that_is_no_picture_is_422_and_stores_nothing(
     problem = assert_problem(api.put(records_url(world, "NCR-7"), json=body), 422, "validation")
     assert says in problem["detail"]
     assert Record.query.count() == 0 and s3.list_keys(keys.ATTACHMENTS) == []
+
+
+def test_a_photo_says_when_its_camera_took_it_and_by_whom(api, world, bucket):
+    api.put(records_url(world, "FA-1001"), json=RECORD)
+    camera = Image.new("RGB", (320, 240), (90, 140, 180))
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0x9003] = "2026:03:04 07:45:12"
+    out = io.BytesIO()
+    camera.save(out, "JPEG", exif=exif.tobytes())
+    url = records_url(world, "FA-1001") + "/photos"
+
+    mine = api.post(url, data={"photo": (io.BytesIO(out.getvalue()), "a.jpg")}).get_json()
+    named = api.post(url, data={"photo": (io.BytesIO(out.getvalue()), "b.jpg"), "taken_by": "Ann"})
+
+    assert (mine["taken_at"], mine["taken_by"]) == ("2026-03-04T07:45:12", world.member_a.name)
+    assert named.get_json()["taken_by"] == "Ann"
