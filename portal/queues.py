@@ -154,10 +154,10 @@ def enqueue_record_pdf(record_id: int, paper: str, job_id: str) -> None:
 
 def record_pdf_failure(job_id: str) -> str | None:
     """Why the record's PDF job failed, while RQ remembers it (a hint for the page only: the
-    render cache, not RQ, says whether the PDF exists)."""
+    render cache, not RQ, says whether the PDF exists); None too while Redis is away."""
     try:
         job = Job.fetch(job_id, connection=connection())
-    except NoSuchJobError:
+    except (NoSuchJobError, redis.RedisError):
         return None
     if not job.is_failed:
         return None
