@@ -1,7 +1,7 @@
 """record report fields: raised and closed by, an NCR's findings, the sign-off, photo times
 
 Revision ID: 8c4f1a7e2d95
-Revises: 5b7d2e9c4a18
+Revises: 6d1e8b3f5a27
 Create Date: 2026-12-07 20:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8c4f1a7e2d95'
-down_revision = '5b7d2e9c4a18'
+down_revision = '6d1e8b3f5a27'
 branch_labels = None
 depends_on = None
 

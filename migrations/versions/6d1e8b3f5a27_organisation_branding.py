@@ -1,7 +1,7 @@
 """organisation branding: a logo, an accent colour and a footer line for reports and emails
 
-Revision ID: 5b7d2e9c4a18
-Revises: 7e3c9a1f5b24
+Revision ID: 6d1e8b3f5a27
+Revises: 5b7d2e9c4a18
 Create Date: 2026-12-07 20:10:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5b7d2e9c4a18'
-down_revision = '7e3c9a1f5b24'
+revision = '6d1e8b3f5a27'
+down_revision = '5b7d2e9c4a18'
 branch_labels = None
 depends_on = None
 
