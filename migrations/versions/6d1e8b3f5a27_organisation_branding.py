@@ -1,7 +1,7 @@
 """organisation branding: a logo, an accent colour and a footer line for reports and emails
 
 Revision ID: 6d1e8b3f5a27
-Revises: 5b7d2e9c4a18
+Revises: b2c4d6e8f013
 Create Date: 2026-12-07 20:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6d1e8b3f5a27'
-down_revision = '5b7d2e9c4a18'
+down_revision = 'b2c4d6e8f013'
 branch_labels = None
 depends_on = None
 
