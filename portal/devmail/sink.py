@@ -30,13 +30,14 @@ class MailFolderHandler:
 
 
 async def serve(folder: Path, host: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM (honcho stops its processes with SIGTERM)."""
+    """Serve until SIGINT or SIGTERM (honcho stops its processes with SIGTERM). The signals
+    are taken before the port opens: whoever sees it open may stop the sink at once."""
     loop = asyncio.get_running_loop()
-    handler = MailFolderHandler(folder)
-    server = await loop.create_server(lambda: SMTP(handler), host, port)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    handler = MailFolderHandler(folder)
+    server = await loop.create_server(lambda: SMTP(handler), host, port)
     print(f"Mail sink on smtp://{host}:{port}, filing messages in {folder}", flush=True)
     await stop.wait()
     server.close()
