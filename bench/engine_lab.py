@@ -16,9 +16,8 @@ import os
 import resource
 import time
 import zipfile
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,8 +29,8 @@ from rq import Queue, Worker
 from sqlalchemy import delete, select
 
 from bench import export_seed, proctree
-from jobs import load, render
-from jobs.assemble import READ_AHEAD
+from jobs import load, prefetch, render
+from jobs.assemble import READ_AHEAD, READERS
 from jobs.render import MemoryPhotos, RenderError, RenderPool
 from portal import queues
 from portal.exports import service
@@ -276,28 +275,24 @@ class Floor:
 
 
 def bytes_alone(record_ids: list[int], rclone_pid: int) -> Floor:
-    """Every cached PDF of these records read from S3 (as many reads ahead as assembly runs)
-    and written in order into one multipart upload: the part of a warm export that no code
-    of ours can remove while the zip is made of the PDFs' bytes. Warm ÷ this is what our
-    code adds."""
+    """Every cached PDF of these records read from S3 (by the same reader and read-ahead as
+    assembly's, the window by count alone) and written in order into one multipart upload:
+    the part of a warm export that no code of ours can remove while the zip is made of the
+    PDFs' bytes. Warm ÷ this is what our code adds."""
     key_of = {rid: keys.rendered_pdf(org, print_) for rid, org, print_ in db.session.execute(
         select(RenderedPdf.record_id, RenderedPdf.organization_id, RenderedPdf.fingerprint)
         .where(RenderedPdf.record_id.in_(record_ids))
     )}  # fmt: skip
-    bucket = s3.Bucket(s3.settings(current_app.config))  # thread-safe, needs no app context
+    reader = s3.Reader(s3.settings(current_app.config))  # as assembly reads them
     started, cpu = time.perf_counter(), time.process_time()
     rclone_before = proctree.own_cpu(rclone_pid)
-    with (
-        ThreadPoolExecutor(READ_AHEAD) as readers,
-        MultipartWriter(keys.EXPORTS + "bench/bytes-alone", "application/zip") as out,
-    ):
-        ahead: deque[Future] = deque()
-        for rid in record_ids:
-            ahead.append(readers.submit(bucket.get_bytes, key_of[rid]))
-            if len(ahead) > 2 * READ_AHEAD:  # as assembly: a few PDFs in memory, no more
-                out.write(ahead.popleft().result())
-        while ahead:
-            out.write(ahead.popleft().result())
+    with MultipartWriter(keys.EXPORTS + "bench/bytes-alone", "application/zip") as out:
+        ahead = prefetch.in_order(
+            [key_of[rid] for rid in record_ids], reader.get, lambda _key: 1,
+            threads=READERS, most=READ_AHEAD, budget=READ_AHEAD,
+        )  # fmt: skip
+        for _key, read in ahead:
+            out.write(read.result())
     floor = Floor(len(record_ids), time.perf_counter() - started, time.process_time() - cpu,
                   proctree.own_cpu(rclone_pid) - rclone_before)  # fmt: skip
     s3.delete(keys.EXPORTS + "bench/bytes-alone")

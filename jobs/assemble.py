@@ -10,18 +10,16 @@ links' files follow the records' PDFs (jobs/links.py).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
-from jobs import fill, links, plan
+from jobs import fill, links, plan, prefetch
 from jobs.archive import entry_name, photo_entry_name, safe_component, slug
 from jobs.combined import CombinedPdf, volume_name
 from jobs.contents import Contents, head_of, line_of, page_count
@@ -43,7 +41,9 @@ from portal.storage import keys
 from portal.storage.multipart import MultipartWriter
 
 PDF_TYPE = "application/pdf"
-READ_AHEAD = 4  # cached PDFs fetched ahead of the zip, on as many threads
+READERS = 6  # threads reading cached PDFs ahead of the zip
+READ_AHEAD = 16  # at most this many PDFs ahead of it
+READ_AHEAD_BYTES = 48 * 1024 * 1024  # and at most this many bytes
 BATCH = 200  # records whose names and cache entries are read per query
 DELETED = "deleted since the request"
 
@@ -179,28 +179,40 @@ def _combined(archive: PartedArchive, export: Export, options, started) -> Combi
     )  # fmt: skip
 
 
-Pdf = tuple[bytes, str]  # a PDF's bytes and their sha256, checked against the cache's record
+Pdf = tuple[memoryview, str]  # a PDF's bytes and their sha256, checked against the cache's
 
 
 def _pdfs(
     export: Export, work: Work, errors: dict[int, str], pool: RenderPool
 ) -> Iterator[tuple[Label, Pdf | str]]:
-    """(label, the PDF or why the record has none), in the export's order, with at most
-    2 × READ_AHEAD PDFs read ahead: the job holds a few PDFs, however large the export."""
-    app = current_app._get_current_object()
-    s3.boto()  # the app's client, made here once rather than raced for by the readers
-    with ThreadPoolExecutor(READ_AHEAD, "cache-read") as readers:
-        ahead: deque[tuple[Label, str | None, Future | None]] = deque()
-        for label, entry, error in _planned(export, work, errors):
-            read = readers.submit(_read, app, entry) if entry else None
-            ahead.append((label, error, read))
-            if len(ahead) > 2 * READ_AHEAD:
-                yield _settle(export, pool, *ahead.popleft())
-        while ahead:
-            yield _settle(export, pool, *ahead.popleft())
+    """(label, the PDF or why the record has none), in the export's order, read ahead by
+    jobs/prefetch.py: the job holds a few PDFs, however large the export."""
+    reader = s3.reader()
+
+    def read(planned: Planned) -> memoryview | None:
+        return cache.fetch(planned[1], reader)
+
+    def wanted(planned: Planned) -> int | None:
+        return planned[1].byte_size if planned[1] and planned[2] is None else None
+
+    ahead = prefetch.in_order(
+        _planned(export, work, errors), read, wanted,
+        threads=READERS, most=READ_AHEAD, budget=READ_AHEAD_BYTES,
+    )  # fmt: skip
+    for (label, entry, error), fetched in ahead:
+        data = fetched.result() if fetched else None
+        if error is not None:
+            yield label, error
+        elif data is not None:
+            yield label, (data, entry.sha256)
+        else:
+            yield label, _render_again(export, label.record_id, pool)
 
 
-def _planned(export: Export, work: Work, errors: dict[int, str]):
+Planned = tuple[Label, CachedPdf | None, str | None]  # and the record's error, if any
+
+
+def _planned(export: Export, work: Work, errors: dict[int, str]) -> Iterator[Planned]:
     """(label, cache entry or None, error or None) per record, a batch of queries at a time;
     a record deleted since the plan keeps the reference it had then."""
     for start in range(0, len(work.record_ids), BATCH):
@@ -212,21 +224,6 @@ def _planned(export: Export, work: Work, errors: dict[int, str]):
                 yield labels[rid], entries.get(rid), errors.get(rid)
             else:
                 yield Label(rid, "", "", work.references[rid], ""), None, DELETED
-
-
-def _settle(
-    export: Export, pool: RenderPool, label: Label, error: str | None, read: Future | None
-) -> tuple[Label, Pdf | str]:
-    if error is not None:
-        return label, error
-    pdf = read.result() if read else None
-    return label, pdf or _render_again(export, label.record_id, pool)
-
-
-def _read(app: Flask, entry: CachedPdf) -> Pdf | None:
-    with app.app_context():
-        data = cache.fetch(entry)
-    return (data, entry.sha256) if data is not None else None
 
 
 def _entries(

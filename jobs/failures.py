@@ -1,7 +1,8 @@
 """What a failed attempt leaves on the row: words a person can act on, and a retry or an end.
 
 boto3 wraps the error that matters: S3UploadFailedError carries the ClientError only as its
-__context__, RetriesExceededError as `last_exception`. So the reason is chosen by walking
+__context__, RetriesExceededError as `last_exception` (obstore, which reads cached PDFs,
+raises its own).  So the reason is chosen by walking
 that chain to a cause it recognises (an S3 error code, a refused connection, a timeout),
 never by the wrapper's class name.
 """
@@ -23,6 +24,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.exceptions import ConnectionError as StorageConnectionError
+from obstore.exceptions import BaseError as ObjectStoreError
+from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
 from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.exc import OperationalError
@@ -158,6 +161,10 @@ def recognise(exc: BaseException) -> Failure | None:
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return DENIED
     if isinstance(exc, StorageConnectionError | HTTPClientError):
+        return UNREACHABLE
+    if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
+        return DENIED
+    if isinstance(exc, ObjectStoreError):  # obstore's reads (cached PDFs) retry the rest first
         return UNREACHABLE
     if isinstance(exc, OperationalError):
         return DATABASE

@@ -8,6 +8,7 @@ what names one). The index rows make "which of these 10,000 are ready?" one quer
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from portal.renders.entries import CachedPdf
 from portal.storage import client as s3
 
 LOOKUP_BATCH = 500  # ids per IN (...): well under every database's parameter limit
+# The app's logger's child: `fetch` runs on reader threads that have no app context.
+log = logging.getLogger(__name__)
 
 
 def lookup(organization_id: int, fingerprints: Iterable[str]) -> dict[str, CachedPdf]:
@@ -68,16 +71,17 @@ def remember(entries: Sequence[CachedPdf]) -> None:
     db.session.commit()
 
 
-def fetch(entry: CachedPdf) -> bytes | None:
+def fetch(entry: CachedPdf, reader: s3.Reader | None = None) -> memoryview | None:
     """The cached PDF, or None when its object is gone (aged out) or is not the bytes the
-    index recorded (damaged, tampered with): either way the caller renders it again."""
+    index recorded (damaged, tampered with): either way the caller renders it again.
+    With a `reader`, no app context is needed (a reader thread of the assembly)."""
     try:
-        data = s3.get_bytes(entry.key)
+        data = (reader or s3.reader()).get(entry.key)
     except s3.ObjectMissing:
-        current_app.logger.info("render cache: %s is gone; rendering again", entry.key)
+        log.info("render cache: %s is gone; rendering again", entry.key)
         return None
     if hashlib.sha256(data).hexdigest() != entry.sha256:
-        current_app.logger.warning("render cache: %s does not match its digest", entry.key)
+        log.warning("render cache: %s does not match its digest", entry.key)
         return None
     return data
 

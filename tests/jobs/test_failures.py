@@ -16,11 +16,13 @@ from boto3.exceptions import RetriesExceededError, S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import NoCredentialsError, ReadTimeoutError
 from botocore.stub import Stubber
+from obstore.exceptions import BaseError as ObjectStoreError
 from sqlalchemy.exc import OperationalError
 
 from jobs import failures
 from jobs.failures import describe
 from portal import queues
+from portal.storage.client import Reader, Settings
 from tests.helpers import config_from_env
 from tests.servers import free_port
 
@@ -76,6 +78,13 @@ def test_an_s3_error_inside_boto3s_upload_failure_is_named_by_its_code(
 def test_a_refused_connection_says_storage_could_not_be_reached(tmp_path):
     exc = upload_error(s3_client(f"http://127.0.0.1:{free_port()}"), tmp_path)
     assert describe(exc) is failures.UNREACHABLE
+
+
+def test_a_cached_pdf_read_from_storage_that_refuses_connections_says_unreachable():
+    where = Settings(f"http://127.0.0.1:{free_port()}", "us-east-1", "k", "s", "b")
+    with pytest.raises(ObjectStoreError) as caught:
+        Reader(where).get("renders/1/x.pdf")
+    assert describe(caught.value) is failures.UNREACHABLE
 
 
 def test_storage_that_accepts_but_never_answers_is_a_timeout(tmp_path):
