@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from flask import Response, request
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal import urls
-from portal.api import idempotency, present, schemas
+from portal.api import idempotency, present, schemas, status_tag
 from portal.api.blueprint import bp
 from portal.api.cursor import paginate
 from portal.api.spec import api_spec, responses
@@ -26,6 +27,7 @@ from portal.exports import downloads, service
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.limits import export_requests
 from portal.exports.options import ExportOptions
+from portal.exports.poll import CACHE_CONTROL
 from portal.exports.presenter import StatusView
 from portal.exports.states import Action
 from portal.extensions import db
@@ -113,7 +115,8 @@ def selected_records(project: Project, body: schemas.ExportIn) -> list[int]:
 
 def accepted(export: Export):
     out = present.export_out(export)
-    return out, 202, {"Location": out.links.self, "Retry-After": str(present.poll_after(out))}
+    wait = present.poll_after(out.state, out.eta_seconds)
+    return out, 202, {"Location": out.links.self, "Retry-After": str(wait)}
 
 
 @bp.get("/exports")
@@ -144,12 +147,27 @@ def list_exports(query: schemas.PageQuery):
 def get_export(public_id: str):
     """An export: state, progress, time left, parts, links
 
-    While the export is live (pending or processing) the answer carries `Retry-After`."""
+    While the export is live (pending or processing) the answer carries `Retry-After`, the
+    seconds worth waiting at its pace. Every answer carries an `ETag`: sent back as
+    `If-None-Match`, an export that has not changed answers 304 with no body."""
+    tag = status_tag.of(public_id)
+    if tag is not None and request.if_none_match.contains(tag.etag):
+        headers = tagged(tag.etag)
+        if tag.retry_after is not None:
+            headers["Retry-After"] = str(tag.retry_after)
+        return Response(status=304, headers=headers)
     export = export_or_404(public_id)
     view = StatusView.of(export, newer=service.newer_export(export))
     out = present.export_out(export, view)
-    headers = {"Retry-After": str(present.poll_after(out))} if view.live else {}
+    headers = tagged(tag.etag if tag else None)
+    if view.live:
+        headers["Retry-After"] = str(present.poll_after(view.state, out.eta_seconds))
     return out, 200, headers
+
+
+def tagged(etag: str | None) -> dict[str, str]:
+    """An export's answer is the caller's own, and must be asked for again each time."""
+    return {"ETag": f'"{etag}"', "Cache-Control": CACHE_CONTROL} if etag else {}
 
 
 @bp.get("/exports/<public_id>/download")

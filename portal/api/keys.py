@@ -89,8 +89,13 @@ def authenticate(secret: str) -> ApiKey | None:
 
 
 def record_use(key: ApiKey, address: str) -> None:
-    """Remember when and from where the key was last used, at most once a minute."""
+    """Remember when and from where the key was last used, at most once a minute. The row
+    was just read: when it says so already, no write is sent (a client polling every 2 s
+    would otherwise cost a write and a commit a call)."""
     now = utcnow()
+    fresh = key.last_used_at is not None and key.last_used_at >= now - LAST_USED_RESOLUTION
+    if fresh and key.last_used_ip == address:
+        return
     db.session.execute(
         update(ApiKey)
         .where(

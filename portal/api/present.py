@@ -12,12 +12,14 @@ from portal.api import schemas
 from portal.exports.presenter import StatusView
 from portal.exports.resource import ExportResource, export_resource
 from portal.exports.states import Action
-from portal.models import Attachment, Export, Record
+from portal.models import Attachment, Export, ExportStatus, Record
 from portal.records.queries import ProjectSummary
 
 # Seconds a client is told to wait between polls of a live export: the portal's own pace
 # at least, the ETA at most (within reason).
 POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 30
+POLL_WAITING_SECONDS = 5  # a pending export: the portal's pace for one waiting its turn
+LOOKS = 4  # a processing export is looked at about this many times in the time it has left
 
 
 def export_out(export: Export, view: StatusView | None = None) -> schemas.ExportOut:
@@ -48,10 +50,13 @@ def export_links(resource: ExportResource, view: StatusView) -> schemas.ExportLi
     return schemas.ExportLinks(**links)
 
 
-def poll_after(out: schemas.ExportOut) -> int:
-    """Retry-After for a live export: when it is worth asking again."""
-    eta = out.eta_seconds or POLL_MIN_SECONDS
-    return max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, eta))
+def poll_after(state: str, eta: float | None) -> int:
+    """Retry-After for a live export, at its pace: a quarter of the time it has left (a
+    10-second export is looked at every 2 s, a 10-minute one every 30 s); while it waits
+    its turn, the portal's waiting pace."""
+    if state == ExportStatus.PENDING:
+        return POLL_WAITING_SECONDS
+    return max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, math.ceil((eta or 0) / LOOKS)))
 
 
 def project_out(summary: ProjectSummary) -> schemas.ProjectOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -147,7 +148,32 @@ def test_a_live_export_has_an_eta_and_retry_after(api, world):
     response = api.get(f"/api/v1/exports/{export.public_id}")
     out = response.get_json()
     assert out["percent"] == 50 and 5 <= out["eta_seconds"] <= 15
-    assert int(response.headers["Retry-After"]) == out["eta_seconds"]
+    assert int(response.headers["Retry-After"]) == max(2, math.ceil(out["eta_seconds"] / 4))
+
+
+def test_an_unchanged_export_answers_304_until_it_changes(api, world):
+    export = factories.export_in(
+        ExportStatus.PROCESSING, world.member_a, world.project_a, records=400, done=100,
+        started_at=utcnow() - timedelta(seconds=100), heartbeat_at=utcnow(),
+    )  # fmt: skip
+    path = f"/api/v1/exports/{export.public_id}"
+    first = api.get(path)
+    etag = first.headers["ETag"]
+    again = api.get(path, headers={"If-None-Match": etag})
+    assert (again.status_code, again.get_data(), again.headers["ETag"]) == (304, b"", etag)
+    assert 20 <= int(again.headers["Retry-After"]) <= 30  # 300 s left: about 4 looks
+    export.done = 101
+    db.session.commit()
+    changed = api.get(path, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.get_json()["done"] == 101
+
+
+def test_another_organisations_export_is_404_whatever_tag_is_sent(caller, world):
+    export = factories.export_in(ExportStatus.COMPLETED, world.member_a, world.project_a)
+    other = caller(world.member_b)
+    response = other.get(f"/api/v1/exports/{export.public_id}", headers={"If-None-Match": "*"})
+    assert_problem(response, 404, "not-found")
 
 
 def test_the_list_is_mine_newest_first_in_pages(api, caller, world):
