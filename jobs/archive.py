@@ -6,8 +6,8 @@ because PDFs and JPEGs do not compress; ZIP64 because an export may pass 4 GB or
 entries. Entry names come from user text, so every path component is cleaned for the
 strictest unzipper (Windows) and checked again when written.
 
-The target is any writable stream: an S3 upload (`portal.storage.multipart`) or a local file.
-Given one with `tell()` and no `seek()`, `zipfile` never goes back: each entry's CRC and sizes
+The target is any writable stream with `tell()`: an S3 upload (`portal.storage.multipart`) or
+a local file. The zip is written forward only (jobs/zipstream.py): each entry's CRC and sizes
 follow its data in a data descriptor, and ZIP64 is chosen from the size declared up front.
 """
 
@@ -16,14 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
 import unicodedata
-import zipfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-CHUNK = 1024 * 1024
+from jobs.zipstream import ZipStream
+
 MAX_COMPONENT_CHARS = 100
 # Linux file systems allow 255 bytes per name; leave room for a "-17" uniqueness suffix.
 MAX_COMPONENT_BYTES = 200
@@ -122,11 +122,14 @@ class UniqueNames:
 
     "Straße.pdf" and "STRASSE.pdf", or é composed and decomposed, would overwrite each other
     when unpacked on Windows or macOS, so the second gets "-2" before its extension.
+    Names are remembered by a 64-bit digest of their folded form, not as text: a 10,000-entry
+    export holds 10,000 small integers. (Two names sharing a digest by chance, about one
+    export in 10^11 at that size, would only give the second a suffix it did not need.)
     """
 
     def __init__(self) -> None:
-        self._taken: set[str] = set()
-        self._next_suffix: dict[str, int] = {}
+        self._taken: set[int] = set()
+        self._next_suffix: dict[int, int] = {}
 
     def unique(self, name: str) -> str:
         """Returns `name`, or `name` with the next free "-N" suffix when it is taken."""
@@ -140,8 +143,9 @@ class UniqueNames:
         return candidate
 
 
-def _fold(name: str) -> str:
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+def _fold(name: str) -> int:
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
+    return int.from_bytes(hashlib.blake2b(folded.encode(), digest_size=8).digest(), "big")
 
 
 def _with_suffix(name: str, suffix: str) -> str:
@@ -152,25 +156,30 @@ def _with_suffix(name: str, suffix: str) -> str:
 
 
 class ZipArchive:
-    """A zip that entries stream into, in constant memory, written to `target` (left open:
-    whoever opened it closes it, which for an upload is what completes it)."""
+    """A zip that entries stream into, in constant memory (jobs/zipstream.py), written to
+    `target` (left open: whoever opened it closes it, which for an upload is what completes
+    it). Every entry is dated `modified`, the export's time, so the same entries give the
+    same bytes."""
 
-    def __init__(self, target: BinaryIO):
+    def __init__(
+        self, target: BinaryIO, modified: datetime | None = None, tmp_dir: str | Path | None = None
+    ):
         self.target = target
-        self._zip: zipfile.ZipFile | None = None
+        self._modified, self._tmp_dir = modified or datetime.now(), tmp_dir
+        self._zip: ZipStream | None = None
 
     def __enter__(self) -> ZipArchive:
-        self._zip = zipfile.ZipFile(
-            self.target, "w", compression=zipfile.ZIP_STORED, allowZip64=True
-        )
+        self._zip = ZipStream(self.target, self._modified, self._tmp_dir)
         return self
 
     def __exit__(self, exc_type, *exc_info) -> None:
         """After an error the zip is left unfinished: no central directory is written to a
         target that may be the cause, and whose owner discards it (an aborted upload)."""
-        if exc_type is not None:
-            self._zip.fp = None  # else zipfile writes it anyway when collected (ZipFile.__del__)
-        self._zip.close()
+        try:
+            if exc_type is None:
+                self._zip.finish()
+        finally:
+            self._zip.close()
 
     def add_bytes(self, name: str, data: bytes) -> ArchiveEntry:
         return self.add_stream(name, InMemory(data), len(data))
@@ -187,19 +196,13 @@ class ZipArchive:
         quarter of assembling it). Without a size, ZIP64 is forced; with one, the source
         must hold exactly that many bytes (ZIP64 was chosen, and a part's room measured,
         from it)."""
-        info = _entry_info(_checked_name(name))
-        digest, written = (None if sha256 else hashlib.sha256()), 0
-        if size is not None:
-            info.file_size = size
-        with self._zip.open(info, "w", force_zip64=size is None) as target:
-            while chunk := source.read(CHUNK):
-                if digest:
-                    digest.update(chunk)
-                target.write(chunk)
-                written += len(chunk)
-        if size is not None and written != size:
-            raise ValueError(f"{name}: {written} bytes where {size} were declared")
-        return ArchiveEntry(name, written, sha256 or digest.hexdigest())
+        digest = None if sha256 else hashlib.sha256()
+        written = self._zip.write_entry(
+            _checked_name(name), source, size, digest.update if digest else None
+        )
+        if size is not None and written.size != size:
+            raise ValueError(f"{name}: {written.size} bytes where {size} were declared")
+        return ArchiveEntry(name, written.size, sha256 or digest.hexdigest())
 
 
 class InMemory:
@@ -223,13 +226,6 @@ def _checked_name(name: str) -> str:
     if any(part != safe_component(part, len(part), NAME_BYTES_LIMIT) for part in parts):
         raise ValueError(f"unsafe zip entry name: {name!r}")
     return name
-
-
-def _entry_info(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
-    info.compress_type = zipfile.ZIP_STORED
-    info.external_attr = 0o644 << 16
-    return info
 
 
 def csv_cells(*values: object) -> list[object]:

@@ -83,6 +83,7 @@ class PartedArchive:
         exported_at: datetime,
     ):
         self._open_part, self.part_bytes, self._tmp_dir = open_part, part_bytes, tmp_dir
+        self._exported_at = exported_at  # every entry's modification time, too
         self._stamp = utc_stamp(exported_at)  # as every manifest row's exported_at cell says it
         self._names = UniqueNames()
         for reserved in (f"{MANIFEST}.csv", f"{MANIFEST}.xlsx", ERRORS, INDEX_NAME):
@@ -229,7 +230,7 @@ class PartedArchive:
     def _start(self) -> _OpenPart:
         number = len(self.parts) + 1
         stream = self._open_part(number).__enter__()
-        archive = ZipArchive(stream).__enter__()
+        archive = ZipArchive(stream, self._exported_at, self._tmp_dir).__enter__()
         manifest = self._names.unique(f"{part_manifest(number)}.csv").removesuffix(".csv")
         self._names.unique(f"{manifest}.xlsx")
         rows = _Spool(self._tmp_dir, header_line())

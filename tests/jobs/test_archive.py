@@ -10,6 +10,7 @@ import struct
 import tracemalloc
 import unicodedata
 import zipfile
+from datetime import datetime
 
 import pytest
 
@@ -239,3 +240,31 @@ def test_a_zip_left_by_an_error_has_no_central_directory(tmp_path):
         raise KeyError("render failed")
 
     assert b"PK\x05\x06" not in path.read_bytes()
+
+
+def test_the_central_directory_waits_on_disk_not_in_memory(tmp_path):
+    with HashingWriter(tmp_path / "many.zip") as out, ZipArchive(out) as archive:
+        archive.add_bytes("P/task/TSK-0.pdf", b"%")
+        tracemalloc.start()
+        try:
+            for n in range(1, 5_000):
+                archive.add_bytes(f"P/task/TSK-{n}.pdf", b"%")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+    assert peak < 256 * 1024  # zipfile's ZipInfo per entry held ~2.5 MB here
+    with zipfile.ZipFile(tmp_path / "many.zip") as zf:
+        assert len(zf.infolist()) == 5_000
+
+
+def test_the_same_entries_at_the_same_time_give_the_same_bytes(tmp_path):
+    moment = datetime(2026, 12, 7, 20, 30, 14)
+    for name in ("one.zip", "two.zip"):
+        with HashingWriter(tmp_path / name) as out, ZipArchive(out, moment) as archive:
+            archive.add_bytes("P/task/TSK-1-é.pdf", b"%PDF-1")
+            archive.add_stream("photos/INS-1/a.jpg", io.BytesIO(b"jpeg"))
+
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
+    with zipfile.ZipFile(tmp_path / "one.zip") as zf:
+        assert zf.getinfo("P/task/TSK-1-é.pdf").date_time == (2026, 12, 7, 20, 30, 14)
