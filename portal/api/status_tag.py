@@ -5,9 +5,10 @@ no re-order lookup, no pydantic model, no response validation).
 The tag covers every column of the export's row but its heartbeat (which moves every second
 and shows nowhere), the newest export it was re-ordered as, its project's name, who asks
 (their role decides the action links) and, while it is processing, a clock of
-POLL_MIN_SECONDS steps (its ETA moves with time; a pending one's comes from its lane). The row is read under the same rule as `export_or_404`:
-the caller's organisation, and their own export unless they are an admin; anything else
-gets no tag, and the full view answers as it always did (a 404).
+POLL_MIN_SECONDS steps (its ETA moves with time; a pending one's comes from its lane).
+The row is read under the same rule as `export_or_404`: the caller's organisation, and
+their own export unless they are an admin; anything else gets no tag, and the full view
+answers as it always did (a 404).
 """
 
 from __future__ import annotations

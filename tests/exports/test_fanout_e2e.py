@@ -113,8 +113,10 @@ def test_a_killed_chunk_is_rendered_again_alone_and_the_export_completes_once(
     app, client, world, project_records, worker, mail_sink
 ):
     records = project_records(48, photo_every=4)
-    export = member_exports(client, world, records)
+    # The workers are up before the request: a worker that took its time to start (it
+    # imports every job's module first) could otherwise find every chunk already rendered.
     with worker(**FANNED) as a, worker(**FANNED) as b, worker(**FANNED) as c:
+        export = member_exports(client, world, records)
         victim = wait_until(lambda: busy_with_a_helper(app, (a, b, c)), timeout=90)
         os.kill(victim.horse_pid(), signal.SIGKILL)
         export = finished(export.id)
