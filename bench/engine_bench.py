@@ -23,15 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
-from bench import engine_lab, export_seed
+from bench import engine_lab
 from bench.engine_lab import Fleet, Lab, Raw, Run, World, clear_cache, new_export
-from tests.servers import MailSink, RcloneS3, RedisServer
+from tests.servers import MailSink
 
 
 @dataclass(frozen=True)
@@ -176,11 +174,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     note(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sitepack-engine-")))
-        rclone = RcloneS3()
-        endpoint = stack.enter_context(rclone)
-        env = export_seed.environment(tmp, endpoint, stack.enter_context(RedisServer()))
-        stack.enter_context(export_seed.app_for(env).app_context())
+        tmp, rclone, env = engine_lab.servers(stack, "sitepack-engine-")
         world = engine_lab.seed(args.records, args.big if "6" in args.rows else 0)
         # The raw engine forks this process: before the mail sink starts its thread.
         raw = engine_lab.raw_engine(world, processes=2) if "1" in args.rows else None

@@ -14,6 +14,7 @@ import io
 import multiprocessing
 import os
 import resource
+import tempfile
 import time
 import zipfile
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from portal.storage import client as s3
 from portal.storage import keys
 from portal.storage.multipart import MultipartWriter
 from tests import factories
-from tests.servers import MailSink
+from tests.servers import MailSink, RcloneS3, RedisServer
 from tests.workers import WorkerProcess
 
 LOGS = Path(__file__).resolve().parent.parent / "test-artifacts" / "logs"  # git-ignored
@@ -93,6 +94,18 @@ class World:
     ids: list[int]  # records with 3 photos each
     big_ids: list[int]  # records without photos
     photos: dict[str, bytes]
+
+
+def servers(stack: ExitStack, prefix: str) -> tuple[Path, RcloneS3, dict[str, str]]:
+    """A temp folder, rclone's S3 and a Redis for one bench run, and the bench's app
+    context over them; returns the folder, rclone (whose CPU is counted apart) and the
+    settings its workers share."""
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    rclone = RcloneS3()
+    endpoint = stack.enter_context(rclone)
+    env = export_seed.environment(tmp, endpoint, stack.enter_context(RedisServer()))
+    stack.enter_context(export_seed.app_for(env).app_context())
+    return tmp, rclone, env
 
 
 def children_cpu() -> float:
