@@ -106,12 +106,13 @@ class Reader:
     def __init__(self, where: Settings):
         self.pid = os.getpid()
         local = where.endpoint_url is not None and where.endpoint_url.startswith("http://")
+        given = {"endpoint": where.endpoint_url, "access_key_id": where.access_key_id,
+                 "secret_access_key": where.secret_access_key}  # fmt: skip
         self._store = S3Store(
             where.bucket,
-            endpoint=where.endpoint_url,
             region=where.region,
-            access_key_id=where.access_key_id,
-            secret_access_key=where.secret_access_key,
+            # Unset ones are left to obstore's own chain (the environment, an instance role).
+            **{name: value for name, value in given.items() if value is not None},
             virtual_hosted_style_request=where.endpoint_url is None,
             client_options={"allow_http": local, "connect_timeout": "5s", "timeout": "60s"},
             # As boto3's client here: three tries in all, then the error is the job's.
