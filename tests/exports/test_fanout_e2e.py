@@ -149,7 +149,6 @@ def test_cancel_during_fan_out_stops_every_chunk_and_leaves_no_zip(
     only those chunks' records can have been rendered since. The wall-clock bound is a
     backstop; the time taken is printed."""
     records = project_records(60, photo_every=0)
-    export = member_exports(client, world, records)
     # No sweeps: a sweep discards an ended export's chunk rows, which the test reads after.
     quiet = ("--no-sweep",)
     with (
@@ -157,6 +156,7 @@ def test_cancel_during_fan_out_stops_every_chunk_and_leaves_no_zip(
         worker(*quiet, **FANNED) as b,
         worker(*quiet, **FANNED) as c,
     ):
+        export = member_exports(client, world, records)  # once all are up: see the test above
         wait_until(lambda: busy_with_a_helper(app, (a, b, c)), timeout=90)
         token = csrf(client, f"/exports/{export.public_id}")
         client.post(f"/exports/{export.public_id}/cancel", data={"csrf_token": token})
