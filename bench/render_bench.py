@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 from jobs.render import MemoryPhotos, RenderPool, render_pdf
 from jobs.snapshot import ChecklistLine, PhotoRef, ProjectSnapshot, RecordSnapshot
 from portal.branding.brand import Branding
+from portal.renders.entries import Look
 from portal.storage import client as s3
 from portal.vocabulary import KIND_LABELS
 from tests.servers import RcloneS3
@@ -59,7 +60,8 @@ def snapshot(n: int, kind: str, photo_count: int) -> RecordSnapshot:
         organization_id=1,
         record_id=n,
         version=n % 4 + 1,
-        paper="A4",
+        look=Look("A4"),
+        verify_url=f"https://sitepack.test/v/bench{n:011d}",
         organization="Acme Build Ltd",
         branding=Branding(1),
         project=ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),

@@ -303,7 +303,7 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource) -> bytes:
     out = BytesIO()
     r = snapshot
     doc = BaseDocTemplate(
-        out, pagesize=PAGES[r.paper], title=f"{r.reference} — {r.title}",
+        out, pagesize=PAGES[r.look.paper], title=f"{r.reference} — {r.title}",
         author=r.organization, creator="Sitepack",
         leftMargin=15 * mm, rightMargin=15 * mm, topMargin=16 * mm, bottomMargin=20 * mm,
     )  # fmt: skip

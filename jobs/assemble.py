@@ -235,8 +235,8 @@ def _entries(
     found = {rid: work.cached[rid] for rid in batch if rid in work.cached}
     rendered = [rid for rid in batch if rid not in found and rid not in errors]
     if rendered:
-        paper = ExportOptions.of(export).paper
-        prints = plan.fingerprints(export.organization_id, rendered, paper)
+        look = ExportOptions.of(export).look
+        prints = plan.fingerprints(export.organization_id, rendered, look)
         by_print = cache.lookup(export.organization_id, prints.values())
         found.update({rid: by_print[p] for rid, p in prints.items() if p in by_print})
     return found
@@ -244,11 +244,11 @@ def _entries(
 
 def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str:
     """A cached PDF that is gone or fails its digest is rendered again, here and now."""
-    paper = ExportOptions.of(export).paper
-    failed = fill.fill([record_id], export.organization_id, paper, pool, fill.Unwatched())
+    look = ExportOptions.of(export).look
+    failed = fill.fill([record_id], export.organization_id, look, pool, fill.Unwatched())
     if failed:
         return failed[record_id]
-    prints = plan.fingerprints(export.organization_id, [record_id], paper)
+    prints = plan.fingerprints(export.organization_id, [record_id], look)
     if record_id not in prints:
         return DELETED
     entry = cache.lookup(export.organization_id, prints.values())[prints[record_id]]

@@ -73,9 +73,9 @@ def help_export(export_id: int, attempt_number: int) -> str:
 
 
 def render_chunk(export: Export, claim: ChunkClaim, pool: RenderPool) -> None:
-    paper = ExportOptions.of(export).paper
+    look = ExportOptions.of(export).look
     with chunk_heartbeat(claim) as pulse:
-        errors = fill(claim.record_ids, export.organization_id, paper, pool, pulse)
+        errors = fill(claim.record_ids, export.organization_id, look, pool, pulse)
         pulse.beat()  # what was counted since the last beat
     chunks.finish(claim, errors)
     # Which host rendered which chunk: the worker's log is where an operator (and the

@@ -11,7 +11,9 @@ from typing import Protocol
 
 from jobs import load
 from jobs.render import RenderError, RenderPool
-from portal.renders import cache
+from jobs.snapshot import RecordSnapshot
+from portal.renders import cache, issued
+from portal.renders.entries import CachedPdf, Look
 
 REMEMBER_EVERY = 20  # index rows written per commit: a killed job loses at most these
 
@@ -36,23 +38,32 @@ class Unwatched:
 def fill(
     record_ids: Sequence[int],
     organization_id: int,
-    paper: str,
+    look: Look,
     pool: RenderPool,
     progress: Progress,
 ) -> dict[int, str]:
     """Renders and stores each record's PDF, counting each into `progress`, which may stop
     it (a cancel) even while a record renders; returns the records that could not be
-    rendered, with the reason, for ERRORS.txt."""
+    rendered, with the reason, for ERRORS.txt. Each PDF made is indexed in the render cache
+    and remembered for the Verify page."""
     errors, stored = {}, []
-    snapshots = load.snapshots(record_ids, organization_id, paper)
+    snapshots = load.snapshots(record_ids, organization_id, look)
     for snapshot, result in pool.store_all(snapshots, progress.check):
         if isinstance(result, RenderError):
             errors[snapshot.record_id] = str(result)
         else:
-            stored.append(result)
+            stored.append((snapshot, result))
         progress.count(isinstance(result, RenderError))
         if len(stored) >= REMEMBER_EVERY:
-            cache.remember(stored)
+            _remember(stored)
             stored = []
-    cache.remember(stored)
+    _remember(stored)
     return errors
+
+
+def _remember(stored: list[tuple[RecordSnapshot, CachedPdf]]) -> None:
+    cache.remember([entry for _, entry in stored])
+    issued.remember([
+        issued.Made(entry.sha256, s.organization_id, s.record_id, s.reference, s.version)
+        for s, entry in stored
+    ])  # fmt: skip

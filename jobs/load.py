@@ -25,6 +25,8 @@ from portal.branding import store
 from portal.extensions import db
 from portal.models import Attachment, ExportItem, Organization, Record
 from portal.photos import make_rendition
+from portal.renders import codes
+from portal.renders.entries import Look
 from portal.storage import client as s3
 from portal.storage import keys
 from portal.vocabulary import RECORD_STATUSES
@@ -81,11 +83,11 @@ def records_of(ids: Sequence[int], organization_id: int) -> Iterator[Record]:
             db.session.expunge(record)
 
 
-def snapshots(ids: Sequence[int], organization_id: int, paper: str) -> Iterator[RecordSnapshot]:
-    return (snapshot(record, paper) for record in records_of(ids, organization_id))
+def snapshots(ids: Sequence[int], organization_id: int, look: Look) -> Iterator[RecordSnapshot]:
+    return (snapshot(record, look) for record in records_of(ids, organization_id))
 
 
-def snapshot(record: Record, paper: str) -> RecordSnapshot:
+def snapshot(record: Record, look: Look) -> RecordSnapshot:
     """Everything one record's PDF and zip entries need, copied while its session is open."""
     problem = None
     try:
@@ -98,7 +100,8 @@ def snapshot(record: Record, paper: str) -> RecordSnapshot:
         organization_id=record.organization_id,
         record_id=record.id,
         version=record.version,
-        paper=paper,
+        look=look,
+        verify_url=codes.verify_url(record.organization_id, record.id, record.version),
         organization=organization.name,
         branding=store.of(organization),
         project=ProjectSnapshot(project.name, project.code, project.address),

@@ -19,8 +19,8 @@ from portal.exports.attempts import Attempt
 from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Attachment, Export, Organization, Project, Record
-from portal.renders import cache, entries
-from portal.renders.entries import CachedPdf
+from portal.renders import cache, codes, entries
+from portal.renders.entries import CachedPdf, Look
 
 BATCH = 500
 
@@ -37,7 +37,7 @@ class Work:
 def plan(export: Export, attempt: Attempt) -> Work:
     references = load.requested_records(export.id, ExportOptions.of(export).order)
     ids = list(references)
-    prints = fingerprints(export.organization_id, ids, ExportOptions.of(export).paper)
+    prints = fingerprints(export.organization_id, ids, ExportOptions.of(export).look)
     found = cache.lookup(export.organization_id, prints.values())
     cached = {rid: found[prints[rid]] for rid in ids if prints.get(rid) in found}
     attempts.planned(attempt, len(cached))
@@ -46,7 +46,7 @@ def plan(export: Export, attempt: Attempt) -> Work:
     return Work(tuple(ids), cached, missing, references, gone)
 
 
-def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dict[int, str]:
+def fingerprints(organization_id: int, record_ids: list[int], look: Look) -> dict[int, str]:
     """Record id → the fingerprint its PDF is cached under, from the same inputs as
     `RecordSnapshot.render_inputs` (a test holds the two together)."""
     template = render.template_hash()
@@ -73,7 +73,8 @@ def fingerprints(organization_id: int, record_ids: list[int], paper: str) -> dic
             branding = Branding.from_columns(organization_id, *brand)
             material = entries.inputs(
                 organization_id, record_id, version, photos[record_id], (name, code, address),
-                organization, paper, branding.render_inputs(),
+                organization, look, branding.render_inputs(),
+                codes.verify_url(organization_id, record_id, version),
             )  # fmt: skip
             found[record_id] = entries.fingerprint(material, template)
     return found

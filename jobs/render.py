@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import io
 import itertools
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+import segno
 import weasyprint
 from botocore.exceptions import BotoCoreError, ClientError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
@@ -35,6 +37,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from jobs import archival
 from jobs.snapshot import PhotoRef, RecordSnapshot
 from portal import vocabulary
 from portal.renders import entries
@@ -49,10 +52,17 @@ PHOTO_URL = re.compile(r"photo:(\d{1,4})")
 # The PNGs besides photos a PDF shows, each one Sitepack drew itself, by URL and by what it is.
 LOGO_URL, SIGNATURE_URL = "logo:", "signature:"
 PICTURES = {LOGO_URL: "the organisation's logo", SIGNATURE_URL: "the sign-off's signature"}
+QR_URL = "qr:verify"  # the footer's QR code of the snapshot's verify link (record.css)
+QR_MODULE_MM = 0.4  # one QR module: 33 modules for a 50-character link, 13 mm
 # WeasyPrint 70 adds no /ID and no dates of its own (the record's come in as <meta> tags), but
 # both are pinned here so a variant's defaults cannot bring them in. Font subsets are named
 # from a hash of the font, not at random.
 _PINNED = {"pdf_identifier": False, "pdf_version": "1.7", "uncompressed_pdf": False}
+# An archival PDF is PDF/A-3a and PDF/UA-1 at once. WeasyPrint 70 takes one `pdf_variant`:
+# "pdf/a-3a" brings the tags (with /Lang, /MarkInfo, /DisplayDocTitle), the sRGB output
+# intent, embedded fonts and the XMP packet; archival.finish adds what PDF/UA-1 asks beyond
+# it. PDF/A wants a file /ID: pydyf's is the MD5 of the objects, so the bytes stay the same.
+_ARCHIVAL = _PINNED | {"pdf_variant": "pdf/a-3a", "pdf_identifier": True}
 # fontTools stamps "now" into a font it saves (the subset fallback when libharfbuzz-subset is
 # missing or older than 4.1, and variable fonts instanced to static); it honours
 # SOURCE_DATE_EPOCH instead. 2026-01-01T00:00:00Z, fixed forever.
@@ -88,13 +98,21 @@ class SnapshotFetcher(URLFetcher):
     """
 
     def __init__(
-        self, photos: tuple[PhotoRef, ...], source: PhotoSource, pictures: dict | None = None
+        self,
+        photos: tuple[PhotoRef, ...],
+        source: PhotoSource,
+        pictures: dict | None = None,
+        verify_url: str = "",
     ):
-        super().__init__(allowed_protocols=("photo", "logo", "signature"), fail_on_errors=True)
-        self._photos, self._source = photos, source
+        super().__init__(
+            allowed_protocols=("photo", "logo", "signature", "qr"), fail_on_errors=True
+        )
+        self._photos, self._source, self._verify_url = photos, source, verify_url
         self._pictures = {url: key for url, key in (pictures or {}).items() if key}
 
     def fetch(self, url, headers=None):
+        if url == QR_URL and self._verify_url:
+            return URLFetcherResponse(url, body=_qr_svg(self._verify_url), headers=SVG)
         if url in self._pictures:
             return self._picture(url)
         match = PHOTO_URL.fullmatch(url)
@@ -121,6 +139,18 @@ class SnapshotFetcher(URLFetcher):
         return URLFetcherResponse(url, body=data, headers={"Content-Type": "image/png"})
 
 
+SVG = {"Content-Type": "image/svg+xml"}
+
+
+def _qr_svg(text: str) -> bytes:
+    """segno draws the same SVG for the same text: the PDF stays reproducible."""
+    out = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(
+        out, kind="svg", scale=QR_MODULE_MM, unit="mm", border=0, xmldecl=False
+    )
+    return out.getvalue()
+
+
 def _complete_jpeg(data: bytes) -> bool:
     """Renditions were decoded in full at ingest (portal/photos.py), so a render only checks
     the frame: storage damage is a cut-off object, and WeasyPrint embeds a JPEG without
@@ -133,7 +163,7 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = 
     outage raises boto3's own error, since it is no record's fault. Exports always use the
     repo's `templates`; benches pass another copy to compare templates by the same steps."""
     engine = _engine(templates)
-    paper = _checked_paper(snapshot.paper)
+    paper = _checked_paper(snapshot.look.paper)
     html = engine.template.render(
         r=snapshot, brand=snapshot.branding, photos=_photo_views(snapshot.photos)
     )
@@ -141,11 +171,12 @@ def render_pdf(snapshot: RecordSnapshot, photos: PhotoSource, templates: Path = 
         LOGO_URL: snapshot.branding.logo_key,
         SIGNATURE_URL: snapshot.sign_off.signature_key,
     }
-    fetcher = SnapshotFetcher(snapshot.photos, photos, pictures)
+    fetcher = SnapshotFetcher(snapshot.photos, photos, pictures, snapshot.verify_url)
     document = RecordHTML(string=html, url_fetcher=fetcher, ua_stylesheet=engine.ua_css)
+    options = {"finisher": archival.finish, **_ARCHIVAL} if snapshot.look.archival else _PINNED
     try:
         return document.write_pdf(
-            stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts, **_PINNED
+            stylesheets=[engine.css, engine.paper_css[paper]], font_config=engine.fonts, **options
         )
     except FatalURLFetchingError as exc:  # the fetcher's own error is the one that says why
         raise (exc.__cause__ or RenderError(str(exc))) from None

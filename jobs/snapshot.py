@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from portal.branding.brand import Branding
 from portal.renders import entries
-from portal.renders.entries import RenderInputs
+from portal.renders.entries import Look, RenderInputs
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,8 @@ class RecordSnapshot:
     organization_id: int
     record_id: int
     version: int
-    paper: str
+    look: Look
+    verify_url: str  # /v/<code> of this version (portal/renders/codes.py): footer and QR code
     organization: str
     branding: Branding
     project: ProjectSnapshot
@@ -108,6 +109,7 @@ class RecordSnapshot:
             [photo.material() for photo in self.photos],
             (self.project.name, self.project.code, self.project.address),
             self.organization,
-            self.paper,
+            self.look,
             self.branding.render_inputs(),
+            self.verify_url,
         )

@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.records.views import bp as records_bp
     from portal.schedules.views import bp as schedules_bp
     from portal.shares.views import bp as shares_bp
+    from portal.verify.views import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(records_bp)
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(shares_bp)
     app.register_blueprint(schedules_bp)
     app.register_blueprint(organisation_bp)
+    app.register_blueprint(verify_bp)
     # No cookie authenticates the API (portal/api/auth.py), so there is no CSRF to guard.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -8,6 +8,7 @@ def register(app: Flask) -> None:
     from portal.renders.cli import renders_group
     from portal.schedules.cli import schedules_group
     from portal.seed import seed_command
+    from portal.signing.cli import signing_group
     from portal.storage.cli import storage_group
 
     app.cli.add_command(seed_command)
@@ -15,3 +16,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(exports_group)
     app.cli.add_command(renders_group)
     app.cli.add_command(schedules_group)
+    app.cli.add_command(signing_group)

@@ -139,6 +139,16 @@ def _mail(environ: Mapping[str, str]) -> dict:
         "DEV_MAIL_DIR": env("DEV_MAIL_DIR", str(INSTANCE_DIR.parent / "var" / "mail")),
         # Base of every link in an email: never taken from a request's Host header.
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Key of the short codes in record PDFs' verify links (/v/<code>); empty: SECRET_KEY.
+        # Changing it changes every code, so every record PDF is rendered again.
+        "VERIFY_CODE_KEY": env("VERIFY_CODE_KEY", ""),
+        # Opens every signing key (the deployment CA's, each organisation's): from the
+        # environment only. Empty: handover PDFs cannot be signed.
+        "SIGNING_PASSPHRASE": env("SIGNING_PASSPHRASE", ""),
+        # Where `flask signing init` keeps the CA's PKCS#12 (mode 600); empty: the bucket.
+        "SIGNING_CA_PATH": env("SIGNING_CA_PATH", ""),
+        # Checks on the public Verify page per client address (Flask-Limiter, in Redis).
+        "VERIFY_RATE_LIMIT": env("VERIFY_RATE_LIMIT", "20 per minute"),
     }
 
 
@@ -195,6 +205,9 @@ def _exports(environ: Mapping[str, str]) -> dict:
         # chunk claim may write whatever the state, to prove the rehearsal fails without it.
         # Never set in production.
         "TEST_SKIP_FENCE": _bool(environ, "TEST_SKIP_FENCE", False),
+        # Record PDFs archival (PDF/A-3a, tagged as PDF/UA-1) unless an export asks otherwise;
+        # off: plain PDF 1.7, about 20 % cheaper to render (README, bench/archival_bench.py).
+        "PDF_ARCHIVAL": _bool(environ, "PDF_ARCHIVAL", True),
         # Seconds after which a live export's status poll renders its fragment again though
         # its row stood still (the ETA and "next try in 5 minutes" follow the clock); between
         # those, an unchanged poll is a 304.

@@ -135,7 +135,7 @@ def record_pdf_job_id(record_public_id: str, fingerprint: str) -> str:
     return f"record-pdf-{record_public_id}-{fingerprint[:16]}"
 
 
-def enqueue_record_pdf(record_id: int, paper: str, job_id: str) -> None:
+def enqueue_record_pdf(record_id: int, look: tuple, job_id: str) -> None:
     """One record's PDF, asked for by a person waiting on the page: on the small-export lane,
     which a worker-fast takes, so it never waits behind a large export or pre-rendering."""
     lane = queue(SMALL)
@@ -144,7 +144,7 @@ def enqueue_record_pdf(record_id: int, paper: str, job_id: str) -> None:
     lane.enqueue(
         "jobs.prerender.render_record",
         record_id,
-        paper,
+        tuple(look),
         job_id=job_id,
         job_timeout=300,
         result_ttl=600,

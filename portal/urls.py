@@ -48,3 +48,8 @@ def share_landing(token: str) -> str:
 def project_records(schedule) -> str:
     """The records page with a schedule's saved filter applied."""
     return absolute("records.index", project_id=schedule.project.public_id, **schedule.filter_args)
+
+
+def record_version(code: str) -> str:
+    """A record version's verify page, printed with its QR code in the record PDF's footer."""
+    return absolute("verify.version", code=code)

@@ -34,6 +34,9 @@ DISPOSITION_LABELS = {
     "return_to_supplier": "Return to supplier",
 }
 NCR_DISPOSITIONS = tuple(DISPOSITION_LABELS)
+# The export form's choice of record PDFs (its `archival` field), code → whether archival.
+PDF_CHOICES = {"archival": True, "plain": False}
+PDF_LABELS = {True: "Archival PDF/A, accessible", False: "Plain PDF"}
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 
@@ -52,6 +55,10 @@ def check_label(result: str) -> str:
 
 def disposition_label(code: str) -> str:
     return DISPOSITION_LABELS.get(code, str(code))
+
+
+def pdf_label(archival: bool) -> str:
+    return PDF_LABELS[bool(archival)]
 
 
 def css_token(code: str) -> str:

@@ -30,6 +30,7 @@ from portal.models import (
     WebhookEndpoint,
     utcnow,
 )
+from portal.renders.entries import Look
 from portal.shares import tokens
 from portal.storage import keys
 from portal.webhooks import signing
@@ -359,7 +360,8 @@ def record_snapshot(reference: str = "INS-0001", **overrides) -> RecordSnapshot:
         "organization_id": 1,
         "record_id": 7,
         "version": 4,
-        "paper": "A4",
+        "look": Look("A4"),
+        "verify_url": "https://sitepack.test/v/abcdefghijklmnop",
         "organization": "Acme Build",
         "branding": Branding(1),
         "project": ProjectSnapshot("Harbour View Tower", "HVT", "1 Quay St"),

@@ -155,9 +155,11 @@ FORMS = {
     "exports.create": Form(
         "/exports",
         MEMBER,
-        {"project": "{project}", "record": "{record}", "paper": "A4", "links": ""},
+        {"project": "{project}", "record": "{record}", "paper": "A4", "links": ""}
+        | {"archival": "plain"},
         {"project": "id", "record": "id", "paper": "enum", "include_originals": "flag"}
-        | {"links": "url", "title": "free text", "layout": "enum", "order": "enum"},
+        | {"links": "url", "title": "free text", "layout": "enum", "order": "enum"}
+        | {"archival": "enum"},
     ),
     "exports.create_bundle": Form(
         "/bundles",
@@ -271,6 +273,9 @@ FILTERS = {
         lenient=True,
         method="GET",
     ),
+    "verify.check": Form(
+        "/verify/check", None, {"sha256": "0" * 64}, {"sha256": "id"}, lenient=True, method="GET"
+    ),
     "admin.exports": Form(
         "/admin/exports",
         ADMIN,
@@ -297,12 +302,20 @@ PAGES = (
     (None, "/s/{token}"),
     (ADMIN, "/admin/sharing"),
     (MEMBER, "/schedules/{schedule}/edit"),
+    (None, "/verify"),
 )
 # A valid body of each API operation that takes one (a second for ExportIn's `filter`).
 BODIES = {
     "create_export": [
         {"project": "{project}", "record_ids": ["{record}"], "title": "Claim 7"}
-        | {"options": {"paper": "A4", "include_originals": False, "layout": "both"}},
+        | {
+            "options": {
+                "paper": "A4",
+                "include_originals": False,
+                "layout": "both",
+                "archival": True,
+            }
+        },
         {
             "project": "{project}",
             "filter": {"kind": "inspection", "status": "open", "q": "a"}
@@ -553,6 +566,7 @@ PATH_VALUES = {
     "token": "{token}",
     "action": "pause",
     "schedule_id": "{schedule}",
+    "code": "abcdefghijklmnop",
 }
 
 

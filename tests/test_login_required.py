@@ -10,6 +10,7 @@ from tests.helpers import csrf
 
 # A share's landing page and downloads: the token in the link is the recipient's credential.
 PUBLIC = {"/login", "/static/<path:filename>", "/s/<token>", "/s/<token>/download"}
+PUBLIC |= {"/verify", "/v/<code>", "/verify/check"}  # anyone may verify a file
 TOKEN_ONLY = {"/metrics"}  # a scraper's bearer token, never a session: 404 without it
 API_DOCUMENTS = {"/api/v1/openapi.json", "/api/v1/reference"}
 

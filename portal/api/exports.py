@@ -64,6 +64,7 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
         service.default_title(project, len(record_ids)),
         json.options.layout,
         json.options.order,
+        json.options.archival,
     )
     if json.filter is not None:
         options = replace(options, selection=f"API filter: {json.filter.as_filter().described()}")

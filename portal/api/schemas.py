@@ -278,6 +278,11 @@ class ExportOptionsIn(Strict):
     include_originals: bool = False
     layout: Layout = Field(default=DEFAULT_LAYOUT, description=LAYOUT_DOC)
     order: Order = Field(default=DEFAULT_ORDER, description=ORDER_DOC)
+    archival: bool | None = Field(
+        default=None,
+        description="Record PDFs as PDF/A-3a, tagged as PDF/UA-1 (true) or plain PDF (false); "
+        "absent: the deployment's default.",
+    )
 
 
 def no_default(schema: dict) -> None:

@@ -14,6 +14,7 @@ from portal.models import User
 # A share's recipient has no account: its token is their credential (portal/shares/).
 # /metrics is read by a scraper, not a person: its own bearer token guards it (admin/metrics.py).
 PUBLIC_ENDPOINTS = {"auth.login", "static", "shares.landing", "shares.download", "metrics.metrics"}
+PUBLIC_ENDPOINTS |= {"verify.page", "verify.version", "verify.check"}  # anyone may verify a file
 
 
 def configure_login(app: Flask) -> None:

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from flask import current_app
 
 from portal.exports.errors import ExportRequestError
-from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES
-from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS
+from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES, Look
+from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS, PDF_CHOICES
 
 if TYPE_CHECKING:
     from portal.models import Export
@@ -48,6 +48,8 @@ class LinkIn:
 class ExportOptions:
     paper: str = DEFAULT_PAPER
     include_originals: bool = False
+    # PDF/A-3a + PDF/UA-1 record PDFs; a request that does not say gets PDF_ARCHIVAL.
+    archival: bool = Look().archival
     # Its name (a records export's title, a bundle's name); then a bundle's: how long its
     # link works, and whose prefix its zips go under (keys.PORTAL_NAMESPACE, or
     # keys.api_key_namespace of the API key that asked).
@@ -63,7 +65,7 @@ class ExportOptions:
     @classmethod
     def parse(
         cls, paper: str | None, include_originals: bool, title: str | None, default_title: str,
-        layout: str | None = None, order: str | None = None,
+        layout: str | None = None, order: str | None = None, archival: bool | None = None,
     ) -> ExportOptions:  # fmt: skip
         """A records export's options, checked; a blank title is the default one."""
         paper = paper or DEFAULT_PAPER
@@ -75,9 +77,20 @@ class ExportOptions:
                 f"Layout must be one of {', '.join(EXPORT_LAYOUTS)}; "
                 f"order one of {', '.join(EXPORT_ORDERS)}."
             )
+        if archival is None:
+            archival = current_app.config["PDF_ARCHIVAL"]
         name = checked_name(title, "title") or default_title[:NAME_MAX]
         return cls(paper=paper, include_originals=bool(include_originals), name=name,
-                   layout=layout, order=order)  # fmt: skip
+                   layout=layout, order=order, archival=archival)  # fmt: skip
+
+    @staticmethod
+    def archival_choice(code: str | None) -> bool | None:
+        """The export form's `archival` field: None when it was not sent (the default)."""
+        if code is None:
+            return None
+        if code not in PDF_CHOICES:
+            raise ExportRequestError(f"Record PDFs must be one of {', '.join(PDF_CHOICES)}.")
+        return PDF_CHOICES[code]
 
     @classmethod
     def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
@@ -99,11 +112,12 @@ class ExportOptions:
     @classmethod
     def from_stored(cls, stored: dict | None) -> ExportOptions:
         """What an export was requested with, from its row's `options` column; a row older
-        than an option gets its default."""
+        than an option gets its default (one older than archival PDFs was made plain)."""
         stored = stored or {}
         return cls(
             stored.get("paper", DEFAULT_PAPER),
             bool(stored.get("include_originals")),
+            bool(stored.get("archival", False)),
             stored.get("name", ""),
             stored.get("ttl_hours"),
             stored.get("namespace", ""),
@@ -123,13 +137,19 @@ class ExportOptions:
         return self.layout != DEFAULT_LAYOUT
 
     @property
+    def look(self) -> Look:
+        """What the record PDFs are rendered in, and cached by."""
+        return Look(self.paper, self.archival)
+
+    @property
     def ttl(self) -> timedelta:
         """How long the zip can be downloaded once it is made."""
         hours = self.ttl_hours or current_app.config["EXPORT_TTL_HOURS"]
         return timedelta(hours=hours)
 
     def as_dict(self) -> dict:
-        """Stored on the row and fingerprinted; a records export's keeps its two options."""
+        """Stored on the row and fingerprinted: a records export's three options, or a
+        bundle's name, lifetime and namespace besides the first two (it renders no PDF)."""
         stored = {"paper": self.paper, "include_originals": self.include_originals}
         if self.name:
             stored["name"] = self.name
@@ -138,8 +158,8 @@ class ExportOptions:
         if (self.layout, self.order) != (DEFAULT_LAYOUT, DEFAULT_ORDER):
             stored |= {"layout": self.layout, "order": self.order}
         if self.ttl_hours is not None:
-            stored |= {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
-        return stored
+            return stored | {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
+        return stored | {"archival": self.archival}
 
 
 def checked_name(text: str | None, what: str) -> str:

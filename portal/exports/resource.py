@@ -65,6 +65,7 @@ class ExportOptionsOut(BaseModel):
     include_originals: bool
     layout: Layout = Field(description=LAYOUT_DOC)
     order: Order = Field(description=ORDER_DOC)
+    archival: bool  # PDF/A-3a tagged as PDF/UA-1, or plain PDF
 
 
 class PartOut(BaseModel):
@@ -160,6 +161,7 @@ def export_resource(export: Export) -> ExportResource:
             include_originals=options.include_originals,
             layout=options.layout,
             order=options.order,
+            archival=options.archival,
         ),
         created_at=export.created_at,
         started_at=export.started_at,

@@ -39,6 +39,7 @@ from portal.models import (
 )
 from portal.storage import keys
 from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
+from portal.vocabulary import pdf_label
 
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
 
@@ -204,7 +205,7 @@ def create_export(
 def request_detail(export: Export, options: ExportOptions) -> str:
     if export.is_bundle:
         return f"{wording.count_label(export)}, link for {options.ttl_hours} h"
-    return f"{wording.count_label(export)}, {options.paper}" + (
+    return f"{wording.count_label(export)}, {options.paper}, {pdf_label(options.archival)}" + (
         ", with original photos" if options.include_originals else ""
     )
 

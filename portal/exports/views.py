@@ -41,6 +41,7 @@ def create():
             service.default_title(project, len(record_ids)),
             request.form.get("layout"),
             request.form.get("order"),
+            ExportOptions.archival_choice(request.form.get("archival")),
         )
         extra = handover_links()
         result = service.request_export(

@@ -26,7 +26,7 @@ from portal.models.exports import (
     ReconcileRun,
 )
 from portal.models.records import Attachment, ChecklistItem, Project, Record, SelectedRecord
-from portal.models.renders import RenderedPdf
+from portal.models.renders import IssuedPdf, RenderedPdf
 from portal.models.schedules import Schedule
 from portal.models.shares import ExportShare, ShareAccess, ShareAccessKind, SharingPolicy
 from portal.models.tenancy import Organization, User
@@ -50,6 +50,7 @@ __all__ = [
     "ExportKindMixin",
     "FormTokenMixin",
     "IdempotentRequest",
+    "IssuedPdf",
     "KeyScope",
     "Organization",
     "Project",

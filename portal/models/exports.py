@@ -138,7 +138,7 @@ class ExportPart(db.Model):
     number: Mapped[int]  # 1..N
     object_key: Mapped[str] = mapped_column(String(500))
     byte_size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # the Verify page looks zips up
     # The records this zip holds (their PDFs, or their lines in ERRORS.txt).
     records: Mapped[int] = mapped_column(default=0)
 

@@ -1,7 +1,7 @@
 """One record's PDF on its own, for its page and the API: straight from the render cache when
 its current version is there, else rendered on the small-export lane (which a worker-fast
 takes) into the same cache, so the export that follows finds it too. The paper is the
-organisation's usual one, as pre-rendering chooses it."""
+organisation's usual look (paper, archival or not), as pre-rendering chooses it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import quote
 from portal import queues
 from portal.models import Record
 from portal.renders import cache
-from portal.renders.entries import CachedPdf
+from portal.renders.entries import CachedPdf, Look
 from portal.storage import client as s3
 
 PRESIGN_SECONDS = 60
@@ -20,7 +20,7 @@ PRESIGN_SECONDS = 60
 @dataclass(frozen=True)
 class RecordPdf:
     record: Record
-    paper: str
+    look: Look
     fingerprint: str
     cached: CachedPdf | None
 
@@ -45,17 +45,17 @@ def locate(record: Record) -> RecordPdf:
     """Where the record's PDF stands. The planner's fingerprint is imported here, not at the
     top: it brings WeasyPrint's version in, which only this feature of the web needs."""
     from jobs.plan import fingerprints
-    from jobs.prerender import usual_papers
+    from jobs.prerender import usual_looks
 
-    paper = usual_papers(record.organization_id)[0]
-    fingerprint = fingerprints(record.organization_id, [record.id], paper)[record.id]
+    look = usual_looks(record.organization_id)[0]
+    fingerprint = fingerprints(record.organization_id, [record.id], look)[record.id]
     found = cache.lookup(record.organization_id, [fingerprint]).get(fingerprint)
-    return RecordPdf(record, paper, fingerprint, found)
+    return RecordPdf(record, look, fingerprint, found)
 
 
 def request(record: Record) -> RecordPdf:
     """The record's PDF, queued for rendering unless it is cached (or already queued)."""
     located = locate(record)
     if located.cached is None:
-        queues.enqueue_record_pdf(record.id, located.paper, located.job_id)
+        queues.enqueue_record_pdf(record.id, located.look, located.job_id)
     return located

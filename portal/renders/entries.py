@@ -2,7 +2,7 @@
 
 A record's PDF depends only on what it shows (the record at its version, its photos with
 their captions, its project's and organisation's names, the organisation's branding), the
-template and the paper, so it
+template and its look (the paper, archival or not), so it
 is stored under a fingerprint of exactly those and reused by every export that needs it.
 The export planner (from a light query) and the snapshot (from the loaded record) build the
 material with the same `inputs()`, and a test holds the two together.
@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from portal.storage import keys
 
@@ -23,6 +24,15 @@ from portal.storage import keys
 PAPER_SIZES = ("A4", "Letter")
 # What an export that names no paper is rendered on.
 DEFAULT_PAPER = PAPER_SIZES[0]
+
+
+class Look(NamedTuple):
+    """How a record's PDF is made besides what it shows: an export's choice, and part of the
+    render cache's key. Archival is PDF/A-3a that is also tagged PDF/UA-1 (jobs/render.py);
+    off, a plain untagged PDF 1.7."""
+
+    paper: str = DEFAULT_PAPER
+    archival: bool = True
 
 
 @dataclass(frozen=True)
@@ -56,16 +66,18 @@ def inputs(
     photos: Sequence[tuple[str, ...]],
     project: tuple[str, str, str],
     organization: str,
-    paper: str,
+    look: Look,
     branding: tuple[str, str, str],
+    verify_url: str,
 ) -> RenderInputs:
     """Everything besides the template that decides a record's PDF bytes, and nothing else
     (no time, no export): `photos` as `photo_material()` gives each, in the record's order,
     `project` as (name, code, address), `branding` as `Branding.render_inputs()` gives it.
-    The version stands for the record's own fields."""
+    The version stands for the record's own fields; `verify_url` is the link its footer
+    prints, made from the version and a key."""
     return (
         organization_id, record_id, version, tuple(tuple(p) for p in photos), tuple(project),
-        organization, paper, tuple(branding),
+        organization, tuple(look), tuple(branding), verify_url,
     )  # fmt: skip
 
 

@@ -11,6 +11,8 @@ on, so a key's shape is a contract: change it here and every reader follows.
                                                   day count; the namespace is per API key
     renders/<organisation>/<fingerprint>.pdf      the render cache, content-addressed
     branding/<organisation>/logo-<sha256>.png     an organisation's logo, as Sitepack drew it
+    signing/ca.p12                                the deployment CA (when not on a path)
+    signing/organisations/<organisation>.p12      an organisation's signing key
 """
 
 from __future__ import annotations
@@ -124,3 +126,18 @@ def logo(organization_id: int, sha256: str) -> str:
     """Content-addressed, so a PDF being rendered while the logo changes still finds the logo
     its fingerprint names; no lifecycle rule reaches this prefix."""
     return f"{BRANDING}{organization_id}/logo-{sha256}.png"
+
+
+SIGNING = "signing/"
+
+
+def signing_ca() -> str:
+    """The deployment CA (`flask signing init`), a PKCS#12 under SIGNING_PASSPHRASE, when
+    SIGNING_CA_PATH does not put it on a disk instead."""
+    return f"{SIGNING}ca.p12"
+
+
+def organization_signer(organization_id: int) -> str:
+    """The organisation's signing key and certificate, issued by the CA or uploaded by an
+    admin, re-encrypted under SIGNING_PASSPHRASE."""
+    return f"{SIGNING}organisations/{organization_id}.p12"

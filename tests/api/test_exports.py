@@ -46,6 +46,7 @@ def test_a_request_is_accepted_with_location_and_retry_after_and_enqueued(api, w
         "include_originals": False,
         "layout": "files",
         "order": "kind",
+        "archival": True,
     }
     assert set(out["links"]) >= {"cancel"} and out["links"]["download"] is None
     assert exported_ids(out["id"]) == {r.id for r in records}
@@ -71,7 +72,8 @@ def test_options_are_kept(api, world):
     body = body_for(
         world.project_a,
         records,
-        options={"paper": "Letter", "include_originals": True, "layout": "both", "order": "due"},
+        options={"paper": "Letter", "include_originals": True, "layout": "both", "order": "due"}
+        | {"archival": False},
     )
     out = api.post("/api/v1/exports", json=body).get_json()
     assert out["options"] == {
@@ -79,6 +81,7 @@ def test_options_are_kept(api, world):
         "include_originals": True,
         "layout": "both",
         "order": "due",
+        "archival": False,
     }
 
 

@@ -18,6 +18,7 @@ from portal.branding.logos import prepared_logo
 from portal.extensions import db, mail
 from portal.mailer import LOGO_CID, MailKind, send_export_mail
 from portal.models import ExportStatus
+from portal.renders.entries import Look
 from tests import factories
 from tests.branding import logos
 from tests.branding.logos import MAGENTA
@@ -61,8 +62,8 @@ def test_a_new_logo_renders_its_organisations_records_again_and_nothing_else(wor
     def prints() -> dict[int, str]:
         db.session.expire_all()
         return {
-            **plan.fingerprints(world.org_a.id, [ours.id], "A4"),
-            **plan.fingerprints(world.org_b.id, [theirs.id], "A4"),
+            **plan.fingerprints(world.org_a.id, [ours.id], Look("A4")),
+            **plan.fingerprints(world.org_b.id, [theirs.id], Look("A4")),
         }
 
     before = prints()

@@ -7,8 +7,10 @@ from rq import Queue
 
 from portal import queues
 from portal.exports import service, wording
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Export, ExportItem, SelectedRecord, utcnow
+from portal.renders.entries import Look
 from tests import factories
 from tests.factories import login
 from tests.helpers import request_export
@@ -31,6 +33,7 @@ def test_export_is_committed_then_enqueued_with_the_export_as_job_id(app, client
         "paper": "Letter",
         "include_originals": False,
         "name": wording.default_title(world.project_a.name, 3, utcnow().date()),
+        "archival": True,
     }
     assert ExportItem.query.filter_by(export_id=export.id).count() == 3
     assert queued_jobs(app, "exports-small") == [queues.job_id(export)]
@@ -99,6 +102,8 @@ def test_empty_selection_and_bad_options_are_refused_clearly(app, client, world)
     assert empty.status_code == 400 and "Select at least one record" in empty.get_data(as_text=True)
     bad_paper = request_export(client, world.project_a, records, paper="A0")
     assert bad_paper.status_code == 400 and "Paper size" in bad_paper.get_data(as_text=True)
+    bad_pdfs = request_export(client, world.project_a, records, archival="pdf/x")
+    assert bad_pdfs.status_code == 400 and "Record PDFs must be" in bad_pdfs.get_data(as_text=True)
     malformed = request_export(client, world.project_a, record="../../etc")
     assert malformed.status_code == 400
     assert Export.query.count() == 0
@@ -155,3 +160,27 @@ def test_post_without_csrf_token_is_refused(app, client, world):
     )
     assert response.status_code == 400
     assert Export.query.count() == 0
+
+
+def test_a_request_that_does_not_say_is_archival_as_the_deployment_says(app):
+    app.config["PDF_ARCHIVAL"] = False
+
+    assert ExportOptions.parse("A4", False, None, "T").look == Look("A4", archival=False)
+    assert ExportOptions.parse("A4", False, None, "T", archival=True).look == Look(
+        "A4", archival=True
+    )
+    assert not ExportOptions.from_stored({"paper": "A4"}).archival  # asked before archival PDFs
+
+
+def test_the_form_chooses_plain_pdfs_and_the_export_page_says_so(app, client, world):
+    records = factories.records(world.project_a, 1)
+    db.session.commit()
+    login(client, "member@acme.test")
+    form = client.get(f"/projects/{world.project_a.public_id}/records").get_data(as_text=True)
+    assert '<option value="archival" selected>Archival PDF/A, accessible</option>' in form
+
+    response = request_export(client, world.project_a, records, archival="plain")
+    export = Export.query.one()
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert export.options["archival"] is False and "A4 · Plain PDF" in page

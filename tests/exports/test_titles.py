@@ -42,7 +42,7 @@ def test_the_default_title_names_project_count_and_day():
     ],
 )
 def test_a_typed_title_is_kept_on_one_line_and_a_blank_one_is_the_default(typed, kept):
-    assert ExportOptions.parse("A4", False, typed, DEFAULT).name == kept
+    assert ExportOptions.parse("A4", False, typed, DEFAULT, archival=False).name == kept
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_a_typed_title_is_kept_on_one_line_and_a_blank_one_is_the_default(typed,
 )
 def test_a_title_too_long_or_with_control_characters_is_refused(typed, says):
     with pytest.raises(ExportRequestError, match=says):
-        ExportOptions.parse("A4", False, typed, DEFAULT)
+        ExportOptions.parse("A4", False, typed, DEFAULT, archival=False)
 
 
 def test_the_zip_is_named_after_the_title_cleaned_for_every_file_system(app, world):

@@ -55,6 +55,8 @@ WORKER_MAY_REACH = {
     "portal.shares.mail",  # a share's emails: the worker sends the first-download notice
     "portal.renders",
     "portal.renders.cache",
+    "portal.renders.codes",  # the verify link a record PDF prints
+    "portal.renders.issued",  # the PDFs the Verify page knows
     "portal.renders.entries",
     "portal.storage",
     "portal.storage.cdn",

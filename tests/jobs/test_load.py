@@ -17,6 +17,8 @@ from jobs.snapshot import ChecklistLine, OriginalRef, ProjectSnapshot
 from portal.extensions import db
 from portal.models import Attachment
 from portal.photos import ingest_photo
+from portal.renders import codes
+from portal.renders.entries import Look
 from portal.storage import client as s3
 from portal.storage import keys
 from tests import factories
@@ -37,7 +39,7 @@ def pdf_text(pdf: bytes) -> str:
 def test_snapshot_holds_what_the_pdf_shows_with_photos_by_key(app, world, bucket):
     record, photo = stored_record(world)
 
-    snap = load.snapshot(record, "Letter")
+    snap = load.snapshot(record, Look("Letter"))
 
     assert (snap.organization_id, snap.record_id, snap.version) == (world.org_a.id, record.id, 1)
     assert snap.organization == "Acme Build"
@@ -50,7 +52,8 @@ def test_snapshot_holds_what_the_pdf_shows_with_photos_by_key(app, world, bucket
     assert snap.load_error is None
     assert snap.render_inputs() == (
         world.org_a.id, record.id, 1, ((photo.sha256, "Wall W2, east face", "w2.jpg", "", ""),),
-        ("Harbour View Tower", "HVT", "1 Quay St"), "Acme Build", "Letter", ("", "#1f3a5f", ""),
+        ("Harbour View Tower", "HVT", "1 Quay St"), "Acme Build", ("Letter", True),
+        ("", "#1f3a5f", ""), codes.verify_url(world.org_a.id, record.id, 1),
     )  # fmt: skip
     assert not any("export" in field.name for field in dataclasses.fields(snap))
     text = pdf_text(render_pdf(snap, s3.Bucket(s3.settings(app.config))))
@@ -60,8 +63,8 @@ def test_snapshot_holds_what_the_pdf_shows_with_photos_by_key(app, world, bucket
 def test_same_record_version_gives_an_equal_snapshot(app, world, bucket):
     record, _ = stored_record(world)
 
-    assert load.snapshot(record, "A4") == load.snapshot(record, "A4")
-    assert load.snapshot(record, "A4") != load.snapshot(record, "Letter")
+    assert load.snapshot(record, Look("A4")) == load.snapshot(record, Look("A4"))
+    assert load.snapshot(record, Look("A4")) != load.snapshot(record, Look("Letter"))
 
 
 def test_old_photo_without_rendition_gets_one_made_and_kept_before_rendering(app, world, bucket):
@@ -71,7 +74,7 @@ def test_old_photo_without_rendition_gets_one_made_and_kept_before_rendering(app
     photo.rendition_key = None
     db.session.commit()
 
-    snap = load.snapshot(record, "A4")
+    snap = load.snapshot(record, Look("A4"))
 
     folder = keys.attachment_folder(world.org_a.id, record.public_id, photo.public_id)
     assert snap.photos[0].rendition_key == keys.rendition(folder)
@@ -90,7 +93,7 @@ def test_old_photo_whose_original_is_gone_makes_the_record_a_load_error(app, wor
     photo.rendition_key = None
     db.session.commit()
 
-    snap = load.snapshot(record, "A4")
+    snap = load.snapshot(record, Look("A4"))
 
     assert snap.load_error == "photo 'w2.jpg' is missing from storage"
     assert snap.photos == ()
@@ -99,7 +102,7 @@ def test_old_photo_whose_original_is_gone_makes_the_record_a_load_error(app, wor
 def test_a_render_process_never_imports_the_models(app, world, bucket):
     """Unpickling a snapshot and rendering needs jobs.snapshot and jobs.render only."""
     record, _ = stored_record(world)
-    pickled = pickle.dumps(load.snapshot(record, "A4"))
+    pickled = pickle.dumps(load.snapshot(record, Look("A4")))
     script = (
         "import pickle, sys\n"
         "import jobs.render\n"
@@ -119,6 +122,6 @@ def test_snapshots_take_only_the_organisations_own_records(app, world, bucket):
     theirs = factories.record(world.project_b)
     db.session.commit()
 
-    snaps = list(load.snapshots([theirs.id, ours.id], world.org_a.id, "A4"))
+    snaps = list(load.snapshots([theirs.id, ours.id], world.org_a.id, Look("A4")))
 
     assert [snap.record_id for snap in snaps] == [ours.id]

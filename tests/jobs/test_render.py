@@ -24,6 +24,7 @@ from jobs.render import (
 )
 from jobs.snapshot import ChecklistLine, PhotoRef
 from portal.photos import make_rendition
+from portal.renders.entries import Look
 from portal.storage import client as s3
 from tests.factories import PHOTO_KEY, jpeg, record_snapshot
 
@@ -51,6 +52,7 @@ def test_pdf_first_page_shows_reference_title_and_footer():
     assert "Cracked column at grid B4" in pages[0]
     assert f"Page 1 of {len(pages)}" in pages[0]
     assert "version 4" in pages[0]
+    assert "verify at https://sitepack.test/v/abcdefghijklmnop" in pages[0]
     assert "Exported" not in pages[0]
 
 
@@ -80,7 +82,7 @@ def test_every_page_has_page_x_of_y():
 
 def test_letter_and_a4_give_different_page_sizes():
     def size(paper: str) -> tuple[float, float]:
-        box = pypdf.PdfReader(io.BytesIO(render(snapshot(paper=paper)))).pages[0].mediabox
+        box = pypdf.PdfReader(io.BytesIO(render(snapshot(look=Look(paper))))).pages[0].mediabox
         return round(float(box.width)), round(float(box.height))
 
     assert size("A4") == (595, 842)
@@ -89,7 +91,7 @@ def test_letter_and_a4_give_different_page_sizes():
 
 def test_unknown_paper_size_is_a_render_error():
     with pytest.raises(RenderError, match="paper size"):
-        render(snapshot(paper="A0; background: url(file:///etc/passwd)"))
+        render(snapshot(look=Look("A0; background: url(file:///etc/passwd)")))
 
 
 def test_small_user_agent_stylesheet_gives_the_same_pdf_as_weasyprints_default(tmp_path):

@@ -1,4 +1,5 @@
-"""The same record version gives the same PDF bytes in any process, on any day.
+"""The same record version gives the same PDF bytes in any process, on any day, archival
+(PDF/A-3a with PDF/UA-1 tags, XMP and a file /ID) as rendered by default.
 
 Each render runs in a fresh process (its own hash seed) whose clock time-machine freezes on
 a given day, from loading the record (jobs/load.py, as an export does) to the PDF's bytes,
@@ -16,6 +17,7 @@ from jobs import load
 from jobs.render import render_pdf
 from portal.extensions import db
 from portal.photos import ingest_photo
+from portal.renders.entries import Look
 from portal.storage import client as s3
 from tests import factories
 from tests.helpers import ROOT
@@ -34,6 +36,7 @@ from jobs.render import MemoryPhotos, _engine, render_pdf
 from portal import create_app
 from portal.extensions import db
 from portal.models import Record
+from portal.renders.entries import Look
 from tests.helpers import config_from_env
 
 if args["fonts"] != "harfbuzz":  # as on a host without libharfbuzz-subset
@@ -43,7 +46,7 @@ if args["fonts"] == "fonttools, clock not pinned":
     del os.environ["SOURCE_DATE_EPOCH"]
 app = create_app(config_from_env(args["env"]))
 with app.app_context():
-    snap = load.snapshot(db.session.get(Record, args["record_id"]), "A4")
+    snap = load.snapshot(db.session.get(Record, args["record_id"]), Look("A4", archival=True))
 photos = MemoryPhotos({key: bytes.fromhex(data) for key, data in args["photos"].items()})
 sha256 = hashlib.sha256(render_pdf(snap, photos)).hexdigest()
 print(json.dumps({"today": datetime.date.today().isoformat(), "sha256": sha256}))
@@ -84,7 +87,8 @@ def test_same_record_gives_identical_bytes_in_two_processes_a_day_apart(
     second = render_in_fresh_process(sitepack_env, record, DAY_TWO, hash_seed=2)
 
     assert first == second
-    here = render_pdf(load.snapshot(record, "A4"), s3.Bucket(s3.settings(app.config)))
+    snap = load.snapshot(record, Look("A4", archival=True))
+    here = render_pdf(snap, s3.Bucket(s3.settings(app.config)))
     assert hashlib.sha256(here).hexdigest() == first
 
 

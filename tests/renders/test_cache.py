@@ -8,7 +8,7 @@ from datetime import timedelta
 from portal.extensions import db
 from portal.models import RenderedPdf, utcnow
 from portal.renders import cache, entries
-from portal.renders.entries import CachedPdf
+from portal.renders.entries import CachedPdf, Look
 from portal.storage import client as s3
 from tests import factories
 
@@ -27,30 +27,28 @@ def stored(record, fingerprint: str = "f" * 64, data: bytes = PDF) -> CachedPdf:
 
 def test_the_fingerprint_changes_with_every_input_and_nothing_else():
     photo = ("a" * 64, "East face", "e.jpg")
+    A4, URL = Look("A4"), "https://sitepack.test/v/aaaaaaaaaaaaaaaa"  # noqa: N806
     project = ("Harbour View Tower", "HVT", "1 Quay St")
     brand = ("", "#1f3a5f", "")
-    base = (1, 2, 3, [photo], project, "Acme", "A4", brand)
+    base = (1, 2, 3, [photo], project, "Acme", A4, brand, URL)
     variants = [
-        *(
-            variant + (brand,)
-            for variant in (
-                (9, 2, 3, [photo], project, "Acme", "A4"),
-                (1, 9, 3, [photo], project, "Acme", "A4"),
-                (1, 2, 4, [photo], project, "Acme", "A4"),
-                (1, 2, 3, [("b" * 64, "East face", "e.jpg")], project, "Acme", "A4"),
-                (1, 2, 3, [("a" * 64, "West face", "e.jpg")], project, "Acme", "A4"),
-                (1, 2, 3, [("a" * 64, "East face", "w.jpg")], project, "Acme", "A4"),
-                (1, 2, 3, [], project, "Acme", "A4"),
-                (1, 2, 3, [photo], ("Harbour View", "HVT", "1 Quay St"), "Acme", "A4"),
-                (1, 2, 3, [photo], project, "Acme Ltd", "A4"),
-                (1, 2, 3, [photo], project, "Acme", "Letter"),
-            )
-        ),
-        (1, 2, 3, [(*photo, "2026-01-30T07:45:00", "")], project, "Acme", "A4", brand),
-        (1, 2, 3, [(*photo, "", "Sam Site")], project, "Acme", "A4", brand),
-        (1, 2, 3, [photo], project, "Acme", "A4", ("c" * 64, "#1f3a5f", "")),
-        (1, 2, 3, [photo], project, "Acme", "A4", ("", "#e4007c", "")),
-        (1, 2, 3, [photo], project, "Acme", "A4", ("", "#1f3a5f", "Acme Ltd · No 123")),
+        (9, 2, 3, [photo], project, "Acme", A4, brand, URL),
+        (1, 9, 3, [photo], project, "Acme", A4, brand, URL),
+        (1, 2, 4, [photo], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [("b" * 64, "East face", "e.jpg")], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [("a" * 64, "West face", "e.jpg")], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [("a" * 64, "East face", "w.jpg")], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [photo], ("Harbour View", "HVT", "1 Quay St"), "Acme", A4, brand, URL),
+        (1, 2, 3, [photo], project, "Acme Ltd", A4, brand, URL),
+        (1, 2, 3, [photo], project, "Acme", Look("Letter"), brand, URL),
+        (1, 2, 3, [photo], project, "Acme", Look("A4", archival=False), brand, URL),
+        (1, 2, 3, [photo], project, "Acme", A4, brand, "https://sitepack.test/v/bbbbbbbbbbbbbbbb"),
+        (1, 2, 3, [(*photo, "2026-01-30T07:45:00", "")], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [(*photo, "", "Sam Site")], project, "Acme", A4, brand, URL),
+        (1, 2, 3, [photo], project, "Acme", A4, ("c" * 64, "#1f3a5f", ""), URL),
+        (1, 2, 3, [photo], project, "Acme", A4, ("", "#e4007c", ""), URL),
+        (1, 2, 3, [photo], project, "Acme", A4, ("", "#1f3a5f", "Acme Ltd · No 123"), URL),
     ]
     template = "t" * 64
     prints = {entries.fingerprint(entries.inputs(*v), template) for v in variants}
