@@ -1,7 +1,7 @@
 """issued PDFs by sha256 for the Verify page, and zips looked up by theirs
 
 Revision ID: 5a1f9c3e7b20
-Revises: 5b7d2e9c4a18
+Revises: 8c4f1a7e2d95
 Create Date: 2026-12-07 20:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5a1f9c3e7b20'
-down_revision = '5b7d2e9c4a18'
+down_revision = '8c4f1a7e2d95'
 branch_labels = None
 depends_on = None
 
