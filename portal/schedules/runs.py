@@ -16,15 +16,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from flask import current_app, render_template
-from flask_mail import Message
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from portal import urls
 from portal.exports import service, states
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import ExportOptions
-from portal.extensions import db, mail
+from portal.extensions import db
+from portal.mailer import send_branded
 from portal.models import Export, Record, Schedule, utcnow
 from portal.records.filters import RecordFilter
 from portal.schedules import rhythm
@@ -102,13 +102,12 @@ def run(schedule: Schedule, since: datetime | None, now: datetime) -> Export | N
 
 def tell_owner(schedule: Schedule, template: str, what: str, **context) -> None:
     context |= {"schedule": schedule, "records_url": urls.project_records(schedule)}
-    mail.send(
-        Message(
-            subject=f"Scheduled export “{schedule.name}”: {what}",
-            recipients=[schedule.owner.email],
-            body=render_template(f"{template}.txt", **context),
-            html=render_template(f"{template}.html", **context),
-        )
+    send_branded(
+        schedule.owner.organization,
+        template,
+        context,
+        subject=f"Scheduled export “{schedule.name}”: {what}",
+        recipients=[schedule.owner.email],
     )
 
 

@@ -6,24 +6,16 @@ and never to a page that asks for a login."""
 
 from __future__ import annotations
 
-from flask import render_template
-from flask_mail import Message
-
 from portal import urls
 from portal.exports import wording
-from portal.extensions import mail
+from portal.mailer import send_branded
 from portal.models import ExportShare
 
 
 def _send(subject: str, to: str, template: str, **context) -> None:
-    mail.send(
-        Message(
-            subject=subject,
-            recipients=[to],
-            body=render_template(f"email/{template}.txt", **context),
-            html=render_template(f"email/{template}.html", **context),
-        )
-    )
+    """In the sharing organisation's look (logo, colour, footer line), as its own emails."""
+    organization = context["export"].requested_by.organization
+    send_branded(organization, f"email/{template}", context, subject=subject, recipients=[to])
 
 
 def _context(row: ExportShare) -> dict:

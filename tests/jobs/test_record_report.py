@@ -15,6 +15,7 @@ from jobs.render import MemoryPhotos, render_pdf
 from jobs.snapshot import PhotoRef, SignOff
 from portal.extensions import db
 from portal.photos import ingest_photo
+from portal.renders.entries import Look
 from portal.signatures import prepared_signature
 from portal.storage import client as s3
 from tests import factories
@@ -102,6 +103,6 @@ def test_ingest_reads_when_a_photo_was_taken_once_and_the_pdf_shows_it(app, worl
 
     assert (dated.taken_at, dated.taken_by) == (datetime(2026, 3, 4, 7, 45, 12), "Sam Site")
     assert (undated.taken_at, undated.taken_by) == (None, "")
-    snapshot = load.snapshot(record, "A4")
+    snapshot = load.snapshot(record, Look("A4"))
     text = "\n".join(pages(render_pdf(snapshot, s3.Bucket(s3.settings(app.config)))))
     assert "Taken 2026-03-04 07:45 by Sam Site" in text and "West face" in text
