@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from rq import Queue
 
 from jobs import load
@@ -155,21 +156,23 @@ def test_a_live_export_has_an_eta_and_retry_after(api, world):
 
 
 def test_an_unchanged_export_answers_304_until_it_changes(api, world):
-    export = factories.export_in(
-        ExportStatus.PROCESSING, world.member_a, world.project_a, records=400, done=100,
-        started_at=utcnow() - timedelta(seconds=100), heartbeat_at=utcnow(),
-    )  # fmt: skip
-    path = f"/api/v1/exports/{export.public_id}"
-    first = api.get(path)
-    etag = first.headers["ETag"]
-    again = api.get(path, headers={"If-None-Match": etag})
-    assert (again.status_code, again.get_data(), again.headers["ETag"]) == (304, b"", etag)
-    assert 20 <= int(again.headers["Retry-After"]) <= 30  # 300 s left: about 4 looks
-    export.done = 101
-    db.session.commit()
-    changed = api.get(path, headers={"If-None-Match": etag})
-    assert changed.status_code == 200 and changed.headers["ETag"] != etag
-    assert changed.get_json()["done"] == 101
+    """The clock stands still: the tag covers the ETA, which moves with it (seen under load)."""
+    with time_machine.travel(datetime.now(UTC), tick=False):
+        export = factories.export_in(
+            ExportStatus.PROCESSING, world.member_a, world.project_a, records=400, done=100,
+            started_at=utcnow() - timedelta(seconds=100), heartbeat_at=utcnow(),
+        )  # fmt: skip
+        path = f"/api/v1/exports/{export.public_id}"
+        first = api.get(path)
+        etag = first.headers["ETag"]
+        again = api.get(path, headers={"If-None-Match": etag})
+        assert (again.status_code, again.get_data(), again.headers["ETag"]) == (304, b"", etag)
+        assert 20 <= int(again.headers["Retry-After"]) <= 30  # 300 s left: about 4 looks
+        export.done = 101
+        db.session.commit()
+        changed = api.get(path, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+        assert changed.get_json()["done"] == 101
 
 
 def test_another_organisations_export_is_404_whatever_tag_is_sent(caller, world):
