@@ -20,6 +20,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
     " by " + e.sourceFile + ":" + e.columnNumber + target);
 });
 """
+# The width of an <img> once it has loaded, 0 when it cannot: reading naturalWidth at once
+# answers 0 for an image still on its way, which a loaded machine makes likely.
+LOADED_WIDTH = "img => img.decode().then(() => img.naturalWidth, () => 0)"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 CONTROLS_OFF_SCREEN = """

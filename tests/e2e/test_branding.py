@@ -17,7 +17,7 @@ from portal.exports.options import ExportOptions
 from portal.storage import client as s3
 from tests.branding import logos
 from tests.branding.test_branded_reports import logo_pixels_in_header_band
-from tests.e2e.browser import DESKTOP, PHONE
+from tests.e2e.browser import DESKTOP, LOADED_WIDTH, PHONE
 from tests.e2e.test_devmail_phone import app_overrides, sitepack_env  # noqa: F401 (/dev/mail on)
 from tests.helpers import reload
 from tests.servers import wait_for_mail
@@ -41,7 +41,7 @@ def test_an_uploaded_logo_is_in_the_record_pdf_header_and_the_email(
     page.fill("#branding-footer", "Acme Build Ltd · Company no. 01234567")
     upload(watched, tmp_path, "logo.svg", logos.svg())
     page.locator(".flash", has_text="Branding saved").wait_for()
-    assert page.locator("img.logo-preview").evaluate("img => img.naturalWidth") > 0
+    assert page.locator("img.logo-preview").evaluate(LOADED_WIDTH) > 0
     watched.screenshot("branding-settings-1366")
 
     records = project_records(2, photo_every=0)
@@ -59,7 +59,7 @@ def test_an_uploaded_logo_is_in_the_record_pdf_header_and_the_email(
     page.goto(f"{watched.base_url}/dev/mail")
     page.click("text=is ready")
     logo = page.frame_locator("iframe.mail-frame").locator("img[alt='Acme Build logo']")
-    assert logo.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert logo.evaluate(LOADED_WIDTH) > 0
     watched.screenshot("branding-email-1366")
 
 
