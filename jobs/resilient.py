@@ -40,9 +40,23 @@ IDLE_WAKE_SECONDS = 15
 REDIS_RETRY_SECONDS = 1.0
 
 
+# The scheduler process's name in `ps` and /proc/<pid>/comm (at most 15 characters): RQ forks
+# it from the worker with the worker's command line, so nothing else tells the two apart.
+SCHEDULER_PROCESS_NAME = "rq-scheduler"
+
+
 class QuietScheduler(RQScheduler):
     """RQ's scheduler, whose last words on the way out (releasing its locks, recording its
-    death) are dropped with a line when Redis went first: the locks expire by themselves."""
+    death) are dropped with a line when Redis went first: the locks expire by themselves.
+    Its process is named, so an operator (and the rehearsal) can tell it from a work-horse."""
+
+    def work(self):
+        try:
+            with open("/proc/self/comm", "w") as comm:
+                comm.write(SCHEDULER_PROCESS_NAME)
+        except OSError:  # not Linux: the name is only a convenience
+            pass
+        super().work()
 
     def stop(self):
         try:

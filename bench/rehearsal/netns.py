@@ -12,6 +12,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 PREFIX = "sprh"
 BRIDGE = f"{PREFIX}-br0"
@@ -68,6 +69,14 @@ def pids(host: Host) -> list[int]:
     """Every process on the host (its namespace), whoever started it."""
     found = ip("netns", "pids", host.netns, check=False).stdout.split()
     return [int(pid) for pid in found if int(pid) != os.getpid()]
+
+
+def name_of(pid: int) -> str | None:
+    """A process's name (/proc/<pid>/comm), None once it has gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
 
 
 def signal_host(host: Host, sig: int) -> int:

@@ -24,6 +24,7 @@ from bench.rehearsal import hosts, lab, netns
 from bench.rehearsal.browsers import AGENT, Browsers, Tally
 from bench.rehearsal.hosts import WEBS, WORKERS, Fleet
 from bench.rehearsal.lab import Lab, Pair, Stuck
+from jobs.resilient import SCHEDULER_PROCESS_NAME
 from portal.models import ExportStatus
 
 CLEANUP_SECONDS = 90  # the recovery pass aborts leftover uploads every few seconds
@@ -238,9 +239,11 @@ def assembling(ctx: Context, pair: Pair) -> str:
 
 
 def late_work(target: netns.Host, fleet: Fleet) -> set[int]:
-    """The host's processes besides its workers: the work-horse and its render processes."""
+    """The host's processes besides its workers and their schedulers (which hold no export
+    and rightly live on): the work-horse and its render processes."""
     workers = {p.popen.pid for p in fleet.procs.values() if p.host == target}
-    return set(netns.pids(target)) - workers
+    return {pid for pid in netns.pids(target)
+            if pid not in workers and netns.name_of(pid) != SCHEDULER_PROCESS_NAME}  # fmt: skip
 
 
 def renders_stop(ctx: Context, target: netns.Host, late: set[int], figures) -> list[str]:
