@@ -31,7 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from jobs.manifest import utc_stamp
-from portal.vocabulary import kind_label, status_label
+from portal.vocabulary import kind_label, pdf_label, sign_label, status_label
 
 INDEX_NAME = "00-INDEX.pdf"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # fonts-dejavu-core: every script's Latin
@@ -39,7 +39,7 @@ FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 PAPERS = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
 ROW = 22  # points: a record's line and its file name under it
-FACT_ROWS = 6  # the head's lines of facts, 13 points each
+FACT_ROWS = 7  # the head's lines of facts, 13 points each
 BANNER = 24 * mm + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
 TABLE_HEAD = 16
 NAVY = (0.11, 0.19, 0.33)
@@ -139,7 +139,8 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
         ("Project", ", ".join(head.projects)),
-        ("Exported by", f"{head.requested_by}, {utc_stamp(head.exported_at)} (UTC)"),
+        ("Exported by", head.requested_by),
+        ("Exported at", f"{utc_stamp(head.exported_at)} (UTC)"),
         ("Selection", head.selection),
         ("Records", f"{len(lines):,}: " + _counts(kinds)),
         ("By status", _counts(states) or "—"),
@@ -156,10 +157,8 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
 
 
 def produced(head: IndexHead) -> str:
-    """What the export made, in the words its index and export page use."""
-    pdfs = "PDF/A-3 archival PDFs" if head.archival else "plain PDFs"
-    signed = f"signed by {head.signed_by} (PAdES)" if head.signed_by else "not signed"
-    return f"{pdfs}; index and combined PDF {signed}"
+    """What the export made, in the words the export page uses."""
+    return f"{pdf_label(head.archival)} · {sign_label(bool(head.signed_by))}"
 
 
 def signature_box(paper: str) -> tuple[float, float, float, float]:

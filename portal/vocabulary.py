@@ -39,7 +39,7 @@ PDF_CHOICES = {"archival": True, "plain": False}
 PDF_LABELS = {True: "Archival PDF/A, accessible", False: "Plain PDF"}
 # Its `signed` field, shown when the organisation signs its exports: code → whether signed.
 SIGN_CHOICES = {"signed": True, "unsigned": False}
-SIGN_LABELS = {True: "Signed index and combined PDF", False: "Not signed"}
+SIGN_LABELS = {True: "Signed (PAdES)", False: "Not signed"}
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 

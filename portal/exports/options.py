@@ -107,7 +107,8 @@ class ExportOptions:
                 f"Layout must be one of {', '.join(EXPORT_LAYOUTS)}; "
                 f"order one of {', '.join(EXPORT_ORDERS)}."
             )
-        policy = policy or PdfPolicy.of(None)
+        if policy is None:  # a caller with no organisation: the deployment's, unsigned
+            policy = PdfPolicy.of(None) if archival is None else PdfPolicy(archival, False)
         archival = policy.archival if archival is None else archival
         name = checked_name(title, "title") or default_title[:NAME_MAX]
         return cls(paper=paper, include_originals=bool(include_originals), name=name,

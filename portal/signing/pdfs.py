@@ -9,6 +9,7 @@ them. What is signed is the index and the combined PDF of an export, made once p
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def sign_file(path: Path, signer: Signer, box: tuple, face: Path) -> None:
     stamp = StaticStampStyle.from_pdf_file(str(face), border_width=0)
     with path.open("r+b") as file:
         writer = IncrementalPdfFileWriter(file)
-        _signer(signer, box, stamp).sign_pdf(writer, in_place=True)
+        _apart(_signer(signer, box, stamp).sign_pdf, writer, in_place=True)
 
 
 def _signer(signer: Signer, box: tuple, stamp: StaticStampStyle) -> signers.PdfSigner:
@@ -74,7 +75,7 @@ def check(pdf: bytes, ca: x509.Certificate) -> list[Check]:
     reader = PdfFileReader(io.BytesIO(pdf))
     found = []
     for embedded in reader.embedded_signatures:
-        status = validate_pdf_signature(embedded, context)
+        status = _apart(validate_pdf_signature, embedded, context)
         when = embedded.self_reported_timestamp
         found.append(
             Check(
@@ -86,6 +87,14 @@ def check(pdf: bytes, ca: x509.Certificate) -> list[Check]:
             )
         )
     return found
+
+
+def _apart(call, *args, **kwargs):
+    """pyHanko's calls run its coroutines with asyncio.run, which refuses a thread whose event
+    loop is running (a worker's has none; a process using Playwright's sync API or an async
+    server does): a thread of their own always has none."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(call, *args, **kwargs).result()
 
 
 def _pyhanko(signer: Signer) -> signers.SimpleSigner:

@@ -102,6 +102,5 @@ def test_an_export_is_signed_by_default_once_signing_is_on_and_refused_when_off(
     assert request_export(client, world.project_a, records).status_code == 303
     export = Export.query.one()
     assert export.options["signed"] is True
-    assert "Signed index and combined PDF" in client.get(f"/exports/{export.public_id}").get_data(
-        as_text=True
-    )
+    page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
+    assert "Signed (PAdES)" in page
