@@ -2,12 +2,14 @@
 sRGB output intent, every font embedded, the volume's MANIFEST.csv and .xlsx as associated
 files), `qpdf --check` clean, and signed so that pyHanko validates the chain to the
 deployment CA, and a byte changed after signing breaks it. Record PDFs are real archival
-renders; the signer is the one the CA issues the organisation."""
+renders; the signer is the one the CA issues the organisation. Last, one real worker makes
+a signed export from the request on."""
 
 from __future__ import annotations
 
 import io
 import subprocess
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -19,11 +21,17 @@ from jobs import handover
 from jobs.combined import CombinedPdf
 from jobs.index_pdf import IndexHead, IndexLine, render, signature_box
 from jobs.render import MemoryPhotos, render_pdf
+from portal.extensions import db
+from portal.models import Export
 from portal.renders.entries import Look
 from portal.signing import certificates, pdfs
-from tests.factories import PHOTO_KEY, jpeg, record_snapshot
+from portal.storage import client as s3
+from tests.factories import PHOTO_KEY, jpeg, login, record_snapshot
+from tests.helpers import reload, request_export
+from tests.polling import wait_until
 
 PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
+DONE = ("completed", "failed")
 
 
 @pytest.fixture
@@ -33,6 +41,7 @@ def app_overrides(tmp_path):
 
 @pytest.fixture
 def head(app, world, bucket) -> IndexHead:
+    """An archival, signed export's index head (the CA made, so its signer can be issued)."""
     certificates.init_ca()
     return IndexHead(
         "Level 3 handover", ("Harbour View Tower",), "Mia <member@acme.test>",
@@ -130,3 +139,28 @@ def assert_pdf_a(path: Path) -> None:
     with pikepdf.open(path) as pdf:
         for widget in (a for a in pdf.pages[0].get(Name.Annots, []) if a.get(Name.FT)):
             assert int(widget.F) & 4 and Name.N in widget.AP
+
+
+def test_a_worker_signs_a_signed_exports_index_and_combined_pdf(
+    app, world, project_records, worker, client, tmp_path
+):
+    """The wiring, end to end: the organisation signs, a real worker makes the export, and
+    both handover files in its zip validate against the CA; the records' PDFs are unsigned."""
+    certificates.init_ca()
+    world.org_a.sign_exports = True
+    db.session.commit()
+    records = project_records(2, photo_every=0)
+    login(client, "member@acme.test")
+    assert request_export(client, world.project_a, records, layout="both").status_code == 303
+    export = Export.query.one()
+    with worker(SIGNING_PASSPHRASE="correct horse", SIGNING_CA_PATH=str(tmp_path / "ca.p12")):
+        export = wait_until(lambda: (e := reload(export.id)).status in DONE and e, timeout=180)
+    assert export.status == "completed", export.error
+    with zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0]))) as archive:
+        names = archive.namelist()
+        [volume] = [n for n in names if "combined, volume" in n]
+        for name in ("00-INDEX.pdf", volume):
+            [check] = pdfs.check(archive.read(name), certificates.ca_certificate())
+            assert (check.valid, check.signer) == (True, "Acme Build"), name
+        record = next(n for n in names if records[0].reference in n and n != volume)
+        assert pdfs.check(archive.read(record), certificates.ca_certificate()) == []
