@@ -190,8 +190,9 @@ class ExportOptions:
         return timedelta(hours=hours)
 
     def as_dict(self) -> dict:
-        """Stored on the row and fingerprinted: a records export's three options, or a
-        bundle's name, lifetime and namespace besides the first two (it renders no PDF)."""
+        """Stored on the row and fingerprinted: a records export's options (PDF choices
+        included), or a bundle's name, lifetime and namespace besides the first two (it
+        renders no PDF)."""
         stored = {"paper": self.paper, "include_originals": self.include_originals}
         if self.name:
             stored["name"] = self.name
@@ -201,8 +202,10 @@ class ExportOptions:
             stored |= {"layout": self.layout, "order": self.order}
         if self.ttl_hours is not None:
             return stored | {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
-        stored |= {"archival": self.archival}
-        return stored | {"signed": True} if self.signed else stored
+        stored["archival"] = self.archival
+        if self.signed:  # absent when unsigned: older exports keep their fingerprints
+            stored["signed"] = True
+        return stored
 
 
 def checked_name(text: str | None, what: str) -> str:
