@@ -8,7 +8,12 @@ RSS before (VmHWM − VmRSS), the most bytes the work folder held at once (sampl
 record and volume), the volumes and their pages, and the wall time. Both should stay flat as
 the record count grows: they follow the volume size, not the export.
 
-    .venv/bin/python -m bench.combined_bench [--records 500 2500] [--volume-mb 100]
+With --archival each volume is PDF/A-3b (validated as written) and with --signed it is signed
+in place (jobs/handover.py), as an archival, signed export's are; the signer is made here,
+in-process, and handed to the job in place of the bucket's (no app, no S3 in a bench).
+
+    .venv/bin/python -m bench.combined_bench [--records 500 2500] [--volume-mb 100] \
+        [--archival] [--signed]
 """
 
 from __future__ import annotations
@@ -22,17 +27,24 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pikepdf
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from bench.bundle_bench import NullSink
+from jobs import handover
 from jobs.combined import CombinedPdf
-from jobs.index_pdf import IndexHead, IndexLine
+from jobs.index_pdf import FONT, IndexHead, IndexLine, _fonts
+from portal.signing.certificates import Signer
 
 VARIANTS = 8
 
@@ -49,7 +61,8 @@ def record_pdf(seed: int) -> bytes:
     photo = io.BytesIO()
     Image.frombytes("RGB", (400, 300), os.urandom(400 * 300 * 3)).save(photo, "JPEG", quality=90)
     out = io.BytesIO()
-    canvas = Canvas(out)
+    _fonts()
+    canvas = Canvas(out, initialFontName=FONT)  # embedded, as a PDF/A record's are
     canvas.drawString(72, 760, f"Record variant {seed}: details, checklist, notes")
     canvas.showPage()
     canvas.drawImage(ImageReader(io.BytesIO(photo.getvalue())), 72, 300, 400, 300)
@@ -62,11 +75,29 @@ def held(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
 
 
-def measure(records: int, volume_mb: int) -> dict:
+def bench_signer() -> Signer:
+    """A self-issued signer: the chain does not matter to the cost of signing."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench Build")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(1)
+        .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return Signer(key, certificate, ())
+
+
+def measure(records: int, volume_mb: int, archival: bool, signed: bool) -> dict:
     pdfs = [record_pdf(n) for n in range(VARIANTS)]
     head = IndexHead(
-        "Bench — combined", ("Bench",), "Bench <bench@test>", datetime.now(), "all", "A4"
-    )
+        "Bench — combined", ("Bench",), "Bench <bench@test>", datetime.now(), "all", "A4",
+        archival=archival, signed_by="Bench Build" if signed else "",
+    )  # fmt: skip
+    if signed:
+        signer = bench_signer()
+        handover.certificates = SimpleNamespace(signer_for=lambda *_: signer)
     most_disk, volumes, pages = 0, 0, 0
     before, started = _status("VmRSS"), time.perf_counter()
     with tempfile.TemporaryDirectory() as work:
@@ -85,7 +116,7 @@ def measure(records: int, volume_mb: int) -> dict:
         for n in range(records):
             line = IndexLine(f"INS-{n:05d}", f"Inspection {n}", "inspection", "open", "Ann", 2,
                              f"Bench/inspection/INS-{n:05d}.pdf")  # fmt: skip
-            combined.add(line, pdfs[n % VARIANTS])
+            combined.add(line, pdfs[n % VARIANTS], lambda name: b"")
             if n % 50 == 0:
                 most_disk = max(most_disk, held(folder))
         combined.close()
@@ -104,10 +135,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[500, 2500])
     parser.add_argument("--volume-mb", type=int, default=100)
+    parser.add_argument("--archival", action="store_true")
+    parser.add_argument("--signed", action="store_true")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.volume_mb)))
+        print(json.dumps(measure(args.one, args.volume_mb, args.archival, args.signed)))
         return
     print(
         f"{'records':>8} {'peak RSS MB':>11} {'most disk MB':>12} {'volumes':>7} "
@@ -116,6 +149,7 @@ def main() -> None:
     for records in args.records:
         command = [sys.executable, "-m", "bench.combined_bench", "--one", str(records),
                    "--volume-mb", str(args.volume_mb)]  # fmt: skip
+        command += ["--archival"] * args.archival + ["--signed"] * args.signed
         r = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         print(f"{r['records']:>8,} {r['peak_rss_mb']:>11} {r['most_disk_mb']:>12} "
               f"{r['volumes']:>7} {r['pages']:>6} {r['seconds']:>6}")  # fmt: skip

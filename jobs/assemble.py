@@ -154,7 +154,12 @@ def _add_record(archive: PartedArchive, label: Label, pdf: Pdf, options, combine
         )  # fmt: skip
         file, part = entry.name, archive.part_number
     if combined:
-        volume = combined.add(line_of(label, file, pages, part), data)
+
+        def row(volume: str) -> bytes:
+            return archive.row_of(label.reference, label.title, volume, len(data), sha256,
+                                  label.facts)  # fmt: skip
+
+        volume = combined.add(line_of(label, file, pages, part), data, row)
         if not file:
             file = volume_name(combined.head.title, volume)
             archive.add_row(label.reference, label.title, file, len(data), label.facts)

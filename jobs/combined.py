@@ -8,23 +8,30 @@ records' PDFs wait in temp files (pikepdf reads them lazily, copying their strea
 volume is written), and each finished volume goes into the zip and is deleted. Memory and
 disk are bounded by the volume size, not by the export (bench/combined_bench.py measures it).
 
-The index pages come from jobs/index_pdf.py and the volume's bytes from `build`, each small
-and apart, so signing or PDF/A conversion can take a finished volume as it is.
+The index pages come from jobs/index_pdf.py and the volume's bytes from `build`; each volume
+carries its own MANIFEST.csv and .xlsx (its records' rows) as associated files, is PDF/A-3b
+when the export is archival and is signed in place when it is signed (jobs/handover.py), one
+volume at a time.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
 
+from jobs import handover
 from jobs.archive import safe_component
+from jobs.handover import Attachment
 from jobs.index_pdf import IndexHead, IndexLine, Spot, render
+from jobs.manifest import XLSX_TYPE, header_line, write_xlsx
+from jobs.parts import MANIFEST
 from portal.vocabulary import kind_label
 
 
@@ -35,6 +42,7 @@ class Chapter:
     line: IndexLine
     path: Path
     size: int
+    row: bytes  # its line of the volume's MANIFEST.csv
 
 
 class CombinedPdf:
@@ -50,14 +58,16 @@ class CombinedPdf:
         self._size = 0
         self.volumes = 0
 
-    def add(self, line: IndexLine, data: bytes) -> int:
-        """Queues a record's PDF; answers the number of the volume it will be in."""
+    def add(self, line: IndexLine, data: bytes, row: Callable[[str], bytes]) -> int:
+        """Queues a record's PDF; answers the number of the volume it will be in. `row(name)`
+        is its manifest line, saying it is in the volume of that name."""
         if self._chapters and self._size + len(data) > self.volume_bytes:
             self._finish()
         handle, name = tempfile.mkstemp(suffix=".pdf", dir=self.work_dir)
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        self._chapters.append(Chapter(line, Path(name), len(data)))
+        volume = volume_name(self.head.title, self.volumes + 1)
+        self._chapters.append(Chapter(line, Path(name), len(data), row(volume)))
         self._size += len(data)
         return self.volumes + 1
 
@@ -79,12 +89,28 @@ class CombinedPdf:
         try:
             lines = [chapter.line for chapter in self._chapters]
             spots = render(head, lines, index)
-            build(index, spots, self._chapters, volume)
+            build(index, spots, self._chapters, volume, head, self._manifest())
+            handover.sign(volume, head)
             self.emit(volume_name(self.head.title, number), volume)
         finally:
             index.unlink(missing_ok=True)
             volume.unlink(missing_ok=True)
             self.discard()
+
+    def _manifest(self) -> list[Attachment]:
+        """The volume's MANIFEST.csv and its .xlsx twin, of its records' rows alone."""
+        rows = header_line() + b"".join(chapter.row for chapter in self._chapters)
+        sheet = self._temp()
+        try:
+            write_xlsx(io.BytesIO(rows), sheet)
+            xlsx = sheet.read_bytes()
+        finally:
+            sheet.unlink(missing_ok=True)
+        what = "The records in this volume, one row each"
+        return [
+            Attachment(f"{MANIFEST}.csv", rows, "text/csv", what),
+            Attachment(f"{MANIFEST}.xlsx", xlsx, XLSX_TYPE, f"{what} (spreadsheet)"),
+        ]
 
     def _temp(self) -> Path:
         handle, name = tempfile.mkstemp(suffix=".pdf", dir=self.work_dir)
@@ -96,8 +122,12 @@ def volume_name(title: str, number: int) -> str:
     return f"{safe_component(title, 80)} — combined, volume {number}.pdf"
 
 
-def build(index: Path, spots: list[Spot], chapters: list[Chapter], target: Path) -> None:
-    """The volume: index pages, then each chapter's pages, with links, outline and labels."""
+def build(
+    index: Path, spots: list[Spot], chapters: list[Chapter], target: Path, head: IndexHead,
+    carried: Sequence[Attachment] = (),
+) -> None:  # fmt: skip
+    """The volume: index pages, then each chapter's pages, with links, outline and labels,
+    carrying `carried`, written as `head` asks (PDF/A or plain)."""
     with pikepdf.open(index) as index_pdf, pikepdf.new() as volume:
         volume.pages.extend(index_pdf.pages)
         starts, sources = [], []
@@ -111,7 +141,7 @@ def build(index: Path, spots: list[Spot], chapters: list[Chapter], target: Path)
             _outline(volume, chapters, starts)
             _labels(volume, chapters, starts)
             volume.docinfo[Name.Title] = index_pdf.docinfo.get(Name.Title, "")
-            volume.save(target, deterministic_id=True)
+            handover.save(volume, target, head, carried)
         finally:
             for source in sources:
                 source.close()

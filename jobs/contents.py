@@ -3,7 +3,8 @@
 Each record's PDF is counted in pages as it passes (pikepdf reads only its page tree, a
 millisecond or two), so the index says how long each record is without a second read. A
 line is a few short strings: 10,000 records keep about 3 MB here. Once every PDF is in,
-`write` draws 00-INDEX.pdf (jobs/index_pdf.py) into the work folder, for the zip's last part.
+`write` draws 00-INDEX.pdf (jobs/index_pdf.py) into the work folder, for the zip's last part,
+PDF/A and signed as the export asked (jobs/handover.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pikepdf
 
+from jobs import handover
 from jobs.index_pdf import IndexHead, IndexLine, Spot, render
 from portal.exports import wording
 from portal.exports.options import ExportOptions
@@ -48,6 +50,7 @@ class Contents:
         handle, name = tempfile.mkstemp(suffix=".pdf", dir=work_dir)
         os.close(handle)
         self.spots = render(head, self.lines, name)
+        handover.finish(Path(name), head)
         return Path(name)
 
 
@@ -68,4 +71,7 @@ def head_of(export: Export, exported_at: datetime) -> IndexHead:
         exported_at=exported_at,
         selection=options.selection or BY_HAND,
         paper=options.paper,
+        archival=options.archival,
+        signed_by=who.organization.name if options.signed else "",
+        organization_id=export.organization_id,
     )

@@ -6,6 +6,10 @@ document in minutes and hundreds of MB, where the canvas takes a second and keep
 finished page's drawing (a few KB). The export's time is printed here (and in the
 manifests) and never in a record's PDF, whose bytes stay reproducible.
 
+The head says what the export produced (archival record PDFs or plain, signed or not); a
+signed index keeps a box free beside its facts, where jobs/handover.py puts the visible
+signature that `draw_signature` draws.
+
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
 each line to its record's first page (jobs/combined.py). The drawing of the page's head is
 `draw_banner`, kept apart so branding and signing can take it over.
@@ -27,7 +31,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from jobs.manifest import utc_stamp
-from portal.vocabulary import kind_label, status_label
+from portal.vocabulary import kind_label, pdf_label, sign_label, status_label
 
 INDEX_NAME = "00-INDEX.pdf"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # fonts-dejavu-core: every script's Latin
@@ -35,10 +39,11 @@ FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 PAPERS = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
 ROW = 22  # points: a record's line and its file name under it
-FACT_ROWS = 5  # the head's lines of facts, 13 points each
+FACT_ROWS = 7  # the head's lines of facts, 13 points each
 BANNER = 24 * mm + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
 TABLE_HEAD = 16
 NAVY = (0.11, 0.19, 0.33)
+SIGNATURE = (190, 72)  # the visible signature's width and height, beside the facts
 # Each column's left edge, as a share of the text width, and what it shows.
 COLUMNS = (
     (0.00, "Reference"),
@@ -60,6 +65,9 @@ class IndexHead:
     exported_at: datetime
     selection: str  # how the records were chosen: a filter, or by hand
     paper: str
+    archival: bool = False  # the record PDFs are PDF/A, and so are the index and combined PDF
+    signed_by: str = ""  # the organisation that signs the index and combined PDF ("": unsigned)
+    organization_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,7 +105,7 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
     """Draws the index into `target`; answers each line's spot, in the lines' order."""
     _fonts()
     width, height = PAPERS.get(head.paper, A4)
-    canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1)
+    canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1, initialFontName=FONT)
     canvas.setTitle(f"Index — {head.title}")
     total = pages_needed(len(lines), head.paper)
     y = draw_banner(canvas, head, lines, width, height)
@@ -131,18 +139,55 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
         ("Project", ", ".join(head.projects)),
-        ("Exported by", f"{head.requested_by}, {utc_stamp(head.exported_at)} (UTC)"),
+        ("Exported by", head.requested_by),
+        ("Exported at", f"{utc_stamp(head.exported_at)} (UTC)"),
         ("Selection", head.selection),
         ("Records", f"{len(lines):,}: " + _counts(kinds)),
         ("By status", _counts(states) or "—"),
+        ("Produced", produced(head)),
     )
+    room = width - 2 * MARGIN - 26 * mm - (SIGNATURE[0] + 8 if head.signed_by else 0)
     for label, value in facts:
         canvas.setFont(BOLD, 9)
         canvas.drawString(MARGIN, y, label)
         canvas.setFont(FONT, 9)
-        canvas.drawString(MARGIN + 26 * mm, y, _fit(value, FONT, 9, width - 2 * MARGIN - 26 * mm))
+        canvas.drawString(MARGIN + 26 * mm, y, _fit(value, FONT, 9, room))
         y -= 13
     return height - BANNER
+
+
+def produced(head: IndexHead) -> str:
+    """What the export made, in the words the export page uses."""
+    return f"{pdf_label(head.archival)} · {sign_label(bool(head.signed_by))}"
+
+
+def signature_box(paper: str) -> tuple[float, float, float, float]:
+    """Where a signed index's visible signature stands on its first page, in points."""
+    width, height = PAPERS.get(paper, A4)
+    top = height - 24 * mm - 6
+    return (width - MARGIN - SIGNATURE[0], top - SIGNATURE[1], width - MARGIN, top)
+
+
+def draw_signature(head: IndexHead, signed_at: datetime, target: str | Path) -> None:
+    """The visible signature's face, a page of its own box's size (pyHanko stamps it into
+    the signature's field): who signed and when, in the index's embedded font."""
+    _fonts()
+    width, height = SIGNATURE
+    canvas = Canvas(str(target), pagesize=SIGNATURE, pageCompression=1, initialFontName=FONT)
+    canvas.setStrokeColorRGB(*NAVY)
+    canvas.setLineWidth(1.2)
+    canvas.rect(1, 1, width - 2, height - 2, stroke=1, fill=0)
+    canvas.setFillColorRGB(*NAVY)
+    canvas.setFont(BOLD, 9)
+    canvas.drawString(8, height - 16, "Digitally signed")
+    canvas.setFillColorRGB(0, 0, 0)
+    canvas.setFont(FONT, 8.5)
+    canvas.drawString(8, height - 31, _fit(head.signed_by, FONT, 8.5, width - 16))
+    canvas.drawString(8, height - 44, f"{utc_stamp(signed_at)} (UTC)")
+    canvas.setFont(FONT, 6.5)
+    canvas.setFillColorRGB(0.35, 0.35, 0.35)
+    canvas.drawString(8, 10, "PAdES signature: a changed byte breaks it")
+    canvas.save()
 
 
 def _counts(counter: Counter) -> str:

@@ -29,6 +29,7 @@ from jobs.archive import FORMULA_STARTS, csv_cells
 from portal.vocabulary import kind_label, status_label
 
 BOM = "\ufeff".encode()
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _text(value: str) -> str:

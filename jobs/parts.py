@@ -162,6 +162,14 @@ class PartedArchive:
         part.records += 1
         self.ok += 1
 
+    def row_of(
+        self, reference: str, title: str, file: str, size: int, sha256: str, facts: Facts
+    ) -> bytes:
+        """The manifest line of a record's PDF held in `file` (a combined volume's own
+        MANIFEST.csv lists its records so), written nowhere here."""
+        row = Row(reference, title, "", "application/pdf", facts)
+        return line(*self._cells(row, ArchiveEntry(file, size, sha256), ""))
+
     def add_failure(
         self, reference: str, title: str, reason: str, url: str = "", count: int = 1
     ) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from portal.models import utcnow
-from portal.vocabulary import PDF_CHOICES, pdf_label
+from portal.vocabulary import PDF_CHOICES, SIGN_CHOICES, pdf_label, sign_label
 
 
 def filesize(num: int | None) -> str:
@@ -82,6 +82,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(filesize)
     app.add_template_filter(pdf_label)
     app.add_template_global(PDF_CHOICES, "pdf_choices")
+    app.add_template_filter(sign_label)
+    app.add_template_global(SIGN_CHOICES, "sign_choices")
     app.add_template_filter(when)
     app.add_template_filter(day)
     app.add_template_filter(relative)

@@ -37,6 +37,9 @@ NCR_DISPOSITIONS = tuple(DISPOSITION_LABELS)
 # The export form's choice of record PDFs (its `archival` field), code → whether archival.
 PDF_CHOICES = {"archival": True, "plain": False}
 PDF_LABELS = {True: "Archival PDF/A, accessible", False: "Plain PDF"}
+# Its `signed` field, shown when the organisation signs its exports: code → whether signed.
+SIGN_CHOICES = {"signed": True, "unsigned": False}
+SIGN_LABELS = {True: "Signed (PAdES)", False: "Not signed"}
 _NOT_IN_A_CLASS = re.compile(r"[^a-z0-9_]+")
 
 
@@ -59,6 +62,10 @@ def disposition_label(code: str) -> str:
 
 def pdf_label(archival: bool) -> str:
     return PDF_LABELS[bool(archival)]
+
+
+def sign_label(signed: bool) -> str:
+    return SIGN_LABELS[bool(signed)]
 
 
 def css_token(code: str) -> str:

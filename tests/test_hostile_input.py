@@ -159,7 +159,7 @@ FORMS = {
         | {"archival": "plain"},
         {"project": "id", "record": "id", "paper": "enum", "include_originals": "flag"}
         | {"links": "url", "title": "free text", "layout": "enum", "order": "enum"}
-        | {"archival": "enum"},
+        | {"archival": "enum", "signed": "enum"},
     ),
     "exports.create_bundle": Form(
         "/bundles",
@@ -260,6 +260,18 @@ FORMS = {
         ADMIN,
         {"accent": "#e4007c", "footer": "Acme Build Ltd · No 1"},
         {"accent": "enum", "footer": "free text", "remove_logo": "flag", "logo": "image"},
+    ),
+    "organisation.save_pdfs": Form(
+        "/settings/organisation/pdfs",
+        ADMIN,
+        {"archival": "y"},
+        {"archival": "flag", "signing": "flag"},
+    ),
+    "organisation.upload_signing_key": Form(
+        "/settings/organisation/signing-key",
+        ADMIN,
+        {"password": "pw"},
+        {"password": "free text", "key": "pkcs12"},
     ),
 }
 # The filters of the pages that list things: GET forms, which show the page whatever they hold.
@@ -370,6 +382,9 @@ def form_cases(endpoint: str, form: Form) -> list[Case]:
         if kind == "image":
             cases += image_cases(endpoint, form, name)
             continue
+        if kind == "pkcs12":
+            cases += key_cases(endpoint, form, name)
+            continue
         for label, value in bad_values(kind, form.base.get(name) or "x").items():
             values = {**form.base, name: value}
             path, data = form.path, values
@@ -404,6 +419,22 @@ def image_cases(endpoint: str, form: Form, name: str) -> list[Case]:
         )
         for label, file in files.items()
     ]
+
+
+def key_cases(endpoint: str, form: Form, name: str) -> list[Case]:
+    """Signing keys that must store nothing: no key at all, a file past the cap, a
+    truncated PKCS#12 header, a NUL in the name."""
+    files = {
+        "a file that is no key": (b"%PDF-1.7\n" + b"\0" * 64, "key.p12"),
+        "a file past the cap": (b"\x30\x82" + b"\0" * 70_000, "key.p12"),
+        "a truncated DER header": (b"\x30\x84\xff\xff\xff\xff", "key.p12"),
+        "a NUL in the file's name": (b"\x30\x03\x02\x01\x03", "key\x00.p12"),
+    }
+    return [
+        Case(f"{endpoint} {name}: {label}", form.who, "POST", form.path, form.base,
+             files={name: file})
+        for label, file in files.items()
+    ]  # fmt: skip
 
 
 def csv_cases(endpoint: str, form: Form) -> list[Case]:

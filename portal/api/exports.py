@@ -26,7 +26,7 @@ from portal.api.spec import api_spec, responses
 from portal.exports import downloads, service
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.limits import export_requests
-from portal.exports.options import ExportOptions
+from portal.exports.options import ExportOptions, PdfPolicy
 from portal.exports.poll import CACHE_CONTROL
 from portal.exports.presenter import StatusView
 from portal.exports.states import Action
@@ -65,6 +65,8 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
         json.options.layout,
         json.options.order,
         json.options.archival,
+        json.options.signed,
+        PdfPolicy.of(current_user.organization),
     )
     if json.filter is not None:
         options = replace(options, selection=f"API filter: {json.filter.as_filter().described()}")

@@ -281,7 +281,13 @@ class ExportOptionsIn(Strict):
     archival: bool | None = Field(
         default=None,
         description="Record PDFs as PDF/A-3a, tagged as PDF/UA-1 (true) or plain PDF (false); "
-        "absent: the deployment's default.",
+        "absent: the organisation's default.",
+    )
+    signed: bool | None = Field(
+        default=None,
+        description="The index and the combined PDF signed (PAdES) with the organisation's "
+        "certificate; absent: signed when the organisation signs its exports. true is refused "
+        "when it does not.",
     )
 
 

@@ -19,10 +19,10 @@ from flask import current_app
 
 from portal.exports.errors import ExportRequestError
 from portal.renders.entries import DEFAULT_PAPER, PAPER_SIZES, Look
-from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS, PDF_CHOICES
+from portal.vocabulary import EXPORT_LAYOUTS, EXPORT_ORDERS, PDF_CHOICES, SIGN_CHOICES
 
 if TYPE_CHECKING:
-    from portal.models import Export
+    from portal.models import Export, Organization
 
 # An export's name: a bundle's, or the title of a records export (pages, emails, its zip).
 NAME_MAX = 120
@@ -45,11 +45,39 @@ class LinkIn:
 
 
 @dataclass(frozen=True)
+class PdfPolicy:
+    """What an organisation's exports get unless a request says otherwise: archival record
+    PDFs (its setting, else the deployment's PDF_ARCHIVAL), and whether they may be signed
+    (those that may are, by default)."""
+
+    archival: bool
+    signing: bool
+
+    @classmethod
+    def of(cls, organization: Organization | None) -> PdfPolicy:
+        deployment = current_app.config["PDF_ARCHIVAL"]
+        if organization is None:
+            return cls(deployment, False)
+        archival = organization.pdf_archival
+        return cls(deployment if archival is None else archival, organization.sign_exports)
+
+    def signed(self, asked: bool | None) -> bool:
+        if asked and not self.signing:
+            raise ExportRequestError(
+                "Your organisation does not sign its exports: an admin can turn signing on "
+                "in the organisation settings."
+            )
+        return self.signing if asked is None else asked
+
+
+@dataclass(frozen=True)
 class ExportOptions:
     paper: str = DEFAULT_PAPER
     include_originals: bool = False
     # PDF/A-3a + PDF/UA-1 record PDFs; a request that does not say gets PDF_ARCHIVAL.
     archival: bool = Look().archival
+    # The index and the combined PDF signed (PAdES) with the organisation's certificate.
+    signed: bool = False
     # Its name (a records export's title, a bundle's name); then a bundle's: how long its
     # link works, and whose prefix its zips go under (keys.PORTAL_NAMESPACE, or
     # keys.api_key_namespace of the API key that asked).
@@ -66,8 +94,10 @@ class ExportOptions:
     def parse(
         cls, paper: str | None, include_originals: bool, title: str | None, default_title: str,
         layout: str | None = None, order: str | None = None, archival: bool | None = None,
+        signed: bool | None = None, policy: PdfPolicy | None = None,
     ) -> ExportOptions:  # fmt: skip
-        """A records export's options, checked; a blank title is the default one."""
+        """A records export's options, checked; a blank title is the default one, and a PDF
+        choice not made is the organisation's `policy`."""
         paper = paper or DEFAULT_PAPER
         if paper not in PAPER_SIZES:
             raise ExportRequestError(f"Paper size must be one of {', '.join(PAPER_SIZES)}.")
@@ -77,11 +107,13 @@ class ExportOptions:
                 f"Layout must be one of {', '.join(EXPORT_LAYOUTS)}; "
                 f"order one of {', '.join(EXPORT_ORDERS)}."
             )
-        if archival is None:
-            archival = current_app.config["PDF_ARCHIVAL"]
+        if policy is None:  # a caller with no organisation: the deployment's, unsigned
+            policy = PdfPolicy.of(None) if archival is None else PdfPolicy(archival, False)
+        archival = policy.archival if archival is None else archival
         name = checked_name(title, "title") or default_title[:NAME_MAX]
         return cls(paper=paper, include_originals=bool(include_originals), name=name,
-                   layout=layout, order=order, archival=archival)  # fmt: skip
+                   layout=layout, order=order, archival=archival,
+                   signed=policy.signed(signed))  # fmt: skip
 
     @staticmethod
     def archival_choice(code: str | None) -> bool | None:
@@ -91,6 +123,15 @@ class ExportOptions:
         if code not in PDF_CHOICES:
             raise ExportRequestError(f"Record PDFs must be one of {', '.join(PDF_CHOICES)}.")
         return PDF_CHOICES[code]
+
+    @staticmethod
+    def signed_choice(code: str | None) -> bool | None:
+        """The export form's `signed` field: None when it was not sent (the default)."""
+        if code is None:
+            return None
+        if code not in SIGN_CHOICES:
+            raise ExportRequestError(f"Signature must be one of {', '.join(SIGN_CHOICES)}.")
+        return SIGN_CHOICES[code]
 
     @classmethod
     def bundle(cls, name: str, ttl_hours: int | None, namespace: str) -> ExportOptions:
@@ -118,6 +159,7 @@ class ExportOptions:
             stored.get("paper", DEFAULT_PAPER),
             bool(stored.get("include_originals")),
             bool(stored.get("archival", False)),
+            bool(stored.get("signed", False)),
             stored.get("name", ""),
             stored.get("ttl_hours"),
             stored.get("namespace", ""),
@@ -148,8 +190,9 @@ class ExportOptions:
         return timedelta(hours=hours)
 
     def as_dict(self) -> dict:
-        """Stored on the row and fingerprinted: a records export's three options, or a
-        bundle's name, lifetime and namespace besides the first two (it renders no PDF)."""
+        """Stored on the row and fingerprinted: a records export's options (PDF choices
+        included), or a bundle's name, lifetime and namespace besides the first two (it
+        renders no PDF)."""
         stored = {"paper": self.paper, "include_originals": self.include_originals}
         if self.name:
             stored["name"] = self.name
@@ -159,7 +202,10 @@ class ExportOptions:
             stored |= {"layout": self.layout, "order": self.order}
         if self.ttl_hours is not None:
             return stored | {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
-        return stored | {"archival": self.archival}
+        stored["archival"] = self.archival
+        if self.signed:  # absent when unsigned: older exports keep their fingerprints
+            stored["signed"] = True
+        return stored
 
 
 def checked_name(text: str | None, what: str) -> str:

@@ -66,6 +66,7 @@ class ExportOptionsOut(BaseModel):
     layout: Layout = Field(description=LAYOUT_DOC)
     order: Order = Field(description=ORDER_DOC)
     archival: bool  # PDF/A-3a tagged as PDF/UA-1, or plain PDF
+    signed: bool  # the index and the combined PDF signed with the organisation's certificate
 
 
 class PartOut(BaseModel):
@@ -162,6 +163,7 @@ def export_resource(export: Export) -> ExportResource:
             layout=options.layout,
             order=options.order,
             archival=options.archival,
+            signed=options.signed,
         ),
         created_at=export.created_at,
         started_at=export.started_at,

@@ -205,8 +205,10 @@ def create_export(
 def request_detail(export: Export, options: ExportOptions) -> str:
     if export.is_bundle:
         return f"{wording.count_label(export)}, link for {options.ttl_hours} h"
-    return f"{wording.count_label(export)}, {options.paper}, {pdf_label(options.archival)}" + (
-        ", with original photos" if options.include_originals else ""
+    return (
+        f"{wording.count_label(export)}, {options.paper}, {pdf_label(options.archival)}"
+        + (", signed" if options.signed else "")
+        + (", with original photos" if options.include_originals else "")
     )
 
 

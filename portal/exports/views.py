@@ -15,7 +15,7 @@ from portal.exports.activity import Activity, activity_since, parse_since
 from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
 from portal.exports.errors import ExportRequestError
 from portal.exports.limits import export_requests
-from portal.exports.options import NAME_MAX, ExportOptions
+from portal.exports.options import NAME_MAX, ExportOptions, PdfPolicy
 from portal.exports.presenter import StatusView
 from portal.exports.prompt import download_prompt
 from portal.exports.states import Action
@@ -42,6 +42,8 @@ def create():
             request.form.get("layout"),
             request.form.get("order"),
             ExportOptions.archival_choice(request.form.get("archival")),
+            ExportOptions.signed_choice(request.form.get("signed")),
+            PdfPolicy.of(current_user.organization),
         )
         extra = handover_links()
         result = service.request_export(

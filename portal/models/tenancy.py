@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import vocabulary
@@ -26,6 +26,11 @@ class Organization(db.Model):
     report_footer: Mapped[str] = mapped_column(
         String(REPORT_FOOTER_MAX), default="", server_default=""
     )
+    # Handover output (portal/exports/options.py's PdfPolicy reads them): record PDFs archival
+    # unless an export asks otherwise (None: the deployment's PDF_ARCHIVAL), and whether its
+    # exports' index and combined PDF may be signed with its certificate (and are by default).
+    pdf_archival: Mapped[bool | None] = mapped_column()
+    sign_exports: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class User(UserMixin, db.Model):

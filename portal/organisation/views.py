@@ -2,8 +2,9 @@
 
 One page of sections, each its own form posting to its own URL, so a section is added by
 adding its form to `forms()`, its template to organisation/settings.html and its POST route
-here, without touching the others. Only the organisation's admins reach it; for anyone else
-every URL here answers 404, as if it did not exist. Nothing here takes an organisation's id:
+here, without touching the others (branding; handover PDFs and the signing key). Only the
+organisation's admins reach it; for anyone else every URL here answers 404, as if it did
+not exist. Nothing here takes an organisation's id:
 an admin's own organisation is the only one it can read or change.
 """
 
@@ -14,8 +15,12 @@ from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from portal.branding import store
+from portal.exports.options import PdfPolicy
 from portal.extensions import db
 from portal.organisation.branding_form import BrandingForm
+from portal.organisation.pdfs_form import PdfPolicyForm, SigningKeyForm
+from portal.signing import certificates
+from portal.signing.certificates import SigningError
 
 bp = Blueprint("organisation", __name__, url_prefix="/settings/organisation")
 
@@ -29,7 +34,11 @@ def organisation_admins_only():
 def forms(**submitted) -> dict:
     """Every section's form, as stored now; a submitted one replaces its section's."""
     organization = current_user.organization
-    return {"branding": BrandingForm.showing(store.of(organization))} | submitted
+    return {
+        "branding": BrandingForm.showing(store.of(organization)),
+        "pdfs": PdfPolicyForm.showing(PdfPolicy.of(organization)),
+        "signing_key": SigningKeyForm(formdata=None),
+    } | submitted
 
 
 def page(status: int = 200, **submitted):
@@ -37,8 +46,18 @@ def page(status: int = 200, **submitted):
         "organisation/settings.html",
         forms=forms(**submitted),
         branding=store.of(current_user.organization),
+        certificate=signing_certificate(),
     )
     return html, status
+
+
+def signing_certificate():
+    """The certificate the organisation signs with now, or None (none yet, or the
+    deployment cannot open its keys: the section says how signing would start)."""
+    try:
+        return certificates.stored(current_user.organization_id)
+    except SigningError:
+        return None
 
 
 @bp.get("/")
@@ -65,6 +84,44 @@ def save_branding():
     )
     db.session.commit()
     flash("Branding saved: record PDFs and emails show it from now on.", "success")
+    return redirect(url_for("organisation.settings"), 303)
+
+
+@bp.post("/pdfs")
+def save_pdfs():
+    form = PdfPolicyForm()
+    if not form.validate_on_submit():
+        return page(400, pdfs=form)
+    organization = current_user.organization
+    if form.signing.data and not certificates.ready(organization.id):
+        form.signing.errors = [
+            "Signing needs a certificate: upload your own key below, or ask Sitepack's "
+            "operators to set up the deployment's CA (flask signing init)."
+        ]
+        return page(400, pdfs=form)
+    organization.pdf_archival = form.archival.data
+    organization.sign_exports = form.signing.data
+    db.session.commit()
+    flash("Handover PDF settings saved: exports requested from now on follow them.", "success")
+    return redirect(url_for("organisation.settings"), 303)
+
+
+@bp.post("/signing-key")
+def upload_signing_key():
+    """An admin's own PKCS#12 replaces the certificate the organisation signs with; a wrong
+    password or a file that is no key is refused with the reason, and nothing is stored."""
+    form = SigningKeyForm()
+    if not form.validate_on_submit():
+        return page(400, signing_key=form)
+    try:
+        signer = certificates.upload(
+            current_user.organization_id, form.key_bytes(), form.password.data or ""
+        )
+    except SigningError as refused:
+        form.key.errors = [str(refused)]
+        return page(400, signing_key=form)
+    name = signer.certificate.subject.rfc4514_string()
+    flash(f"Signing key saved: exports are signed as {name} from now on.", "success")
     return redirect(url_for("organisation.settings"), 303)
 
 

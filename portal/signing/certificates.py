@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -82,17 +83,39 @@ def upload(organization_id: int, data: bytes, password: str) -> Signer:
     with a reason, storing nothing, when the password or the file is wrong."""
     if len(data) > PKCS12_MAX_BYTES:
         raise SigningError("That file is too large to be a PKCS#12 key file.")
+    if not _is_pkcs12(data):
+        raise SigningError("That file is not a PKCS#12 key file (.p12 or .pfx). Nothing was saved.")
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(data, password.encode())
     except ValueError:
         raise SigningError(
-            "The password does not open this PKCS#12 file (or it is not one). Nothing was saved."
+            "The password does not open this PKCS#12 file. Nothing was saved."
         ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) or certificate is None:
         raise SigningError("The file holds no private key with its certificate. Nothing was saved.")
     signer = Signer(key, certificate, tuple(chain or ()))
     _write(keys.organization_signer(organization_id), signer)
     return signer
+
+
+def stored(organization_id: int) -> x509.Certificate | None:
+    """The certificate the organisation signs with now, if it has one (uploaded or issued)."""
+    location = keys.organization_signer(organization_id)
+    return _read(location).certificate if s3.exists(location) else None
+
+
+def ready(organization_id: int) -> bool:
+    """Whether it can sign: a key of its own, or a deployment CA to issue it one."""
+    return s3.exists(keys.organization_signer(organization_id)) or _ca_exists()
+
+
+def _is_pkcs12(data: bytes) -> bool:
+    """A DER PFX structure (RFC 7292), told apart from a wrong password before any is tried."""
+    try:
+        asn1_pkcs12.Pfx.load(data, strict=True)["auth_safe"].native  # noqa: B018
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _builder(subject, issuer, public_key, years: int) -> x509.CertificateBuilder:

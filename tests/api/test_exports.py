@@ -48,6 +48,7 @@ def test_a_request_is_accepted_with_location_and_retry_after_and_enqueued(api, w
         "layout": "files",
         "order": "kind",
         "archival": True,
+        "signed": False,
     }
     assert set(out["links"]) >= {"cancel"} and out["links"]["download"] is None
     assert exported_ids(out["id"]) == {r.id for r in records}
@@ -83,6 +84,7 @@ def test_options_are_kept(api, world):
         "layout": "both",
         "order": "due",
         "archival": False,
+        "signed": False,
     }
 
 

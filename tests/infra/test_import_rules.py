@@ -51,6 +51,9 @@ WORKER_MAY_REACH = {
     "portal.exports.parts",  # a bundle's parts
     "portal.exports.wording",  # an export's title and noun, for mails and payloads
     "portal.exports.resource",  # the export's viewer-independent representation
+    "portal.signing",  # (empty package)
+    "portal.signing.certificates",  # the organisation's signer, for the index and combined PDF
+    "portal.signing.pdfs",  # signing them in place
     "portal.shares",  # (the package's docstring)
     "portal.shares.mail",  # a share's emails: the worker sends the first-download notice
     "portal.renders",

@@ -36,7 +36,8 @@ def test_the_index_says_what_the_export_is_and_lists_every_record_in_order(tmp_p
 
     for said in ("Level 3 handover — 7 Dec 2026", "Harbour View Tower", "member@acme.test",
                  "2026-12-07T19:03:04Z (UTC)", "API filter: Issue · Open",
-                 "6: 2 Inspection, 2 Issue, 1 NCR, 1 Task", "2 Closed, 4 Open"):  # fmt: skip
+                 "6: 2 Inspection, 2 Issue, 1 NCR, 1 Task", "2 Closed, 4 Open",
+                 "Plain PDF · Not signed"):  # fmt: skip
         assert said in text
     positions = [text.index(line.reference) for line in given]
     assert positions == sorted(positions)  # the zip's order

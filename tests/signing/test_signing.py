@@ -1,8 +1,11 @@
 """Signing handover PDFs: the deployment CA, an organisation's signer (issued or uploaded),
-PAdES signatures that pyHanko validates offline, and `flask signing check`. The index and the
-combined PDF are not on main yet, so the PDF signed here is one the test makes."""
+PAdES signatures that pyHanko validates offline, and `flask signing check`. The PDF signed
+here is one the test makes; tests/signing/test_handover_pdfs.py signs the index and a
+combined volume."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 from cryptography import x509
@@ -12,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from cryptography.x509.oid import NameOID
 from weasyprint import HTML
 
+from jobs.index_pdf import IndexHead, draw_signature, signature_box
 from portal.signing import certificates, pdfs
 from portal.signing.certificates import SigningError
 from portal.storage import client as s3
@@ -26,6 +30,15 @@ def app_overrides(tmp_path):
 @pytest.fixture
 def index_pdf() -> bytes:
     return HTML(string="<h1>00-INDEX</h1><p>2 records</p>").write_pdf()
+
+
+def signed(pdf: bytes, signer, tmp_path) -> bytes:
+    path, face = tmp_path / "signed.pdf", tmp_path / "face.pdf"
+    path.write_bytes(pdf)
+    head = IndexHead("Index", (), "", datetime(2026, 12, 7), "", "A4", signed_by="Acme Build")
+    draw_signature(head, datetime(2026, 12, 7), face)
+    pdfs.sign_file(path, signer, signature_box("A4"), face)
+    return path.read_bytes()
 
 
 def cli(app, *args):
@@ -48,15 +61,14 @@ def test_a_signed_index_validates_against_the_ca_and_a_changed_byte_does_not(
     assert cli(app, "init").exit_code == 0
     signer = certificates.signer_for(world.org_a.id, world.org_a.name)
 
-    signed = pdfs.sign(index_pdf, signer)
-    tampered = bytearray(signed)
+    signed_pdf = signed(index_pdf, signer, tmp_path)
+    tampered = bytearray(signed_pdf)
     tampered[len(index_pdf) // 2] ^= 0x01
 
-    [good] = pdfs.check(signed, certificates.ca_certificate())
+    [good] = pdfs.check(signed_pdf, certificates.ca_certificate())
     [bad] = pdfs.check(bytes(tampered), certificates.ca_certificate())
     assert (good.intact, good.trusted, good.valid, good.signer) == (True, True, True, "Acme Build")
     assert not bad.intact and not bad.valid
-    (tmp_path / "signed.pdf").write_bytes(signed)
     (tmp_path / "tampered.pdf").write_bytes(bytes(tampered))
     ok, broken = (
         cli(app, "check", str(tmp_path / "signed.pdf")),
@@ -91,11 +103,11 @@ def test_a_wrong_password_for_an_uploaded_pkcs12_is_refused_and_nothing_is_store
 
 
 def test_a_signature_from_outside_the_deployment_ca_is_intact_but_not_trusted(
-    app, world, bucket, index_pdf
+    app, world, bucket, index_pdf, tmp_path
 ):
     assert cli(app, "init").exit_code == 0
     signer = certificates.upload(world.org_a.id, own_pkcs12(b"pw"), "pw")
 
-    [result] = pdfs.check(pdfs.sign(index_pdf, signer), certificates.ca_certificate())
+    [result] = pdfs.check(signed(index_pdf, signer, tmp_path), certificates.ca_certificate())
 
     assert result.intact and not result.trusted and not result.valid
