@@ -7,12 +7,14 @@ finished page's drawing (a few KB). The export's time is printed here (and in th
 manifests) and never in a record's PDF, whose bytes stay reproducible.
 
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
-each line to its record's first page (jobs/combined.py). The drawing of the page's head is
-`draw_banner`, kept apart so branding and signing can take it over.
+each line to its record's first page (jobs/combined.py). The page's head, `draw_banner`, is
+in the organisation's look as its record PDFs are: the band in its accent colour and its
+logo on a white tile at the band's right.
 """
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,13 +22,16 @@ from datetime import datetime
 from pathlib import Path
 
 from reportlab import rl_config
+from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from jobs.manifest import utc_stamp
+from portal.branding.brand import DEFAULT_ACCENT
 from portal.vocabulary import kind_label, status_label
 
 INDEX_NAME = "00-INDEX.pdf"
@@ -36,9 +41,12 @@ PAPERS = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
 ROW = 22  # points: a record's line and its file name under it
 FACT_ROWS = 5  # the head's lines of facts, 13 points each
-BANNER = 24 * mm + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
+BAND = 24 * mm  # the coloured band at the top of the first page
+BANNER = BAND + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
 TABLE_HEAD = 16
-NAVY = (0.11, 0.19, 0.33)
+LOGO_TILE = (56 * mm, 18 * mm)  # the white tile that holds the logo, at most this size
+LOGO_PAD = 2 * mm
+RULE = (0.35, 0.35, 0.35)  # under the column heads
 # Each column's left edge, as a share of the text width, and what it shows.
 COLUMNS = (
     (0.00, "Reference"),
@@ -60,6 +68,8 @@ class IndexHead:
     exported_at: datetime
     selection: str  # how the records were chosen: a filter, or by hand
     paper: str
+    accent: str = DEFAULT_ACCENT  # the organisation's look (portal/branding/brand.py)
+    logo: bytes | None = None  # its logo, the stored PNG (portal/branding/store.logo_bytes)
 
 
 @dataclass(frozen=True)
@@ -118,15 +128,17 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
 
 
 def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], width, height):
-    """The first page's head: name, project(s), who and when, the selection, the counts.
-    Answers the height where the table starts."""
-    canvas.setFillColorRGB(*NAVY)
-    canvas.rect(0, height - 24 * mm, width, 24 * mm, stroke=0, fill=1)
+    """The first page's head: name (beside the logo), project(s), who and when, the
+    selection, the counts. Answers the height where the table starts."""
+    canvas.setFillColor(HexColor(head.accent))
+    canvas.rect(0, height - BAND, width, BAND, stroke=0, fill=1)
+    tile = _logo_tile(canvas, head.logo, width, height)
+    room = width - 2 * MARGIN - (tile + MARGIN if tile else 0)
     canvas.setFillColorRGB(1, 1, 1)
     canvas.setFont(BOLD, 15)
-    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, 15, width - 2 * MARGIN))
+    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, 15, room))
     canvas.setFillColorRGB(0, 0, 0)
-    y = height - 24 * mm - 16
+    y = height - BAND - 16
     kinds = Counter(kind_label(line.kind) for line in lines)
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
@@ -145,6 +157,25 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     return height - BANNER
 
 
+def _logo_tile(canvas: Canvas, logo: bytes | None, width: float, height: float) -> float:
+    """The logo, scaled to fit LOGO_TILE, on a white tile at the band's right, centred in
+    it; answers the width it took (0 without a logo)."""
+    if not logo:
+        return 0
+    image = ImageReader(io.BytesIO(logo))
+    pixels_wide, pixels_high = image.getSize()
+    scale = min(
+        (LOGO_TILE[0] - 2 * LOGO_PAD) / pixels_wide, (LOGO_TILE[1] - 2 * LOGO_PAD) / pixels_high
+    )
+    drawn = (pixels_wide * scale, pixels_high * scale)
+    tile = (drawn[0] + 2 * LOGO_PAD, drawn[1] + 2 * LOGO_PAD)
+    left, bottom = width - MARGIN - tile[0], height - (BAND + tile[1]) / 2
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.roundRect(left, bottom, *tile, radius=1.5 * mm, stroke=0, fill=1)
+    canvas.drawImage(image, left + LOGO_PAD, bottom + LOGO_PAD, *drawn, mask="auto")
+    return tile[0]
+
+
 def _counts(counter: Counter) -> str:
     return ", ".join(f"{n:,} {name}" for name, n in sorted(counter.items()))
 
@@ -154,7 +185,7 @@ def _column_heads(canvas: Canvas, width: float, y: float) -> float:
     text = width - 2 * MARGIN
     for share, name in COLUMNS:
         canvas.drawString(MARGIN + share * text, y - 10, name)
-    canvas.setStrokeColorRGB(*NAVY)
+    canvas.setStrokeColorRGB(*RULE)
     canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
     return y - TABLE_HEAD
 
