@@ -44,9 +44,10 @@ FACT_ROWS = 5  # the head's lines of facts, 13 points each
 BAND = 24 * mm  # the coloured band at the top of the first page
 BANNER = BAND + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
 TABLE_HEAD = 16
-LOGO_TILE = (56 * mm, 18 * mm)  # the white tile that holds the logo, at most this size
+LOGO_TILE = (44 * mm, 16 * mm)  # the white tile that holds the logo, at most this size
 LOGO_PAD = 2 * mm
 RULE = (0.35, 0.35, 0.35)  # under the column heads
+TITLE_SIZES = (15, 14, 13, 12, 11)  # the largest that fits beside the logo; then cut with "…"
 # Each column's left edge, as a share of the text width, and what it shows.
 COLUMNS = (
     (0.00, "Reference"),
@@ -134,9 +135,11 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     canvas.rect(0, height - BAND, width, BAND, stroke=0, fill=1)
     tile = _logo_tile(canvas, head.logo, width, height)
     room = width - 2 * MARGIN - (tile + MARGIN if tile else 0)
+    size = next((s for s in TITLE_SIZES if pdfmetrics.stringWidth(head.title, BOLD, s) <= room),
+                TITLE_SIZES[-1])  # fmt: skip
     canvas.setFillColorRGB(1, 1, 1)
-    canvas.setFont(BOLD, 15)
-    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, 15, room))
+    canvas.setFont(BOLD, size)
+    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, size, room))
     canvas.setFillColorRGB(0, 0, 0)
     y = height - BAND - 16
     kinds = Counter(kind_label(line.kind) for line in lines)
