@@ -20,6 +20,7 @@ import pikepdf
 
 from jobs import handover
 from jobs.index_pdf import IndexHead, IndexLine, Spot, render
+from portal.branding import store
 from portal.exports import wording
 from portal.exports.options import ExportOptions
 from portal.models import Export
@@ -62,8 +63,10 @@ def line_of(label, file: str, pages: int | None, part: int | None) -> IndexLine:
 
 
 def head_of(export: Export, exported_at: datetime) -> IndexHead:
+    """The index's head, in the organisation's look (its logo read once per export)."""
     options = ExportOptions.of(export)
     who = export.requested_by
+    brand = store.of_id(export.organization_id)
     return IndexHead(
         title=wording.title(export),
         projects=(export.project.name,) if export.project else (),
@@ -74,4 +77,6 @@ def head_of(export: Export, exported_at: datetime) -> IndexHead:
         archival=options.archival,
         signed_by=who.organization.name if options.signed else "",
         organization_id=export.organization_id,
+        accent=brand.accent,
+        logo=store.logo_bytes(brand),
     )

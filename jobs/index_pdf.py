@@ -11,12 +11,14 @@ signed index keeps a box free beside its facts, where jobs/handover.py puts the 
 signature that `draw_signature` draws.
 
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
-each line to its record's first page (jobs/combined.py). The drawing of the page's head is
-`draw_banner`, kept apart so branding and signing can take it over.
+each line to its record's first page (jobs/combined.py). The page's head, `draw_banner`, is
+in the organisation's look as its record PDFs are: the band in its accent colour and its
+logo on a white tile at the band's right.
 """
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,13 +26,16 @@ from datetime import datetime
 from pathlib import Path
 
 from reportlab import rl_config
+from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from jobs.manifest import utc_stamp
+from portal.branding.brand import DEFAULT_ACCENT
 from portal.vocabulary import kind_label, pdf_label, sign_label, status_label
 
 INDEX_NAME = "00-INDEX.pdf"
@@ -40,10 +45,15 @@ PAPERS = {"A4": A4, "Letter": LETTER}
 MARGIN = 15 * mm
 ROW = 22  # points: a record's line and its file name under it
 FACT_ROWS = 7  # the head's lines of facts, 13 points each
-BANNER = 24 * mm + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
+BAND = 24 * mm  # the coloured band at the top of the first page
+BANNER = BAND + 16 + FACT_ROWS * 13 + 8  # the first page's head, above the table
 TABLE_HEAD = 16
 NAVY = (0.11, 0.19, 0.33)
 SIGNATURE = (190, 72)  # the visible signature's width and height, beside the facts
+LOGO_TILE = (44 * mm, 16 * mm)  # the white tile that holds the logo, at most this size
+LOGO_PAD = 2 * mm
+RULE = (0.35, 0.35, 0.35)  # under the column heads
+TITLE_SIZES = (15, 14, 13, 12, 11)  # the largest that fits beside the logo; then cut with "…"
 # Each column's left edge, as a share of the text width, and what it shows.
 COLUMNS = (
     (0.00, "Reference"),
@@ -68,6 +78,8 @@ class IndexHead:
     archival: bool = False  # the record PDFs are PDF/A, and so are the index and combined PDF
     signed_by: str = ""  # the organisation that signs the index and combined PDF ("": unsigned)
     organization_id: int = 0
+    accent: str = DEFAULT_ACCENT  # the organisation's look (portal/branding/brand.py)
+    logo: bytes | None = None  # its logo, the stored PNG (portal/branding/store.logo_bytes)
 
 
 @dataclass(frozen=True)
@@ -126,15 +138,19 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
 
 
 def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], width, height):
-    """The first page's head: name, project(s), who and when, the selection, the counts.
-    Answers the height where the table starts."""
-    canvas.setFillColorRGB(*NAVY)
-    canvas.rect(0, height - 24 * mm, width, 24 * mm, stroke=0, fill=1)
+    """The first page's head: name (beside the logo), project(s), who and when, the
+    selection, the counts. Answers the height where the table starts."""
+    canvas.setFillColor(HexColor(head.accent))
+    canvas.rect(0, height - BAND, width, BAND, stroke=0, fill=1)
+    tile = _logo_tile(canvas, head.logo, width, height)
+    room = width - 2 * MARGIN - (tile + MARGIN if tile else 0)
+    size = next((s for s in TITLE_SIZES if pdfmetrics.stringWidth(head.title, BOLD, s) <= room),
+                TITLE_SIZES[-1])  # fmt: skip
     canvas.setFillColorRGB(1, 1, 1)
-    canvas.setFont(BOLD, 15)
-    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, 15, width - 2 * MARGIN))
+    canvas.setFont(BOLD, size)
+    canvas.drawString(MARGIN, height - 15 * mm, _fit(head.title, BOLD, size, room))
     canvas.setFillColorRGB(0, 0, 0)
-    y = height - 24 * mm - 16
+    y = height - BAND - 16
     kinds = Counter(kind_label(line.kind) for line in lines)
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
@@ -164,7 +180,7 @@ def produced(head: IndexHead) -> str:
 def signature_box(paper: str) -> tuple[float, float, float, float]:
     """Where a signed index's visible signature stands on its first page, in points."""
     width, height = PAPERS.get(paper, A4)
-    top = height - 24 * mm - 6
+    top = height - BAND - 6
     return (width - MARGIN - SIGNATURE[0], top - SIGNATURE[1], width - MARGIN, top)
 
 
@@ -190,6 +206,25 @@ def draw_signature(head: IndexHead, signed_at: datetime, target: str | Path) -> 
     canvas.save()
 
 
+def _logo_tile(canvas: Canvas, logo: bytes | None, width: float, height: float) -> float:
+    """The logo, scaled to fit LOGO_TILE, on a white tile at the band's right, centred in
+    it; answers the width it took (0 without a logo)."""
+    if not logo:
+        return 0
+    image = ImageReader(io.BytesIO(logo))
+    pixels_wide, pixels_high = image.getSize()
+    scale = min(
+        (LOGO_TILE[0] - 2 * LOGO_PAD) / pixels_wide, (LOGO_TILE[1] - 2 * LOGO_PAD) / pixels_high
+    )
+    drawn = (pixels_wide * scale, pixels_high * scale)
+    tile = (drawn[0] + 2 * LOGO_PAD, drawn[1] + 2 * LOGO_PAD)
+    left, bottom = width - MARGIN - tile[0], height - (BAND + tile[1]) / 2
+    canvas.setFillColorRGB(1, 1, 1)
+    canvas.roundRect(left, bottom, *tile, radius=1.5 * mm, stroke=0, fill=1)
+    canvas.drawImage(image, left + LOGO_PAD, bottom + LOGO_PAD, *drawn, mask="auto")
+    return tile[0]
+
+
 def _counts(counter: Counter) -> str:
     return ", ".join(f"{n:,} {name}" for name, n in sorted(counter.items()))
 
@@ -199,7 +234,7 @@ def _column_heads(canvas: Canvas, width: float, y: float) -> float:
     text = width - 2 * MARGIN
     for share, name in COLUMNS:
         canvas.drawString(MARGIN + share * text, y - 10, name)
-    canvas.setStrokeColorRGB(*NAVY)
+    canvas.setStrokeColorRGB(*RULE)
     canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
     return y - TABLE_HEAD
 

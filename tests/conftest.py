@@ -158,6 +158,12 @@ def make_export(world):
     return build
 
 
+@pytest.fixture
+def four(world):
+    """factories.cached_and_photographed in org A's project: records for an estimate."""
+    return factories.cached_and_photographed(world.project_a)
+
+
 def jpeg(seed: int, size=(640, 480)) -> bytes:
     image = Image.new("RGB", size, (90 + seed % 100, 140, 180))
     ImageDraw.Draw(image).rectangle((40, 200, 600, 460), fill=(120, 110, 100))

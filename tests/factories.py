@@ -417,3 +417,50 @@ def share_of(export: Export, email: str, **columns) -> tuple[ExportShare, str]:
     db.session.add(row)
     db.session.commit()
     return row, token
+
+
+# What a record's PDF measures in the render cache of `cached_and_photographed`: this
+# without photos, and this more per photo.
+NO_PHOTO_PDF, PER_PHOTO_PDF = 50_000, 150_000
+
+
+def photo_rows(record: Record, *sizes: int) -> None:
+    """Attachment rows of these sizes (no stored object: for figures read from the rows)."""
+    from portal.models import Attachment
+
+    for n, size in enumerate(sizes):
+        db.session.add(Attachment(
+            organization_id=record.organization_id, record_id=record.id, storage_key=f"k{n}",
+            filename=f"p{n}.jpg", content_type="image/jpeg", byte_size=size, sha256="a" * 64,
+        ))  # fmt: skip
+
+
+def rendered_pdf(record: Record, size: int, age: timedelta = timedelta(0)) -> None:
+    """A render cache index row for the record, `age` after its last change."""
+    from portal.models import RenderedPdf
+
+    db.session.add(RenderedPdf(
+        organization_id=record.organization_id, record_id=record.id,
+        fingerprint=f"{record.id:064d}", sha256="b" * 64, byte_size=size,
+        created_at=record.updated_at + age,
+    ))  # fmt: skip
+
+
+def cached_and_photographed(project: Project) -> list[Record]:
+    """Four records: a cached PDF of each of the first two (the second's older than its last
+    change), 2, 1 and 0 photos on the last three; the cached PDFs draw the size line
+    NO_PHOTO_PDF + n × PER_PHOTO_PDF."""
+    made = records(project, 4)
+    photo_rows(made[1], 2_000_000, 3_000_000)
+    photo_rows(made[2], 1_000_000)
+    rendered_pdf(made[0], NO_PHOTO_PDF, timedelta(minutes=1))
+    rendered_pdf(made[1], NO_PHOTO_PDF + 2 * PER_PHOTO_PDF, -timedelta(minutes=1))
+    db.session.commit()
+    return made
+
+
+def ids_of(made: list[Record]):
+    """A SELECT of these records' ids."""
+    from sqlalchemy import select
+
+    return select(Record.id).where(Record.id.in_([r.id for r in made]))

@@ -15,6 +15,7 @@ from dataclasses import replace
 from flask import Response, request
 from flask_login import current_user
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -25,6 +26,7 @@ from portal.api.cursor import paginate
 from portal.api.spec import api_spec, responses
 from portal.exports import downloads, service
 from portal.exports.access import export_or_404, part_or_404
+from portal.exports.estimate import estimate
 from portal.exports.limits import export_requests
 from portal.exports.options import ExportOptions, PdfPolicy
 from portal.exports.poll import CACHE_CONTROL
@@ -37,6 +39,9 @@ from portal.tenancy import get_or_404, scoped
 
 TAGS = ("exports",)
 ACCEPTED = responses(400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut)
+REQUESTED = responses(
+    400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut, HTTP_200=schemas.ExportEstimate
+)
 
 
 @bp.post("/exports")
@@ -44,7 +49,7 @@ ACCEPTED = responses(400, 403, 409, 422, 503, HTTP_202=schemas.ExportOut)
 @api_spec.validate(
     json=schemas.ExportIn,
     headers=schemas.ExportHeaders,
-    resp=ACCEPTED,
+    resp=REQUESTED,
     tags=TAGS,
     operation_id="create_export",
 )
@@ -54,8 +59,14 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     202 Accepted with the export, `Location` (poll it) and `Retry-After`. An identical export
     of yours still running is answered instead of a new one. With `Idempotency-Key`, a
     retried request answers with the export the first one made (the same key with another
-    body is a 422)."""
+    body is a 422).
+
+    With `"dry_run": true`, nothing is asked: 200 with an estimate of the export's records,
+    photos, size, time and zips, as the records page shows it, or the refusal the request
+    would get."""
     project = get_or_404(Project, json.project)
+    if json.dry_run:
+        return estimated(project, json)
     record_ids = selected_records(project, json)
     options = ExportOptions.parse(
         json.options.paper,
@@ -77,6 +88,24 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
         ),
         lambda: service.saved_despite_queue(current_user, record_ids, options),
     )
+
+
+def estimated(project: Project, body: schemas.ExportIn) -> schemas.ExportEstimate:
+    """The request's estimate, its options and size checked as the request's would be."""
+    options = ExportOptions.parse(
+        body.options.paper, body.options.include_originals, body.title, "",
+        body.options.layout, body.options.order, body.options.archival,
+    )  # fmt: skip
+    if body.record_ids is not None:
+        chosen = select(Record.id).where(
+            Record.id.in_(service.records_in_project(project, body.record_ids))
+        )
+    else:
+        matching = body.filter.as_filter().apply(queries.project_records(project))
+        chosen = matching.with_only_columns(Record.id)
+    guess = estimate(project.organization_id, chosen, options)
+    service.check_size(guess.records)
+    return schemas.ExportEstimate(**guess.as_dict())
 
 
 def once(

@@ -317,6 +317,11 @@ class ExportIn(Strict):
         description="What to call the export (its pages, emails and zip); blank: "
         "“<project> — 146 records — 7 Dec 2026”",
     )
+    dry_run: bool = Field(
+        default=False,
+        description="true: ask nothing, answer 200 with an ExportEstimate of what this request "
+        "would make (no export, no job, no Idempotency-Key used, no request counted)",
+    )
 
     @model_validator(mode="after")
     def one_selection(self) -> ExportIn:
@@ -375,6 +380,24 @@ class ExportOut(ExportResource):
     percent: int
     eta_seconds: int | None = Field(description="Time left while live; null when unknown")
     links: ExportLinks
+
+
+class ExportEstimate(BaseModel):
+    """What a request would make, estimated from the render cache and the lane's pace
+    (portal/exports/estimate.py, as the records page's selection bar shows it)."""
+
+    records: int
+    photos: int
+    cached: int = Field(description="Records whose PDF the render cache likely holds")
+    hit_ratio: float = Field(ge=0, le=1)
+    byte_size: int = Field(description="Bytes of the zip(s), the options as asked")
+    originals_bytes: int = Field(
+        description="What `include_originals` adds (already in byte_size when it is true)"
+    )
+    seconds: float = Field(description="From start to ready, at the lane's recent pace")
+    parts: int = Field(description="Zips it makes (EXPORT_PART_BYTES each at most)")
+    parts_with_originals: int = Field(description="Zips it makes with `include_originals`")
+    lane: str = Field(description="The queue it would run on")
 
 
 class ExportPage(BaseModel):

@@ -11,6 +11,7 @@ for _filter in (
     vocabulary.kind_label,
     vocabulary.status_label,
     vocabulary.check_label,
+    vocabulary.disposition_label,
     vocabulary.css_token,
 ):
     bp.add_app_template_filter(_filter)

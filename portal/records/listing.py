@@ -9,6 +9,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_login import current_user
 
+from portal.exports.estimate import estimate
+from portal.exports.options import ExportOptions
 from portal.models import Project
 from portal.records import pagination, queries, selection
 from portal.records.filters import Ignored, RecordFilter
@@ -39,15 +41,21 @@ def results_context(project: Project) -> dict:
     }
 
 
-def selection_counts(project: Project, record_filter: RecordFilter) -> dict[str, int]:
-    """The selection bar's figures: everything selected (all of it is exported), and how many
-    of those this filter shows; the rest were picked earlier, under another filter."""
+def selection_counts(project: Project, record_filter: RecordFilter) -> dict:
+    """The selection bar's figures: everything selected (all of it is exported), how many
+    of those this filter shows (the rest were picked earlier, under another filter), and
+    what exporting it would make, as one PDF per record."""
     selected = selection.count_selected(current_user.id, project.id)
+    picked = selection.selected_record_ids(current_user.id, project.id)
+    figures = {
+        "selected_count": selected,
+        "estimate": estimate(project.organization_id, picked, ExportOptions()),
+    }
     if not record_filter.active:
-        return {"selected_count": selected, "selected_matching": selected}
+        return figures | {"selected_matching": selected}
     matching = record_filter.apply(queries.project_records(project))
     shown = selection.count_selected_in(current_user.id, project.id, matching)
-    return {"selected_count": selected, "selected_matching": shown}
+    return figures | {"selected_matching": shown}
 
 
 def table_args(record_filter: RecordFilter, number: int | None) -> dict[str, str]:

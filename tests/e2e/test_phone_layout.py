@@ -53,6 +53,12 @@ def phone_world(world, project_records, bucket):
     """Records with photos, a selection of some of them, and exports in every state (the
     ready one with its zip in the bucket, for the download prompt to fetch)."""
     records = project_records(30, photo_every=10)
+    long = "Formwork ties under-tightened on the north face; the pour was not stopped. " * 3
+    records[0].kind, records[0].disposition = "ncr", "return_to_supplier"
+    records[0].raised_by = records[0].closed_by = "Priya Shah-Montgomery (Site Engineer)"
+    records[0].closed_at, records[0].sign_off_date = utcnow(), utcnow().date()
+    records[0].root_cause = records[0].corrective_action = long
+    records[0].sign_off_name, records[0].sign_off_role = "Declan Murphy", "Site Manager"
     for record in records[:7]:
         db.session.add(
             SelectedRecord(

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from tests import factories
+from tests.e2e.browser import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -94,3 +95,21 @@ def test_styles_set_through_the_cssom_do_not_turn_into_csp_violations_on_swaps(w
     page.click("text=Clear selection")
     expect(page.locator(".selection-count")).to_have_text("0 selected")
     assert watched.violations == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, PHONE], ids=["1366", "390"])
+def test_the_selection_bar_estimates_the_export_as_boxes_are_ticked(world, watched, four, viewport):
+    page = watched.page
+    page.set_viewport_size(viewport)
+    watched.login("member@acme.test")
+    page.goto(f"{watched.base_url}/projects/{world.project_a.public_id}/records")
+    estimate = page.locator("#selection-estimate")
+    expect(estimate).to_have_count(0)
+    page.check(f"#select-{four[0].public_id}")
+    expect(estimate).to_contain_text("1 record, 0 photos · about 88.8 KB")
+    expect(estimate).to_contain_text("100 % already rendered")
+    page.check(f"#select-{four[1].public_id}")
+    expect(estimate).to_contain_text("2 records, 2 photos · about 431.4 KB")
+    expect(estimate).to_contain_text("original photos too: +4.8 MB")
+    watched.screenshot(f"selection-estimate-{viewport['width']}")
+    assert watched.horizontal_overflow() == 0

@@ -1,14 +1,27 @@
 """00-INDEX.pdf: the export's name, project, who and when, the selection, counts by kind and
-status, and one line per record in the zip's order, with its pages and file name."""
+status, and one line per record in the zip's order, with its pages and file name; its head in
+the organisation's look."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
+from jobs.contents import head_of
 from jobs.index_pdf import IndexHead, IndexLine, pages_needed, render
+from portal.branding import store
+from portal.branding.logos import prepared_logo
+from portal.exports import wording
+from portal.extensions import db
+from portal.models import ExportStatus
+from tests import factories
+from tests.branding import logos
+from tests.branding.logos import MAGENTA
 
 HEAD = IndexHead(
     title="Level 3 handover — 7 Dec 2026",
@@ -61,3 +74,31 @@ def test_a_long_title_is_cut_to_its_column_not_over_the_next(tmp_path):
     render(HEAD, [long], tmp_path / "index.pdf")
     text = PdfReader(tmp_path / "index.pdf").pages[0].extract_text()
     assert "Slab Slab" in text and "…" in text and ("Slab " * 80).strip() not in text
+
+
+def colour_pixels(pdf: Path, tmp_path, colour: tuple[int, int, int]) -> int:
+    """Pixels of `colour` in the top sixth of page 1, as pdftoppm draws it."""
+    command = ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile"]
+    subprocess.run([*command, pdf, tmp_path / "page"], check=True)
+    with Image.open(tmp_path / "page.png") as page:
+        band = page.convert("RGB").crop((0, 0, page.width, page.height // 6))
+        return sum(
+            count
+            for count, pixel in band.getcolors(band.width * band.height)
+            if sum(abs(a - b) for a, b in zip(pixel, colour, strict=True)) < 30
+        )
+
+
+def test_the_index_head_shows_the_organisations_logo_and_accent(tmp_path, world, bucket):
+    store.change(world.org_a, accent="#0b6e4f", footer="", logo_png=prepared_logo(logos.svg()))
+    db.session.commit()
+    export = factories.export_in(ExportStatus.PROCESSING, world.member_a, world.project_a, 2)
+    branded = head_of(export, HEAD.exported_at)
+    render(branded, lines(3), tmp_path / "branded.pdf")
+    render(HEAD, lines(3), tmp_path / "plain.pdf")
+
+    assert colour_pixels(tmp_path / "branded.pdf", tmp_path, MAGENTA) > 200
+    assert colour_pixels(tmp_path / "branded.pdf", tmp_path, (0x0B, 0x6E, 0x4F)) > 2000
+    assert colour_pixels(tmp_path / "plain.pdf", tmp_path, MAGENTA) == 0
+    text = PdfReader(tmp_path / "branded.pdf").pages[0].extract_text()
+    assert wording.title(export) in text

@@ -1,6 +1,7 @@
 """A record's detail page and its photos, served through short-lived presigned URLs."""
 
 import re
+from datetime import date, datetime
 
 import pytest
 import requests
@@ -64,6 +65,29 @@ def test_detail_shows_what_the_pdf_will_show(member, world, photographed):
         assert text in html, text
     assert re.search(r'badge-fail">Fail<', html) and re.search(r'badge-n-a">N/A<', html)
     assert f'src="/attachments/{photo.public_id}/rendition" loading="lazy"' in html
+
+
+def test_detail_shows_who_raised_closed_and_signed_it_and_an_ncrs_findings(member, world):
+    page = f"/projects/{world.project_a.public_id}/records/"
+    bare = factories.record(world.project_a, kind="ncr")
+    filled = factories.record(
+        world.project_a, kind="ncr", raised_by="Priya Shah (Site Engineer)",
+        closed_by="Declan Murphy", closed_at=datetime(2026, 2, 1, 16, 5),
+        root_cause="Ties under-tightened.", disposition="repair",
+        corrective_action="Ties checked before each pour.", sign_off_name="Declan Murphy",
+        sign_off_role="Site Manager", sign_off_date=date(2026, 2, 2),
+    )  # fmt: skip
+    db.session.commit()
+
+    html = " ".join(member.get(page + filled.public_id).get_data(as_text=True).split())
+    for text in ("Raised by</th><td>Priya Shah (Site Engineer)", "Closed by</th><td>Declan Murphy",
+                 "2026-02-01 16:05 UTC", "Root cause</th><td class=\"text\">Ties under-tightened.",
+                 "Disposition</th><td>Repair", "Ties checked before each pour.", "Site Manager",
+                 "2026-02-02", "To be signed by hand"):  # fmt: skip
+        assert text in html, text
+    empty = member.get(page + bare.public_id).get_data(as_text=True)
+    for heading in ("Raised by", "Closed by", "Non-conformance", "Root cause", "Sign-off"):
+        assert heading not in empty, heading
 
 
 def test_photo_rendition_redirects_to_a_presigned_url_that_downloads(member, photographed):
