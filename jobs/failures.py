@@ -5,13 +5,17 @@ __context__, RetriesExceededError as `last_exception` (obstore, which reads cach
 raises its own).  So the reason is chosen by walking
 that chain to a cause it recognises (an S3 error code, a refused connection, a timeout),
 never by the wrapper's class name.
+
+The technical text (an S3 code, a PDF/A validator's findings) is for the Sitepack team: the
+job raises on, so the worker's log has the traceback, and a failure may add a `detail` for
+the admin timeline. The user reads `reason` alone.
 """
 
 from __future__ import annotations
 
 import errno
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from boto3.exceptions import Boto3Error
@@ -26,6 +30,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as StorageConnectionError
 from obstore.exceptions import BaseError as ObjectStoreError
 from obstore.exceptions import PermissionDeniedError, UnauthenticatedError
+from pikepdf.pdfa import PdfaError
 from rq import get_current_job
 from rq.job import Job
 from sqlalchemy.exc import OperationalError
@@ -34,6 +39,7 @@ from portal.exports import attempts, mail_outbox
 from portal.exports.attempts import Attempt, NextTry
 from portal.mailer import MailKind
 from portal.models import utcnow
+from portal.vocabulary import PDF_LABELS
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class Failure:
     problem: str  # "Retrying after {problem}" while an automatic retry waits
     reason: str  # the sentence the user reads when the export has failed
     transient: bool = True  # worth an automatic retry
+    detail: str = ""  # the admin timeline's line when it fails, if not `reason`
 
 
 STORAGE = "a storage problem"
@@ -85,6 +92,13 @@ DISK = Failure(
     "a full disk on the export server",
     "The export server ran out of disk space while building the zip. "
     "Select Retry later, or export fewer records at a time.",
+)
+NOT_ARCHIVAL = Failure(
+    "a PDF/A problem",
+    "The handover PDF could not be made archival (PDF/A), so there is no zip. Nothing is "
+    "wrong with your records, but Retry will fail the same way: export them again with "
+    f"Format set to “{PDF_LABELS[False]}”, and tell the Sitepack team, who have the details.",
+    transient=False,  # the same records make the same PDF, and it fails the same check
 )
 UNKNOWN = Failure(
     "an unexpected error",
@@ -166,6 +180,8 @@ def recognise(exc: BaseException) -> Failure | None:
         return DENIED
     if isinstance(exc, ObjectStoreError):  # obstore's reads (cached PDFs) retry the rest first
         return UNREACHABLE
+    if isinstance(exc, PdfaError):  # an index or combined volume jobs/handover.py wrote
+        return replace(NOT_ARCHIVAL, detail=f"Handover PDF failed PDF/A validation: {exc}")
     if isinstance(exc, OperationalError):
         return DATABASE
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -181,7 +197,7 @@ def record_failure(attempt: Attempt, exc: Exception) -> None:
     upcoming = next_try(get_current_job())
     if failure.transient and upcoming:
         attempts.release_for_retry(attempt, failure.problem, upcoming)
-    elif attempts.fail(attempt, failure.reason):
+    elif attempts.fail(attempt, failure.reason, detail=failure.detail):
         mail_outbox.hand_over_mail(attempt.export_id, MailKind.FAILURE)
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -69,6 +69,14 @@ class PdfPolicy:
             )
         return self.signing if asked is None else asked
 
+    def applied(
+        self, options: ExportOptions, archival: bool | None = None, signed: bool | None = None
+    ) -> ExportOptions:
+        """`options` with their PDF choices made: those asked for, the policy's where none
+        was (the export form's defaults, and every choice of a schedule's run)."""
+        archival = self.archival if archival is None else archival
+        return replace(options, archival=archival, signed=self.signed(signed))
+
 
 @dataclass(frozen=True)
 class ExportOptions:
@@ -109,11 +117,10 @@ class ExportOptions:
             )
         if policy is None:  # a caller with no organisation: the deployment's, unsigned
             policy = PdfPolicy.of(None) if archival is None else PdfPolicy(archival, False)
-        archival = policy.archival if archival is None else archival
         name = checked_name(title, "title") or default_title[:NAME_MAX]
-        return cls(paper=paper, include_originals=bool(include_originals), name=name,
-                   layout=layout, order=order, archival=archival,
-                   signed=policy.signed(signed))  # fmt: skip
+        asked = cls(paper=paper, include_originals=bool(include_originals), name=name,
+                    layout=layout, order=order)  # fmt: skip
+        return policy.applied(asked, archival, signed)
 
     @staticmethod
     def archival_choice(code: str | None) -> bool | None:

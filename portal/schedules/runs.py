@@ -7,13 +7,13 @@ after *now*, not after the missed one, so a scheduler that comes back after thre
 Fridays runs once, then waits for the next Friday.
 
 A run is an ordinary export of the owner's, through exports.service like any request, named
-after the schedule and the day; a filter that now matches nothing (or nothing changed since
-the last run) sends the owner a short notice instead of an empty zip.
+after the schedule and the day, its PDFs archival and signed as the organisation's handover
+settings say (as an export form left at its defaults); a filter that now matches nothing (or
+nothing changed since the last run) sends the owner a short notice instead of an empty zip.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from flask import current_app
@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, update
 from portal import urls
 from portal.exports import service, states
 from portal.exports.errors import ExportRequestError
-from portal.exports.options import ExportOptions
+from portal.exports.options import ExportOptions, PdfPolicy
 from portal.extensions import db
 from portal.mailer import send_branded
 from portal.models import Export, Record, Schedule, utcnow
@@ -86,7 +86,8 @@ def run(schedule: Schedule, since: datetime | None, now: datetime) -> Export | N
         tell_owner(schedule, "email/schedule_nothing", "nothing to export")
         return None
     day = rhythm.local_day(schedule.timezone, now)
-    options = replace(ExportOptions(), name=f"{schedule.name} — {day}")
+    asked = ExportOptions(name=f"{schedule.name} — {day}")
+    options = PdfPolicy.of(schedule.owner.organization).applied(asked)
     try:
         export = service.request_export(schedule.owner, schedule.project, ids, options).export
     except ExportRequestError as exc:

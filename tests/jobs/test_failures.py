@@ -9,21 +9,29 @@ from __future__ import annotations
 
 import errno
 import socket
+from datetime import datetime
 
 import boto3
+import pikepdf
 import pytest
 from boto3.exceptions import RetriesExceededError, S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import NoCredentialsError, ReadTimeoutError
 from botocore.stub import Stubber
 from obstore.exceptions import BaseError as ObjectStoreError
+from pikepdf import Dictionary, Name
+from pikepdf.pdfa import PdfaError
 from sqlalchemy.exc import OperationalError
 
-from jobs import failures
+from jobs import failures, handover
 from jobs.failures import describe
+from jobs.index_pdf import IndexHead
 from portal import queues
+from portal.exports import attempts
+from portal.models import ExportEvent, ExportStatus
 from portal.storage.client import Reader, Settings
-from tests.helpers import config_from_env
+from tests import factories
+from tests.helpers import config_from_env, reload
 from tests.servers import free_port
 
 
@@ -118,10 +126,39 @@ def test_every_cause_has_its_own_sentence_and_only_transient_ones_are_retried():
         failures.DENIED,
         failures.NO_BUCKET,
         failures.FULL,
+        failures.NOT_ARCHIVAL,
     ]
     assert len({c.reason for c in causes}) == len(causes)
     assert all("unexpected" not in c.reason for c in causes)
-    assert [c.transient for c in causes] == [True, True, False, False, False]
+    assert [c.transient for c in causes] == [True, True, False, False, False, False]
+
+
+def not_archival_error(tmp_path) -> PdfaError:
+    """What jobs/handover.py raises for a volume pikepdf will not vouch for as PDF/A: a real
+    one, from its check of the bytes it wrote (an /OpenAction it cannot check)."""
+    head = IndexHead("Level 3", (), "Mia", datetime(2026, 12, 7), "by hand", "A4", archival=True)
+    with pikepdf.new() as volume, pytest.raises(PdfaError) as raised:
+        volume.add_blank_page()
+        volume.Root.OpenAction = Dictionary(S=Name.JavaScript, JS=pikepdf.String("app.alert(1)"))
+        handover.save(volume, tmp_path / "volume.pdf", head)
+    return raised.value
+
+
+def test_a_handover_pdf_that_is_not_pdf_a_fails_in_plain_words_with_the_findings_for_admins(
+    world, tmp_path
+):
+    """No automatic retry (the same records fail the same check); the person reads what
+    happened and what to do, the admin timeline keeps the validator's findings."""
+    exc = not_archival_error(tmp_path)
+    export = factories.export_in(ExportStatus.PENDING, world.member_a, world.project_a, total=1)
+    failures.record_failure(attempts.claim(export.id), exc)
+
+    row = reload(export.id)
+    assert (row.status, row.error) == (ExportStatus.FAILED, failures.NOT_ARCHIVAL.reason)
+    assert row.error.startswith("The handover PDF could not be made archival (PDF/A)")
+    assert "OpenAction" not in row.error and "pikepdf" not in row.error
+    failed = ExportEvent.query.filter_by(export_id=export.id, kind=ExportStatus.FAILED).one()
+    assert "/OpenAction is not supported" in failed.detail
 
 
 def test_the_backoff_table_retries_soon_first_and_spreads_each_export_s_tries(app):

@@ -1,7 +1,7 @@
 """Scheduled runs under time-machine: two schedulers at once and a restart make one export per
 due time; paused makes none; "only changed" takes the records whose version moved; a filter
-that matches nothing sends a notice. Real Redis (the exports are enqueued) and, once, a real
-worker that completes a run."""
+that matches nothing sends a notice; a run's PDFs are as the organisation's handover settings
+say. Real Redis (the exports are enqueued) and, once, a real worker that completes a run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
+from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Export, ExportShare, ExportStatus, Schedule
 from portal.schedules import runs, service
@@ -123,6 +124,21 @@ def test_only_changed_exports_the_records_whose_version_moved(world, weekly, clo
     clock.move_to(FRIDAYS[1].replace(tzinfo=UTC) + timedelta(minutes=1))
     [second] = runs.run_due()
     assert [item.record_id for item in reload(second.id).items] == [changed.id]
+
+
+@pytest.mark.parametrize("archival", [True, False])
+def test_a_run_is_signed_and_archival_as_the_organisations_settings_say(
+    app, world, weekly, clock, archival
+):
+    """As an export form left at its defaults: an organisation that signs gets signed runs,
+    with record PDFs archival or plain as it says, whatever the deployment's PDF_ARCHIVAL."""
+    app.config["PDF_ARCHIVAL"] = not archival
+    world.org_a.sign_exports, world.org_a.pdf_archival = True, archival
+    db.session.commit()
+    clock.move_to(FRIDAYS[0].replace(tzinfo=UTC) + timedelta(minutes=1))
+    [export] = runs.run_due()
+    options = ExportOptions.of(reload(export.id))
+    assert (options.signed, options.archival) == (True, archival)
 
 
 def test_a_filter_that_matches_nothing_sends_a_notice_not_an_empty_zip(
