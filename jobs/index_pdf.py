@@ -7,7 +7,8 @@ finished page's drawing (a few KB). The export's time is printed here (and in th
 manifests) and never in a record's PDF, whose bytes stay reproducible.
 
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
-each line to its record's first page (jobs/combined.py). The drawing of the page's head is
+each line to its record's first page (jobs/combined.py). An export across projects has a
+section per project: a heading row before each project's lines (they arrive grouped). The drawing of the page's head is
 `draw_banner`, kept apart so branding and signing can take it over.
 """
 
@@ -74,6 +75,7 @@ class IndexLine:
     pages: int | None
     file: str
     part: int | None = None
+    project: str = ""
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,16 @@ class Spot:
     rect: tuple[float, float, float, float]
 
 
+def sections(lines: Sequence[IndexLine]) -> list[str]:
+    """The projects the lines run through, in their order: one section each when there are
+    several, none when there is one (its name is in the head)."""
+    projects = list(dict.fromkeys(line.project for line in lines))
+    return projects if len(projects) > 1 else []
+
+
 def pages_needed(lines: int, paper: str) -> int:
-    """The index's page count for this many lines, known before it is drawn (its footers
-    say "page 2 of 9"; the combined PDF numbers its records' pages after it)."""
+    """The index's page count for this many rows (lines and section headings), known before
+    it is drawn (its footers say "page 2 of 9")."""
     height = PAPERS.get(paper, A4)[1]
     first = _rows_below(height - BANNER - TABLE_HEAD)
     other = _rows_below(height - MARGIN - TABLE_HEAD)
@@ -99,19 +108,25 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
     width, height = PAPERS.get(head.paper, A4)
     canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1)
     canvas.setTitle(f"Index — {head.title}")
-    total = pages_needed(len(lines), head.paper)
+    headed = Counter(line.project for line in lines) if sections(lines) else None
+    total = pages_needed(len(lines) + len(headed or ()), head.paper)
     y = draw_banner(canvas, head, lines, width, height)
     y = _column_heads(canvas, width, y)
-    spots, page = [], 0
+    spots, page, project = [], 0, None
     for line in lines:
-        if y - ROW < MARGIN + 12:
-            _footer(canvas, head, page, total, width)
-            canvas.showPage()
-            page += 1
-            y = _column_heads(canvas, width, height - MARGIN)
-        spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
-        _line(canvas, line, width, y)
-        y -= ROW
+        for heading in ([line.project] if headed and line.project != project else []) + [None]:
+            if y - ROW < MARGIN + 12:
+                _footer(canvas, head, page, total, width)
+                canvas.showPage()
+                page += 1
+                y = _column_heads(canvas, width, height - MARGIN)
+            if heading is not None:
+                _section(canvas, heading, headed[heading], width, y)
+            else:
+                spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
+                _line(canvas, line, width, y)
+            y -= ROW
+        project = line.project
     _footer(canvas, head, page, total, width)
     canvas.save()
     return spots
@@ -130,7 +145,7 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     kinds = Counter(kind_label(line.kind) for line in lines)
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
-        ("Project", ", ".join(head.projects)),
+        ("Projects" if len(head.projects) > 1 else "Project", ", ".join(head.projects)),
         ("Exported by", f"{head.requested_by}, {utc_stamp(head.exported_at)} (UTC)"),
         ("Selection", head.selection),
         ("Records", f"{len(lines):,}: " + _counts(kinds)),
@@ -157,6 +172,15 @@ def _column_heads(canvas: Canvas, width: float, y: float) -> float:
     canvas.setStrokeColorRGB(*NAVY)
     canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
     return y - TABLE_HEAD
+
+
+def _section(canvas: Canvas, project: str, count: int, width, y) -> None:
+    """A project's heading row: its name and how many records it has here."""
+    canvas.setFillColorRGB(*NAVY)
+    canvas.setFont(BOLD, 10)
+    text = f"{project} — {count:,} record{'' if count == 1 else 's'}"
+    canvas.drawString(MARGIN, y - 14, _fit(text, BOLD, 10, width - 2 * MARGIN))
+    canvas.setFillColorRGB(0, 0, 0)
 
 
 def _line(canvas: Canvas, line: IndexLine, width: float, y: float) -> None:

@@ -3,6 +3,7 @@ status, and one line per record in the zip's order, with its pages and file name
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -60,3 +61,16 @@ def test_a_long_title_is_cut_to_its_column_not_over_the_next(tmp_path):
     render(HEAD, [long], tmp_path / "index.pdf")
     text = PdfReader(tmp_path / "index.pdf").pages[0].extract_text()
     assert "Slab Slab" in text and "…" in text and ("Slab " * 80).strip() not in text
+
+
+def test_an_export_across_projects_has_a_section_per_project(tmp_path):
+    given = [replace(line, project="Tower A" if n < 30 else "Depot B")
+             for n, line in enumerate(lines(40))]  # fmt: skip
+    spots = render(replace(HEAD, projects=("Depot B", "Tower A")), given, tmp_path / "index.pdf")
+    pages = PdfReader(tmp_path / "index.pdf").pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+    assert "Projects Depot B, Tower A" in text
+    assert text.index("Tower A — 30 records") < text.index("REF-0000")
+    assert text.index("REF-0029") < text.index("Depot B — 10 records") < text.index("REF-0030")
+    assert len(pages) == pages_needed(len(given) + 2, "A4") and len(spots) == len(given)
