@@ -8,8 +8,9 @@ manifests) and never in a record's PDF, whose bytes stay reproducible.
 
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
 each line to its record's first page (jobs/combined.py). An export across projects has a
-section per project: a heading row before each project's lines (they arrive grouped). The drawing of the page's head is
-`draw_banner`, kept apart so branding and signing can take it over.
+section per project: a heading row before each project's lines (they arrive grouped). The
+drawing of the page's head is `draw_banner`, kept apart so branding and signing can take it
+over.
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ from portal.exports.presenter import StatusView
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import Export, Project, Record
-from portal.records import queries
 from portal.tenancy import get_or_404, scoped
 
 TAGS = ("exports",)
@@ -55,13 +54,14 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     of yours still running is answered instead of a new one. With `Idempotency-Key`, a
     retried request answers with the export the first one made (the same key with another
     body is a 422)."""
-    project = get_or_404(Project, json.project)
-    record_ids = selected_records(project, json)
+    projects = [get_or_404(Project, public_id) for public_id in json.project_ids or [json.project]]
+    project = projects[0] if json.project else None
+    record_ids = selected_records(projects, json)
     options = ExportOptions.parse(
         json.options.paper,
         json.options.include_originals,
         json.title,
-        service.default_title(project, len(record_ids)),
+        service.default_title(project, len(record_ids), current_user),
         json.options.layout,
         json.options.order,
         json.options.archival,
@@ -105,12 +105,14 @@ def once(
     return accepted(result.export)
 
 
-def selected_records(project: Project, body: schemas.ExportIn) -> list[int]:
-    """The ids the body names (all in the project, or refused), or those its filter matches
-    (the records page's filter, so both select the same records)."""
+def selected_records(projects: list[Project], body: schemas.ExportIn) -> list[int]:
+    """The ids the body names (all in the projects, or refused), or those its filter matches
+    in them (the records page's filter, so both select the same records). The projects were
+    found in the caller's organisation: another's id answered 404 before this."""
     if body.record_ids is not None:
-        return service.records_in_project(project, body.record_ids)
-    matching = body.filter.as_filter().apply(queries.project_records(project))
+        return service.records_in_projects(projects, body.record_ids)
+    chosen = [project.id for project in projects]
+    matching = body.filter.as_filter().apply(scoped(Record).where(Record.project_id.in_(chosen)))
     return list(db.session.scalars(matching.with_only_columns(Record.id)))
 
 

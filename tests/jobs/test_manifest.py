@@ -64,7 +64,8 @@ def test_a_one_zip_export_has_one_manifest_whose_checksums_match_the_entries(tmp
     header = b"\xef\xbb\xbfreference,title,project,kind,record_status,assignee,due_date,"
     assert raw.startswith(header)
     assert rows[0] == {
-        "reference": "TSK-0", "title": "Title 0, with a comma", "project": "Harbour View", "kind": "NCR",
+        "reference": "TSK-0", "title": "Title 0, with a comma", "project": "Harbour View",
+        "kind": "NCR",
         "record_status": "In progress", "assignee": "Zoë Brandt", "due_date": "2027-01-15",
         "version": "3", "updated_at": "2026-11-30T09:00:00Z", "url": "",
         "file": "P/task/TSK-0-x.pdf", "bytes": "6", "sha256": rows[0]["sha256"],
