@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from portal.exports import wording
 from portal.extensions import db
-from portal.models import Export, ExportItem, Record, utcnow
+from portal.models import Export, ExportItem, ExportStatus, Record, utcnow
 from tests import factories
-from tests.helpers import csrf, csrf_headers
+from tests.helpers import csrf, csrf_headers, reload
 from tests.records.helpers import HTMX, references
 
 
@@ -102,7 +102,7 @@ def test_another_organisation_gets_404_or_nothing_on_every_organisation_wide_rou
     assert set(references(html)) == {theirs.reference}
     assert "<strong>0</strong> selected" in html
 
-    ours = factories.export_in("completed", world.member_a, None, records=tower)
+    ours = factories.export_in(ExportStatus.COMPLETED, world.member_a, None, records=tower)
     assert client.post(f"/selection/export/{ours.public_id}", headers=headers).status_code == 404
     refused = client.post(
         "/exports",
@@ -128,3 +128,30 @@ def test_a_records_table_row_links_to_its_own_projects_record(member, two_projec
     depot, _, quay, _ = two_projects
     html = member.get(everywhere()).get_data(as_text=True)
     assert re.search(rf'href="/projects/{depot.public_id}/records/{quay[0].public_id}"', html)
+
+
+def test_an_export_across_projects_is_retried_and_re_ordered_as_one(member, world, two_projects):
+    depot, tower, quay, _ = two_projects
+    failed = factories.export_in(ExportStatus.FAILED, world.member_a, None, records=tower)
+    retried = member.post(f"/exports/{failed.public_id}/retry", data={"csrf_token": csrf(member)})
+    assert retried.status_code == 303 and reload(failed).status == ExportStatus.PENDING
+
+    expired = factories.export_in(ExportStatus.EXPIRED, world.member_a, None, records=tower + quay)
+    again = member.post(f"/exports/{expired.public_id}/reorder", data={"csrf_token": csrf(member)})
+    assert again.status_code == 303
+    new = db.session.scalar(select(Export).where(Export.reordered_from_id == expired.id))
+    items = select(ExportItem.record_id).where(ExportItem.export_id == new.id)
+    assert new.project_id is None
+    assert set(db.session.scalars(items)) == {r.id for r in tower + quay}
+    assert "All projects" in member.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_admin_page_of_an_export_across_projects_links_each_record_to_its_project(
+    client, world, two_projects
+):
+    depot, tower, quay, _ = two_projects
+    export = factories.export_in(ExportStatus.COMPLETED, world.member_a, None, records=quay)
+    factories.login(client, "admin@acme.test")
+    html = client.get(f"/admin/exports/{export.public_id}").get_data(as_text=True)
+    assert f"/projects/{depot.public_id}/records/{quay[0].public_id}" in html
+    assert "All records, across projects" in html
