@@ -235,10 +235,6 @@ def request_bundle(
     return accept(user, project, [], options, unique, alongside)
 
 
-def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
-    return records_in_projects([project], public_ids)
-
-
 def records_in_projects(projects: Sequence[Project], public_ids: list[str]) -> list[int]:
     """Resolve record public ids; any id outside the projects (all of one organisation, as
     the caller found them) rejects them all.
