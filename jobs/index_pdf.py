@@ -109,25 +109,20 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
     width, height = PAPERS.get(head.paper, A4)
     canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1)
     canvas.setTitle(f"Index — {head.title}")
-    headed = Counter(line.project for line in lines) if sections(lines) else None
-    total = pages_needed(len(lines) + len(headed or ()), head.paper)
+    counts = Counter(line.project for line in lines) if sections(lines) else Counter()
+    total = pages_needed(len(lines) + len(counts), head.paper)
     y = draw_banner(canvas, head, lines, width, height)
     y = _column_heads(canvas, width, y)
     spots, page, project = [], 0, None
     for line in lines:
-        for heading in ([line.project] if headed and line.project != project else []) + [None]:
-            if y - ROW < MARGIN + 12:
-                _footer(canvas, head, page, total, width)
-                canvas.showPage()
-                page += 1
-                y = _column_heads(canvas, width, height - MARGIN)
-            if heading is not None:
-                _section(canvas, heading, headed[heading], width, y)
-            else:
-                spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
-                _line(canvas, line, width, y)
-            y -= ROW
-        project = line.project
+        if counts and line.project != project:
+            page, y = _room(canvas, head, page, total, y)
+            _section(canvas, line.project, counts[line.project], width, y)
+            y, project = y - ROW, line.project
+        page, y = _room(canvas, head, page, total, y)
+        spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
+        _line(canvas, line, width, y)
+        y -= ROW
     _footer(canvas, head, page, total, width)
     canvas.save()
     return spots
@@ -173,6 +168,16 @@ def _column_heads(canvas: Canvas, width: float, y: float) -> float:
     canvas.setStrokeColorRGB(*NAVY)
     canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
     return y - TABLE_HEAD
+
+
+def _room(canvas: Canvas, head: IndexHead, page: int, total: int, y: float) -> tuple[int, float]:
+    """The page and height of the next row: a new page when this one is full."""
+    if y - ROW >= MARGIN + 12:
+        return page, y
+    width, height = PAPERS.get(head.paper, A4)
+    _footer(canvas, head, page, total, width)
+    canvas.showPage()
+    return page + 1, _column_heads(canvas, width, height - MARGIN)
 
 
 def _section(canvas: Canvas, project: str, count: int, width, y) -> None:
