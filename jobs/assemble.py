@@ -277,7 +277,7 @@ def _add_originals(archive: PartedArchive, label: Label) -> None:
     )
     for key, filename in photos:
         body = s3.boto().get_object(Bucket=s3.bucket(), Key=key)
-        name = photo_entry_name(label.reference, filename)
+        name = photo_entry_name(label.project, label.reference, filename)
         archive.add_stream(name, body["Body"], body["ContentLength"])
 
 

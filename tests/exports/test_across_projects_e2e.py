@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from portal.extensions import db
 from portal.models import Export
+from portal.photos import ingest_photo
 from portal.storage import client as s3
 from tests import factories
 from tests.factories import login
@@ -27,10 +28,12 @@ def test_a_two_project_export_has_a_folder_an_index_section_and_outline_entry_pe
     depot = factories.project(world.org_a, "Quay Depot", "QD")
     tower = factories.records(world.project_a, 2)
     quay = [factories.record(depot, kind="issue", n=n) for n in (101, 102)]
+    db.session.flush()
+    ingest_photo(quay[0], "site.jpg", factories.jpeg(), caption="Crack")
     db.session.commit()
     login(client, "member@acme.test")
     client.post("/selection/matching", headers=csrf_headers(client, {"HX-Request": "true"}))
-    form = {"project": "", "layout": "both", "csrf_token": csrf(client)}
+    form = {"project": "", "layout": "both", "include_originals": "1", "csrf_token": csrf(client)}
     assert client.post("/exports", data=form).status_code == 303
     export = Export.query.one()
     with worker():
@@ -38,8 +41,9 @@ def test_a_two_project_export_has_a_folder_an_index_section_and_outline_entry_pe
     assert export.status == "completed", export.error
     archive = zipfile.ZipFile(io.BytesIO(s3.get_bytes(export.object_keys[0])))
 
-    folders = {name.split("/")[0] for name in archive.namelist() if name.count("/") == 2}
+    folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
     assert folders == {"Harbour View Tower", "Quay Depot"}
+    assert f"Quay Depot/photos/{quay[0].reference}/site.jpg" in archive.namelist()
     rows = list(csv.DictReader(io.StringIO(archive.read("MANIFEST.csv").decode("utf-8-sig"))))
     projects = {row["reference"]: row["project"] for row in rows if row["file"].endswith(".pdf")}
     assert projects == {r.reference: "Harbour View Tower" for r in tower} | {
