@@ -82,12 +82,15 @@ def entry_name(project_name: str, kind: str, reference: str, title: str) -> str:
     return f"{safe_component(project_name)}/{safe_component(kind)}/{filename}"
 
 
-def photo_entry_name(reference: str, filename: str) -> str:
-    """`photos/<REF>/<original filename>` for the originals, when an export asks for them."""
+def photo_entry_name(project_name: str, reference: str, filename: str) -> str:
+    """`<Project>/photos/<REF>/<original filename>` for the originals, when an export asks for
+    them: in the project's folder, as a reference is unique only within its project (an
+    export across projects may hold two INS-0001)."""
     stem, extension = os.path.splitext(filename)
     if not PLAIN_EXTENSION.fullmatch(extension):
         stem, extension = filename, ""
-    return f"photos/{safe_component(reference, 30)}/{_safe_filename(stem, extension.lower())}"
+    photo = _safe_filename(stem, extension.lower())
+    return f"{safe_component(project_name)}/photos/{safe_component(reference, 30)}/{photo}"
 
 
 def path_entry_name(path: str, extension: str = "") -> str:

@@ -270,7 +270,7 @@ def _labels(record_ids: Sequence[int]) -> dict[int, Label]:
         .join(Project, Project.id == Record.project_id)
         .where(Record.id.in_(record_ids))
     )  # fmt: skip
-    return {row.id: Label(*row[:5], Facts(row.kind, *row[5:])) for row in rows}
+    return {row.id: Label(*row[:5], Facts(row.kind, *row[5:], project=row.name)) for row in rows}
 
 
 def _add_originals(archive: PartedArchive, label: Label) -> None:
@@ -282,7 +282,7 @@ def _add_originals(archive: PartedArchive, label: Label) -> None:
     )
     for key, filename in photos:
         body = s3.boto().get_object(Bucket=s3.bucket(), Key=key)
-        name = photo_entry_name(label.reference, filename)
+        name = photo_entry_name(label.project, label.reference, filename)
         archive.add_stream(name, body["Body"], body["ContentLength"])
 
 

@@ -29,7 +29,7 @@ from pikepdf import Array, Dictionary, Name, OutlineItem
 from jobs import handover
 from jobs.archive import safe_component
 from jobs.handover import Attachment
-from jobs.index_pdf import IndexHead, IndexLine, Spot, render
+from jobs.index_pdf import IndexHead, IndexLine, Spot, render, sections
 from jobs.manifest import XLSX_TYPE, header_line, write_xlsx
 from jobs.parts import MANIFEST
 from portal.vocabulary import kind_label
@@ -163,17 +163,23 @@ def _link(volume: pikepdf.Pdf, spots: list[Spot], starts: list[int]) -> None:
 
 
 def _outline(volume: pikepdf.Pdf, chapters: list[Chapter], starts: list[int]) -> None:
-    """One entry per kind (at its first record), each record's under it, in volume order."""
-    kinds: dict[str, OutlineItem] = {}
+    """One entry per kind (at its first record), each record's under it, in volume order;
+    across projects, one entry per project first, its kinds under it."""
+    several = bool(sections([chapter.line for chapter in chapters]))
+    groups: dict[tuple[str, ...], OutlineItem] = {}
     with volume.open_outline() as outline:
         outline.root.append(OutlineItem("Index", 0))
         for chapter, start in zip(chapters, starts, strict=True):
-            kind = kind_label(chapter.line.kind)
-            if kind not in kinds:
-                kinds[kind] = OutlineItem(kind, start)
-                outline.root.append(kinds[kind])
+            path = (chapter.line.project,) if several else ()
+            parent = outline.root
+            for depth in range(len(path) + 1):
+                key = (*path, kind_label(chapter.line.kind))[: depth + 1]
+                if key not in groups:
+                    groups[key] = OutlineItem(key[-1], start)
+                    parent.append(groups[key])
+                parent = groups[key].children
             title = f"{chapter.line.reference} — {chapter.line.title}"
-            kinds[kind].children.append(OutlineItem(title, start))
+            parent.append(OutlineItem(title, start))
 
 
 def _labels(volume: pikepdf.Pdf, chapters: list[Chapter], starts: list[int]) -> None:

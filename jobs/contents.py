@@ -17,13 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pikepdf
+from sqlalchemy import select
 
 from jobs import handover
 from jobs.index_pdf import IndexHead, IndexLine, Spot, render
 from portal.branding import store
 from portal.exports import wording
 from portal.exports.options import ExportOptions
-from portal.models import Export
+from portal.extensions import db
+from portal.models import Export, ExportItem, Project, Record
 
 BY_HAND = "chosen one by one (on the records page, or by id)"
 
@@ -59,7 +61,21 @@ def line_of(label, file: str, pages: int | None, part: int | None) -> IndexLine:
     """A record's line: `file` in the zip (in `part` of a split one), `pages` long."""
     facts = label.facts
     return IndexLine(label.reference, label.title, label.kind, facts.record_status,
-                     facts.assignee, pages, file, part)  # fmt: skip
+                     facts.assignee, pages, file, part, label.project)  # fmt: skip
+
+
+def projects_of(export_id: int) -> tuple[str, ...]:
+    """The projects of an export across projects (it has none of its own): its records'."""
+    return tuple(
+        db.session.scalars(
+            select(Project.name)
+            .join(Record, Record.project_id == Project.id)
+            .join(ExportItem, ExportItem.record_id == Record.id)
+            .where(ExportItem.export_id == export_id)
+            .group_by(Project.id, Project.name)
+            .order_by(Project.name, Project.id)
+        )
+    )
 
 
 def head_of(export: Export, exported_at: datetime) -> IndexHead:
@@ -69,7 +85,7 @@ def head_of(export: Export, exported_at: datetime) -> IndexHead:
     brand = store.of_id(export.organization_id)
     return IndexHead(
         title=wording.title(export),
-        projects=(export.project.name,) if export.project else (),
+        projects=(export.project.name,) if export.project else projects_of(export.id),
         requested_by=f"{who.name} <{who.email}>",
         exported_at=exported_at,
         selection=options.selection or BY_HAND,

@@ -11,9 +11,10 @@ signed index keeps a box free beside its facts, where jobs/handover.py puts the 
 signature that `draw_signature` draws.
 
 `render` answers where it drew each record's line (`Spot`), so the combined PDF can link
-each line to its record's first page (jobs/combined.py). The page's head, `draw_banner`, is
-in the organisation's look as its record PDFs are: the band in its accent colour and its
-logo on a white tile at the band's right.
+each line to its record's first page (jobs/combined.py). An export across projects has a
+section per project: a heading row before each project's lines (they arrive grouped). The
+page's head, `draw_banner`, is in the organisation's look as its record PDFs are: the band in
+its accent colour and its logo on a white tile at the band's right.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class IndexLine:
     pages: int | None
     file: str
     part: int | None = None
+    project: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,16 @@ class Spot:
     rect: tuple[float, float, float, float]
 
 
+def sections(lines: Sequence[IndexLine]) -> list[str]:
+    """The projects the lines run through, in their order: one section each when there are
+    several, none when there is one (its name is in the head)."""
+    projects = list(dict.fromkeys(line.project for line in lines))
+    return projects if len(projects) > 1 else []
+
+
 def pages_needed(lines: int, paper: str) -> int:
-    """The index's page count for this many lines, known before it is drawn (its footers
-    say "page 2 of 9"; the combined PDF numbers its records' pages after it)."""
+    """The index's page count for this many rows (lines and section headings), known before
+    it is drawn (its footers say "page 2 of 9")."""
     height = PAPERS.get(paper, A4)[1]
     first = _rows_below(height - BANNER - TABLE_HEAD)
     other = _rows_below(height - MARGIN - TABLE_HEAD)
@@ -119,16 +128,17 @@ def render(head: IndexHead, lines: Sequence[IndexLine], target: str | Path) -> l
     width, height = PAPERS.get(head.paper, A4)
     canvas = Canvas(str(target), pagesize=(width, height), pageCompression=1, initialFontName=FONT)
     canvas.setTitle(f"Index — {head.title}")
-    total = pages_needed(len(lines), head.paper)
+    counts = Counter(line.project for line in lines) if sections(lines) else Counter()
+    total = pages_needed(len(lines) + len(counts), head.paper)
     y = draw_banner(canvas, head, lines, width, height)
     y = _column_heads(canvas, width, y)
-    spots, page = [], 0
+    spots, page, project = [], 0, None
     for line in lines:
-        if y - ROW < MARGIN + 12:
-            _footer(canvas, head, page, total, width)
-            canvas.showPage()
-            page += 1
-            y = _column_heads(canvas, width, height - MARGIN)
+        if counts and line.project != project:
+            page, y = _room(canvas, head, page, total, y)
+            _section(canvas, line.project, counts[line.project], width, y)
+            y, project = y - ROW, line.project
+        page, y = _room(canvas, head, page, total, y)
         spots.append(Spot(page, (MARGIN, y - ROW, width - MARGIN, y)))
         _line(canvas, line, width, y)
         y -= ROW
@@ -154,7 +164,7 @@ def draw_banner(canvas: Canvas, head: IndexHead, lines: Sequence[IndexLine], wid
     kinds = Counter(kind_label(line.kind) for line in lines)
     states = Counter(status_label(line.status) for line in lines if line.status)
     facts = (  # FACT_ROWS of them
-        ("Project", ", ".join(head.projects)),
+        ("Projects" if len(head.projects) > 1 else "Project", ", ".join(head.projects)),
         ("Exported by", head.requested_by),
         ("Exported at", f"{utc_stamp(head.exported_at)} (UTC)"),
         ("Selection", head.selection),
@@ -237,6 +247,25 @@ def _column_heads(canvas: Canvas, width: float, y: float) -> float:
     canvas.setStrokeColorRGB(*RULE)
     canvas.line(MARGIN, y - 13, width - MARGIN, y - 13)
     return y - TABLE_HEAD
+
+
+def _room(canvas: Canvas, head: IndexHead, page: int, total: int, y: float) -> tuple[int, float]:
+    """The page and height of the next row: a new page when this one is full."""
+    if y - ROW >= MARGIN + 12:
+        return page, y
+    width, height = PAPERS.get(head.paper, A4)
+    _footer(canvas, head, page, total, width)
+    canvas.showPage()
+    return page + 1, _column_heads(canvas, width, height - MARGIN)
+
+
+def _section(canvas: Canvas, project: str, count: int, width, y) -> None:
+    """A project's heading row: its name and how many records it has here."""
+    canvas.setFillColorRGB(*NAVY)
+    canvas.setFont(BOLD, 10)
+    text = f"{project} — {count:,} record{'' if count == 1 else 's'}"
+    canvas.drawString(MARGIN, y - 14, _fit(text, BOLD, 10, width - 2 * MARGIN))
+    canvas.setFillColorRGB(0, 0, 0)
 
 
 def _line(canvas: Canvas, line: IndexLine, width: float, y: float) -> None:

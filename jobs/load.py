@@ -23,7 +23,7 @@ from jobs.snapshot import (
 )
 from portal.branding import store
 from portal.extensions import db
-from portal.models import Attachment, ExportItem, Organization, Record
+from portal.models import Attachment, ExportItem, Organization, Project, Record
 from portal.photos import make_rendition
 from portal.renders import codes
 from portal.renders.entries import Look
@@ -52,12 +52,14 @@ ORDERS = {
 def requested_records(export_id: int, order: str = "kind") -> dict[int, str]:
     """Record id → reference, in the order asked for (kind, then reference, unless told),
     so the zip, its manifest, index and combined PDF read in a predictable order (and a
-    record deleted later can still be named)."""
+    record deleted later can still be named). An export across projects keeps each
+    project's records together, projects by name: a section each in the index."""
     rows = db.session.execute(
         select(Record.id, Record.reference)
         .join(ExportItem, ExportItem.record_id == Record.id)
+        .join(Project, Project.id == Record.project_id)
         .where(ExportItem.export_id == export_id)
-        .order_by(*ORDERS.get(order, ORDERS["kind"]), Record.id)
+        .order_by(Project.name, Project.id, *ORDERS.get(order, ORDERS["kind"]), Record.id)
     )
     return {record_id: reference for record_id, reference in rows}
 

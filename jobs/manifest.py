@@ -58,6 +58,7 @@ def _moment(value: str) -> datetime | str:
 COLUMNS: tuple[tuple[str, Callable, int], ...] = (
     ("reference", _text, 14),
     ("title", _text, 40),
+    ("project", _text, 24),
     ("kind", _text, 12),
     ("record_status", _text, 13),
     ("assignee", _text, 20),
@@ -93,10 +94,12 @@ class Facts:
     due_date: date | None = None
     version: int | None = None
     updated_at: datetime | None = None
+    project: str = ""
 
     def cells(self) -> tuple:
-        """In COLUMNS' order, from `kind` to `updated_at`, in words people read."""
+        """In COLUMNS' order, from `project` to `updated_at`, in words people read."""
         return (
+            self.project,
             kind_label(self.kind) if self.kind else "",
             status_label(self.record_status) if self.record_status else "",
             self.assignee,

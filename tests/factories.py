@@ -271,7 +271,7 @@ def export_parts(export: Export, keys: int | list[str], byte_size: int | None) -
 def export_in(
     state: ExportStatus,
     requester: User,
-    project: Project,
+    project: Project | None,
     records: int | list[Record] = 0,
     parts: int | list[str] | None = None,
     **columns,
@@ -280,9 +280,10 @@ def export_in(
     job is enqueued).
 
     Its items are `records`, or that many fresh records of `project` (without any, it claims
-    500). An export that was ready (completed, revoked, expired) has one zip unless `parts`
-    names its keys or says how many; `parts` gives any other state zips too. `columns`
-    override what `state_columns` fills in; `byte_size` is the zips' total."""
+    500); with `project` None it is an export across projects (give `records`). An export
+    that was ready (completed, revoked, expired) has one zip unless `parts` names its keys or
+    says how many; `parts` gives any other state zips too. `columns` override what
+    `state_columns` fills in; `byte_size` is the zips' total."""
     made = records if isinstance(records, list) else [record(project) for _ in range(records)]
     db.session.flush()
     ids = [r.id for r in made]
@@ -298,7 +299,7 @@ def export_in(
     }
     row = Export(
         organization_id=requester.organization_id,
-        project_id=project.id,
+        project_id=project.id if project else None,
         requested_by_id=requester.id,
         **values,
     )

@@ -200,6 +200,36 @@ FORMS = {
             ("records.keep_matching", "/projects/{project}/selection/matching/only"),
         )
     },
+    # The organisation-wide records page's selection: the same forms without the project.
+    "records.all_select_one": Form(
+        "/records/{record}/selection",
+        MEMBER,
+        {"record": "{record}"},
+        {"record": "id"},
+        lenient=True,
+    ),
+    "records.all_clear_selection": Form("/selection/clear", MEMBER, {}),
+    "records.all_select_export_again": Form("/selection/export/{failed}", MEMBER, {}),
+    **{
+        endpoint: Form(
+            path,
+            MEMBER,
+            {"shown": "{record}", **({"record": "{record}"} if ticks else {})},
+            {"shown": "id", **({"record": "id"} if ticks else {})},
+            lenient=True,
+        )
+        for endpoint, path, ticks in (
+            ("records.all_save_page", "/selection/page", True),
+            ("records.all_select_page", "/selection/page/all", False),
+        )
+    },
+    **{
+        endpoint: Form(path, MEMBER, {}, lenient=True)
+        for endpoint, path in (
+            ("records.all_select_matching", "/selection/matching"),
+            ("records.all_keep_matching", "/selection/matching/only"),
+        )
+    },
     "admin.act": Form(
         "/admin/exports/{completed}/revoke",
         ADMIN,
@@ -285,6 +315,15 @@ FILTERS = {
         lenient=True,
         method="GET",
     ),
+    "records.all_index": Form(
+        "/records",
+        MEMBER,
+        {},
+        {"q": "text", "kind": "enum", "from": "date", "to": "date", "sort": "enum"}
+        | {"dir": "enum", "page": "number", "project": "id"},
+        lenient=True,
+        method="GET",
+    ),
     "verify.check": Form(
         "/verify/check", None, {"sha256": "0" * 64}, {"sha256": "id"}, lenient=True, method="GET"
     ),
@@ -301,6 +340,7 @@ FILTERS = {
 # Pages whose forms' field names must all be in FORMS or FILTERS.
 PAGES = (
     (MEMBER, "/projects/{project}/records"),
+    (MEMBER, "/records"),
     (MEMBER, "/bundles/new"),
     (MEMBER, "/exports/{failed}"),
     (MEMBER, "/settings/api-keys"),
@@ -333,6 +373,7 @@ BODIES = {
             "filter": {"kind": "inspection", "status": "open", "q": "a"}
             | {"created_from": "2020-01-01", "created_to": "2030-01-01"},
         },
+        {"project_ids": ["{project}"], "filter": {"kind": "issue"}},
     ],
     "create_bundle": [
         {"name": "Handover", "project": "{project}", "ttl_hours": 24}

@@ -15,7 +15,7 @@ from dataclasses import replace
 from flask import Response, request
 from flask_login import current_user
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +34,6 @@ from portal.exports.presenter import StatusView
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import Export, Project, Record
-from portal.records import queries
 from portal.tenancy import get_or_404, scoped
 
 TAGS = ("exports",)
@@ -64,15 +63,16 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     With `"dry_run": true`, nothing is asked: 200 with an estimate of the export's records,
     photos, size, time and zips, as the records page shows it, or the refusal the request
     would get."""
-    project = get_or_404(Project, json.project)
+    projects = [get_or_404(Project, public_id) for public_id in json.project_ids or [json.project]]
+    project = projects[0] if json.project else None
     if json.dry_run:
-        return estimated(project, json)
-    record_ids = selected_records(project, json)
+        return estimated(projects, json)
+    record_ids = selected_records(projects, json)
     options = ExportOptions.parse(
         json.options.paper,
         json.options.include_originals,
         json.title,
-        service.default_title(project, len(record_ids)),
+        service.default_title(project, len(record_ids), current_user),
         json.options.layout,
         json.options.order,
         json.options.archival,
@@ -90,7 +90,7 @@ def create_export(json: schemas.ExportIn, headers: schemas.ExportHeaders):
     )
 
 
-def estimated(project: Project, body: schemas.ExportIn) -> schemas.ExportEstimate:
+def estimated(projects: list[Project], body: schemas.ExportIn) -> schemas.ExportEstimate:
     """The request's estimate, its options and size checked as the request's would be."""
     options = ExportOptions.parse(
         body.options.paper, body.options.include_originals, body.title, "",
@@ -98,12 +98,11 @@ def estimated(project: Project, body: schemas.ExportIn) -> schemas.ExportEstimat
     )  # fmt: skip
     if body.record_ids is not None:
         chosen = select(Record.id).where(
-            Record.id.in_(service.records_in_project(project, body.record_ids))
+            Record.id.in_(service.records_in_projects(projects, body.record_ids))
         )
     else:
-        matching = body.filter.as_filter().apply(queries.project_records(project))
-        chosen = matching.with_only_columns(Record.id)
-    guess = estimate(project.organization_id, chosen, options)
+        chosen = matching(projects, body)
+    guess = estimate(projects[0].organization_id, chosen, options)
     service.check_size(guess.records)
     return schemas.ExportEstimate(**guess.as_dict())
 
@@ -136,13 +135,20 @@ def once(
     return accepted(result.export)
 
 
-def selected_records(project: Project, body: schemas.ExportIn) -> list[int]:
-    """The ids the body names (all in the project, or refused), or those its filter matches
-    (the records page's filter, so both select the same records)."""
+def selected_records(projects: list[Project], body: schemas.ExportIn) -> list[int]:
+    """The ids the body names (all in the projects, or refused), or those its filter matches
+    in them (the records page's filter, so both select the same records). The projects were
+    found in the caller's organisation: another's id answered 404 before this."""
     if body.record_ids is not None:
-        return service.records_in_project(project, body.record_ids)
-    matching = body.filter.as_filter().apply(queries.project_records(project))
-    return list(db.session.scalars(matching.with_only_columns(Record.id)))
+        return service.records_in_projects(projects, body.record_ids)
+    return list(db.session.scalars(matching(projects, body)))
+
+
+def matching(projects: list[Project], body: schemas.ExportIn) -> Select:
+    """The ids of the records the body's filter matches in the projects."""
+    chosen = [project.id for project in projects]
+    found = body.filter.as_filter().apply(scoped(Record).where(Record.project_id.in_(chosen)))
+    return found.with_only_columns(Record.id)
 
 
 def accepted(export: Export):

@@ -82,6 +82,8 @@ CameraTime = Annotated[
 ]
 PUBLIC_ID_PATTERN = f"^{PUBLIC_ID.pattern}$"
 PublicId = Field(pattern=PUBLIC_ID_PATTERN)
+# The projects one export across projects may name.
+MAX_PROJECTS_PER_EXPORT = 100
 # A record's reference in the system that owns it (and on its PDF), e.g. "INS-0042".
 EXTERNAL_REF = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{RECORD_REFERENCE_MAX - 1}}}")
 PAGE_LIMIT_MAX = 200
@@ -297,15 +299,28 @@ def no_default(schema: dict) -> None:
 
 
 class ExportIn(Strict):
-    """Which records: `record_ids` (ids from the records listing) or `filter`, not both."""
+    """Which records: `record_ids` (ids from the records listing) or `filter`, not both; of
+    one `project`, or across several (`project_ids`: a folder and an index section each)."""
 
-    # Exactly one of the two, as the document says too (absent, not null).
+    # Exactly one of each two, as the document says too (absent, not null).
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"oneOf": [{"required": ["record_ids"]}, {"required": ["filter"]}]},
+        json_schema_extra={
+            "allOf": [
+                {"oneOf": [{"required": ["record_ids"]}, {"required": ["filter"]}]},
+                {"oneOf": [{"required": ["project"]}, {"required": ["project_ids"]}]},
+            ]
+        },
     )
 
-    project: str = PublicId
+    project: str = Field(default=None, pattern=PUBLIC_ID_PATTERN, json_schema_extra=no_default)
+    project_ids: list[Annotated[str, PublicId]] = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PROJECTS_PER_EXPORT,
+        json_schema_extra=no_default,
+        description="An export across projects: the projects its records come from",
+    )
     record_ids: list[str] = Field(
         default=None, min_length=1, max_length=MAX_IDS_PER_REQUEST, json_schema_extra=no_default
     )
@@ -315,7 +330,8 @@ class ExportIn(Strict):
         default="",
         max_length=NAME_MAX,
         description="What to call the export (its pages, emails and zip); blank: "
-        "“<project> — 146 records — 7 Dec 2026”",
+        "“<project> — 146 records — 7 Dec 2026”, or across projects "
+        "“<organisation> — 146 records — 7 Dec 2026”",
     )
     dry_run: bool = Field(
         default=False,
@@ -327,6 +343,8 @@ class ExportIn(Strict):
     def one_selection(self) -> ExportIn:
         if (self.record_ids is None) == (self.filter is None):
             raise ValueError("give either record_ids or filter (exactly one of them)")
+        if (self.project is None) == (self.project_ids is None):
+            raise ValueError("give either project or project_ids (exactly one of them)")
         return self
 
 

@@ -105,7 +105,9 @@ class ExportResource(BaseModel):
         "bundle's name; its zip is named after it"
     )
     name: str | None = Field(description="A bundle's name, as requested; null for records")
-    project: ProjectRef | None = Field(description="Null for a bundle filed under no project")
+    project: ProjectRef | None = Field(
+        description="Null for an export across projects, and a bundle filed under no project"
+    )
     state: State
     done: int
     total: int = Field(description="Records to render plus a bundle's or pack's files to fetch")

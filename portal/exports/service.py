@@ -42,6 +42,7 @@ from portal.tenancy import MAX_IDS_PER_REQUEST, PUBLIC_ID
 from portal.vocabulary import pdf_label
 
 NOT_IN_PROJECT = "Some of the selected records are not in this project."
+NOT_IN_PROJECTS = "Some of the selected records are not in these projects."
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,11 @@ def saved_despite_queue(
     return live_export_with(user.id, fingerprint_of(user.id, record_ids, options, links))
 
 
-def default_title(project: Project, count: int) -> str:
-    """The title of an export nobody named: its project, its size and the day it was asked."""
-    return wording.default_title(project.name, count, utcnow().date())
+def default_title(project: Project | None, count: int, user: User) -> str:
+    """The title of an export nobody named: its project (the organisation's name for an
+    export across projects), its size and the day it was asked."""
+    name = project.name if project else user.organization.name
+    return wording.default_title(name, count, utcnow().date())
 
 
 def check_size(count: int) -> None:
@@ -234,8 +237,9 @@ def request_bundle(
     return accept(user, project, [], options, unique, alongside)
 
 
-def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
-    """Resolve record public ids; any id outside the project (or tenant) rejects them all.
+def records_in_projects(projects: Sequence[Project], public_ids: list[str]) -> list[int]:
+    """Resolve record public ids; any id outside the projects (all of one organisation, as
+    the caller found them) rejects them all.
 
     The list is checked before it reaches a query: a malformed id matches no record (and a NUL
     byte would make PostgreSQL raise), and PostgreSQL takes at most 65,535 parameters."""
@@ -246,19 +250,20 @@ def records_in_project(project: Project, public_ids: list[str]) -> list[int]:
             "and export the selection."
         )
     unique = set(public_ids)
+    refusal = NOT_IN_PROJECT if len(projects) == 1 else NOT_IN_PROJECTS
     if not all(PUBLIC_ID.fullmatch(public_id) for public_id in unique):
-        raise ExportRequestError(NOT_IN_PROJECT)
+        raise ExportRequestError(refusal)
     found = dict(
         db.session.execute(
             select(Record.public_id, Record.id).where(
-                Record.project_id == project.id,
-                Record.organization_id == project.organization_id,
+                Record.project_id.in_([project.id for project in projects]),
+                Record.organization_id == projects[0].organization_id,
                 Record.public_id.in_(unique),
             )
         ).all()
     )
     if len(found) != len(unique):
-        raise ExportRequestError(NOT_IN_PROJECT)
+        raise ExportRequestError(refusal)
     return [found[public_id] for public_id in dict.fromkeys(public_ids)]  # as listed, once
 
 

@@ -31,14 +31,17 @@ bp = Blueprint("exports", __name__)
 @bp.post("/exports")
 @export_requests
 def create():
-    project = get_or_404(Project, request.form.get("project", ""))
+    """An export of a project's records, or (no `project`: the organisation-wide records
+    page) of records across the organisation's projects."""
+    form_project = request.form.get("project", "")
+    project = get_or_404(Project, form_project) if form_project else None
     try:
         record_ids = requested_record_ids(project)
         options = ExportOptions.parse(
             request.form.get("paper"),
             "include_originals" in request.form,
             request.form.get("title"),
-            service.default_title(project, len(record_ids)),
+            service.default_title(project, len(record_ids), current_user),
             request.form.get("layout"),
             request.form.get("order"),
             ExportOptions.archival_choice(request.form.get("archival")),
@@ -93,22 +96,24 @@ def saved_while_queue_down(
     return saved
 
 
-def requested_record_ids(project: Project) -> list[int]:
+def requested_record_ids(project: Project | None) -> list[int]:
     """Explicit `record` ids (API-style) when given, in their order, else the user's
-    server-side selection, in reference order (a tick keeps no time)."""
+    server-side selection (on every project when `project` is None), in reference order (a
+    tick keeps no time)."""
     explicit = request.form.getlist("record")
     if explicit:
-        return service.records_in_project(project, explicit)
-    selected = selection.selected_record_ids(current_user.id, project.id)
+        projects = [project] if project else db.session.scalars(scoped(Project)).all()
+        return service.records_in_projects(projects, explicit) if projects else []
+    selected = selection.selected_record_ids(current_user.id, project.id if project else None)
     return list(db.session.scalars(selected.order_by(Record.reference)))
 
 
-def selection_cleanup(project: Project) -> Callable[[Export], None] | None:
+def selection_cleanup(project: Project | None) -> Callable[[Export], None] | None:
     """An export made from the selection clears it, with the export's row; its page offers
     "Select these again". Explicit ids leave the selection alone."""
     if request.form.getlist("record"):
         return None
-    return lambda _export: selection.clear(current_user.id, project.id)
+    return lambda _export: selection.clear(current_user.id, project.id if project else None)
 
 
 def see_other(location: str):

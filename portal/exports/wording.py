@@ -32,7 +32,12 @@ def title(export: Shown) -> str:
     export's title, a bundle's name); an export from before titles, its project's name."""
     if name := (export.options or {}).get("name"):
         return name
-    return "Link bundle" if export.is_bundle else export.project.name
+    return "Link bundle" if export.is_bundle else where(export)
+
+
+def where(export: Shown) -> str:
+    """A records export's project, or "All projects" for one across projects."""
+    return export.project.name if export.project else "All projects"
 
 
 def default_title(project: str, records: int, day: date) -> str:
@@ -76,6 +81,7 @@ def links_failed_label(export: Ended) -> str | None:
 
 def register(app: Flask) -> None:
     app.add_template_filter(title, "export_title")
+    app.add_template_filter(where, "export_where")
     app.add_template_filter(records, "export_records")
     app.add_template_filter(count_label)
     app.add_template_filter(records_failed_label)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import abort
 from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.models import Project, Record
@@ -41,18 +42,15 @@ def project_records(project: Project) -> Select:
     )
 
 
+def organisation_records() -> Select:
+    """SELECT the records of every project of the current user's organisation, each with its
+    project (the organisation-wide table links to and names it)."""
+    return scoped(Record).options(selectinload(Record.project))
+
+
 def record_by_reference(project: Project, reference: str) -> Record | None:
     """A record of this project by its reference (the id of the system that owns it)."""
     return db.session.scalar(project_records(project).where(Record.reference == reference))
-
-
-def record_ids(project: Project, public_ids: list[str]) -> Select:
-    """SELECT the ids of those public ids that belong to this project; others drop out."""
-    return (
-        project_records(project)
-        .where(Record.public_id.in_(public_ids))
-        .with_only_columns(Record.id)
-    )
 
 
 def record_or_404(project: Project, public_id: str) -> Record:

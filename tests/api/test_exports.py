@@ -303,3 +303,23 @@ def test_the_records_come_in_the_order_asked_for_selection_order_as_listed(api, 
     assert list(load.requested_records(export.id, "selection")) == [r.id for r in listed]
     by_reference = sorted(records, key=lambda r: r.reference)
     assert list(load.requested_records(export.id, "reference")) == [r.id for r in by_reference]
+
+
+def test_an_export_across_projects_takes_project_ids_and_is_filed_under_none(api, world):
+    depot = factories.project(world.org_a, "Quay Depot", "QD")
+    tower = factories.records(world.project_a, 2)
+    quay = factories.record(depot, kind="issue", n=77)
+    db.session.commit()
+    projects = [world.project_a.public_id, depot.public_id]
+    by_filter = api.post("/api/v1/exports", json={"project_ids": projects, "filter": {}})
+    assert by_filter.status_code == 202, by_filter.get_json()
+    out = by_filter.get_json()
+    assert out["project"] is None and out["total"] == 3
+    assert out["title"] == wording.default_title("Acme Build", 3, utcnow().date())
+    assert exported_ids(out["id"]) == {r.id for r in [*tower, quay]}
+
+    listed = {"project_ids": [depot.public_id], "record_ids": [quay.public_id, tower[0].public_id]}
+    refused = api.post("/api/v1/exports", json=listed)
+    assert_problem(refused, 400, "bad-request")
+    both = {"project": depot.public_id, "project_ids": projects, "filter": {}}
+    assert_problem(api.post("/api/v1/exports", json=both), 422, "validation")

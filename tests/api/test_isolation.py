@@ -109,3 +109,12 @@ def test_a_records_listing_of_another_organisations_project_is_404(caller, world
     db.session.commit()
     url = f"/api/v1/projects/{world.project_a.public_id}/records"
     assert_problem(caller(world.member_b).get(url), 404, "not-found")
+
+
+def test_another_organisations_project_among_project_ids_is_404_and_makes_nothing(caller, world):
+    factories.record(world.project_a)
+    factories.record(world.project_b)
+    db.session.commit()
+    body = {"project_ids": [world.project_b.public_id, world.project_a.public_id], "filter": {}}
+    assert_problem(caller(world.member_b).post("/api/v1/exports", json=body), 404, "not-found")
+    assert Export.query.count() == 0

@@ -63,7 +63,10 @@ def test_the_request_models_are_the_validating_ones(client):
     export_in = schemas["ExportIn"]
     assert export_in["additionalProperties"] is False
     assert export_in["properties"]["record_ids"]["maxItems"] == 1000
-    assert export_in["oneOf"] == [{"required": ["record_ids"]}, {"required": ["filter"]}]
+    assert export_in["allOf"] == [
+        {"oneOf": [{"required": ["record_ids"]}, {"required": ["filter"]}]},
+        {"oneOf": [{"required": ["project"]}, {"required": ["project_ids"]}]},
+    ]
     assert schemas["ExportOptionsIn"]["properties"]["paper"]["enum"] == ["A4", "Letter"]
     assert set(schemas["ExportOut"]["properties"]["state"]["enum"]) == {
         "pending",

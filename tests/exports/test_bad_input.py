@@ -81,7 +81,16 @@ EXPORTS = [
         {"project": NUL, "record": "{record}"},
         says="The field “project” has a control character (U+0000) in its value.",
     ),
-    Case("project missing", "POST", "/exports", 404, {"record": "{record}"}),
+    # Without a project the export is across projects: an id that is no record of the
+    # organisation refuses them all.
+    Case(
+        "project missing, a record id unknown",
+        "POST",
+        "/exports",
+        400,
+        {"record": ["{record}", "AAAAAAAAAAAAAAAA"]},
+        says="Some of the selected records are not in",
+    ),
     Case("project overlong", "POST", "/exports", 404, {"project": "p" * 5000}),
     Case("paper is a NUL byte", "POST", "/exports", 400, export_form(record="{record}", paper=NUL)),
     Case(

@@ -114,10 +114,10 @@ def test_very_long_title_still_gives_a_pdf_name_under_the_limit():
 
 
 def test_photo_entry_name_keeps_a_plain_extension_only():
-    assert photo_entry_name("INS-1", "IMG 0001.JPG") == "photos/INS-1/IMG 0001.jpg"
-    assert photo_entry_name("INS-1", "../../x.jpg") == "photos/INS-1/-..-x.jpg"
-    assert photo_entry_name("INS-1", "con.png") == "photos/INS-1/_con.png"
-    assert photo_entry_name("INS-1", "shot.jp:g") == "photos/INS-1/shot.jp-g"
+    assert photo_entry_name("P", "INS-1", "IMG 0001.JPG") == "P/photos/INS-1/IMG 0001.jpg"
+    assert photo_entry_name("P", "INS-1", "../../x.jpg") == "P/photos/INS-1/-..-x.jpg"
+    assert photo_entry_name("P", "INS-1", "con.png") == "P/photos/INS-1/_con.png"
+    assert photo_entry_name("P", "INS-1", "shot.jp:g") == "P/photos/INS-1/shot.jp-g"
 
 
 def test_names_equal_after_case_folding_get_numbered():

@@ -5,6 +5,7 @@ the organisation's look."""
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -102,3 +103,16 @@ def test_the_index_head_shows_the_organisations_logo_and_accent(tmp_path, world,
     assert colour_pixels(tmp_path / "plain.pdf", tmp_path, MAGENTA) == 0
     text = PdfReader(tmp_path / "branded.pdf").pages[0].extract_text()
     assert wording.title(export) in text
+
+
+def test_an_export_across_projects_has_a_section_per_project(tmp_path):
+    given = [replace(line, project="Tower A" if n < 30 else "Depot B")
+             for n, line in enumerate(lines(40))]  # fmt: skip
+    spots = render(replace(HEAD, projects=("Depot B", "Tower A")), given, tmp_path / "index.pdf")
+    pages = PdfReader(tmp_path / "index.pdf").pages
+    text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+
+    assert "Projects Depot B, Tower A" in text
+    assert text.index("Tower A — 30 records") < text.index("REF-0000")
+    assert text.index("REF-0029") < text.index("Depot B — 10 records") < text.index("REF-0030")
+    assert len(pages) == pages_needed(len(given) + 2, "A4") and len(spots) == len(given)

@@ -19,7 +19,8 @@ from tests.helpers import HashingWriter
 ONE_PART = 10**9
 EXPORTED_AT = datetime(2026, 12, 2, 7, 3, 43, 999_999)  # naive UTC, as utcnow() gives it
 STAMP = "2026-12-02T07:03:43Z"
-FACTS = Facts("ncr", "in_progress", "Zoë Brandt", date(2027, 1, 15), 3, datetime(2026, 11, 30, 9))
+FACTS = Facts("ncr", "in_progress", "Zoë Brandt", date(2027, 1, 15), 3, datetime(2026, 11, 30, 9),
+              "Harbour View")  # fmt: skip
 
 
 def build_zip(tmp_path, failures: list[tuple[str, str, str]]) -> zipfile.ZipFile:
@@ -60,9 +61,11 @@ def test_a_one_zip_export_has_one_manifest_whose_checksums_match_the_entries(tmp
             )
 
     assert [n for n in names if not n.endswith(".pdf")] == ["MANIFEST.csv", "MANIFEST.xlsx"]
-    assert raw.startswith(b"\xef\xbb\xbfreference,title,kind,record_status,assignee,due_date,")
+    header = b"\xef\xbb\xbfreference,title,project,kind,record_status,assignee,due_date,"
+    assert raw.startswith(header)
     assert rows[0] == {
-        "reference": "TSK-0", "title": "Title 0, with a comma", "kind": "NCR",
+        "reference": "TSK-0", "title": "Title 0, with a comma", "project": "Harbour View",
+        "kind": "NCR",
         "record_status": "In progress", "assignee": "Zoë Brandt", "due_date": "2027-01-15",
         "version": "3", "updated_at": "2026-11-30T09:00:00Z", "url": "",
         "file": "P/task/TSK-0-x.pdf", "bytes": "6", "sha256": rows[0]["sha256"],
@@ -79,7 +82,7 @@ def test_the_xlsx_twin_has_typed_cells_a_frozen_filtered_header_and_widths(tmp_p
     rows = list(sheet.iter_rows(values_only=True))
 
     assert rows[0] == HEADER
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:P5"
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:Q5"
     assert sheet.column_dimensions["B"].width == 40
     first = dict(zip(HEADER, rows[1], strict=True))
     assert first["version"] == 3 and first["bytes"] == 6 and first["part"] == 1

@@ -125,15 +125,15 @@ def test_an_export_that_fits_in_one_part_lists_every_record_in_its_one_manifest(
         manifest = part.read(MANIFEST).decode("utf-8")
         errors = part.read("ERRORS.txt").decode()
     ok = [
-        f"TSK-{n},Title {n},,,,,,,,{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},,ok,1,"
+        f"TSK-{n},Title {n},,,,,,,,,{name},{PDF_BYTES},{hashlib.sha256(data).hexdigest()},,ok,1,"
         f"{STAMP}\r\n"
         for n, (name, data) in enumerate(given.items())
     ]
     assert manifest == (
-        "\ufeffreference,title,kind,record_status,assignee,due_date,version,updated_at,url,file,"
+        "\ufeffreference,title,project,kind,record_status,assignee,due_date,version,updated_at,url,file,"
         "bytes,sha256,content_type,status,part,exported_at\r\n"
         + "".join(ok)
-        + f'TSK-3,"Two\nlines",,,,,,,,,,,,error,,{STAMP}\r\n'
+        + f'TSK-3,"Two\nlines",,,,,,,,,,,,,error,,{STAMP}\r\n'
     )
     assert errors == "TSK-3 — Two lines: missing photo\n"
     assert [(p.number, p.records, p.entries) for p in archive.parts] == [(1, 3, 6)]
