@@ -161,7 +161,9 @@ def record_pdf_failure(job_id: str) -> str | None:
         return None
     if not job.is_failed:
         return None
-    return (job.latest_result().exc_string or "").strip().splitlines()[-1][:300] or "the renderer gave no reason"
+    return (job.latest_result().exc_string or "").strip().splitlines()[-1][
+        :300
+    ] or "the renderer gave no reason"
 
 
 def enqueue_mail(export_id: int, kind: str) -> None:

@@ -170,7 +170,7 @@ FORMS = {
     ),
     **{
         f"exports.{action}": Form(f"/exports/{{failed}}/{action}", MEMBER, {})
-        for action in ("cancel", "retry", "reorder")
+        for action in ("cancel", "retry", "reorder", "redo")
     },
     "records.select_one": Form(
         RECORDS + "/selection", MEMBER, {"record": "{record}"}, {"record": "id"}, lenient=True
@@ -230,8 +230,20 @@ FORMS = {
     "shares.create": Form(
         "/exports/{failed}/shares",
         MEMBER,
-        {"emails": "ann@client.test", "message": "For you", "expires_on": "", "passcode": "yes"},
-        {"emails": "text", "message": "free text", "expires_on": "date", "passcode": "flag"},
+        {
+            "emails": "ann@client.test",
+            "message": "For you",
+            "expires_on": "",
+            "passcode": "yes",
+            "form_token": FORM_TOKEN,
+        },
+        {
+            "emails": "text",
+            "message": "free text",
+            "expires_on": "date",
+            "passcode": "flag",
+            "form_token": "id",
+        },
     ),
     "shares.revoke": Form("/exports/{completed}/shares/{share}/revoke", ADMIN, {"x": ""}),
     "shares.download": Form(
@@ -539,7 +551,8 @@ def parameter_cases(operation: str, method: str, path: str, parameters: list[dic
                 query = urlencode({name: value})
                 yield Case(f"{operation} ?{name}: {label}", "api", method, f"{path}?{query}")
         elif where == "header":
-            body = json.dumps(BODIES[operation][0])
+            filling = BODIES.get(operation)  # a POST without a body has a header too (redo)
+            body = json.dumps(filling[0]) if filling else None
             for label, value in {"long": "k" * 300, "huge": "k" * 10_000, "Latin-1": "clé"}.items():
                 yield Case(
                     f"{operation} {name} header: {label}",
