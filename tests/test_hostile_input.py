@@ -267,6 +267,14 @@ FORMS = {
         {"enabled": "flag", "domains": "text"},
         lenient=True,
     ),
+    # Without `confirmed=yes` it only asks (200); nothing here may remove anyone.
+    "organisation.remove_member": Form(
+        "/settings/organisation/members/{member}/remove",
+        ADMIN,
+        {},
+        {"confirmed": "flag"},
+        lenient=True,
+    ),
     "organisation.save_branding": Form(
         "/settings/organisation/branding",
         ADMIN,
@@ -564,7 +572,7 @@ def parameter_cases(operation: str, method: str, path: str, parameters: list[dic
                 )
 
 
-ARGUMENT = re.compile(r"<(\w+)>")
+ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>")  # a converter's name, if any, is left out
 PATH_VALUES = {
     "project_id": "{project}",
     "record_id": "{record}",
@@ -579,6 +587,7 @@ PATH_VALUES = {
     "token": "{token}",
     "action": "pause",
     "schedule_id": "{schedule}",
+    "user_id": "{member}",
     "code": "abcdefghijklmnop",
 }
 
@@ -782,6 +791,7 @@ def rows() -> tuple[dict, str]:
         "apikey": db.session.scalar(select(ApiKey.public_id)),
         **share_ids(world, completed),
         "schedule": schedule_id(world),
+        "member": str(world.member_a.id),
     }
     db.session.commit()
     return ids, secret
