@@ -120,7 +120,7 @@ def test_as_they_were_is_refused_once_the_cache_lost_an_earlier_pdf(app, client,
     db.session.execute(delete(RenderedPdf).where(RenderedPdf.fingerprint == items[2].fingerprint))
     db.session.commit()
     page = client.get(f"/exports/{export.public_id}").get_data(as_text=True)
-    assert 'name="as_they_were"' not in page and "as they are now" in page
+    assert 'name="as_they_were"' not in page and "uses the records as they are now" in page
     token = csrf(client)
     refused = client.post(
         f"/exports/{export.public_id}/reorder", data={"csrf_token": token, "as_they_were": "1"}
