@@ -133,3 +133,17 @@ def test_as_they_were_is_refused_once_the_cache_lost_an_earlier_pdf(app, client,
     new = db.session.scalar(select(Export).where(Export.reordered_from_id == export.id))
     assert "as_they_were" not in new.options
     assert all(i.fingerprint is None for i in new.items)
+
+
+def test_the_admins_re_order_confirmation_says_what_changed(app, client, world):
+    export = expired_export(world)
+    db.session.execute(
+        update(ExportItem)
+        .where(ExportItem.export_id == export.id, ExportItem.record_id == export.items[0].record_id)
+        .values(version=0)
+    )
+    db.session.commit()
+    login(client, world.admin_a.email)
+    page = client.get(f"/admin/exports/{export.public_id}/confirm/reorder")
+    assert page.status_code == 200
+    assert "1 of 3 records changed since" in page.get_data(as_text=True)
