@@ -32,9 +32,7 @@ _newer = Export.__table__.alias("newer")
 NEWER = (
     select(func.max(_newer.c.id)).where(_newer.c.reordered_from_id == Export.id).scalar_subquery()
 )
-REDONE = (
-    select(func.max(_newer.c.id)).where(_newer.c.completes_id == Export.id).scalar_subquery()
-)
+REDONE = select(func.max(_newer.c.id)).where(_newer.c.completes_id == Export.id).scalar_subquery()
 
 
 @dataclass(frozen=True)
