@@ -11,7 +11,7 @@ links' files follow the records' PDFs (jobs/links.py).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
@@ -30,7 +30,7 @@ from jobs.parts import NO_FACTS, PartedArchive
 from jobs.plan import Work
 from jobs.render import RenderPool
 from portal.exports import wording
-from portal.exports.attempts import Attempt, StoredPart
+from portal.exports.attempts import Attempt, ItemOutcome, StoredPart
 from portal.exports.options import ExportOptions
 from portal.extensions import db
 from portal.models import Attachment, Export, Project, Record, utcnow
@@ -67,6 +67,8 @@ class Assembled:
     warnings: int  # records and links that are in ERRORS.txt instead
     # Why each link that gave no file did not, by its position.
     link_errors: dict[int, str] = field(default_factory=dict)
+    # What became of each record still known: its PDF's version and cache entry, or why not.
+    items: list[ItemOutcome] = field(default_factory=list)
 
     @property
     def nothing_fetched(self) -> bool:
@@ -90,6 +92,7 @@ def assemble(
         stored.append(zip_key(export, attempt, name))
         return MultipartWriter(stored[-1], "application/zip", content_disposition(name))
 
+    items: list[ItemOutcome] = []
     try:
         config = current_app.config
         archive = PartedArchive(
@@ -97,7 +100,7 @@ def assemble(
         )
         contents = Contents()
         with archive:
-            _fill_archive(archive, export, work, errors, pool, pulse, contents, started)
+            _fill_archive(archive, export, work, errors, pool, pulse, contents, started, items)
             link_errors = links.add_links(archive, export, pulse)
             _close_with_index(archive, export, started, contents)
     except BaseException:
@@ -105,7 +108,7 @@ def assemble(
         raise
     parts = [StoredPart(p.number, stored[p.number - 1], p.size, p.sha256, p.records)
              for p in archive.parts]  # fmt: skip
-    return Assembled(parts, archive.ok, archive.failed, link_errors)
+    return Assembled(parts, archive.ok, archive.failed, link_errors, items)
 
 
 def _close_with_index(archive: PartedArchive, export: Export, started, contents) -> None:
@@ -120,7 +123,7 @@ def _close_with_index(archive: PartedArchive, export: Export, started, contents)
         index.unlink(missing_ok=True)
 
 
-def _fill_archive(archive, export, work, errors, pool, pulse, contents, started) -> None:
+def _fill_archive(archive, export, work, errors, pool, pulse, contents, started, items) -> None:
     options = ExportOptions.of(export)
     combined = _combined(archive, export, options, started)
     if work.gone:
@@ -131,8 +134,10 @@ def _fill_archive(archive, export, work, errors, pool, pulse, contents, started)
             if isinstance(pdf, str):
                 archive.add_failure(label.reference, label.title, pdf)
                 contents.add_failure(label)
+                items.append(ItemOutcome(label.record_id, label.facts.version, error=pdf))
             else:
                 contents.add(_add_record(archive, label, pdf, options, combined))
+                items.append(ItemOutcome(label.record_id, label.facts.version, pdf[1].fingerprint))
             pulse.check()
         if combined:
             combined.close()
@@ -144,7 +149,7 @@ def _fill_archive(archive, export, work, errors, pool, pulse, contents, started)
 def _add_record(archive: PartedArchive, label: Label, pdf: Pdf, options, combined) -> IndexLine:
     """The record's PDF into the zip, the combined PDF or both (its photos too, if asked);
     answers its index line."""
-    data, sha256 = pdf
+    data, sha256 = pdf[0], pdf[1].sha256
     pages, file, part = page_count(data), "", None
     if options.per_record_files:
         name = entry_name(label.project, label.kind, label.reference, label.title)
@@ -184,7 +189,7 @@ def _combined(archive: PartedArchive, export: Export, options, started) -> Combi
     )  # fmt: skip
 
 
-Pdf = tuple[memoryview, str]  # a PDF's bytes and their sha256, checked against the cache's
+Pdf = tuple[memoryview, CachedPdf]  # a PDF's bytes, checked against its cache entry
 
 
 def _pdfs(
@@ -209,7 +214,7 @@ def _pdfs(
         if error is not None:
             yield label, error
         elif data is not None:
-            yield label, (data, entry.sha256)
+            yield label, (data, entry)
         else:
             yield label, _render_again(export, label.record_id, pool)
 
@@ -219,14 +224,18 @@ Planned = tuple[Label, CachedPdf | None, str | None]  # and the record's error, 
 
 def _planned(export: Export, work: Work, errors: dict[int, str]) -> Iterator[Planned]:
     """(label, cache entry or None, error or None) per record, a batch of queries at a time;
-    a record deleted since the plan keeps the reference it had then."""
+    a record deleted since the plan keeps the reference it had then. An export "as they
+    were" labels each record with the version its PDF shows."""
     for start in range(0, len(work.record_ids), BATCH):
         batch = work.record_ids[start : start + BATCH]
         labels = _labels(batch)
         entries = _entries(export, work, batch, errors)
         for rid in batch:
             if rid in labels:
-                yield labels[rid], entries.get(rid), errors.get(rid)
+                label = labels[rid]
+                if rid in work.versions:
+                    label = replace(label, facts=replace(label.facts, version=work.versions[rid]))
+                yield label, entries.get(rid), errors.get(rid)
             else:
                 yield Label(rid, "", "", work.references[rid], ""), None, DELETED
 
@@ -248,7 +257,10 @@ def _entries(
 
 
 def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str:
-    """A cached PDF that is gone or fails its digest is rendered again, here and now."""
+    """A cached PDF that is gone or fails its digest is rendered again, here and now; one
+    "as it was" cannot be (the record has moved on): that record has no PDF."""
+    if ExportOptions.of(export).as_they_were:
+        return plan.NOT_KEPT
     look = ExportOptions.of(export).look
     failed = fill.fill([record_id], export.organization_id, look, pool, fill.Unwatched())
     if failed:
@@ -258,7 +270,7 @@ def _render_again(export: Export, record_id: int, pool: RenderPool) -> Pdf | str
         return DELETED
     entry = cache.lookup(export.organization_id, prints.values())[prints[record_id]]
     data = cache.fetch(entry)
-    return (data, entry.sha256) if data is not None else "its PDF could not be read back"
+    return (data, entry) if data is not None else "its PDF could not be read back"
 
 
 def _labels(record_ids: Sequence[int]) -> dict[int, Label]:

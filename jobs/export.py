@@ -40,7 +40,9 @@ def build(attempt: Attempt) -> Assembled:
             export = attempts.load(attempt.export_id)
             leftovers.abort(export)  # the uploads of the attempts this one supersedes
             work = plan.plan(export, attempt)
-            errors = fanout.render_missing(export, attempt, work.missing, pool, pulse)
+            errors = work.unavailable | fanout.render_missing(
+                export, attempt, work.missing, pool, pulse
+            )
             zipped = assemble.assemble(export, attempt, work, errors, pool, pulse)
             complete(attempt, zipped)
         except AttemptLost:
@@ -61,7 +63,7 @@ def complete(attempt: Attempt, zipped: Assembled) -> None:
     if zipped.nothing_fetched:
         discard([part.object_key for part in zipped.parts])
         raise NothingFetched(len(zipped.link_errors))
-    if not attempts.complete(attempt, zipped.parts, zipped.warnings):
+    if not attempts.complete(attempt, zipped.parts, zipped.warnings, zipped.items):
         discard([part.object_key for part in zipped.parts])
         raise AttemptLost(f"export {attempt.export_id} changed state while uploading")
 

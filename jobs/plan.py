@@ -8,7 +8,7 @@ without loading a single record. The records found count as done from the start.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -18,11 +18,13 @@ from portal.exports import attempts
 from portal.exports.attempts import Attempt
 from portal.exports.options import ExportOptions
 from portal.extensions import db
-from portal.models import Attachment, Export, Organization, Project, Record
+from portal.models import Attachment, Export, ExportItem, Organization, Project, Record
 from portal.renders import cache, codes, entries
 from portal.renders.entries import CachedPdf, Look
 
 BATCH = 500
+# Why a record of an export "as they were" has no PDF: the cache no longer holds that one.
+NOT_KEPT = "its PDF as it was in the earlier export is no longer kept"
 
 
 @dataclass(frozen=True)
@@ -32,18 +34,42 @@ class Work:
     missing: tuple[int, ...]  # the records to render, in the zip's order
     references: dict[int, str]  # record id → reference when planned, to name one deleted since
     gone: int  # records requested but deleted before planning (with their export items)
+    # An export "as they were": the version each record's PDF shows, and the records whose
+    # earlier PDF the cache no longer holds (never rendered anew: they have no PDF).
+    versions: dict[int, int] = field(default_factory=dict)
+    unavailable: dict[int, str] = field(default_factory=dict)
 
 
 def plan(export: Export, attempt: Attempt) -> Work:
-    references = load.requested_records(export.id, ExportOptions.of(export).order)
+    options = ExportOptions.of(export)
+    references = load.requested_records(export.id, options.order)
     ids = list(references)
-    prints = fingerprints(export.organization_id, ids, ExportOptions.of(export).look)
+    pinned = pinned_items(export.id) if options.as_they_were else {}
+    if options.as_they_were:
+        prints = {rid: fingerprint for rid, (_, fingerprint) in pinned.items() if fingerprint}
+    else:
+        prints = fingerprints(export.organization_id, ids, options.look)
     found = cache.lookup(export.organization_id, prints.values())
     cached = {rid: found[prints[rid]] for rid in ids if prints.get(rid) in found}
-    attempts.planned(attempt, len(cached))
-    missing = tuple(rid for rid in ids if rid not in cached)
+    lacking = tuple(rid for rid in ids if rid not in cached)
     gone = export.total - len(export.links) - len(ids)
-    return Work(tuple(ids), cached, missing, references, gone)
+    if not options.as_they_were:
+        attempts.planned(attempt, len(cached))
+        return Work(tuple(ids), cached, lacking, references, gone)
+    attempts.planned(attempt, len(cached), settled=len(lacking))
+    versions = {rid: version for rid, (version, _) in pinned.items() if version is not None}
+    unavailable = dict.fromkeys(lacking, NOT_KEPT)
+    return Work(tuple(ids), cached, (), references, gone, versions, unavailable)
+
+
+def pinned_items(export_id: int) -> dict[int, tuple[int | None, str | None]]:
+    """Record id → (version, fingerprint) its export item was requested with."""
+    rows = db.session.execute(
+        select(ExportItem.record_id, ExportItem.version, ExportItem.fingerprint).where(
+            ExportItem.export_id == export_id
+        )
+    )
+    return {rid: (version, fingerprint) for rid, version, fingerprint in rows}
 
 
 def fingerprints(organization_id: int, record_ids: list[int], look: Look) -> dict[int, str]:

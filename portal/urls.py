@@ -50,6 +50,11 @@ def project_records(schedule) -> str:
     return absolute("records.index", project_id=schedule.project.public_id, **schedule.filter_args)
 
 
+def schedules_page() -> str:
+    """The organisation's scheduled exports, where an admin resumes or deletes them."""
+    return absolute("schedules.index")
+
+
 def record_version(code: str) -> str:
     """A record version's verify page, printed with its QR code in the record PDF's footer."""
     return absolute("verify.version", code=code)

@@ -170,7 +170,7 @@ FORMS = {
     ),
     **{
         f"exports.{action}": Form(f"/exports/{{failed}}/{action}", MEMBER, {})
-        for action in ("cancel", "retry", "reorder")
+        for action in ("cancel", "retry", "reorder", "redo")
     },
     "records.select_one": Form(
         RECORDS + "/selection", MEMBER, {"record": "{record}"}, {"record": "id"}, lenient=True
@@ -260,8 +260,20 @@ FORMS = {
     "shares.create": Form(
         "/exports/{failed}/shares",
         MEMBER,
-        {"emails": "ann@client.test", "message": "For you", "expires_on": "", "passcode": "yes"},
-        {"emails": "text", "message": "free text", "expires_on": "date", "passcode": "flag"},
+        {
+            "emails": "ann@client.test",
+            "message": "For you",
+            "expires_on": "",
+            "passcode": "yes",
+            "form_token": FORM_TOKEN,
+        },
+        {
+            "emails": "text",
+            "message": "free text",
+            "expires_on": "date",
+            "passcode": "flag",
+            "form_token": "id",
+        },
     ),
     "shares.revoke": Form("/exports/{completed}/shares/{share}/revoke", ADMIN, {"x": ""}),
     "shares.download": Form(
@@ -283,6 +295,14 @@ FORMS = {
         ADMIN,
         {"enabled": "yes", "domains": "client.test"},
         {"enabled": "flag", "domains": "text"},
+        lenient=True,
+    ),
+    # Without `confirmed=yes` it only asks (200); nothing here may remove anyone.
+    "organisation.remove_member": Form(
+        "/settings/organisation/members/{member}/remove",
+        ADMIN,
+        {},
+        {"confirmed": "flag"},
         lenient=True,
     ),
     "organisation.save_branding": Form(
@@ -611,7 +631,8 @@ def parameter_cases(operation: str, method: str, path: str, parameters: list[dic
                 query = urlencode({name: value})
                 yield Case(f"{operation} ?{name}: {label}", "api", method, f"{path}?{query}")
         elif where == "header":
-            body = json.dumps(BODIES[operation][0])
+            filling = BODIES.get(operation)  # a POST without a body has a header too (redo)
+            body = json.dumps(filling[0]) if filling else None
             for label, value in {"long": "k" * 300, "huge": "k" * 10_000, "Latin-1": "clé"}.items():
                 yield Case(
                     f"{operation} {name} header: {label}",
@@ -623,7 +644,7 @@ def parameter_cases(operation: str, method: str, path: str, parameters: list[dic
                 )
 
 
-ARGUMENT = re.compile(r"<(\w+)>")
+ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>")  # a converter's name, if any, is left out
 PATH_VALUES = {
     "project_id": "{project}",
     "record_id": "{record}",
@@ -638,6 +659,7 @@ PATH_VALUES = {
     "token": "{token}",
     "action": "pause",
     "schedule_id": "{schedule}",
+    "user_id": "{member}",
     "code": "abcdefghijklmnop",
 }
 
@@ -841,6 +863,7 @@ def rows() -> tuple[dict, str]:
         "apikey": db.session.scalar(select(ApiKey.public_id)),
         **share_ids(world, completed),
         "schedule": schedule_id(world),
+        "member": str(world.member_a.id),
     }
     db.session.commit()
     return ids, secret

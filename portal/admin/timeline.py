@@ -22,6 +22,8 @@ LABELS = {
     ExportStatus.CANCELLED: "Cancelled",
     "reordered": "Re-ordered",
     "admin_reorder": "Re-ordered by an admin",
+    "redone": "What failed exported again",
+    "admin_redo": "What failed exported again by an admin",
     "retried": "Retried",
     ExportStatus.EXPIRED: "Expired",
     "stalled": "Stopped responding",

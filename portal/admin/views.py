@@ -12,10 +12,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from portal.admin import access, actions, charts, health, queries, stats, timeline
-from portal.exports import service
+from portal.exports import changes, service
 from portal.exports.errors import ExportRequestError
 from portal.exports.options import ExportOptions
 from portal.exports.presenter import StatusView
+from portal.exports.states import Action
 from portal.models import Export, ExportStatus, utcnow
 from portal.records import pagination
 from portal.renders import cache
@@ -93,6 +94,7 @@ def confirm(public_id: str, name: str):
         action=action,
         view=admin_view(export),
         reason_max=service.REVOKE_REASON_MAX,
+        changes=changes.since(export) if action.name == Action.REORDER else None,
     )
 
 

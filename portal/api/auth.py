@@ -28,7 +28,7 @@ def authenticate_request():
             "the API keys page of the portal."
         )
     key = keys.authenticate(secret)
-    if key is None:
+    if key is None or not key.user.is_active:  # a removed member's keys are revoked too
         return problems.unauthorized(
             "This API key is not valid: it is unknown, revoked or expired."
         )

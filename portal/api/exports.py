@@ -24,7 +24,7 @@ from portal.api import idempotency, present, schemas, status_tag
 from portal.api.blueprint import bp
 from portal.api.cursor import paginate
 from portal.api.spec import api_spec, responses
-from portal.exports import downloads, service
+from portal.exports import downloads, failed, service
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.estimate import estimate
 from portal.exports.limits import export_requests
@@ -195,7 +195,7 @@ def get_export(public_id: str):
             headers["Retry-After"] = str(tag.retry_after)
         return Response(status=304, headers=headers)
     export = export_or_404(public_id)
-    view = StatusView.of(export, newer=service.newer_export(export))
+    view = StatusView.of(export, newer=service.newer_export(export), redo=failed.redo_of(export))
     out = present.export_out(export, view)
     headers = tagged(tag.etag if tag else None)
     if view.live:
@@ -254,3 +254,19 @@ def reorder_export(public_id: str):
     Answers with the new export; asked again, with the same new export."""
     export = export_or_404(public_id)
     return accepted(service.reorder(export, current_user).export)
+
+
+@bp.post("/exports/<public_id>/redo")
+@api_spec.validate(
+    headers=schemas.ExportHeaders, resp=ACCEPTED, tags=TAGS, operation_id="redo_export"
+)
+def redo_export(public_id: str, headers: schemas.ExportHeaders):
+    """Export again only what failed in a ready or expired export
+
+    A new export of exactly its records that could not be rendered and its links that gave
+    no file, with the same options; its `completes` names this export. Answers with the new
+    export; asked again, with the same one (409 when nothing failed). `Idempotency-Key`
+    works as on POST /exports."""
+    export = export_or_404(public_id)
+    claim = idempotency.claim_of(headers.idempotency_key, schemas.RedoOf(export=public_id))
+    return once(claim, lambda remember: service.redo(export, current_user, remember))

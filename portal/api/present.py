@@ -47,6 +47,8 @@ def export_links(resource: ExportResource, view: StatusView) -> schemas.ExportLi
             links[action.value] = urls.absolute(f"api.{action.value}_export", public_id=resource.id)
     if view.newer is not None:
         links["reordered_as"] = urls.api_export(view.newer.public_id)
+    if view.redo is not None and view.redo.done_as is not None:
+        links["redone_as"] = urls.api_export(view.redo.done_as.public_id)
     return schemas.ExportLinks(**links)
 
 

@@ -382,6 +382,12 @@ class ExportHeaders(BaseModel):
     )
 
 
+class RedoOf(BaseModel):
+    """What an Idempotency-Key on POST /exports/{id}/redo stands for: redoing that export."""
+
+    export: str
+
+
 class ExportLinks(ResourceLinks):
     """The resource's links, and the actions this caller may take now."""
 
@@ -389,6 +395,10 @@ class ExportLinks(ResourceLinks):
     retry: str | None = None
     reorder: str | None = None
     reordered_as: str | None = None
+    redo: str | None = Field(
+        default=None, description="POST: export again, as a new export, only what failed"
+    )
+    redone_as: str | None = Field(default=None, description="The export that did")
 
 
 class ExportOut(ExportResource):

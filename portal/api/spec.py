@@ -114,10 +114,12 @@ EXPORT_LINKS = {
     "cancel": ("cancel_export", EXPORT),
     "retry": ("retry_export", EXPORT),
     "reorder": ("reorder_export", EXPORT),
+    "redo": ("redo_export", EXPORT),
 }
 LINKS = {
     "create_export": {"202": EXPORT_LINKS},
     "reorder_export": {"202": EXPORT_LINKS},
+    "redo_export": {"202": EXPORT_LINKS},
     "list_projects": {
         "200": {"records": ("list_records", {"project_id": "$response.body#/items/0/id"})}
     },

@@ -3,7 +3,8 @@ not changed is answered 304 before any of the resource is built (no ORM objects,
 no re-order lookup, no pydantic model, no response validation).
 
 The tag covers every column of the export's row but its heartbeat (which moves every second
-and shows nowhere), the newest export it was re-ordered as, its project's name, who asks
+and shows nowhere), the newest export it was re-ordered as and the one that redid what
+failed in it, its project's name, who asks
 (their role decides the action links) and, while it is processing, a clock of
 POLL_MIN_SECONDS steps (its ETA moves with time; a pending one's comes from its lane).
 The row is read under the same rule as `export_or_404`: the caller's organisation, and
@@ -31,6 +32,7 @@ _newer = Export.__table__.alias("newer")
 NEWER = (
     select(func.max(_newer.c.id)).where(_newer.c.reordered_from_id == Export.id).scalar_subquery()
 )
+REDONE = select(func.max(_newer.c.id)).where(_newer.c.completes_id == Export.id).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class Tagged:
 def of(public_id: str) -> Tagged | None:
     """The export's tag for the caller, or None when they may not see it (or it is not)."""
     query = (
-        select(*COLUMNS, NEWER, Project.name)
+        select(*COLUMNS, NEWER, REDONE, Project.name)
         .outerjoin(Project, Project.id == Export.project_id)
         .where(
             Export.public_id == public_id,

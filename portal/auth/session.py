@@ -26,10 +26,14 @@ def configure_login(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | Viewer | None:
     """The session's user; on an export's status poll, the one read with the export's row
-    (portal/exports/poll.py), which saves the poll a query."""
+    (portal/exports/poll.py), which saves the poll a query. A member removed since (their
+    row deactivated) has no session any more."""
     if not user_id.isdigit():
         return None
-    return viewer_read_for(int(user_id)) or db.session.get(User, int(user_id))
+    if viewer := viewer_read_for(int(user_id)):
+        return viewer
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
 
 
 @login_manager.unauthorized_handler

@@ -74,8 +74,9 @@ def logout():
 
 
 def authenticate(email: str, password: str) -> User | None:
+    """A removed member (deactivated) is refused exactly as an unknown email is."""
     user = db.session.scalar(select(User).where(func.lower(User.email) == normalised_email(email)))
-    if user is None:
+    if user is None or not user.is_active:
         verify_password(_DUMMY_HASH, password)
         return None
     return user if verify_password(user.password_hash, password) else None

@@ -8,19 +8,19 @@ cancelled or superseded attempt learns so at its next heartbeat.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from portal.exports import events
 from portal.exports.options import ExportOptions, LinkIn
 from portal.extensions import db
 from portal.mailer import MailKind
-from portal.models import Export, ExportLink, ExportPart, ExportStatus, utcnow
+from portal.models import Export, ExportItem, ExportLink, ExportPart, ExportStatus, utcnow
 
 
 class AttemptLost(Exception):
@@ -31,6 +31,17 @@ class AttemptLost(Exception):
 class Attempt:
     export_id: int
     number: int
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What became of one record in the zip: the version and render-cache entry of the PDF
+    it holds, or why there is none (a record deleted meanwhile has no item left to say so)."""
+
+    record_id: int
+    version: int | None
+    fingerprint: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +149,10 @@ def beat(attempt: Attempt, done: int = 0) -> None:
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 
-def planned(attempt: Attempt, cache_hits: int) -> None:
-    """The records already in the render cache count as done from the start."""
-    if not _guarded(attempt, done=cache_hits, cache_hits=cache_hits):
+def planned(attempt: Attempt, cache_hits: int, settled: int = 0) -> None:
+    """The records already in the render cache count as done from the start, and so do the
+    `settled` ones that will have no PDF whatever happens (an earlier PDF no longer kept)."""
+    if not _guarded(attempt, done=cache_hits + settled, cache_hits=cache_hits):
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 
@@ -165,7 +177,9 @@ def note_link_errors(attempt: Attempt, errors: dict[int, str]) -> None:
         raise AttemptLost(f"export {attempt.export_id} attempt {attempt.number} was superseded")
 
 
-def complete(attempt: Attempt, parts: list[StoredPart], warnings: int) -> bool:
+def complete(
+    attempt: Attempt, parts: list[StoredPart], warnings: int, items: Sequence[ItemOutcome] = ()
+) -> bool:
     """Completed with its parts, and the ready email owed, in one fenced write (expiring
     after the export's lifetime: a bundle's own, else EXPORT_TTL_HOURS): a refused
     completion writes nothing, and a crash or a Redis outage after this commit cannot lose
@@ -179,7 +193,7 @@ def complete(attempt: Attempt, parts: list[StoredPart], warnings: int) -> bool:
         attempt,
         ExportStatus.COMPLETED,
         f"attempt {attempt.number}, {count}{total:,} bytes, {warnings} warnings",
-        along=lambda: replace_parts(attempt.export_id, parts),
+        along=lambda: (replace_parts(attempt.export_id, parts), note_items(attempt, items)),
         status=ExportStatus.COMPLETED,
         byte_size=total,
         warnings=warnings,
@@ -195,6 +209,23 @@ def replace_parts(export_id: int, parts: list[StoredPart]) -> None:
     db.session.execute(delete(ExportPart).where(ExportPart.export_id == export_id))
     rows = [{"export_id": export_id, **asdict(part)} for part in parts]
     db.session.execute(insert(ExportPart), rows)
+
+
+def note_items(attempt: Attempt, items: Sequence[ItemOutcome]) -> None:
+    """Each record's outcome on its export item, with the completion: what a redo of the
+    failed ones and a re-order that knows what changed read."""
+    if not items:
+        return
+    table = ExportItem.__table__
+    statement = (
+        update(table)
+        .where(table.c.export_id == attempt.export_id, table.c.record_id == bindparam("rid"))
+        .values(version=bindparam("v"), fingerprint=bindparam("fp"), error=bindparam("why"))
+    )
+    rows = [
+        {"rid": i.record_id, "v": i.version, "fp": i.fingerprint, "why": i.error} for i in items
+    ]
+    db.session.execute(statement, rows)
 
 
 def fail(

@@ -97,6 +97,9 @@ class ExportOptions:
     # What its zip holds (vocabulary.EXPORT_LAYOUTS) and its records' order (EXPORT_ORDERS).
     layout: str = DEFAULT_LAYOUT
     order: str = DEFAULT_ORDER
+    # A re-order "as they were": each record's PDF is the one its earlier export held, read
+    # from the render cache by the fingerprint its export item carries, never rendered anew.
+    as_they_were: bool = False
 
     @classmethod
     def parse(
@@ -173,6 +176,7 @@ class ExportOptions:
             stored.get("selection", ""),
             stored.get("layout", DEFAULT_LAYOUT),
             stored.get("order", DEFAULT_ORDER),
+            bool(stored.get("as_they_were")),
         )
 
     @property
@@ -207,6 +211,8 @@ class ExportOptions:
             stored["selection"] = self.selection
         if (self.layout, self.order) != (DEFAULT_LAYOUT, DEFAULT_ORDER):
             stored |= {"layout": self.layout, "order": self.order}
+        if self.as_they_were:
+            stored["as_they_were"] = True
         if self.ttl_hours is not None:
             return stored | {"ttl_hours": self.ttl_hours, "namespace": self.namespace}
         stored["archival"] = self.archival

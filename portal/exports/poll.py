@@ -137,6 +137,7 @@ STATUS_QUERY = (
     .outerjoin(Project, Project.id == Export.project_id)
     .join(User, User.id == Export.requested_by_id)
     .join(_viewer, _viewer.c.id == bindparam("viewer"))
+    .where(_viewer.c.deactivated_at.is_(None))  # a removed member has no session
     .where(Export.public_id == bindparam("public_id"))
     .where(Export.organization_id == _viewer.c.organization_id)
     .where(or_(Export.requested_by_id == _viewer.c.id, _viewer.c.role == vocabulary.ADMIN_ROLE))

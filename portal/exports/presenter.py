@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal import queues
 from portal.exports import states
+from portal.exports.failed import Redo
 from portal.exports.parts import PartView, parts_of
 from portal.exports.states import Action
 from portal.extensions import db
@@ -37,14 +38,21 @@ class StatusView:
     # The export this one was re-ordered as: its page links there instead of offering Re-order.
     newer: Export | None = None
     actions: list[Action] = field(default_factory=list)
+    # What of it failed and can be exported again (failed.redo_of), where a page offers it.
+    redo: Redo | None = None
 
     @classmethod
     def of(
-        cls, export: Export, with_position: bool = False, newer: Export | None = None
+        cls,
+        export: Export,
+        with_position: bool = False,
+        newer: Export | None = None,
+        redo: Redo | None = None,
     ) -> StatusView:
         state = states.effective(export)
         role = states.role_of(current_user, export) if current_user.is_authenticated else None
-        view = cls(export, state, newer=newer, actions=states.actions_for(state, role))
+        actions = states.actions_for(state, role)
+        view = cls(export, state, newer=newer, actions=actions, redo=redo)
         if with_position and state == ExportStatus.PENDING:
             view.position = queue_position(export)
         return view
@@ -116,8 +124,11 @@ class StatusView:
         return f"{export.error}; {when} (attempt {export.next_try_number} of {export.max_tries})."
 
     def can(self, action: str) -> bool:
-        """Whether the page offers `action`; a re-ordered export links to its re-order."""
+        """Whether the page offers `action`; a re-ordered export links to its re-order, and
+        one whose failures were exported again to that export."""
         if action == Action.REORDER and self.newer is not None:
+            return False
+        if action == Action.REDO and (self.redo is None or self.redo.done_as is not None):
             return False
         return Action(action) in self.actions
 

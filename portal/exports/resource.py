@@ -126,6 +126,9 @@ class ExportResource(BaseModel):
     revoke_reason: str | None = Field(description="Why an admin revoked it")
     parts: list[PartOut]
     reordered_from: str | None
+    completes: str | None = Field(
+        description="The export whose failed records and links this one exports again"
+    )
     links: ResourceLinks
 
 
@@ -176,6 +179,7 @@ def export_resource(export: Export) -> ExportResource:
         revoke_reason=export.revoke_reason,
         parts=parts,
         reordered_from=export_public_id(export.reordered_from_id),
+        completes=export_public_id(export.completes_id),
         links=ResourceLinks(
             self=urls.api_export(export.public_id),
             page=urls.export_page(export.public_id),

@@ -1,4 +1,4 @@
-"""What people do to exports: request, reuse, re-order, retry, cancel, revoke.
+"""What people do to exports: request, reuse, re-order, redo what failed, retry, cancel, revoke.
 
 The code that changes Export rows is this module (people's requests and actions), `attempts`
 (a worker's fenced writes), `mail_outbox` (the emails a row owes), `endings` (how a
@@ -13,17 +13,18 @@ exist), and every state change is a guarded UPDATE, so two processes racing cann
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import aliased
 
 from portal import queues
-from portal.exports import attempts, events, states, wording
+from portal.exports import attempts, changes, events, failed, states, wording
 from portal.exports.endings import end_completed
 from portal.exports.errors import ExportRequestError
 from portal.exports.links import checked
-from portal.exports.options import ExportOptions, LinkIn, fingerprint_of
+from portal.exports.options import NAME_MAX, ExportOptions, LinkIn, fingerprint_of
 from portal.exports.states import Action
 from portal.extensions import db
 from portal.models import (
@@ -164,9 +165,11 @@ def create_export(
     fingerprint: str,
     reordered_from: Export | None = None,
     links: Sequence[LinkIn] = (),
+    completes: Export | None = None,
 ) -> Export:
     """The row with its records and links, in the caller's transaction. Without records it
-    is a bundle; its total counts both, and picks its lane."""
+    is a bundle; its total counts both, and picks its lane. `completes`: the export whose
+    failed records and links these are (redo)."""
     total = len(record_ids) + len(links)
     export = Export(
         organization_id=user.organization_id,
@@ -174,6 +177,7 @@ def create_export(
         kind=ExportKind.RECORDS if record_ids else ExportKind.BUNDLE,
         requested_by_id=user.id,
         reordered_from_id=reordered_from.id if reordered_from else None,
+        completes_id=completes.id if completes else None,
         options=options.as_dict(),
         fingerprint=fingerprint,
         status=ExportStatus.PENDING,
@@ -202,6 +206,8 @@ def create_export(
     events.add(export.id, "requested", request_detail(export, options), actor_id=user.id)
     if reordered_from:
         events.add(reordered_from.id, "reordered", f"as export {export.public_id}", user.id)
+    if completes:
+        events.add(completes.id, "redone", f"what failed, as export {export.public_id}", user.id)
     return export
 
 
@@ -284,7 +290,13 @@ REFUSALS = {
     Action.REVOKE: ("Only a ready export can be revoked.", 409),
     Action.DOWNLOAD: ("This export isn't finished yet; you'll get an email when it is.", 409),
     Action.SHARE: ("Only a ready export can be shared.", 409),
+    Action.REDO: ("Only a ready or expired export's failures can be exported again.", 409),
 }
+NOTHING_FAILED = "Nothing in this export failed, so there is nothing to export again."
+NOT_AS_THEY_WERE = (
+    "The earlier PDFs of these records are no longer all kept, so this export can only be "
+    "re-ordered with the records as they are now."
+)
 
 
 def authorise(export: Export, action: Action, by: User) -> None:
@@ -323,27 +335,90 @@ def newer_export(export: Export) -> Export | None:
     )
 
 
-def reorder(export: Export, by: User) -> ExportRequest:
-    """A new export with the same records and options, pointing at the old one.
+def reorder(export: Export, by: User, as_they_were: bool = False) -> ExportRequest:
+    """A new export with the same records and options, pointing at the old one: with the
+    records as they are now, or `as_they_were` (each PDF the old zip held, read from the
+    render cache; refused once the cache no longer holds them all).
 
     An export that was re-ordered already answers with that re-order: one old export, one
     new one, however many tabs or admins press the button."""
     authorise(export, Action.REORDER, by)
     if (newer := newer_export(export)) is not None:
         return ExportRequest(newer, reused=True)
-    requester = export.requested_by
+    if as_they_were and not ((found := changes.since(export)) and found.as_they_were):
+        raise ExportRequestError(NOT_AS_THEY_WERE, status=409)
+    options = replace(ExportOptions.of(export), as_they_were=as_they_were)
     record_ids, links = export_record_ids(export), attempts.export_links(export)
-    options = ExportOptions.of(export)
+
+    def pin(new: Export) -> None:
+        if as_they_were:
+            pin_items(new, export)
+
+    return follow_up(export, by, record_ids, links, options, pin, reordered_from=export)
+
+
+def pin_items(new: Export, old: Export) -> None:
+    """The new export's items take the versions and cache entries the old zip held."""
+    earlier = aliased(ExportItem)
+
+    def of_old(column):
+        return (
+            select(column)
+            .where(earlier.export_id == old.id, earlier.record_id == ExportItem.record_id)
+            .scalar_subquery()
+        )
+
+    db.session.execute(
+        update(ExportItem)
+        .where(ExportItem.export_id == new.id)
+        .values(version=of_old(earlier.version), fingerprint=of_old(earlier.fingerprint))
+    )
+
+
+def redo(
+    export: Export, by: User, alongside: Callable[[Export], object] | None = None
+) -> ExportRequest:
+    """A new export of exactly the records and links that failed in `export`, with its
+    options, saying which export it completes. One per export: asked again (another tab,
+    an API client's retry), it answers with the same one."""
+    authorise(export, Action.REDO, by)
+    if (earlier := failed.redone_as(export)) is not None:
+        return ExportRequest(earlier, reused=True)
+    left = failed.left_over(export)
+    if not left.count:
+        raise ExportRequestError(NOTHING_FAILED, status=409)
+    suffix = f" — the {left.count:,} that failed"
+    name = wording.title(export)[: NAME_MAX - len(suffix)] + suffix
+    options = replace(ExportOptions.of(export), name=name, as_they_were=False)
+    return follow_up(export, by, left.record_ids, left.links, options, alongside, completes=export)
+
+
+def follow_up(
+    export: Export,
+    by: User,
+    record_ids: list[int],
+    links: Sequence[LinkIn],
+    options: ExportOptions,
+    alongside: Callable[[Export], object] | None,
+    **relation: Export,
+) -> ExportRequest:
+    """A new export made from `export` for its requester (a re-order, a redo), whoever
+    asked: an identical live one of theirs is answered instead. `relation` says how the two
+    are related (reordered_from= or completes=)."""
+    requester = export.requested_by
     fingerprint = fingerprint_of(requester.id, record_ids, options, links)
     with queues.request_lock(requester.id):
         existing = live_export_with(requester.id, fingerprint)
         if existing:
             return ExportRequest(existing, reused=True)
         new = create_export(
-            requester, export.project, record_ids, options, fingerprint, export, links
+            requester, export.project, record_ids, options, fingerprint, links=links, **relation
         )
         if by.id != requester.id:
-            events.add(new.id, "admin_reorder", f"on behalf of {requester.email}", by.id)
+            acted = "admin_redo" if "completes" in relation else "admin_reorder"
+            events.add(new.id, acted, f"on behalf of {requester.email}", by.id)
+        if alongside:
+            alongside(new)
         db.session.commit()
     queues.enqueue_export(new)
     return ExportRequest(new, reused=False)

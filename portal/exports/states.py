@@ -40,6 +40,8 @@ class Action(StrEnum):
     DOWNLOAD = "download"
     # Send the zips to people outside the organisation (portal/shares/).
     SHARE = "share"
+    # Export again, as a new export, only the records and links that failed (exports/failed.py).
+    REDO = "redo"
 
 
 class Role(StrEnum):
@@ -73,15 +75,22 @@ ORGANISATION = frozenset({Role.REQUESTER, Role.ORG_ADMIN})
 
 # The policy: in each state, which actions are allowed, and for whom. Absent means refused.
 # A failed export is retried, not re-ordered; a revoked one is re-ordered only by an admin,
-# who knows why it was withdrawn. Only a completed export is shared.
+# who knows why it was withdrawn. Only a completed export is shared. What failed in a
+# ready or expired export (its records are still known) is redone as a new export, and by an
+# admin in a revoked one, as it is re-ordered.
 POLICY: dict[ExportStatus, dict[Action, frozenset[Role]]] = {
     PENDING: {Action.CANCEL: EVERYONE},
     PROCESSING: {Action.CANCEL: EVERYONE},
-    COMPLETED: {Action.DOWNLOAD: EVERYONE, Action.REVOKE: ADMINS, Action.SHARE: ORGANISATION},
+    COMPLETED: {
+        Action.DOWNLOAD: EVERYONE,
+        Action.REVOKE: ADMINS,
+        Action.SHARE: ORGANISATION,
+        Action.REDO: EVERYONE,
+    },
     FAILED: {Action.RETRY: EVERYONE},
     CANCELLED: {Action.REORDER: EVERYONE},
-    EXPIRED: {Action.REORDER: EVERYONE},
-    REVOKED: {Action.REORDER: ADMINS},
+    EXPIRED: {Action.REORDER: EVERYONE, Action.REDO: EVERYONE},
+    REVOKED: {Action.REORDER: ADMINS, Action.REDO: ADMINS},
 }
 
 # What an action does to the row: the state it leads to (re-order and download leave the
@@ -93,6 +102,7 @@ LEADS_TO: dict[Action, ExportStatus | None] = {
     Action.REORDER: None,
     Action.DOWNLOAD: None,
     Action.SHARE: None,
+    Action.REDO: None,
 }
 
 # Groups other code asks about.

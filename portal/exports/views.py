@@ -9,7 +9,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy.orm import selectinload
 
-from portal.exports import downloads, links, poll, service, states
+from portal.exports import changes, downloads, failed, links, poll, service, states
 from portal.exports.access import export_or_404, part_or_404
 from portal.exports.activity import Activity, activity_since, parse_since
 from portal.exports.bundle_form import BundleForm, bundle_ttl_choices
@@ -201,12 +201,18 @@ def export_activity_helper():
 @bp.get("/exports/<public_id>")
 def show(public_id: str):
     export = export_or_404(public_id)
-    view = StatusView.of(export, with_position=True, newer=service.newer_export(export))
+    view = StatusView.of(
+        export,
+        with_position=True,
+        newer=service.newer_export(export),
+        redo=failed.redo_of(export),
+    )
     return render_template(
         "exports/show.html",
         export=export,
         options=ExportOptions.of(export),
         view=view,
+        changes=changes.since(export) if view.can(Action.REORDER) else None,
         reused=bool(request.args.get("reused")),
         prompt=download_prompt(export, view) if request.args.get("download") else None,
         activity_static=True,
@@ -228,7 +234,7 @@ def status(public_id: str):
         activity = Activity(active=row.active)
         if not view.live:
             export = export_or_404(public_id)
-            row, view = export, StatusView.of(export)
+            row, view = export, StatusView.of(export, redo=failed.redo_of(export))
         response = current_app.make_response(
             render_template(
                 "exports/_status_poll.html", export=row, view=view, activity=activity, etag=tag
@@ -259,7 +265,16 @@ def cancel(public_id: str):
 
 @bp.post("/exports/<public_id>/reorder")
 def reorder(public_id: str):
-    return act(public_id, lambda export, by: service.reorder(export, by).export)
+    """`as_they_were=1`: each record's PDF as the earlier zip held it (changes.since offers
+    it while the render cache holds them all); otherwise the records as they are now."""
+    as_they_were = request.form.get("as_they_were") == "1"
+    return act(public_id, lambda export, by: service.reorder(export, by, as_they_were).export)
+
+
+@bp.post("/exports/<public_id>/redo")
+def redo(public_id: str):
+    """A new export of only what failed in this one (one per export: asked again, that one)."""
+    return act(public_id, lambda export, by: service.redo(export, by).export)
 
 
 @bp.post("/exports/<public_id>/retry")

@@ -71,6 +71,8 @@ class Export(PublicIdMixin, ExportKindMixin, db.Model):
         String(20), default=ExportKind.RECORDS, server_default=ExportKind.RECORDS
     )
     reordered_from_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"))
+    # The export whose failed records and links this one exports again (service.redo).
+    completes_id: Mapped[int | None] = mapped_column(ForeignKey("exports.id"), index=True)
     options: Mapped[dict] = mapped_column(JSON, default=dict)
     # Hash of requester + record ids + options: finds an identical live export to reuse.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -113,6 +115,7 @@ class Export(PublicIdMixin, ExportKindMixin, db.Model):
 
     project: Mapped[Project | None] = relationship()
     requested_by: Mapped[User] = relationship()
+    completes: Mapped[Export | None] = relationship(remote_side=[id], foreign_keys=[completes_id])
     items: Mapped[list[ExportItem]] = relationship(cascade="all, delete-orphan")
     links: Mapped[list[ExportLink]] = relationship(
         order_by="ExportLink.position", cascade="all, delete-orphan"
@@ -164,6 +167,12 @@ class ExportItem(db.Model):
     # Its place in the request (the "selection order" an export may be asked in); null on
     # exports requested before it was kept.
     position: Mapped[int | None]
+    # What the completing attempt put in the zip: the record's version and its PDF's render
+    # cache entry (re-order compares and reuses them), or why it has no PDF (redo reads it).
+    # An export "as they were" is requested with the fingerprints of its earlier export set.
+    version: Mapped[int | None]
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ChunkStatus(StrEnum):

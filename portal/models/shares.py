@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
-from portal.models.base import PublicIdMixin, utcnow
+from portal.models.base import FormTokenMixin, PublicIdMixin, utcnow
 from portal.models.lengths import EMAIL_MAX, SHARE_TOKEN_DIGEST, USER_AGENT_MAX
 
 if TYPE_CHECKING:
@@ -30,9 +30,10 @@ class SharingPolicy(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class ExportShare(PublicIdMixin, db.Model):
+class ExportShare(PublicIdMixin, FormTokenMixin, db.Model):
     """One recipient's link to one export. The token in the link is stored only as its
-    sha256, so the table leaks no working link; each row is revoked on its own."""
+    sha256, so the table leaks no working link; each row is revoked on its own. The first
+    row a share form made keeps that form's one-time token (a repeated POST sends nothing)."""
 
     __tablename__ = "export_shares"
     id: Mapped[int] = mapped_column(primary_key=True)

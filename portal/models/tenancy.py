@@ -44,8 +44,15 @@ class User(UserMixin, db.Model):
     # Sitepack's own operators: they see every organisation's exports in the admin pages.
     is_staff: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Removed from the organisation by an admin (portal/organisation/members.py): no login,
+    # no session, no API key works from then on; the row stays for the exports it requested.
+    deactivated_at: Mapped[datetime | None]
 
     organization: Mapped[Organization] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
 
     @property
     def is_admin(self) -> bool:

@@ -10,13 +10,15 @@ an admin's own organisation is the only one it can read or change.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.validators import ValidationError
 
 from portal.branding import store
+from portal.exports.errors import ExportRequestError
 from portal.exports.options import PdfPolicy
 from portal.extensions import db
+from portal.organisation import members
 from portal.organisation.branding_form import BrandingForm
 from portal.organisation.pdfs_form import PdfPolicyForm, SigningKeyForm
 from portal.signing import certificates
@@ -47,6 +49,7 @@ def page(status: int = 200, **submitted):
         forms=forms(**submitted),
         branding=store.of(current_user.organization),
         certificate=signing_certificate(),
+        members=members.active_members(current_user.organization_id),
     )
     return html, status
 
@@ -132,3 +135,26 @@ def logo():
     if data is None:
         abort(404)
     return data, {"Content-Type": "image/png", "Cache-Control": "private, no-cache"}
+
+
+@bp.post("/members/<int:user_id>/remove")
+def remove_member(user_id: int):
+    """Asked without `confirmed=yes`: the page that says what removing them does (their
+    schedules that will be paused); confirmed: done, and the admins told."""
+    member = members.member_or_404(current_user, user_id)
+    if member is None:
+        abort(404)
+    try:
+        members.check_removable(member, current_user)
+        if request.form.get("confirmed") != "yes":
+            schedules = members.their_schedules(member, paused=False)
+            return render_template(
+                "organisation/remove_member.html", member=member, schedules=schedules
+            )
+        paused = members.remove(member, current_user)
+    except ExportRequestError as refused:
+        flash(str(refused), "error")
+        return page(refused.status)
+    told = f"; {len(paused)} of their scheduled exports paused" if paused else ""
+    flash(f"{member.name} ({member.email}) was removed{told}. Your admins were emailed.", "success")
+    return redirect(url_for("organisation.settings"), 303)

@@ -101,8 +101,12 @@ def read_form(export: Export, form) -> ShareAsked:
     )
 
 
-def share(export: Export, by: User, asked: ShareAsked) -> list[ExportShare]:
-    """One link per address, its email (and passcode email) sent, then the rows committed."""
+def share(
+    export: Export, by: User, asked: ShareAsked, form_token: str | None = None
+) -> list[ExportShare]:
+    """One link per address, its email (and passcode email) sent, then the rows committed.
+    The first row carries the form's one-time token and is flushed before any email goes:
+    a form posted twice at once fails there, on the token's unique index, having sent none."""
     exports.authorise(export, Action.SHARE, by)
     rule = policy.of(export.organization_id)
     for email in asked.emails:
@@ -110,6 +114,7 @@ def share(export: Export, by: User, asked: ShareAsked) -> list[ExportShare]:
         if refused:
             raise ExportRequestError(refused, status=403)
     made = [new_share(export, by, email, asked) for email in asked.emails]
+    made[0][0].form_token = form_token
     db.session.flush()
     try:
         for row, token, passcode in made:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from portal import formtokens
 from portal.exports import downloads
 from portal.exports.access import export_or_404
 from portal.exports.errors import ExportRequestError
@@ -26,13 +27,26 @@ bp = Blueprint("shares", __name__)
 # What the landing page says for any token that opens nothing, whatever the reason.
 UNAVAILABLE = 404
 ALL_PARTS = "all"
+ALREADY_SENT = (
+    "This share form was sent already, so nothing was sent again: the links below went out "
+    "the first time."
+)
 
 
 @bp.post("/exports/<public_id>/shares")
 def create(public_id: str):
+    """A form posted again (a reload, Back, a second click) finds the share its first POST
+    made (portal/formtokens.py) and sends nothing, saying so."""
     export = export_or_404(public_id)
+    token = formtokens.posted()
     try:
-        made = service.share(export, current_user, service.read_form(export, request.form))
+        asked = service.read_form(export, request.form)
+        made = formtokens.create_once(
+            ExportShare, token, lambda: service.share(export, current_user, asked, token)
+        )
+    except formtokens.AlreadyUsed:
+        flash(ALREADY_SENT, "warning")
+        return redirect(url_for("exports.show", public_id=export.public_id), code=303)
     except ExportRequestError as exc:
         page = render_template("shares/refused.html", message=str(exc), export=export)
         return page, exc.status, exc.headers

@@ -79,7 +79,7 @@ def test_a_refused_field_says_why_and_changes_and_stores_nothing(
 
 def test_members_and_other_people_get_404_from_every_settings_url(app, client, world, bucket):
     urls = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith(PAGE[:-1])]
-    assert len(urls) == 5  # the page, branding, logo, handover PDFs, signing key
+    assert len(urls) == 6  # the page, branding, logo, handover PDFs, signing key, remove member
     for who in ("member@acme.test", "member@bravo.test"):
         login(client, who)
         for url in urls:

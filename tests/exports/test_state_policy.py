@@ -60,15 +60,21 @@ ALL, ADMINS = {"requester", "org_admin", "staff"}, {"org_admin", "staff"}
 # The policy the team decided, written out by hand so that a changed entry in states.POLICY
 # is a decision this test makes someone take: a failed export is retried (never re-ordered);
 # a revoked one is re-ordered only by an admin, who knows why it was withdrawn; a completed
-# one is shared outside by its requester or an org admin, never by Sitepack's staff.
+# one is shared outside by its requester or an org admin, never by Sitepack's staff; what
+# failed in a ready or expired one is redone by anyone who sees it, in a revoked one by admins.
 DECIDED = {
     "pending": {"cancel": ALL},
     "processing": {"cancel": ALL},
-    "completed": {"download": ALL, "revoke": ADMINS, "share": {"requester", "org_admin"}},
+    "completed": {
+        "download": ALL,
+        "revoke": ADMINS,
+        "share": {"requester", "org_admin"},
+        "redo": ALL,
+    },
     "failed": {"retry": ALL},
     "cancelled": {"reorder": ALL},
-    "expired": {"reorder": ALL},
-    "revoked": {"reorder": ADMINS},
+    "expired": {"reorder": ALL, "redo": ALL},
+    "revoked": {"reorder": ADMINS, "redo": ADMINS},
 }
 
 

@@ -5,6 +5,7 @@ fetched (tests/e2e/test_share_journey.py follows one with a real zip in a browse
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +18,7 @@ from portal.extensions import db
 from portal.models import ExportShare, ShareAccess, ShareAccessKind, utcnow
 from portal.shares import policy
 from tests import factories
-from tests.helpers import csrf
+from tests.helpers import csrf, once_form
 from tests.polling import wait_until
 from tests.servers import text_body
 
@@ -50,7 +51,14 @@ def mails_to(mail_sink, address: str) -> list:
 
 
 def share(client, export, emails: str, **form):
-    data = {"emails": emails, "message": "For the handover", "csrf_token": csrf(client), **form}
+    """The share form as a browser posts it: each form shown carries a fresh one-time token."""
+    data = {
+        "emails": emails,
+        "message": "For the handover",
+        "csrf_token": csrf(client),
+        "form_token": secrets.token_urlsafe(32),
+        **form,
+    }
     return client.post(f"/exports/{export.public_id}/shares", data=data)
 
 
@@ -81,6 +89,21 @@ def test_each_recipient_gets_their_own_link_stored_only_as_a_hash(sharer, ready,
     assert ann not in stored and bob not in stored
     body = text_body(mails_to(mail_sink, "ann@client.test")[0])
     assert "For the handover" in body and "Harbour View Tower" in body
+
+
+def test_a_share_form_posted_again_sends_nothing_and_says_so(sharer, ready, mail_sink):
+    """A reload, Back or a second click posts the same form, with its one-time token, again."""
+    form = {"emails": "ann@client.test, bob@client.test", "message": "For the handover",
+            **once_form(sharer, f"/exports/{ready.public_id}")}  # fmt: skip
+    first = sharer.post(f"/exports/{ready.public_id}/shares", data=form)
+    again = sharer.post(f"/exports/{ready.public_id}/shares", data=form, follow_redirects=True)
+    assert first.status_code == 303 and again.status_code == 200
+    assert "sent already, so nothing was sent again" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ExportShare)) == 2
+    wait_until(lambda: len(mails_to(mail_sink, "bob@client.test")) == 1, timeout=10)
+    assert len(mails_to(mail_sink, "ann@client.test")) == 1
+    without = {key: value for key, value in form.items() if key != "form_token"}
+    assert sharer.post(f"/exports/{ready.public_id}/shares", data=without).status_code == 400
 
 
 def test_a_get_or_head_downloads_nothing_and_a_post_redirects_to_a_minute_long_url(
